@@ -1,0 +1,40 @@
+"""Sessions for developing release-pipeline: tests, lint, typecheck, demo, bench."""
+
+from __future__ import annotations
+
+import nox
+
+nox.needs_version = ">=2025.2.9"
+nox.options.sessions = ["lint", "typecheck", "tests"]
+nox.options.reuse_venv = "yes"
+
+PYPROJECT = nox.project.load_toml("pyproject.toml")
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Run the test suite (real git repositories, real towncrier)."""
+    session.install("-e", ".", *nox.project.dependency_groups(PYPROJECT, "test"))
+    session.run("pytest", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff on the whole project."""
+    session.install(*nox.project.dependency_groups(PYPROJECT, "lint"))
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", "release")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict on release/."""
+    session.install("-e", ".", *nox.project.dependency_groups(PYPROJECT, "typecheck"))
+    session.run("mypy", "--strict", "release")
+
+
+@nox.session
+def demo(session: nox.Session) -> None:
+    """Create a sample project with fragments in a temporary directory and preview its release."""
+    session.install("-e", ".")
+    session.run("python", "-m", "release.demo", *session.posargs)

@@ -1,0 +1,79 @@
+"""Render the changelog section with towncrier's renderer, without touching the disk.
+
+The section is byte-identical to what ``towncrier build --draft --version X``
+prints (less the newline ``click.echo`` adds), and :func:`updated_news_file`
+places it in the news file the way ``towncrier build`` does.
+"""
+
+from __future__ import annotations
+
+import re
+
+from release.fragments import FragmentContents, Towncrier
+
+
+def render_section(tc: Towncrier, contents: FragmentContents, version: str, date: str) -> str:
+    from towncrier._builder import render_fragments, split_fragments
+
+    config = tc.config
+    is_markdown = tc.template_extension.lower() == ".md"
+    fragments = split_fragments(contents, config.types, all_bullets=config.all_bullets)
+    render_title = config.title_format == ""
+    md_header_level = 1
+    if is_markdown:
+        if config.title_format:
+            match = re.search(r"^#+(?=\s)", config.title_format, re.MULTILINE)
+            md_header_level = len(match[0]) if match else 0
+        else:
+            md_header_level = 1 if render_title else 0
+    rendered = render_fragments(
+        tc.template_text,
+        config.issue_format,
+        fragments,
+        config.types,
+        config.underlines[1:],
+        config.wrap,
+        {"name": tc.project_name, "version": version, "date": date},
+        top_underline=config.underlines[0],
+        all_bullets=config.all_bullets,
+        render_title=render_title,
+        md_header_level=md_header_level,
+    )
+    top = title(tc, version, date)
+    if not top:
+        return rendered
+    parts = [top] if is_markdown else [top, config.underlines[0] * len(top)]
+    return "\n".join([*parts, rendered])
+
+
+def title(tc: Towncrier, version: str, date: str) -> str:
+    if not tc.config.title_format:
+        return ""
+    return tc.config.title_format.format(name=tc.project_name, version=version, project_date=date)
+
+
+def news_file_name(tc: Towncrier, version: str, date: str) -> str:
+    if tc.config.single_file:
+        return tc.news_file
+    return tc.news_file.format(name=tc.project_name, version=version, project_date=date)
+
+
+def updated_news_file(tc: Towncrier, section: str, top_line: str) -> str:
+    """The news file's new text: ``section`` inserted after towncrier's start string."""
+    existing = tc.news_text if tc.config.single_file else None
+    header, body = "", ""
+    if existing is not None:
+        before, sep, after = existing.partition(tc.config.start_string)
+        if sep:
+            header, body = f"{before.rstrip()}\n\n{tc.config.start_string}\n", after.lstrip()
+        else:
+            body = existing.lstrip()
+    if top_line and top_line in body:
+        from release.errors import FragmentError
+
+        raise FragmentError(
+            f"{tc.news_file} already has a section titled {top_line!r}.",
+            "That version's changelog was already built; choose another version or remove "
+            "the section.",
+        )
+    return header + (section + body if body else section.rstrip() + "\n")

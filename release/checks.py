@@ -1,0 +1,158 @@
+"""Preflight gates.  Every problem is collected; nothing stops at the first one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from release.errors import EXIT_CHECK_FAILED, EXIT_USAGE, ReleaseError
+from release.facts import Facts, RemoteFacts
+from release.plan import Plan
+
+
+@dataclass(frozen=True)
+class Problem:
+    code: str
+    message: str
+    hint: str
+    exit_code: int = EXIT_CHECK_FAILED
+
+    @classmethod
+    def from_error(cls, code: str, error: ReleaseError) -> Problem:
+        return cls(code, error.message, error.hint, error.exit_code)
+
+    def to_json(self) -> dict[str, object]:
+        return {"code": self.code, "message": self.message, "hint": self.hint,
+                "exit_code": self.exit_code}
+
+
+def input_problems(facts: Facts) -> list[Problem]:
+    """Problems with what the user wrote (exit 2): fragments and the fragment-bump map."""
+    found = [Problem.from_error("fragment", e) for e in facts.fragments.problems]
+    tc = facts.towncrier
+    cfg = facts.config
+    if tc is not None and cfg["version-source"] == "fragments":
+        bumps = cfg["fragment-bumps"]
+        missing = sorted(t for t in tc.config.types if t not in bumps)
+        if missing:
+            example = ", ".join(f'{t} = "patch"' for t in missing)
+            found.append(Problem(
+                "fragment-bumps",
+                f"towncrier fragment type(s) {', '.join(missing)} have no bump level.",
+                f"Add them to [tool.release] fragment-bumps, e.g. fragment-bumps = {{ {example} }}.",
+                EXIT_USAGE,
+            ))
+    if tc is None and cfg["version-source"] == "fragments":
+        found.append(Problem(
+            "towncrier",
+            "No towncrier configuration: neither [tool.towncrier] in pyproject.toml nor "
+            "towncrier.toml exists, so there are no fragments to decide the version or write "
+            "the changelog.",
+            "Add a [tool.towncrier] section (release init can write one), or set "
+            'version-source = "commits".',
+            EXIT_USAGE,
+        ))
+    return found
+
+
+def state_problems(facts: Facts, plan: Plan | None, remote: RemoteFacts | None) -> list[Problem]:
+    """Problems with the state of the repository (exit 1)."""
+    git = facts.git
+    cfg = facts.config
+    found: list[Problem] = []
+    if git.head is None:
+        found.append(Problem("no-commits", "The repository has no commits yet.",
+                             "Commit the project before releasing it."))
+    if git.dirty:
+        shown = ", ".join(git.dirty[:20]) + (f" and {len(git.dirty) - 20} more"
+                                             if len(git.dirty) > 20 else "")
+        found.append(Problem(
+            "dirty-tree", f"The work tree has uncommitted changes: {shown}.",
+            "Commit or stash them (git stash --include-untracked) first.",
+        ))
+    allowed = ", ".join(cfg["branches"])
+    if git.branch is None:
+        found.append(Problem(
+            "detached-head", "HEAD is detached; releases are made from a branch.",
+            f"Check out a release branch ({allowed}).",
+        ))
+    elif not cfg.branch_allowed(git.branch):
+        found.append(Problem(
+            "branch", f"The branch {git.branch!r} is not a release branch.",
+            f"Check out one of: {allowed} (or add it to `branches` in [tool.release]).",
+        ))
+    if git.shallow:
+        found.append(Problem(
+            "shallow", "The clone is shallow, so tags and history may be missing.",
+            "Run git fetch --unshallow --tags first.",
+        ))
+    if git.behind:
+        found.append(Problem(
+            "behind", f"The branch is {git.behind} commit(s) behind {git.upstream}.",
+            "Pull (git pull --rebase) before releasing.",
+        ))
+    if (not facts.fragments.fragments and facts.towncrier is not None
+            and not cfg["allow-no-fragments"]):
+        found.append(Problem(
+            "no-fragments", "There are no changelog fragments, so the changelog section would "
+            "be empty.",
+            'Add one (release fragment ISSUE TYPE "text"), or set allow-no-fragments = true.',
+        ))
+    if plan is not None:
+        found += _plan_problems(facts, plan, remote)
+    return found
+
+
+def _plan_problems(facts: Facts, plan: Plan, remote: RemoteFacts | None) -> list[Problem]:
+    found: list[Problem] = []
+    released = plan.released_versions
+    top = max(released) if released else None
+    if top is not None and plan.current < top and not any(
+        s.location.startswith("scm") for s in plan.sources
+    ):
+        found.append(Problem(
+            "version-below-release",
+            f"The current version {plan.current} is lower than the release {top}, which is "
+            "already tagged.",
+            f"Set the version locations to {top} (or later) before releasing.",
+        ))
+    if top is not None and plan.version <= top:
+        found.append(Problem(
+            "version-not-new",
+            f"The next version {plan.version} is not greater than the release {top}.",
+            f"Ask for a version above {top}.",
+        ))
+    if any(name == plan.tag for name, _ in facts.git.tags):
+        found.append(Problem(
+            "tag-exists", f"The tag {plan.tag} already exists locally.",
+            f"Delete it (git tag -d {plan.tag}) if it is stale, or release another version.",
+        ))
+    if remote is not None:
+        if not remote.tag_name_valid:
+            found.append(Problem(
+                "tag-name", f"git check-ref-format rejects the tag name {plan.tag!r}.",
+                "Change `tag-format` in [tool.release].", EXIT_USAGE,
+            ))
+        if not remote.reachable:
+            found.append(Problem(
+                "remote", f"The remote {facts.config['remote']!r} cannot be read: {remote.error}.",
+                "Add it (git remote add) or set `remote` in [tool.release].",
+            ))
+        else:
+            if remote.tag_commit is not None:
+                found.append(Problem(
+                    "tag-exists-remote",
+                    f"The tag {plan.tag} already exists on {facts.config['remote']}.",
+                    "That version was released; release another version.",
+                ))
+            if not remote.head_contains_remote:
+                found.append(Problem(
+                    "behind-remote",
+                    f"{facts.config['remote']}/{facts.git.branch} has commits that are not in "
+                    "HEAD.",
+                    "Pull (git pull --rebase) before releasing.",
+                ))
+    return found
+
+
+def exit_code(problems: list[Problem]) -> int:
+    return max((p.exit_code for p in problems), default=0)

@@ -1,0 +1,219 @@
+"""The ``release`` command: argument parsing, exit codes, text or JSON output.
+
+Exit status: 0 ok; 1 a check failed (the plan is still shown); 2 bad usage,
+configuration or input; 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from release.errors import EXIT_OK, EXIT_USAGE, ReleaseError, UsageError
+
+if TYPE_CHECKING:
+    from release.checks import Problem
+    from release.facts import Facts
+    from release.plan import Plan, Request
+
+PRE_CHOICES = ("alpha", "beta", "rc")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{self.prog}: {message}.", f"See `{self.prog} --help`.")
+
+
+def _add_request_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("target", nargs="?", metavar="VERSION|major|minor|patch|post",
+                   help="an explicit version or a bump level (default: decided by fragments "
+                        "or commits)")
+    p.add_argument("--pre", choices=PRE_CHOICES, help="make (or continue) a pre-release")
+    p.add_argument("--final", action="store_true", help="finish a pre-release cycle")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="release",
+        description="Preview and cut releases of a Python project, as declared in "
+                    "[tool.release] in pyproject.toml.",
+        epilog="Exit status: 0 ok, 1 a check failed, 2 bad usage, configuration or input.",
+    )
+    parser.add_argument("-C", dest="directory", default=".", metavar="DIR",
+                        help="the project directory (default: the current directory)")
+    parser.add_argument("-c", dest="overrides", action="append", default=[],
+                        metavar="KEY=VALUE", help="override a [tool.release] key (repeatable)")
+    parser.add_argument("--version", action="version", version=_own_version())
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    p = sub.add_parser("preview", help="show exactly what the next release would do")
+    _add_request_args(p)
+    p.add_argument("--json", action="store_true", help="print the plan as JSON")
+
+    p = sub.add_parser("check", help="run every preflight gate and report all problems")
+    _add_request_args(p)
+    p.add_argument("--json", action="store_true", help="print the problems as JSON")
+
+    p = sub.add_parser("version", help="print the current (or next) version")
+    _add_request_args(p)
+    p.add_argument("--next", action="store_true", help="print the next version instead")
+
+    p = sub.add_parser("changelog", help="print the next release's changelog section")
+    _add_request_args(p)
+
+    p = sub.add_parser("config", help="print the effective configuration and its sources")
+    p.add_argument("--json", action="store_true", help="print it as JSON")
+    return parser
+
+
+def _own_version() -> str:
+    from release import __version__
+
+    return f"release-pipeline {__version__}"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _main(list(sys.argv[1:] if argv is None else argv))
+    except ReleaseError as exc:
+        _error(exc)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("release: interrupted.", file=sys.stderr)
+        return 130
+
+
+def _error(exc: ReleaseError) -> None:
+    from release.render import safe
+
+    text = f"error: {exc.message}"
+    if exc.hint:
+        text += f"\n  hint: {exc.hint}"
+    print(safe(text), file=sys.stderr)
+
+
+def _main(argv: list[str]) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_USAGE
+    project = Path(args.directory)
+    if args.command == "config":
+        return _config(project, args)
+    request = _request(args)
+    facts = _gather(project, args.overrides)
+    if args.command == "version":
+        return _version(facts, request, args.next)
+    if args.command == "changelog":
+        plan = _plan_or_raise(facts, request)
+        sys.stdout.write(plan.changelog + "\n")
+        return EXIT_OK
+    plan, problems = _evaluate(facts, request)
+    from release import render
+    from release.checks import exit_code
+
+    if args.json:
+        sys.stdout.write(render.preview_json(plan if args.command == "preview" else None,
+                                             problems))
+        return exit_code(problems)
+    if args.command == "preview" and plan is not None:
+        render.write(render.plan_text(plan) + "\n")
+    render.write(render.problems_text(problems))
+    return exit_code(problems)
+
+
+def _request(args: argparse.Namespace) -> Request:
+    from release.plan import Request
+
+    return Request(target=args.target, pre=args.pre, final=args.final)
+
+
+def _gather(project: Path, overrides: list[str]) -> Facts:
+    from release.facts import gather
+
+    return gather(project, environ=os.environ, overrides=overrides)
+
+
+def _plan_or_raise(facts: Facts, request: Request) -> Plan:
+    from release.checks import input_problems
+    from release.errors import ReleaseError
+    from release.plan import build
+
+    problems = input_problems(facts)
+    if problems:
+        raise ReleaseError("\n".join(p.message for p in problems),
+                           "\n".join(p.hint for p in problems if p.hint))
+    return build(facts, request)
+
+
+def _evaluate(facts: Facts, request: Request) -> tuple[Plan | None, list[Problem]]:
+    """Plan the release and collect every problem: input problems first, then state."""
+    from release.checks import Problem, input_problems, state_problems
+    from release.facts import read_remote
+    from release.plan import build
+    from release.runner import Runner
+
+    problems = input_problems(facts)
+    plan = None
+    if not problems:
+        try:
+            plan = build(facts, request)
+        except ReleaseError as exc:
+            problems.append(Problem.from_error("plan", exc))
+    remote = None
+    if plan is not None:
+        remote = read_remote(Runner(facts.project_dir), facts, plan.tag)
+    problems += state_problems(facts, plan, remote)
+    return plan, problems
+
+
+def _version(facts: Facts, request: Request, want_next: bool) -> int:
+    from release.plan import current_version
+
+    if want_next:
+        plan = _plan_or_raise(facts, request)
+        print(plan.version)
+        return EXIT_OK
+    current, sources = current_version(facts)
+    if current is None:
+        _plan_or_raise(facts, request)  # raises the disagreement error
+    print(current)
+    return EXIT_OK
+
+
+def _config(project: Path, args: argparse.Namespace) -> int:
+    import json
+
+    from release import config as config_mod
+
+    cfg = config_mod.load(project.resolve(), environ=os.environ, overrides=args.overrides)
+    if args.json:
+        data = {
+            key.name: {"value": json.loads(json.dumps(cfg.values[key.name], default=_jsonable)),
+                       "source": cfg.sources[key.name]}
+            for key in config_mod.SCHEMA
+        }
+        print(json.dumps(data, indent=2))
+        return EXIT_OK
+    from release.render import write
+
+    width = max(len(k.name) for k in config_mod.SCHEMA)
+    lines = [f"# [tool.release] of {cfg.project_dir / 'pyproject.toml'}"]
+    for key in config_mod.SCHEMA:
+        value = config_mod.show_value(cfg.values[key.name])
+        lines.append(f"{key.name:<{width}} = {value}    # {cfg.sources[key.name]}")
+    write("\n".join(lines) + "\n")
+    return EXIT_OK
+
+
+def _jsonable(value: object) -> object:
+    from release.config import Location
+
+    if isinstance(value, Location):
+        return {"kind": value.kind, "path": value.path, "key": value.key}
+    raise TypeError(type(value).__name__)

@@ -1,0 +1,461 @@
+"""``[tool.release]``: schema, defaults, strict validation, and where each value came from.
+
+Values come from four places, later ones winning: the schema's defaults,
+``pyproject.toml``, the environment (``RELEASE_PIPELINE_<KEY>``) and the command
+line (``-c key=value``).  The result is a frozen :class:`Config` that remembers
+the source of every value, so ``release config`` can show it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import re
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from release.errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+ENV_PREFIX = "RELEASE_PIPELINE_"
+LEVEL_CHOICES = ("major", "minor", "patch", "none")
+
+#: towncrier's standard fragment types and the bump each one implies.
+DEFAULT_FRAGMENT_BUMPS: dict[str, str] = {
+    "removal": "major",
+    "breaking": "major",
+    "feature": "minor",
+    "deprecation": "minor",
+    "bugfix": "patch",
+    "security": "patch",
+    "doc": "none",
+    "misc": "none",
+}
+
+#: Conventional-commit types and their bumps; a ``!`` or ``BREAKING CHANGE`` is major.
+DEFAULT_COMMIT_BUMPS: dict[str, str] = {"feat": "minor", "fix": "patch", "perf": "patch"}
+
+
+@dataclass(frozen=True)
+class Location:
+    """One place that holds the project's version."""
+
+    kind: Literal["toml", "python", "text", "scm"]
+    path: str = ""
+    key: str = ""
+
+    def describe(self) -> str:
+        if self.kind == "scm":
+            return "scm (last release tag)"
+        if self.kind == "toml":
+            return f"{self.path} [{self.key}]"
+        if self.kind == "python":
+            return f"{self.path} ({self.key} = ...)"
+        return self.path
+
+
+Validator = Callable[[Any, str], Any]
+
+
+@dataclass(frozen=True)
+class Key:
+    name: str
+    type_name: str
+    default: Any
+    doc: str
+    validate: Validator
+
+
+def _type_error(key: str, expected: str, value: Any, where: str) -> ConfigError:
+    return ConfigError(
+        f"{where}: key `{key}` must be {expected}, not {type(value).__name__} {value!r}.",
+        f"Fix `{key}` in {where}.",
+    )
+
+
+def _string(key: str) -> Validator:
+    def check(value: Any, where: str) -> str:
+        if not isinstance(value, str):
+            raise _type_error(key, "a string", value, where)
+        return value
+
+    return check
+
+
+def _boolean(key: str) -> Validator:
+    def check(value: Any, where: str) -> bool:
+        if not isinstance(value, bool):
+            raise _type_error(key, "a boolean (true or false)", value, where)
+        return value
+
+    return check
+
+
+def _choice(key: str, choices: Sequence[str]) -> Validator:
+    def check(value: Any, where: str) -> str:
+        if not isinstance(value, str):
+            raise _type_error(key, f"one of {', '.join(map(repr, choices))}", value, where)
+        if value not in choices:
+            raise ConfigError(
+                f"{where}: `{key}` = {value!r} is not one of {', '.join(map(repr, choices))}."
+                + _did_you_mean(value, choices),
+                f"Set `{key}` to one of the allowed values.",
+            )
+        return value
+
+    return check
+
+
+def _string_list(key: str) -> Validator:
+    def check(value: Any, where: str) -> tuple[str, ...]:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise _type_error(key, "a list of strings", value, where)
+        return tuple(value)
+
+    return check
+
+
+def _level_table(key: str, defaults: Mapping[str, str]) -> Validator:
+    def check(value: Any, where: str) -> dict[str, str]:
+        if not isinstance(value, dict):
+            raise _type_error(key, "a table of type = level", value, where)
+        merged = dict(defaults)
+        for name, level in value.items():
+            if level not in LEVEL_CHOICES:
+                raise ConfigError(
+                    f"{where}: `{key}.{name}` = {level!r} is not a bump level.",
+                    f"Use one of {', '.join(map(repr, LEVEL_CHOICES))}.",
+                )
+            merged[name] = level
+        return merged
+
+    return check
+
+
+def _template(key: str, *, must_contain: str = "") -> Validator:
+    def check(value: Any, where: str) -> str:
+        text = _string(key)(value, where)
+        try:
+            text.format(version="1.0.0", previous="0.9.0", tag="v1.0.0")
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ConfigError(
+                f"{where}: `{key}` = {text!r} is not a valid template ({exc}).",
+                "Templates may use {version}, {previous} and {tag}; write {{ and }} for "
+                "literal braces.",
+            ) from None
+        if must_contain and must_contain not in text:
+            raise ConfigError(
+                f"{where}: `{key}` = {text!r} does not contain {must_contain}.",
+                f"Include {must_contain} in `{key}`, for example 'v{{version}}'.",
+            )
+        return text
+
+    return check
+
+
+def _branch_patterns(key: str) -> Validator:
+    def check(value: Any, where: str) -> tuple[str, ...]:
+        patterns = _string_list(key)(value, where)
+        if not patterns:
+            raise ConfigError(
+                f"{where}: `{key}` is empty, so no branch could ever be released from.",
+                'List at least one branch name or pattern, e.g. ["main", "release/*"].',
+            )
+        return patterns
+
+    return check
+
+
+def _locations(key: str) -> Validator:
+    def check(value: Any, where: str) -> tuple[Location, ...]:
+        if not isinstance(value, list) or not value:
+            raise _type_error(key, "a non-empty list of paths, \"scm\" or tables", value, where)
+        found: list[Location] = []
+        for item in value:
+            if isinstance(item, str):
+                found.append(location_from_path(item))
+            elif isinstance(item, dict):
+                unknown = set(item) - {"path", "key"}
+                if unknown or not isinstance(item.get("path"), str):
+                    raise ConfigError(
+                        f"{where}: each table in `{key}` needs a string `path` and may have a "
+                        f"`key`; got {item!r}.",
+                        'Example: { path = "src/pkg/_version.py", key = "VERSION" }.',
+                    )
+                loc = location_from_path(item["path"])
+                if "key" in item:
+                    if not isinstance(item["key"], str) or loc.kind not in ("toml", "python"):
+                        raise ConfigError(
+                            f"{where}: `key` in `{key}` is a string and only applies to .toml "
+                            f"and .py files; got {item!r}.",
+                            "Remove `key`, or point `path` at a .toml or .py file.",
+                        )
+                    loc = Location(loc.kind, loc.path, item["key"])
+                found.append(loc)
+            else:
+                raise _type_error(key, "a list of paths, \"scm\" or tables", value, where)
+        return tuple(found)
+
+    return check
+
+
+def location_from_path(text: str) -> Location:
+    if text == "scm":
+        return Location("scm")
+    if text.endswith(".toml"):
+        return Location("toml", text, "project.version")
+    if text.endswith(".py"):
+        return Location("python", text, "__version__")
+    return Location("text", text)
+
+
+SCHEMA: tuple[Key, ...] = (
+    Key("version-locations", "list of paths, \"scm\" or {path, key} tables", None,
+        "Where the current version is read and written. A `.toml` path means its "
+        "`project.version` (or `key`), a `.py` path its `__version__` assignment (or `key`), "
+        "any other path a plain text file holding only the version, and `\"scm\"` the last "
+        "release tag. All locations must agree. Default: `[\"pyproject.toml\"]` when "
+        "`project.version` is static, `[\"scm\"]` for hatch-vcs and setuptools-scm projects.",
+        _locations("version-locations")),
+    Key("version-source", "\"fragments\" | \"commits\"", "fragments",
+        "What decides the bump when no version or level is asked for: the types of the "
+        "changelog fragments, or the conventional commits since the last release tag.",
+        _choice("version-source", ("fragments", "commits"))),
+    Key("tag-format", "string", "v{version}",
+        "The release tag's name; `{version}` is replaced by the version written in "
+        "`tag-scheme` syntax. Only tags matching it count as releases.",
+        _template("tag-format", must_contain="{version}")),
+    Key("tag-scheme", "\"pep440\" | \"semver\"", "pep440",
+        "Version syntax inside tag names: `1.2.0rc1` (pep440) or `1.2.0-rc.1` (semver).",
+        _choice("tag-scheme", ("pep440", "semver"))),
+    Key("tag-message", "string", "Release {version}",
+        "Message of the annotated tag. Placeholders: `{version}`, `{previous}`, `{tag}`.",
+        _template("tag-message")),
+    Key("commit-message", "string", "Release {version}",
+        "Message of the release commit. Placeholders: `{version}`, `{previous}`, `{tag}`.",
+        _template("commit-message")),
+    Key("branches", "list of strings", ("main", "master"),
+        "Branches a release may be made from (shell-style patterns such as `release/*`).",
+        _branch_patterns("branches")),
+    Key("remote", "string", "origin",
+        "The git remote that receives the release commit and tag.",
+        _string("remote")),
+    Key("allow-no-fragments", "boolean", False,
+        "Allow a release with no changelog fragments (the changelog section is then empty).",
+        _boolean("allow-no-fragments")),
+    Key("major-on-zero", "boolean", False,
+        "In 0.x, let a breaking change bump the major version. By default it bumps the "
+        "minor, as is usual before 1.0.",
+        _boolean("major-on-zero")),
+    Key("fragment-bumps", "table of type = level", DEFAULT_FRAGMENT_BUMPS,
+        "Bump level implied by each fragment type (`major`, `minor`, `patch` or `none`), "
+        "merged over the defaults for towncrier's standard types. Every configured fragment "
+        "type needs a level.",
+        _level_table("fragment-bumps", DEFAULT_FRAGMENT_BUMPS)),
+    Key("commit-bumps", "table of type = level", DEFAULT_COMMIT_BUMPS,
+        "With `version-source = \"commits\"`: bump level of each conventional-commit type, "
+        "merged over the defaults. A `!` after the type or a `BREAKING CHANGE:` footer is "
+        "always major.",
+        _level_table("commit-bumps", DEFAULT_COMMIT_BUMPS)),
+    Key("next-dev", "boolean", False,
+        "After releasing, commit the next development version (1.3.0 -> 1.3.1.dev0) to every "
+        "file version location.",
+        _boolean("next-dev")),
+    Key("dev-commit-message", "string", "Start {version} development",
+        "Message of the commit that starts the next development version.",
+        _template("dev-commit-message")),
+    Key("sign", "\"none\" | \"gpg\" | \"ssh\"", "none",
+        "Sign the release tag with the user's git signing configuration.",
+        _choice("sign", ("none", "gpg", "ssh"))),
+    Key("dist-dir", "string", "dist",
+        "Directory, relative to the project, that receives the built artifacts.",
+        _string("dist-dir")),
+)
+
+SCHEMA_BY_NAME = {k.name: k for k in SCHEMA}
+
+
+def _did_you_mean(word: str, choices: Sequence[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" Did you mean {close[0]!r}?" if close else ""
+
+
+@dataclass(frozen=True)
+class Config:
+    project_dir: Path
+    pyproject: Mapping[str, Any]
+    values: Mapping[str, Any]
+    sources: Mapping[str, str]
+
+    def __getitem__(self, key: str) -> Any:
+        return self.values[key]
+
+    @property
+    def locations(self) -> tuple[Location, ...]:
+        locs: tuple[Location, ...] = self.values["version-locations"]
+        return locs
+
+    @property
+    def tag_format(self) -> str:
+        return str(self.values["tag-format"])
+
+    @property
+    def tag_scheme(self) -> Literal["pep440", "semver"]:
+        scheme: Literal["pep440", "semver"] = self.values["tag-scheme"]
+        return scheme
+
+    def branch_allowed(self, branch: str) -> bool:
+        return any(fnmatch.fnmatchcase(branch, pat) for pat in self.values["branches"])
+
+
+def read_pyproject(project_dir: Path) -> dict[str, Any]:
+    path = project_dir / "pyproject.toml"
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(
+            f"No pyproject.toml in {project_dir}.",
+            "Run release from the project's directory, or pass -C DIR.",
+        ) from None
+    try:
+        return tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path} is not valid UTF-8 ({exc.reason} at byte {exc.start}).",
+            "Save it as UTF-8.",
+        ) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}.", "Fix the syntax there.") from None
+
+
+def parse_override(text: str, where: str) -> tuple[str, Any]:
+    """``key=value`` from the command line; the value is read as TOML, else as a string."""
+    key, sep, raw = text.partition("=")
+    if not sep or not key.strip():
+        raise ConfigError(
+            f"{where}: {text!r} is not of the form key=value.",
+            "Example: -c remote=upstream or -c 'branches=[\"main\"]'.",
+        )
+    return key.strip(), parse_value(raw.strip())
+
+
+def parse_value(raw: str) -> Any:
+    try:
+        return tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        return raw
+
+
+def default_locations(pyproject: Mapping[str, Any]) -> tuple[Location, ...]:
+    project = pyproject.get("project", {})
+    dynamic = project.get("dynamic", []) if isinstance(project, dict) else []
+    if isinstance(project, dict) and "version" in project and "version" not in dynamic:
+        return (Location("toml", "pyproject.toml", "project.version"),)
+    tool = pyproject.get("tool", {})
+    requires = " ".join(pyproject.get("build-system", {}).get("requires", []))
+    hatch_source = tool.get("hatch", {}).get("version", {}).get("source")
+    if (
+        "setuptools_scm" in tool
+        or "setuptools-scm" in tool
+        or hatch_source == "vcs"
+        or re.search(r"setuptools[-_]scm|hatch-vcs", requires)
+    ):
+        return (Location("scm"),)
+    raise ConfigError(
+        "pyproject.toml: cannot tell where the version is kept: `project.version` is not "
+        "static and no setuptools-scm or hatch-vcs configuration was found.",
+        "Set `version-locations` in [tool.release], e.g. "
+        'version-locations = ["src/pkg/__init__.py"].',
+    )
+
+
+def load(
+    project_dir: Path,
+    *,
+    environ: Mapping[str, str],
+    overrides: Sequence[str] = (),
+    pyproject: Mapping[str, Any] | None = None,
+) -> Config:
+    """Read, merge and validate the configuration of the project in ``project_dir``."""
+    data = dict(pyproject) if pyproject is not None else read_pyproject(project_dir)
+    table = data.get("tool", {}).get("release", {})
+    where = "pyproject.toml [tool.release]"
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where} must be a table.", "Write it as a [tool.release] section.")
+
+    layers: list[tuple[str, Mapping[str, Any]]] = [("pyproject.toml", table)]
+    env_layer: dict[str, Any] = {}
+    for key in SCHEMA_BY_NAME:
+        var = ENV_PREFIX + key.upper().replace("-", "_")
+        if var in environ:
+            env_layer[key] = parse_value(environ[var])
+    layers.append(("environment", env_layer))
+    cli_layer = dict(parse_override(o, "-c") for o in overrides)
+    layers.append(("command line", cli_layer))
+
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for key in SCHEMA:
+        if key.default is not None:
+            values[key.name] = key.validate(_toml_copy(key.default), "default")
+            sources[key.name] = "default"
+    for origin, layer in layers:
+        for name, value in layer.items():
+            if name not in SCHEMA_BY_NAME:
+                label = where if origin == "pyproject.toml" else f"{origin} (-c)"
+                raise ConfigError(
+                    f"{label}: unknown key `{name}`." + _did_you_mean(name, list(SCHEMA_BY_NAME)),
+                    "See docs/configuration.md for every key.",
+                )
+            label = where if origin == "pyproject.toml" else origin
+            if origin == "environment":
+                label = f"environment ({ENV_PREFIX}{name.upper().replace('-', '_')})"
+            values[name] = SCHEMA_BY_NAME[name].validate(value, label)
+            sources[name] = label if origin != "pyproject.toml" else "pyproject.toml"
+    if "version-locations" not in values:
+        values["version-locations"] = default_locations(data)
+        sources["version-locations"] = "default (detected from pyproject.toml)"
+
+    for loc in values["version-locations"]:
+        if loc.kind != "scm" and not (project_dir / loc.path).is_file():
+            raise ConfigError(
+                f"{sources['version-locations']}: version location {loc.path!r} does not exist "
+                f"in {project_dir}.",
+                "Fix the path in `version-locations` (paths are relative to the project).",
+            )
+    return Config(project_dir, data, values, sources)
+
+
+def _toml_copy(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {}
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def show_value(value: Any) -> str:
+    """A value as it would be written in TOML (for ``release config``)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, Location):
+        if value.kind == "scm":
+            return '"scm"'
+        default_key = location_from_path(value.path).key
+        if value.key != default_key:
+            return f'{{ path = {show_value(value.path)}, key = {show_value(value.key)} }}'
+        return show_value(value.path)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(show_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {show_value(v)}" for k, v in value.items()) + " }"
+    return str(value)

@@ -1,0 +1,344 @@
+"""The plan: a pure function of (facts, request).  No I/O.
+
+Everything a release will do is decided here: the next version and why, each
+file edit, the changelog text, commit and tag, and the ordered steps.  The
+preview prints it; the executor runs it.  Steps read the plan, never the disk,
+for planned values.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from packaging.version import Version
+
+from release import changelog, locations
+from release import tags as tags_mod
+from release import version as versions
+from release.commits import deciding_commits
+from release.errors import ReleaseError, VersionError
+from release.facts import Facts
+
+SCHEMA_VERSION = 1
+STAGES = ("check", "prepare", "tag", "build", "verify", "push", "publish", "announce", "post")
+
+
+class NothingToRelease(ReleaseError):
+    """No version, level, fragment or commit calls for a release."""
+
+    exit_code = 1
+
+
+@dataclass(frozen=True)
+class Request:
+    """What the user asked for: a version, a level, ``post``, or nothing (let fragments decide)."""
+
+    target: str | None = None
+    pre: versions.Pre | None = None
+    final: bool = False
+
+
+@dataclass(frozen=True)
+class FileEdit:
+    path: str
+    before: str | None
+    after: str
+
+    def diff(self) -> str:
+        before = (self.before or "").splitlines(keepends=True)
+        after = self.after.splitlines(keepends=True)
+        lines = difflib.unified_diff(
+            before, after,
+            fromfile="/dev/null" if self.before is None else f"a/{self.path}",
+            tofile=f"b/{self.path}",
+        )
+        return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n"
+                       for line in lines)
+
+
+@dataclass(frozen=True)
+class Step:
+    stage: str
+    name: str
+    summary: str
+    command: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class VersionSource:
+    location: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    project: str
+    current: Version
+    sources: tuple[VersionSource, ...]
+    version: Version
+    level: str | None
+    decided_by: str
+    reasons: tuple[str, ...]
+    previous_tag: str | None
+    tag: str
+    tag_message: str
+    commit_message: str
+    branch: str | None
+    remote: str
+    edits: tuple[FileEdit, ...]
+    consumed_fragments: tuple[str, ...]
+    changelog: str
+    changelog_file: str | None
+    next_dev: Version | None
+    dev_edits: tuple[FileEdit, ...]
+    dev_commit_message: str
+    steps: tuple[Step, ...]
+    released_versions: tuple[Version, ...] = field(repr=False, default=())
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "schema": "release-pipeline/plan",
+            "schema_version": SCHEMA_VERSION,
+            "project": self.project,
+            "current_version": str(self.current),
+            "version_sources": [{"location": s.location, "value": s.value} for s in self.sources],
+            "version": str(self.version),
+            "is_prerelease": self.version.is_prerelease,
+            "bump": self.level,
+            "decided_by": self.decided_by,
+            "reasons": list(self.reasons),
+            "previous_tag": self.previous_tag,
+            "tag": self.tag,
+            "tag_message": self.tag_message,
+            "commit_message": self.commit_message,
+            "branch": self.branch,
+            "remote": self.remote,
+            "edits": [{"path": e.path, "diff": e.diff()} for e in self.edits],
+            "consumed_fragments": list(self.consumed_fragments),
+            "changelog": {"file": self.changelog_file, "section": self.changelog},
+            "next_dev_version": None if self.next_dev is None else str(self.next_dev),
+            "dev_edits": [{"path": e.path, "diff": e.diff()} for e in self.dev_edits],
+            "steps": [
+                {"stage": s.stage, "name": s.name, "summary": s.summary, "command": list(s.command)}
+                for s in self.steps
+            ],
+        }
+        data["fingerprint"] = hashlib.sha256(
+            json.dumps(data, sort_keys=True).encode()
+        ).hexdigest()
+        return data
+
+    @property
+    def fingerprint(self) -> str:
+        return str(self.to_json()["fingerprint"])
+
+
+def current_version(facts: Facts) -> tuple[Version | None, tuple[VersionSource, ...]]:
+    """The version every location holds, and each location's own value.
+
+    Returns ``None`` as the version when the locations disagree.
+    """
+    found: list[VersionSource] = []
+    for loc in facts.config.locations:
+        if loc.kind == "scm":
+            value = str(facts.release_tags[-1].version) if facts.release_tags else "0.0.0"
+        else:
+            value = locations.read_version(loc, facts.files[loc.path])
+        found.append(VersionSource(loc.describe(), value))
+    parsed = {versions.parse(s.value, where=s.location) for s in found}
+    return (parsed.pop() if len(parsed) == 1 else None), tuple(found)
+
+
+def decide_level(facts: Facts, current: Version) -> tuple[versions.Level | None, str, list[str]]:
+    """The bump the fragments (or commits) call for, and the reasons, most significant first."""
+    cfg = facts.config
+    if cfg["version-source"] == "commits":
+        decided = deciding_commits(facts.commits or (), cfg["commit-bumps"])
+        source, items = "commits", [(lvl, f"{c.sha[:10]} {c.subject}") for c, lvl in decided]
+    else:
+        bumps: dict[str, str] = cfg["fragment-bumps"]
+        pairs: list[tuple[versions.Level | None, str]] = []
+        for frag in facts.fragments.fragments:
+            level = bumps.get(frag.type, "none")
+            lvl: versions.Level | None = None if level == "none" else level  # type: ignore[assignment]
+            pairs.append((lvl, f"{frag.path} ({frag.type})"))
+        source = "fragments"
+        items = [(lvl, text) for lvl, text in pairs if lvl is not None]
+    level: versions.Level | None = None
+    for lvl, _ in items:
+        level = versions.higher_level(level, lvl)
+    adjusted = versions.zero_major(level, current, major_on_zero=cfg["major-on-zero"])
+    reasons = [f"{text}: {lvl}" for lvl, text in items if lvl == level]
+    if adjusted != level:
+        reasons.append("0.x: a breaking change bumps the minor (major-on-zero = false)")
+    return adjusted, source, reasons
+
+
+def next_version(
+    facts: Facts, request: Request, current: Version
+) -> tuple[Version, str | None, str, list[str]]:
+    released = [t.version for t in facts.release_tags]
+    target = request.target
+    if target == "post":
+        if request.pre or request.final:
+            raise VersionError("post cannot be combined with --pre or --final.", "Drop them.")
+        return versions.next_post(current), "post", "request", ["asked for a post-release"]
+    if target in versions.LEVELS:
+        level: versions.Level = target  # type: ignore[assignment]
+        new = versions.next_version(current, level, pre=request.pre, final=request.final)
+        return new, level, "request", [f"asked for a {level} release"]
+    if target is not None:
+        if request.pre or request.final:
+            raise VersionError(
+                f"An explicit version ({target}) cannot be combined with --pre or --final.",
+                "Write the pre-release into the version itself, e.g. 1.2.0rc1.",
+            )
+        explicit = versions.parse(target, where="the command line")
+        versions.check_explicit(explicit, current, released)
+        return explicit, None, "request", [f"asked for version {explicit}"]
+    level_or_none, source, reasons = decide_level(facts, current)
+    if level_or_none is None and request.pre is None and not (
+        request.final or versions.in_cycle(current)
+    ):
+        what = (
+            "no conventional commit since the last release calls for a release"
+            if source == "commits"
+            else "no changelog fragment calls for a version bump"
+        )
+        raise NothingToRelease(
+            f"Nothing to release: {what} (current version {current}).",
+            "Add a fragment (release fragment ISSUE TYPE \"text\"), or name a level or "
+            "version: release preview minor.",
+        )
+    new = versions.next_version(current, level_or_none, pre=request.pre, final=request.final)
+    if not reasons:
+        reasons = ["finishing the pre-release cycle" if versions.in_cycle(current) else
+                   f"--pre {request.pre}"]
+    return new, level_or_none, source, reasons
+
+
+def build(facts: Facts, request: Request) -> Plan:
+    cfg = facts.config
+    current, sources = current_version(facts)
+    if current is None:
+        listing = "; ".join(f"{s.location} = {s.value}" for s in sources)
+        raise VersionError(
+            f"The version locations disagree: {listing}.",
+            "Make them hold the same version, or remove the stale one from "
+            "`version-locations`.",
+        )
+    new, level, decided_by, reasons = next_version(facts, request, current)
+    problem = versions.publishable_problem(new)
+    if problem:
+        raise VersionError(problem, "Choose a version without a local label.")
+    tag = tags_mod.render(cfg.tag_format, new, cfg.tag_scheme)
+    previous_tag = facts.release_tags[-1].name if facts.release_tags else None
+    fmt = {"version": str(new), "previous": str(current), "tag": tag}
+
+    edits = [
+        FileEdit(loc.path, facts.files[loc.path],
+                 locations.write_version(loc, facts.files[loc.path], str(new)))
+        for loc in cfg.locations if loc.kind != "scm"
+    ]
+    section = ""
+    news_file: str | None = None
+    consumed = tuple(f.path for f in facts.fragments.fragments)
+    tc = facts.towncrier
+    if tc is not None:
+        section = changelog.render_section(tc, facts.fragments.contents, str(new), facts.date)
+        news_file = changelog.news_file_name(tc, str(new), facts.date)
+        top = changelog.title(tc, str(new), facts.date)
+        before = tc.news_text if tc.config.single_file else None
+        edits.append(FileEdit(news_file, before, changelog.updated_news_file(tc, section, top)))
+
+    next_dev = versions.next_dev(new) if cfg["next-dev"] else None
+    dev_edits: list[FileEdit] = []
+    if next_dev is not None:
+        after_release = {e.path: e.after for e in edits}
+        dev_edits = [
+            FileEdit(loc.path, after_release[loc.path],
+                     locations.write_version(loc, after_release[loc.path], str(next_dev)))
+            for loc in cfg.locations if loc.kind != "scm"
+        ]
+    plan = Plan(
+        project=_project_name(facts),
+        current=current,
+        sources=sources,
+        version=new,
+        level=level,
+        decided_by=decided_by,
+        reasons=tuple(reasons),
+        previous_tag=previous_tag,
+        tag=tag,
+        tag_message=cfg["tag-message"].format(**fmt),
+        commit_message=cfg["commit-message"].format(**fmt),
+        branch=facts.git.branch,
+        remote=cfg["remote"],
+        edits=tuple(edits),
+        consumed_fragments=consumed,
+        changelog=section,
+        changelog_file=news_file,
+        next_dev=next_dev,
+        dev_edits=tuple(dev_edits),
+        dev_commit_message=cfg["dev-commit-message"].format(
+            version=str(next_dev or ""), previous=str(new), tag=tag
+        ),
+        steps=(),
+        released_versions=tuple(t.version for t in facts.release_tags),
+    )
+    return _with_steps(plan, facts)
+
+
+def _project_name(facts: Facts) -> str:
+    project = facts.config.pyproject.get("project", {})
+    name = project.get("name") if isinstance(project, dict) else None
+    return str(name or facts.project_dir.name)
+
+
+def _with_steps(plan: Plan, facts: Facts) -> Plan:
+    from dataclasses import replace
+
+    cfg = facts.config
+    dist = cfg["dist-dir"]
+    steps: list[Step] = [Step("check", "preflight", "check every release gate")]
+    for edit in plan.edits:
+        if edit.path != plan.changelog_file:
+            steps.append(Step("prepare", "edit-version", f"set the version in {edit.path}"))
+    if plan.changelog_file is not None:
+        steps.append(Step(
+            "prepare", "changelog",
+            f"write the {plan.version} section to {plan.changelog_file} and remove "
+            f"{len(plan.consumed_fragments)} fragment(s)",
+            ("git", "rm", "--quiet", "--", *plan.consumed_fragments) if plan.consumed_fragments
+            else (),
+        ))
+    changed = [e.path for e in plan.edits]
+    steps.append(Step(
+        "prepare", "commit", f"commit: {plan.commit_message.splitlines()[0]}",
+        ("git", "commit", "-m", plan.commit_message, "--", *changed, *plan.consumed_fragments),
+    ))
+    sign = {"gpg": ["--sign"], "ssh": ["--sign"], "none": ["--annotate"]}[cfg["sign"]]
+    steps.append(Step("tag", "tag", f"create the annotated tag {plan.tag}",
+                      ("git", "tag", *sign, "-m", plan.tag_message, plan.tag)))
+    steps.append(Step("build", "build",
+                      f"build the sdist and wheel of {plan.tag} into {dist}/",
+                      ("python", "-m", "build", "--sdist", "--wheel", "--outdir", dist)))
+    steps.append(Step("verify", "verify", "twine check; metadata name and version match the plan",
+                      ("twine", "check", "--strict", f"{dist}/*")))
+    branch = plan.branch or "HEAD"
+    steps.append(Step("push", "push", f"push {branch} and {plan.tag} to {plan.remote} atomically",
+                      ("git", "push", "--atomic", plan.remote, branch, f"refs/tags/{plan.tag}")))
+    if plan.next_dev is not None:
+        for edit in plan.dev_edits:
+            steps.append(Step("post", "edit-version",
+                              f"set the development version {plan.next_dev} in {edit.path}"))
+        steps.append(Step("post", "commit", f"commit: {plan.dev_commit_message}",
+                          ("git", "commit", "-m", plan.dev_commit_message, "--",
+                           *[e.path for e in plan.dev_edits])))
+        steps.append(Step("post", "push", f"push {branch} to {plan.remote}",
+                          ("git", "push", plan.remote, branch)))
+    return replace(plan, steps=tuple(steps))

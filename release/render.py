@@ -1,0 +1,116 @@
+"""Text and JSON renderings of plans and problems.
+
+Plain text is built here without rich; rich is imported only when the output is a
+terminal, to colour what a person reads.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from release.checks import Problem
+from release.plan import Plan
+
+PREVIEW_SCHEMA_VERSION = 1
+MAX_REASONS = 10
+
+
+def safe(text: str) -> str:
+    """Escape control characters (ANSI sequences included) so they are never sent raw."""
+    return "".join(
+        c if c in "\n\t" or (ord(c) >= 32 and ord(c) != 127 and not 0x80 <= ord(c) < 0xA0)
+        else repr(c)[1:-1]
+        for c in text
+    )
+
+
+def problems_text(problems: Sequence[Problem]) -> str:
+    if not problems:
+        return "Checks: all passed.\n"
+    lines = [f"Checks: {len(problems)} problem(s):"]
+    for p in problems:
+        lines.append(f"  x [{p.code}] {p.message}")
+        if p.hint:
+            lines.append(f"      {p.hint}")
+    return "\n".join(lines) + "\n"
+
+
+def plan_text(plan: Plan) -> str:
+    out: list[str] = []
+    why = f"{plan.level}, " if plan.level else ""
+    out.append(f"{plan.project} {plan.current} -> {plan.version} ({why}decided by "
+               f"{plan.decided_by})")
+    for reason in plan.reasons[:MAX_REASONS]:
+        out.append(f"  {reason}")
+    if len(plan.reasons) > MAX_REASONS:
+        out.append(f"  ... and {len(plan.reasons) - MAX_REASONS} more (--json lists all)")
+    out.append("")
+    out.append("Version sources:")
+    out += [f"  {s.location} = {s.value}" for s in plan.sources]
+    out.append(f"Tag: {plan.tag}" + (f" (previous release: {plan.previous_tag})"
+                                     if plan.previous_tag else " (first release tag)"))
+    out.append(f"Commit message: {plan.commit_message}")
+    if plan.next_dev is not None:
+        out.append(f"Next development version: {plan.next_dev}")
+    out.append("")
+    out.append("File changes:")
+    for edit in plan.edits:
+        if edit.path == plan.changelog_file:
+            continue
+        out.append(edit.diff().rstrip("\n"))
+    if plan.consumed_fragments:
+        out.append(f"Fragments consumed ({len(plan.consumed_fragments)}): "
+                   + ", ".join(plan.consumed_fragments[:MAX_REASONS])
+                   + (" ..." if len(plan.consumed_fragments) > MAX_REASONS else ""))
+    out.append("")
+    if plan.changelog_file is not None:
+        out.append(f"Changelog section ({plan.changelog_file}):")
+        out.append(plan.changelog.rstrip("\n"))
+        out.append("")
+    out.append("Steps:")
+    width = max(len(s.stage) for s in plan.steps)
+    for n, step in enumerate(plan.steps, 1):
+        out.append(f"  {n:2}. {step.stage:<{width}}  {step.summary}")
+    return "\n".join(out) + "\n"
+
+
+def preview_json(plan: Plan | None, problems: Sequence[Problem]) -> str:
+    data: dict[str, Any] = {
+        "schema": "release-pipeline/preview",
+        "schema_version": PREVIEW_SCHEMA_VERSION,
+        "ok": not problems,
+        "plan": None if plan is None else plan.to_json(),
+        "problems": [p.to_json() for p in problems],
+    }
+    return json.dumps(data, indent=2, sort_keys=False) + "\n"
+
+
+def write(text: str, stream: TextIO | None = None) -> None:
+    """Write text for a person: coloured through rich on a terminal, plain otherwise."""
+    stream = stream or sys.stdout
+    text = safe(text)
+    if not stream.isatty():
+        stream.write(text)
+        return
+    from rich.console import Console
+    from rich.text import Text
+
+    console = Console(file=stream, highlight=False)
+    styled = Text()
+    for line in text.splitlines(keepends=True):
+        style = ""
+        if line.startswith("+") and not line.startswith("+++"):
+            style = "green"
+        elif line.startswith("-") and not line.startswith("---"):
+            style = "red"
+        elif line.startswith("  x "):
+            style = "bold red"
+        elif line.startswith("@@"):
+            style = "cyan"
+        elif line and not line[0].isspace() and line.rstrip().endswith(":"):
+            style = "bold"
+        styled.append(line, style=style)
+    console.print(styled, end="")

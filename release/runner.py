@@ -1,0 +1,89 @@
+"""The one seam through which every subprocess runs.
+
+Arguments are always lists, never shell strings.  Each call is recorded (secrets
+masked) so tests and ``--verbose`` can show what ran.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote
+
+from release.errors import CommandError
+
+
+def mask(text: str, secrets: Iterable[str]) -> str:
+    """Replace every secret, raw or URL-encoded, with ``***``."""
+    for secret in secrets:
+        if len(secret) < 4:
+            continue
+        for form in {secret, quote(secret, safe=""), quote(secret)}:
+            text = text.replace(form, "***")
+    return text
+
+
+@dataclass(frozen=True)
+class Completed:
+    argv: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@dataclass
+class Runner:
+    """Runs commands in ``cwd``; ``log`` receives each masked argument list."""
+
+    cwd: Path
+    secrets: list[str] = field(default_factory=list)
+    log: Callable[[str], None] | None = None
+    env: Mapping[str, str] | None = None
+
+    def run(
+        self,
+        argv: Sequence[str],
+        *,
+        check: bool = True,
+        cwd: Path | None = None,
+        env: Mapping[str, str] | None = None,
+        input_text: str | None = None,
+    ) -> Completed:
+        args = [str(a) for a in argv]
+        if self.log is not None:
+            self.log(mask(" ".join(args), self.secrets))
+        full_env = None
+        if self.env is not None or env is not None:
+            full_env = dict(os.environ)
+            full_env.update(self.env or {})
+            full_env.update(env or {})
+        try:
+            proc = subprocess.run(
+                args,
+                cwd=cwd or self.cwd,
+                env=full_env,
+                input=input_text,
+                capture_output=True,
+                text=True,
+                encoding="utf-8",
+                errors="replace",
+                check=False,
+            )
+        except FileNotFoundError as exc:
+            raise CommandError(
+                [mask(a, self.secrets) for a in args], 127, f"{args[0]}: not found ({exc})"
+            ) from None
+        done = Completed(tuple(args), proc.returncode, proc.stdout, proc.stderr)
+        if check and proc.returncode != 0:
+            raise CommandError(
+                [mask(a, self.secrets) for a in args],
+                proc.returncode,
+                mask(proc.stdout + proc.stderr, self.secrets),
+            )
+        return done
+
+    def git(self, *args: str, check: bool = True) -> Completed:
+        return self.run(["git", *args], check=check)
