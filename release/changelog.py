@@ -26,7 +26,7 @@ def render_section(tc: Towncrier, contents: FragmentContents, version: str, date
             md_header_level = len(match[0]) if match else 0
         else:
             md_header_level = 1 if render_title else 0
-    rendered = render_fragments(
+    rendered: str = render_fragments(
         tc.template_text,
         config.issue_format,
         fragments,
@@ -49,7 +49,10 @@ def render_section(tc: Towncrier, contents: FragmentContents, version: str, date
 def title(tc: Towncrier, version: str, date: str) -> str:
     if not tc.config.title_format:
         return ""
-    return tc.config.title_format.format(name=tc.project_name, version=version, project_date=date)
+    text: str = tc.config.title_format.format(
+        name=tc.project_name, version=version, project_date=date
+    )
+    return text
 
 
 def news_file_name(tc: Towncrier, version: str, date: str) -> str:

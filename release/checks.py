@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from release.errors import EXIT_CHECK_FAILED, EXIT_USAGE, ReleaseError
 from release.facts import Facts, RemoteFacts
-from release.plan import Plan
+from release.plan import Plan, Request
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,8 @@ def input_problems(facts: Facts) -> list[Problem]:
             found.append(Problem(
                 "fragment-bumps",
                 f"towncrier fragment type(s) {', '.join(missing)} have no bump level.",
-                f"Add them to [tool.release] fragment-bumps, e.g. fragment-bumps = {{ {example} }}.",
+                "Add them to [tool.release] fragment-bumps, e.g. "
+                f"fragment-bumps = {{ {example} }}.",
                 EXIT_USAGE,
             ))
     if tc is None and cfg["version-source"] == "fragments":
@@ -62,9 +63,12 @@ def state_problems(facts: Facts, plan: Plan | None, remote: RemoteFacts | None) 
     if git.head is None:
         found.append(Problem("no-commits", "The repository has no commits yet.",
                              "Commit the project before releasing it."))
-    if git.dirty:
-        shown = ", ".join(git.dirty[:20]) + (f" and {len(git.dirty) - 20} more"
-                                             if len(git.dirty) > 20 else "")
+    # Untracked artifacts in dist-dir are this tool's own output, not a user's change.
+    dist = cfg["dist-dir"].rstrip("/") + "/"
+    dirty = [p for p in git.dirty if not p.startswith(dist)]
+    if dirty:
+        shown = ", ".join(dirty[:20]) + (f" and {len(dirty) - 20} more"
+                                         if len(dirty) > 20 else "")
         found.append(Problem(
             "dirty-tree", f"The work tree has uncommitted changes: {shown}.",
             "Commit or stash them (git stash --include-untracked) first.",
@@ -156,3 +160,23 @@ def _plan_problems(facts: Facts, plan: Plan, remote: RemoteFacts | None) -> list
 
 def exit_code(problems: list[Problem]) -> int:
     return max((p.exit_code for p in problems), default=0)
+
+
+def evaluate(facts: Facts, request: Request) -> tuple[Plan | None, list[Problem]]:
+    """Plan the release and collect every problem: input problems first, then state."""
+    from release.facts import read_remote
+    from release.plan import build
+    from release.runner import Runner
+
+    problems = input_problems(facts)
+    plan = None
+    if not problems:
+        try:
+            plan = build(facts, request)
+        except ReleaseError as exc:
+            problems.append(Problem.from_error("plan", exc))
+    remote = None
+    if plan is not None:
+        remote = read_remote(Runner(facts.project_dir), facts, plan.tag)
+    problems += state_problems(facts, plan, remote)
+    return plan, problems

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 from release.errors import EXIT_OK, EXIT_USAGE, ReleaseError, UsageError
 
 if TYPE_CHECKING:
-    from release.checks import Problem
     from release.facts import Facts
     from release.plan import Plan, Request
 
@@ -34,6 +33,15 @@ def _add_request_args(p: argparse.ArgumentParser) -> None:
                         "or commits)")
     p.add_argument("--pre", choices=PRE_CHOICES, help="make (or continue) a pre-release")
     p.add_argument("--final", action="store_true", help="finish a pre-release cycle")
+
+
+def _add_run_args(p: argparse.ArgumentParser) -> None:
+    from release.plan import STAGES
+
+    p.add_argument("--yes", action="store_true",
+                   help="do not ask for confirmation (required without a terminal)")
+    p.add_argument("--until", choices=STAGES, metavar="STAGE",
+                   help=f"stop after this stage ({', '.join(STAGES)})")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -64,6 +72,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("changelog", help="print the next release's changelog section")
     _add_request_args(p)
+
+    p = sub.add_parser("run", help="make the release: check, prepare, tag, build, verify, push, "
+                                   "post")
+    _add_request_args(p)
+    _add_run_args(p)
+
+    p = sub.add_parser("resume", help="finish a release that stopped (failure or Ctrl-C)")
+    _add_run_args(p)
+
+    p = sub.add_parser("abort", help="undo a release that has not been pushed")
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
     p = sub.add_parser("config", help="print the effective configuration and its sources")
     p.add_argument("--json", action="store_true", help="print it as JSON")
@@ -105,15 +124,20 @@ def _main(argv: list[str]) -> int:
     project = Path(args.directory)
     if args.command == "config":
         return _config(project, args)
+    if args.command in ("run", "resume", "abort"):
+        from release import run_cli
+
+        return run_cli.dispatch(project.resolve(), args)
     request = _request(args)
     facts = _gather(project, args.overrides)
     if args.command == "version":
         return _version(facts, request, args.next)
     if args.command == "changelog":
-        plan = _plan_or_raise(facts, request)
-        sys.stdout.write(plan.changelog + "\n")
+        sys.stdout.write(_plan_or_raise(facts, request).changelog + "\n")
         return EXIT_OK
-    plan, problems = _evaluate(facts, request)
+    from release.checks import evaluate
+
+    plan, problems = evaluate(facts, request)
     from release import render
     from release.checks import exit_code
 
@@ -151,27 +175,6 @@ def _plan_or_raise(facts: Facts, request: Request) -> Plan:
     return build(facts, request)
 
 
-def _evaluate(facts: Facts, request: Request) -> tuple[Plan | None, list[Problem]]:
-    """Plan the release and collect every problem: input problems first, then state."""
-    from release.checks import Problem, input_problems, state_problems
-    from release.facts import read_remote
-    from release.plan import build
-    from release.runner import Runner
-
-    problems = input_problems(facts)
-    plan = None
-    if not problems:
-        try:
-            plan = build(facts, request)
-        except ReleaseError as exc:
-            problems.append(Problem.from_error("plan", exc))
-    remote = None
-    if plan is not None:
-        remote = read_remote(Runner(facts.project_dir), facts, plan.tag)
-    problems += state_problems(facts, plan, remote)
-    return plan, problems
-
-
 def _version(facts: Facts, request: Request, want_next: bool) -> int:
     from release.plan import current_version
 
@@ -179,7 +182,7 @@ def _version(facts: Facts, request: Request, want_next: bool) -> int:
         plan = _plan_or_raise(facts, request)
         print(plan.version)
         return EXIT_OK
-    current, sources = current_version(facts)
+    current, _sources = current_version(facts)
     if current is None:
         _plan_or_raise(facts, request)  # raises the disagreement error
     print(current)

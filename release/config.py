@@ -84,7 +84,7 @@ def _string(key: str) -> Validator:
     def check(value: Any, where: str) -> str:
         if not isinstance(value, str):
             raise _type_error(key, "a string", value, where)
-        return value
+        return str(value)
 
     return check
 
@@ -155,14 +155,14 @@ def _template(key: str, *, must_contain: str = "") -> Validator:
                 f"{where}: `{key}` = {text!r} does not contain {must_contain}.",
                 f"Include {must_contain} in `{key}`, for example 'v{{version}}'.",
             )
-        return text
+        return str(text)
 
     return check
 
 
 def _branch_patterns(key: str) -> Validator:
     def check(value: Any, where: str) -> tuple[str, ...]:
-        patterns = _string_list(key)(value, where)
+        patterns: tuple[str, ...] = _string_list(key)(value, where)
         if not patterns:
             raise ConfigError(
                 f"{where}: `{key}` is empty, so no branch could ever be released from.",
@@ -274,6 +274,10 @@ SCHEMA: tuple[Key, ...] = (
     Key("sign", "\"none\" | \"gpg\" | \"ssh\"", "none",
         "Sign the release tag with the user's git signing configuration.",
         _choice("sign", ("none", "gpg", "ssh"))),
+    Key("reproducible", "boolean", False,
+        "After building, build again from the same tagged commit and require identical "
+        "sha256 hashes (naming any file that differs).",
+        _boolean("reproducible")),
     Key("dist-dir", "string", "dist",
         "Directory, relative to the project, that receives the built artifacts.",
         _string("dist-dir")),
@@ -325,7 +329,8 @@ def read_pyproject(project_dir: Path) -> dict[str, Any]:
             "Run release from the project's directory, or pass -C DIR.",
         ) from None
     try:
-        return tomllib.loads(raw.decode("utf-8"))
+        data: dict[str, Any] = tomllib.loads(raw.decode("utf-8"))
+        return data
     except UnicodeDecodeError as exc:
         raise ConfigError(
             f"{path} is not valid UTF-8 ({exc.reason} at byte {exc.start}).",
@@ -392,10 +397,10 @@ def load(
 
     layers: list[tuple[str, Mapping[str, Any]]] = [("pyproject.toml", table)]
     env_layer: dict[str, Any] = {}
-    for key in SCHEMA_BY_NAME:
-        var = ENV_PREFIX + key.upper().replace("-", "_")
+    for name in SCHEMA_BY_NAME:
+        var = ENV_PREFIX + name.upper().replace("-", "_")
         if var in environ:
-            env_layer[key] = parse_value(environ[var])
+            env_layer[name] = parse_value(environ[var])
     layers.append(("environment", env_layer))
     cli_layer = dict(parse_override(o, "-c") for o in overrides)
     layers.append(("command line", cli_layer))

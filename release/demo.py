@@ -42,7 +42,8 @@ _BUILD = {
 
 def _pyproject(name: str, layout: Layout, version: str) -> str:
     requires, backend = _BUILD[layout]
-    head = f'[build-system]\n{requires}\nbuild-backend = "{backend}"\n\n[project]\nname = "{name}"\n'
+    head = (f'[build-system]\n{requires}\nbuild-backend = "{backend}"\n\n'
+            f'[project]\nname = "{name}"\n')
     pkg = name.replace("-", "_")
     if layout == "flit":
         body = 'dynamic = ["version", "description"]\n'
@@ -53,13 +54,15 @@ def _pyproject(name: str, layout: Layout, version: str) -> str:
         release = ""
         extra = '\n[tool.hatch.version]\nsource = "vcs"\n'
     else:
-        body = f'version = "{version}"  # kept by release-pipeline\ndescription = "A sample project."\n'
+        body = (f'version = "{version}"  # kept by release-pipeline\n'
+                'description = "A sample project."\n')
         release = (
             '\n[tool.release]\nversion-locations = ["pyproject.toml", '
             f'"src/{pkg}/__init__.py"]\n'
         )
         extra = ""
-    return head + body + 'requires-python = ">=3.10"\n' + extra + release + _TOWNCRIER
+    return (head + body + 'readme = "README.md"\nrequires-python = ">=3.10"\n' + extra + release
+            + _TOWNCRIER)
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -82,6 +85,7 @@ def create_sample_project(
     The project is released at ``version`` (tagged ``v{version}``) and has the given
     fragments (file name -> text) committed on top, ready for its next release.
     """
+    root = root.resolve()
     project = root / name
     remote = root / f"{name}.git"
     pkg = name.replace("-", "_")

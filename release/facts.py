@@ -198,7 +198,9 @@ def _read_text(path: Path, shown: str) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"{shown} is not valid UTF-8 ({exc.reason}).", "Save it as UTF-8.") from None
+        raise ConfigError(
+            f"{shown} is not valid UTF-8 ({exc.reason}).", "Save it as UTF-8."
+        ) from None
     except OSError as exc:
         raise ConfigError(f"{shown} cannot be read: {exc.strerror}.", "Check the path.") from None
 

@@ -115,76 +115,17 @@ def section_dirs(project_dir: Path, config: TowncrierConfig) -> dict[str, Path]:
 
 def scan(project_dir: Path, config: TowncrierConfig) -> FragmentSet:
     """Find every fragment, collecting every problem instead of stopping at the first."""
-    from towncrier._builder import find_fragments, parse_newfragment_basename
+    from click import ClickException
+    from towncrier._builder import find_fragments
 
-    ignored = _ignored(config)
     problems: list[FragmentError] = []
     fragments: list[Fragment] = []
-    root = project_dir.resolve()
     for section, directory in section_dirs(project_dir, config).items():
-        try:
-            names = sorted(os.listdir(directory))
-        except FileNotFoundError:
-            continue
-        real_dir = directory.resolve()
-        if not real_dir.is_relative_to(root):
-            problems.append(FragmentError(
-                f"The fragment directory {directory} is outside the project {project_dir}.",
-                "Point towncrier's `directory` (or section `path`) inside the project.",
-            ))
-            continue
-        seen: dict[tuple[str, str, int], str] = {}
-        for name in names:
-            if any(fnmatch(name.lower(), pattern) for pattern in ignored):
-                continue
-            path = directory / name
-            rel = os.path.relpath(path, project_dir).replace(os.sep, "/")
-            shown = _printable(rel)
-            issue, ftype, counter = parse_newfragment_basename(name, config.types)
-            if ftype is None:
-                known = ", ".join(sorted(config.types))
-                problems.append(FragmentError(
-                    f"Fragment {shown} has no known type, so towncrier would silently skip it.",
-                    f"Name it ISSUE.TYPE with TYPE one of: {known}; or list it in towncrier's "
-                    "`ignore` if it is not a fragment.",
-                ))
-                continue
-            assert issue is not None and counter is not None
-            if path.is_symlink() and not path.resolve().is_relative_to(real_dir):
-                problems.append(FragmentError(
-                    f"Fragment {shown} is a symbolic link that leads outside {directory.name}/ "
-                    f"(to {_printable(str(path.resolve()))}).",
-                    "Replace the link with a regular file inside the fragment directory.",
-                ))
-                continue
-            if not path.is_file():
-                problems.append(FragmentError(
-                    f"Fragment {shown} is not a regular file.",
-                    "Remove it or replace it with a text file.",
-                ))
-                continue
-            if config.orphan_prefix and issue.startswith(config.orphan_prefix):
-                key = ("", ftype, -1 - len(seen))  # orphans never collide
-            else:
-                key = (issue, ftype, counter)
-            if key in seen:
-                problems.append(FragmentError(
-                    f"Fragments {seen[key]} and {shown} are both for issue {issue!r} of type "
-                    f"{ftype!r}; towncrier would stop with an error.",
-                    "Merge them into one file, or number them (e.g. 12.feature.1, "
-                    "12.feature.2).",
-                ))
-                continue
-            seen[key] = shown
-            problem = _content_problem(path, shown)
-            if problem is not None:
-                problems.append(problem)
-                continue
-            fragments.append(Fragment(rel, section, issue, ftype, counter))
+        found, trouble = _scan_directory(project_dir, section, directory, config)
+        fragments += found
+        problems += trouble
     if problems:
         return FragmentSet(tuple(fragments), {}, tuple(problems))
-    from click import ClickException
-
     try:
         contents, _files = find_fragments(str(project_dir), config, strict=False)
     except (ClickException, ValueError) as exc:
@@ -194,6 +135,79 @@ def scan(project_dir: Path, config: TowncrierConfig) -> FragmentSet:
             "Fix the fragment it names.",
         ),))
     return FragmentSet(tuple(fragments), contents, ())
+
+
+def _scan_directory(
+    project_dir: Path, section: str, directory: Path, config: TowncrierConfig
+) -> tuple[list[Fragment], list[FragmentError]]:
+    from towncrier._builder import parse_newfragment_basename
+
+    try:
+        names = sorted(os.listdir(directory))
+    except FileNotFoundError:
+        return [], []
+    real_dir = directory.resolve()
+    if not real_dir.is_relative_to(project_dir.resolve()):
+        return [], [FragmentError(
+            f"The fragment directory {directory} is outside the project {project_dir}.",
+            "Point towncrier's `directory` (or section `path`) inside the project.",
+        )]
+    ignored = _ignored(config)
+    problems: list[FragmentError] = []
+    fragments: list[Fragment] = []
+    seen: dict[tuple[str, str, int], str] = {}
+    for name in names:
+        if any(fnmatch(name.lower(), pattern) for pattern in ignored):
+            continue
+        path = directory / name
+        rel = os.path.relpath(path, project_dir).replace(os.sep, "/")
+        shown = _printable(rel)
+        issue, ftype, counter = parse_newfragment_basename(name, config.types)
+        if ftype is None:
+            known = ", ".join(sorted(config.types))
+            problems.append(FragmentError(
+                f"Fragment {shown} has no known type, so towncrier would silently skip it.",
+                f"Name it ISSUE.TYPE with TYPE one of: {known}; or list it in towncrier's "
+                "`ignore` if it is not a fragment.",
+            ))
+            continue
+        problem = _file_problem(path, real_dir, shown)
+        if problem is not None:
+            problems.append(problem)
+            continue
+        if config.orphan_prefix and issue.startswith(config.orphan_prefix):
+            key = ("", ftype, -1 - len(seen))  # orphans never collide
+        else:
+            key = (issue, ftype, counter)
+        if key in seen:
+            problems.append(FragmentError(
+                f"Fragments {seen[key]} and {shown} are both for issue {issue!r} of type "
+                f"{ftype!r}; towncrier would stop with an error.",
+                "Merge them into one file, or number them (e.g. 12.feature.1, 12.feature.2).",
+            ))
+            continue
+        seen[key] = shown
+        problem = _content_problem(path, shown)
+        if problem is not None:
+            problems.append(problem)
+            continue
+        fragments.append(Fragment(rel, section, issue, ftype, counter))
+    return fragments, problems
+
+
+def _file_problem(path: Path, real_dir: Path, shown: str) -> FragmentError | None:
+    if path.is_symlink() and not path.resolve().is_relative_to(real_dir):
+        return FragmentError(
+            f"Fragment {shown} is a symbolic link that leads outside {real_dir.name}/ "
+            f"(to {_printable(str(path.resolve()))}).",
+            "Replace the link with a regular file inside the fragment directory.",
+        )
+    if not path.is_file():
+        return FragmentError(
+            f"Fragment {shown} is not a regular file.",
+            "Remove it or replace it with a text file.",
+        )
+    return None
 
 
 def _content_problem(path: Path, shown: str) -> FragmentError | None:

@@ -62,10 +62,17 @@ class FileEdit:
 
 @dataclass(frozen=True)
 class Step:
+    """One planned side effect.  ``id`` is stable: the journal and failpoints use it."""
+
     stage: str
     name: str
     summary: str
     command: tuple[str, ...] = ()
+    path: str = ""
+
+    @property
+    def id(self) -> str:
+        return f"{self.stage}.{self.name}" + (f":{self.path}" if self.path else "")
 
 
 @dataclass(frozen=True)
@@ -97,7 +104,58 @@ class Plan:
     dev_edits: tuple[FileEdit, ...]
     dev_commit_message: str
     steps: tuple[Step, ...]
+    dist_dir: str = "dist"
+    sign: str = "none"
+    reproducible: bool = False
     released_versions: tuple[Version, ...] = field(repr=False, default=())
+
+    def edit_for(self, path: str, *, dev: bool = False) -> FileEdit:
+        for edit in self.dev_edits if dev else self.edits:
+            if edit.path == path:
+                return edit
+        raise KeyError(path)
+
+    def to_journal(self) -> dict[str, Any]:
+        """Everything needed to run the plan again, exactly (file texts included)."""
+        return {
+            "public": self.to_json(),
+            "edits": [[e.path, e.before, e.after] for e in self.edits],
+            "dev_edits": [[e.path, e.before, e.after] for e in self.dev_edits],
+            "steps": [[s.stage, s.name, s.summary, list(s.command), s.path] for s in self.steps],
+            "released_versions": [str(v) for v in self.released_versions],
+        }
+
+    @classmethod
+    def from_journal(cls, data: dict[str, Any]) -> Plan:
+        pub = data["public"]
+        return cls(
+            project=pub["project"],
+            current=Version(pub["current_version"]),
+            sources=tuple(VersionSource(s["location"], s["value"])
+                          for s in pub["version_sources"]),
+            version=Version(pub["version"]),
+            level=pub["bump"],
+            decided_by=pub["decided_by"],
+            reasons=tuple(pub["reasons"]),
+            previous_tag=pub["previous_tag"],
+            tag=pub["tag"],
+            tag_message=pub["tag_message"],
+            commit_message=pub["commit_message"],
+            branch=pub["branch"],
+            remote=pub["remote"],
+            edits=tuple(FileEdit(*e) for e in data["edits"]),
+            consumed_fragments=tuple(pub["consumed_fragments"]),
+            changelog=pub["changelog"]["section"],
+            changelog_file=pub["changelog"]["file"],
+            next_dev=None if pub["next_dev_version"] is None else Version(pub["next_dev_version"]),
+            dev_edits=tuple(FileEdit(*e) for e in data["dev_edits"]),
+            dev_commit_message=pub["dev_commit_message"],
+            steps=tuple(Step(st, n, su, tuple(c), p) for st, n, su, c, p in data["steps"]),
+            dist_dir=pub["dist_dir"],
+            sign=pub["sign"],
+            reproducible=pub["reproducible"],
+            released_versions=tuple(Version(v) for v in data["released_versions"]),
+        )
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -122,8 +180,13 @@ class Plan:
             "changelog": {"file": self.changelog_file, "section": self.changelog},
             "next_dev_version": None if self.next_dev is None else str(self.next_dev),
             "dev_edits": [{"path": e.path, "diff": e.diff()} for e in self.dev_edits],
+            "dev_commit_message": self.dev_commit_message,
+            "dist_dir": self.dist_dir,
+            "sign": self.sign,
+            "reproducible": self.reproducible,
             "steps": [
-                {"stage": s.stage, "name": s.name, "summary": s.summary, "command": list(s.command)}
+                {"id": s.id, "stage": s.stage, "name": s.name, "summary": s.summary,
+                 "command": list(s.command)}
                 for s in self.steps
             ],
         }
@@ -153,21 +216,28 @@ def current_version(facts: Facts) -> tuple[Version | None, tuple[VersionSource, 
     return (parsed.pop() if len(parsed) == 1 else None), tuple(found)
 
 
+def _as_level(text: str) -> versions.Level:
+    for level in versions.LEVELS:
+        if level == text:
+            return level
+    raise AssertionError(text)
+
+
 def decide_level(facts: Facts, current: Version) -> tuple[versions.Level | None, str, list[str]]:
     """The bump the fragments (or commits) call for, and the reasons, most significant first."""
     cfg = facts.config
     if cfg["version-source"] == "commits":
         decided = deciding_commits(facts.commits or (), cfg["commit-bumps"])
-        source, items = "commits", [(lvl, f"{c.sha[:10]} {c.subject}") for c, lvl in decided]
+        source = "commits"
+        items = [(lvl, f"{c.sha[:10]} {c.subject}") for c, lvl in decided]
     else:
         bumps: dict[str, str] = cfg["fragment-bumps"]
-        pairs: list[tuple[versions.Level | None, str]] = []
-        for frag in facts.fragments.fragments:
-            level = bumps.get(frag.type, "none")
-            lvl: versions.Level | None = None if level == "none" else level  # type: ignore[assignment]
-            pairs.append((lvl, f"{frag.path} ({frag.type})"))
         source = "fragments"
-        items = [(lvl, text) for lvl, text in pairs if lvl is not None]
+        items = [
+            (_as_level(bumps.get(frag.type, "none")), f"{frag.path} ({frag.type})")
+            for frag in facts.fragments.fragments
+            if bumps.get(frag.type, "none") != "none"
+        ]
     level: versions.Level | None = None
     for lvl, _ in items:
         level = versions.higher_level(level, lvl)
@@ -188,7 +258,7 @@ def next_version(
             raise VersionError("post cannot be combined with --pre or --final.", "Drop them.")
         return versions.next_post(current), "post", "request", ["asked for a post-release"]
     if target in versions.LEVELS:
-        level: versions.Level = target  # type: ignore[assignment]
+        level = _as_level(target)
         new = versions.next_version(current, level, pre=request.pre, final=request.final)
         return new, level, "request", [f"asked for a {level} release"]
     if target is not None:
@@ -288,6 +358,9 @@ def build(facts: Facts, request: Request) -> Plan:
             version=str(next_dev or ""), previous=str(new), tag=tag
         ),
         steps=(),
+        dist_dir=cfg["dist-dir"],
+        sign=cfg["sign"],
+        reproducible=cfg["reproducible"],
         released_versions=tuple(t.version for t in facts.release_tags),
     )
     return _with_steps(plan, facts)
@@ -307,7 +380,8 @@ def _with_steps(plan: Plan, facts: Facts) -> Plan:
     steps: list[Step] = [Step("check", "preflight", "check every release gate")]
     for edit in plan.edits:
         if edit.path != plan.changelog_file:
-            steps.append(Step("prepare", "edit-version", f"set the version in {edit.path}"))
+            steps.append(Step("prepare", "edit-version", f"set the version in {edit.path}",
+                              path=edit.path))
     if plan.changelog_file is not None:
         steps.append(Step(
             "prepare", "changelog",
@@ -327,7 +401,9 @@ def _with_steps(plan: Plan, facts: Facts) -> Plan:
     steps.append(Step("build", "build",
                       f"build the sdist and wheel of {plan.tag} into {dist}/",
                       ("python", "-m", "build", "--sdist", "--wheel", "--outdir", dist)))
-    steps.append(Step("verify", "verify", "twine check; metadata name and version match the plan",
+    steps.append(Step("verify", "verify",
+                      "twine check; metadata name and version match the plan; sha256 manifest"
+                      + ("; rebuild and compare hashes" if plan.reproducible else ""),
                       ("twine", "check", "--strict", f"{dist}/*")))
     branch = plan.branch or "HEAD"
     steps.append(Step("push", "push", f"push {branch} and {plan.tag} to {plan.remote} atomically",
@@ -335,7 +411,8 @@ def _with_steps(plan: Plan, facts: Facts) -> Plan:
     if plan.next_dev is not None:
         for edit in plan.dev_edits:
             steps.append(Step("post", "edit-version",
-                              f"set the development version {plan.next_dev} in {edit.path}"))
+                              f"set the development version {plan.next_dev} in {edit.path}",
+                              path=edit.path))
         steps.append(Step("post", "commit", f"commit: {plan.dev_commit_message}",
                           ("git", "commit", "-m", plan.dev_commit_message, "--",
                            *[e.path for e in plan.dev_edits])))

@@ -71,6 +71,9 @@ class Runner:
                 encoding="utf-8",
                 errors="replace",
                 check=False,
+                # Children get their own session, so Ctrl-C reaches only us and the
+                # executor can stop cleanly after the current step.
+                start_new_session=True,
             )
         except FileNotFoundError as exc:
             raise CommandError(

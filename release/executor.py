@@ -1,0 +1,136 @@
+"""Run a plan's steps in order, journaling after each one.
+
+A step already done (as probed in reality) is skipped, so running again is
+idempotent.  A failure or Ctrl-C stops the run with the journal saved and the
+exact commands to resume or abort.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from types import FrameType
+
+from release.errors import EXIT_CHECK_FAILED, ReleaseError
+from release.journal import DONE, FAILED
+from release.plan import STAGES, Step
+from release.runner import mask
+from release.steps import Context, implementation
+
+FAILPOINT_ENV = "RELEASE_PIPELINE_TEST_FAILPOINT"
+
+
+class Interrupted(ReleaseError):
+    exit_code = 130
+
+
+class StepFailed(ReleaseError):
+    exit_code = EXIT_CHECK_FAILED
+
+
+@dataclass
+class Outcome:
+    step: Step
+    status: str  # "done", "already done", "failed", "not run"
+    seconds: float = 0.0
+
+
+@dataclass
+class Report:
+    outcomes: list[Outcome] = field(default_factory=list)
+
+
+def failpoint(step_id: str, when: str) -> None:
+    """Tests only: ``RELEASE_PIPELINE_TEST_FAILPOINT=<step id>:<before|after>:<action>``.
+
+    The action is ``kill`` (SIGKILL), ``sigint`` (as Ctrl-C) or ``raise`` (an error).
+    """
+    spec = os.environ.get(FAILPOINT_ENV)
+    if not spec:
+        return
+    point, _, action = spec.rpartition(":")
+    if point != f"{step_id}:{when}":
+        return
+    if action == "kill":
+        os.kill(os.getpid(), signal.SIGKILL)
+    elif action == "sigint":
+        os.kill(os.getpid(), signal.SIGINT)
+    elif action == "raise":
+        raise RuntimeError(f"failpoint {point}")
+
+
+def selected(steps: tuple[Step, ...], until: str | None) -> list[Step]:
+    if until is None:
+        return list(steps)
+    last = STAGES.index(until)
+    return [s for s in steps if STAGES.index(s.stage) <= last]
+
+
+def execute(
+    ctx: Context,
+    *,
+    until: str | None = None,
+    on_step: Callable[[Outcome], None] = lambda _o: None,
+) -> Report:
+    report = Report()
+    interrupted = False
+
+    def on_sigint(_signum: int, _frame: FrameType | None) -> None:
+        nonlocal interrupted
+        if interrupted:
+            raise KeyboardInterrupt
+        interrupted = True
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        for step in selected(ctx.plan.steps, until):
+            if interrupted:
+                raise Interrupted(
+                    f"Interrupted: stopped before {step.id}; the steps before it are done and "
+                    "journaled.", ""
+                )
+            impl = implementation(step)
+            failpoint(step.id, "before")
+            start = time.monotonic()
+            try:
+                if impl.is_done(ctx):
+                    status = "already done"
+                else:
+                    impl.run(ctx)
+                    status = "done"
+            except ReleaseError as exc:
+                _fail(ctx, step, exc.message)
+                outcome = Outcome(step, "failed", time.monotonic() - start)
+                report.outcomes.append(outcome)
+                on_step(outcome)
+                raise StepFailed(f"Step {step.id} failed: {exc.message}", exc.hint) from None
+            except Exception as exc:  # an unexpected failure still leaves a usable journal
+                _fail(ctx, step, f"{type(exc).__name__}: {exc}")
+                outcome = Outcome(step, "failed", time.monotonic() - start)
+                report.outcomes.append(outcome)
+                on_step(outcome)
+                raise StepFailed(
+                    f"Step {step.id} failed unexpectedly: {type(exc).__name__}: {exc}",
+                    "This is a bug in release-pipeline; please report it.",
+                ) from exc
+            ctx.journal.steps[step.id] = DONE
+            ctx.journal.error = ""
+            ctx.journal.save()
+            outcome = Outcome(step, status, time.monotonic() - start)
+            report.outcomes.append(outcome)
+            on_step(outcome)
+            failpoint(step.id, "after")
+        if interrupted:
+            raise Interrupted("Interrupted after the last step; everything is done.", "")
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    return report
+
+
+def _fail(ctx: Context, step: Step, message: str) -> None:
+    ctx.journal.steps[step.id] = FAILED
+    ctx.journal.error = mask(message, ctx.runner.secrets)
+    ctx.journal.save()

@@ -1,0 +1,239 @@
+"""``release run``, ``resume`` and ``abort``: the journal's life cycle around the executor."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+from release.errors import EXIT_CHECK_FAILED, ReleaseError, UsageError
+from release.executor import Outcome, Report, execute
+from release.journal import PENDING, Journal, Lock, state_dir
+from release.plan import Plan, Request
+from release.runner import Runner
+from release.steps import Context
+from release.steps.build import sha256
+
+
+class AbortRefused(ReleaseError):
+    exit_code = EXIT_CHECK_FAILED
+
+
+def _git_dir(runner: Runner) -> Path:
+    return Path(runner.git("rev-parse", "--absolute-git-dir").stdout.strip())
+
+
+def _commands(project_dir: Path, *, pushed: bool = False) -> str:
+    where = "" if project_dir == Path.cwd() else f" -C {project_dir}"
+    if pushed:
+        return f"Run `release{where} resume` to finish it (abort refuses once pushed)."
+    return f"Run `release{where} resume` to finish it, or `release{where} abort` to undo it."
+
+
+def run(
+    project_dir: Path,
+    *,
+    request: Request,
+    environ: Mapping[str, str],
+    overrides: Sequence[str],
+    until: str | None,
+    show: Callable[[Plan, list[str]], None],
+    confirm: Callable[[Plan], bool],
+    on_step: Callable[[Outcome], None],
+) -> Report:
+    from release.checks import evaluate
+    from release.facts import gather
+    from release.steps.check import ChecksFailed
+
+    runner = Runner(project_dir)
+    git_dir = _git_dir(runner)
+    with Lock(git_dir):
+        existing = Journal.load(git_dir)
+        if existing is not None and not existing.finished:
+            raise UsageError(
+                f"A release of {existing.plan['public']['version']} is already in progress "
+                f"(journal {existing.path}).",
+                _commands(project_dir),
+            )
+        facts = gather(project_dir, environ=environ, overrides=overrides, runner=runner)
+        plan, problems = evaluate(facts, request)
+        show_problems = [f"[{p.code}] {p.message} {p.hint}".rstrip() for p in problems]
+        if plan is None:
+            raise ChecksFailed("No release can be planned:\n  - " + "\n  - ".join(show_problems),
+                               "Fix every problem listed, then run release again.")
+        show(plan, show_problems)
+        if problems:
+            code = max(p.exit_code for p in problems)
+            error = ChecksFailed("The release checks failed; nothing was changed.",
+                                 "Fix every problem listed, then run release again.")
+            error.exit_code = code
+            raise error
+        if not confirm(plan):
+            raise UsageError("Release cancelled; nothing was changed.", "")
+        assert facts.git.head is not None
+        assert facts.git.branch is not None
+        journal = Journal(
+            path=state_dir(git_dir) / "journal.json", plan=plan.to_journal(),
+            fingerprint=plan.fingerprint, start_head=facts.git.head,
+            start_branch=facts.git.branch, steps={s.id: PENDING for s in plan.steps},
+            dist_existed=(project_dir / plan.dist_dir).exists(),
+        )
+        journal.save()
+        ctx = Context(project_dir, git_dir, runner, plan, journal, environ, tuple(overrides))
+        return _execute(ctx, until, on_step)
+
+
+def _execute(ctx: Context, until: str | None, on_step: Callable[[Outcome], None]) -> Report:
+    from release.executor import Interrupted, StepFailed
+
+    try:
+        report = execute(ctx, until=until, on_step=on_step)
+    except (StepFailed, Interrupted) as exc:
+        done = [s for s, state in ctx.journal.steps.items() if state == "done"]
+        pending = [s for s, state in ctx.journal.steps.items() if state != "done"]
+        public = "Branch and tag are pushed: the release is public." if ctx.journal.pushed else (
+            "Nothing has been pushed: everything can still be undone.")
+        exc.hint = "\n".join(filter(None, [
+            exc.hint,
+            f"Done: {', '.join(done) or 'nothing'}.",
+            f"Not done: {', '.join(pending) or 'nothing'}.",
+            public,
+            _commands(ctx.project_dir, pushed=ctx.journal.pushed),
+        ]))
+        raise
+    if until is None or all(state == "done" for state in ctx.journal.steps.values()):
+        ctx.journal.finished = True
+    ctx.journal.save()
+    return report
+
+
+def _load(git_dir: Path) -> Journal:
+    journal = Journal.load(git_dir)
+    if journal is None or journal.finished:
+        raise UsageError("No release is in progress in this repository.",
+                         "Start one with release run.")
+    return journal
+
+
+def resume(
+    project_dir: Path,
+    *,
+    environ: Mapping[str, str],
+    overrides: Sequence[str],
+    until: str | None,
+    on_step: Callable[[Outcome], None],
+    note: Callable[[str], None],
+) -> Report:
+    runner = Runner(project_dir)
+    git_dir = _git_dir(runner)
+    with Lock(git_dir) as lock:
+        if lock.stale_pid is not None:
+            note(f"A stale lock of process {lock.stale_pid} (no longer running) was removed.")
+        journal = _load(git_dir)
+        plan = Plan.from_journal(journal.plan)
+        ctx = Context(project_dir, git_dir, runner, plan, journal, environ, tuple(overrides))
+        _reconcile(ctx, note)
+        journal.save()
+        return _execute(ctx, until, on_step)
+
+
+def _reconcile(ctx: Context, note: Callable[[str], None]) -> None:
+    """Check the journal against the world.
+
+    A release commit rebased onto new upstream work (after a rejected push) is adopted.
+    """
+    from release.steps.git import _head_commit_is, is_ancestor, rev
+
+    journal = ctx.journal
+    head = rev(ctx, "HEAD")
+    release = journal.release_commit
+    if release is None or head is None or is_ancestor(ctx, release, head):
+        return
+    if journal.pushed:
+        raise ReleaseError(
+            f"HEAD no longer contains the pushed release commit {release[:12]}.",
+            "Check out the release branch as pushed, then run release resume.",
+        )
+    rebased = _head_commit_is(ctx, ctx.plan.commit_message, None)
+    if rebased is None:
+        raise ReleaseError(
+            f"HEAD ({head[:12]}) does not contain the release commit {release[:12]}, and is not "
+            "a rebased copy of it.",
+            "Check out the release branch, or run release abort.",
+        )
+    note(f"The release commit was rebased ({release[:12]} -> {rebased[:12]}); the tag, "
+         "artifacts and checks are redone for it.")
+    tag_target = rev(ctx, f"refs/tags/{ctx.plan.tag}")
+    if tag_target == release:
+        ctx.runner.git("tag", "--delete", ctx.plan.tag)
+    _remove_artifacts(ctx)
+    journal.release_commit = rebased
+    journal.start_head = rebased  # the old start is no longer an ancestor
+    for step in ctx.plan.steps:
+        if step.stage in ("tag", "build", "verify", "push", "publish", "announce", "post"):
+            journal.steps[step.id] = PENDING
+
+
+def _remove_artifacts(ctx: Context) -> None:
+    dist = ctx.project_dir / ctx.plan.dist_dir
+    for name, digest in ctx.journal.artifacts.items():
+        path = dist / name
+        if path.is_file() and sha256(path) == digest:
+            path.unlink()
+    ctx.journal.artifacts = {}
+    if not ctx.journal.dist_existed and dist.is_dir() and not any(dist.iterdir()):
+        dist.rmdir()
+
+
+def abort(project_dir: Path, *, environ: Mapping[str, str], note: Callable[[str], None]) -> None:
+    from release.steps.git import remote_refs, rev
+
+    runner = Runner(project_dir)
+    git_dir = _git_dir(runner)
+    with Lock(git_dir):
+        journal = _load(git_dir)
+        plan = Plan.from_journal(journal.plan)
+        ctx = Context(project_dir, git_dir, runner, plan, journal, environ)
+        public = journal.pushed
+        if not public:
+            try:
+                found = remote_refs(ctx, f"refs/tags/{plan.tag}")
+                public = bool(found)
+            except ReleaseError:
+                pass
+        if public:
+            raise AbortRefused(
+                f"{plan.tag} and the release commit are already on {plan.remote}: the release "
+                "is public, and abort never rewrites public history.",
+                "Finish it with release resume (or release a fixed version after it).",
+            )
+        head = rev(ctx, "HEAD")
+        known = {journal.start_head, journal.release_commit, journal.dev_commit} - {None}
+        if head not in known:
+            raise AbortRefused(
+                f"HEAD ({str(head)[:12]}) has moved since the release started (it is none of "
+                "the commits the release made).",
+                f"Return to {journal.start_head[:12]} or the release commit yourself, then "
+                "run release abort again.",
+            )
+        touched = {e.path for e in plan.edits} | set(plan.consumed_fragments)
+        touched |= {f"{plan.dist_dir}/{name}" for name in journal.artifacts}
+        status = runner.git("status", "--porcelain", "-z", "--untracked-files=all").stdout.split(
+            "\0")
+        foreign = sorted(e[3:] for e in status if e and e[3:] not in touched)
+        if foreign:
+            raise AbortRefused(
+                f"The work tree has changes the release did not make: {', '.join(foreign)}.",
+                "Commit or stash them first, so abort cannot lose them.",
+            )
+        if rev(ctx, f"refs/tags/{plan.tag}") == journal.release_commit and \
+                journal.release_commit is not None:
+            runner.git("tag", "--delete", plan.tag)
+            note(f"Deleted the local tag {plan.tag}.")
+        runner.git("reset", "--quiet", "--hard", journal.start_head)
+        note(f"Reset {journal.start_branch} to {journal.start_head[:12]}; the version files, "
+             "changelog and fragments are as they were.")
+        _remove_artifacts(ctx)
+        runner.git("worktree", "prune")
+        shutil.rmtree(state_dir(git_dir) / "staging", ignore_errors=True)
+        journal.remove()

@@ -1,0 +1,160 @@
+"""The release journal and lock, kept inside ``.git/`` so the work tree stays clean.
+
+The journal is rewritten atomically (temporary file, fsync, rename) after every
+step, so a release killed at any moment leaves a journal that ``release resume``
+and ``release abort`` can trust.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from release.errors import ReleaseError
+
+JOURNAL_SCHEMA_VERSION = 1
+PENDING, DONE, FAILED = "pending", "done", "failed"
+
+
+class LockedError(ReleaseError):
+    """Another release is running in this repository."""
+
+
+def state_dir(git_dir: Path) -> Path:
+    return git_dir / "release-pipeline"
+
+
+@dataclass
+class Journal:
+    path: Path
+    plan: dict[str, Any]
+    fingerprint: str
+    start_head: str
+    start_branch: str
+    steps: dict[str, str]
+    release_commit: str | None = None
+    dev_commit: str | None = None
+    artifacts: dict[str, str] = field(default_factory=dict)
+    pushed: bool = False
+    finished: bool = False
+    error: str = ""
+    dist_existed: bool = True
+
+    @classmethod
+    def load(cls, git_dir: Path) -> Journal | None:
+        path = state_dir(git_dir) / "journal.json"
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as exc:
+            raise ReleaseError(
+                f"The release journal {path} cannot be read ({exc}).",
+                "If no release is in progress, delete it.",
+            ) from None
+        if data.get("schema_version") != JOURNAL_SCHEMA_VERSION:
+            raise ReleaseError(
+                f"The release journal {path} was written by another version of release-pipeline.",
+                "Finish that release with the version that started it, or delete the journal.",
+            )
+        return cls(
+            path=path, plan=data["plan"], fingerprint=data["fingerprint"],
+            start_head=data["start_head"], start_branch=data["start_branch"],
+            steps=data["steps"], release_commit=data.get("release_commit"),
+            dev_commit=data.get("dev_commit"), artifacts=data.get("artifacts", {}),
+            pushed=data.get("pushed", False), finished=data.get("finished", False),
+            error=data.get("error", ""), dist_existed=data.get("dist_existed", True),
+        )
+
+    def save(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        data = {
+            "schema": "release-pipeline/journal",
+            "schema_version": JOURNAL_SCHEMA_VERSION,
+            "fingerprint": self.fingerprint,
+            "version": self.plan["public"]["version"],
+            "tag": self.plan["public"]["tag"],
+            "start_head": self.start_head,
+            "start_branch": self.start_branch,
+            "steps": self.steps,
+            "release_commit": self.release_commit,
+            "dev_commit": self.dev_commit,
+            "artifacts": self.artifacts,
+            "pushed": self.pushed,
+            "finished": self.finished,
+            "error": self.error,
+            "dist_existed": self.dist_existed,
+            "plan": self.plan,
+        }
+        write_atomic(self.path, json.dumps(data, indent=1) + "\n")
+
+    def remove(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+def write_atomic(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class Lock:
+    """An exclusive lock file holding the owner's PID; a stale one is detected and reported."""
+
+    def __init__(self, git_dir: Path) -> None:
+        self.path = state_dir(git_dir) / "lock"
+        self.stale_pid: int | None = None
+
+    def __enter__(self) -> Lock:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        for _ in range(2):
+            try:
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                pid = _read_pid(self.path)
+                if pid is not None and _alive(pid):
+                    raise LockedError(
+                        f"Another release is running in this repository (process {pid}; lock "
+                        f"file {self.path}).",
+                        "Wait for it to finish. If that process is not a release, delete the "
+                        "lock file.",
+                    ) from None
+                self.stale_pid = pid
+                self.path.unlink(missing_ok=True)
+                continue
+            with os.fdopen(fd, "w") as handle:
+                handle.write(f"{os.getpid()}\n")
+            return self
+        raise LockedError(f"Could not take the lock {self.path}.", "Try again.")
+
+    def __exit__(self, *exc: object) -> None:
+        if _read_pid(self.path) == os.getpid():
+            self.path.unlink(missing_ok=True)
+
+
+def _read_pid(path: Path) -> int | None:
+    try:
+        return int(path.read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -1,0 +1,89 @@
+"""The command-line face of ``release run``, ``resume`` and ``abort``: confirmation, progress,
+summary."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from release import flow, render
+from release.errors import EXIT_OK, UsageError
+from release.executor import Outcome, Report
+from release.plan import Plan
+
+
+def _confirm(yes: bool, question: str) -> bool:
+    if yes:
+        return True
+    if not sys.stdin.isatty():
+        raise UsageError(
+            "Standard input is not a terminal, so the release cannot be confirmed "
+            "interactively; nothing was changed.",
+            "Pass --yes to confirm non-interactively.",
+        )
+    answer = input(f"{question} [y/N] ")
+    return answer.strip().lower() in ("y", "yes")
+
+
+def _progress(outcome: Outcome) -> None:
+    step = outcome.step
+    render.write(f"  {outcome.status:<12} {step.stage:<8} {step.summary} "
+                 f"({outcome.seconds:.1f}s)\n")
+    sys.stdout.flush()
+
+
+def _note(text: str) -> None:
+    render.write(f"note: {text}\n")
+
+
+def _summary(report: Report, headline: str) -> None:
+    per_stage: dict[str, list[Outcome]] = {}
+    for outcome in report.outcomes:
+        per_stage.setdefault(outcome.step.stage, []).append(outcome)
+    lines = ["", headline, f"  {'stage':<9}{'result':<14}time"]
+    for stage, outcomes in per_stage.items():
+        statuses = {o.status for o in outcomes}
+        result = "failed" if "failed" in statuses else (
+            "already done" if statuses == {"already done"} else "done")
+        lines.append(f"  {stage:<9}{result:<14}{sum(o.seconds for o in outcomes):.1f}s")
+    render.write("\n".join(lines) + "\n")
+
+
+def dispatch(project: Path, args: argparse.Namespace) -> int:
+    if args.command == "run":
+        return _run(project, args)
+    if args.command == "resume":
+        report = flow.resume(project, environ=os.environ, overrides=args.overrides,
+                             until=args.until, on_step=_progress, note=_note)
+        _summary(report, "Release resumed and finished." if args.until is None else
+                 f"Release resumed up to {args.until}.")
+        return EXIT_OK
+    if not _confirm(args.yes, "Undo the unpushed release (local tag, release commit, "
+                              "artifacts)?"):
+        raise UsageError("Abort cancelled; nothing was changed.", "")
+    flow.abort(project, environ=os.environ, note=_note)
+    render.write("Aborted: the repository is as it was before the release.\n")
+    return EXIT_OK
+
+
+def _run(project: Path, args: argparse.Namespace) -> int:
+    from release.plan import Request
+
+    def show(plan: Plan, problems: list[str]) -> None:
+        render.write(render.plan_text(plan) + "\n")
+        if problems:
+            render.write("Checks failed:\n" + "".join(f"  x {p}\n" for p in problems))
+
+    def confirm(plan: Plan) -> bool:
+        return _confirm(args.yes, f"Release {plan.project} {plan.version}?")
+
+    report = flow.run(
+        project, request=Request(args.target, args.pre, args.final), environ=os.environ,
+        overrides=args.overrides, until=args.until, show=show, confirm=confirm,
+        on_step=_progress,
+    )
+    _summary(report, "Released." if args.until is None else f"Stopped after {args.until}, "
+             "as asked; release resume continues.")
+    return EXIT_OK

@@ -1,0 +1,52 @@
+"""One module per side effect.  Each step can describe itself, tell whether it is
+already done (by probing reality), and do it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from release.journal import Journal
+from release.plan import Plan, Step
+from release.runner import Runner
+
+
+@dataclass
+class Context:
+    project_dir: Path
+    git_dir: Path
+    runner: Runner
+    plan: Plan
+    journal: Journal
+    environ: Mapping[str, str]
+    overrides: tuple[str, ...] = ()
+    log: Callable[[str], None] = field(default=lambda _text: None)
+
+
+class StepImpl(Protocol):
+    step: Step
+
+    def is_done(self, ctx: Context) -> bool: ...
+
+    def run(self, ctx: Context) -> None: ...
+
+
+def implementation(step: Step) -> StepImpl:
+    from release.steps import build, changelog, check, edit, git, verify
+
+    factories: dict[tuple[str, str], Callable[[Step], StepImpl]] = {
+        ("check", "preflight"): check.Preflight,
+        ("prepare", "edit-version"): edit.EditVersion,
+        ("prepare", "changelog"): changelog.WriteChangelog,
+        ("prepare", "commit"): git.ReleaseCommit,
+        ("tag", "tag"): git.Tag,
+        ("build", "build"): build.Build,
+        ("verify", "verify"): verify.Verify,
+        ("push", "push"): git.Push,
+        ("post", "edit-version"): edit.EditDevVersion,
+        ("post", "commit"): git.DevCommit,
+        ("post", "push"): git.PushDev,
+    }
+    return factories[(step.stage, step.name)](step)

@@ -1,0 +1,132 @@
+"""Build the sdist and wheel from a clean checkout of the tagged commit, never the work tree.
+
+The wheel is built from the sdist (as ``python -m build`` does), each in a fresh
+isolated environment (uv when available, else pip), with ``SOURCE_DATE_EPOCH``
+set from the commit time.  Output lands in a temporary directory and moves into
+``dist/`` only when complete.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import tarfile
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from release.errors import CommandError, ReleaseError
+from release.plan import Step
+from release.runner import Runner
+from release.steps import Context
+
+
+class BuildFailed(ReleaseError):
+    exit_code = 1
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def installer() -> str:
+    try:
+        import uv  # noqa: F401
+    except ImportError:
+        return "uv" if shutil.which("uv") else "pip"
+    return "uv"
+
+
+def _hook_runner(runner: Runner, epoch: str) -> object:
+    def run(cmd: Sequence[str], cwd: str | None = None,
+            extra_environ: Mapping[str, str] | None = None) -> None:
+        env = {**(extra_environ or {}), "SOURCE_DATE_EPOCH": epoch}
+        runner.run(list(cmd), cwd=Path(cwd) if cwd else None, env=env)
+
+    return run
+
+
+def _build_one(runner: Runner, source: Path, kind: str, outdir: Path, epoch: str) -> Path:
+    from build import BuildBackendException, BuildException, ProjectBuilder
+    from build.env import DefaultIsolatedEnv
+
+    try:
+        with DefaultIsolatedEnv(installer=installer()) as env:  # type: ignore[arg-type]
+            builder = ProjectBuilder.from_isolated_env(
+                env, source, runner=_hook_runner(runner, epoch)  # type: ignore[arg-type]
+            )
+            env.install(builder.build_system_requires)
+            env.install(builder.get_requires_for_build(kind))  # type: ignore[arg-type]
+            return Path(builder.build(kind, outdir))  # type: ignore[arg-type]
+    except BuildBackendException as exc:
+        cause = exc.exception
+        detail = cause.output if isinstance(cause, CommandError) else str(cause)
+        raise BuildFailed(f"Building the {kind} failed: {exc}.\n{detail.strip()}",
+                          "Fix the build, then run release resume.") from None
+    except BuildException as exc:
+        raise BuildFailed(f"Building the {kind} failed: {exc}.",
+                          "Fix the build, then run release resume.") from None
+    except CommandError as exc:
+        raise BuildFailed(f"Setting up the build environment failed: {exc.message}\n"
+                          f"{exc.output.strip()}", "Fix it, then run release resume.") from None
+
+
+def build_artifacts(ctx: Context, into: Path) -> list[Path]:
+    """Build sdist and wheel of the release commit into ``into``; return their paths."""
+    commit = ctx.journal.release_commit
+    assert commit is not None
+    epoch = ctx.runner.git("log", "-1", "--format=%ct", commit).stdout.strip()
+    work = Path(tempfile.mkdtemp(prefix="release-build-"))
+    checkout = work / "checkout"
+    ctx.runner.git("worktree", "add", "--detach", "--quiet", str(checkout), commit)
+    try:
+        out = work / "out"
+        sdist = _build_one(ctx.runner, checkout, "sdist", out, epoch)
+        unpacked = work / "sdist"
+        with tarfile.open(sdist) as archive:
+            if hasattr(tarfile, "data_filter"):
+                archive.extractall(unpacked, filter="data")
+            else:  # pragma: no cover - Python < 3.10.12
+                archive.extractall(unpacked)
+        (source,) = [p for p in unpacked.iterdir() if p.is_dir()]
+        wheel = _build_one(ctx.runner, source, "wheel", out, epoch)
+        into.mkdir(parents=True, exist_ok=True)
+        moved = []
+        for built in (sdist, wheel):
+            shutil.move(str(built), into / built.name)
+            moved.append(into / built.name)
+        return moved
+    finally:
+        ctx.runner.git("worktree", "remove", "--force", str(checkout), check=False)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+@dataclass
+class Build:
+    step: Step
+
+    def is_done(self, ctx: Context) -> bool:
+        dist = ctx.project_dir / ctx.plan.dist_dir
+        arts = ctx.journal.artifacts
+        return bool(arts) and all(
+            (dist / name).is_file() and sha256(dist / name) == digest
+            for name, digest in arts.items()
+        )
+
+    def run(self, ctx: Context) -> None:
+        staging = ctx.git_dir / "release-pipeline" / "staging"
+        shutil.rmtree(staging, ignore_errors=True)
+        built = build_artifacts(ctx, staging)
+        dist = ctx.project_dir / ctx.plan.dist_dir
+        dist.mkdir(parents=True, exist_ok=True)
+        artifacts = {}
+        for path in built:
+            artifacts[path.name] = sha256(path)
+            shutil.move(str(path), dist / path.name)  # same file system: a rename
+        shutil.rmtree(staging, ignore_errors=True)
+        ctx.journal.artifacts = artifacts

@@ -1,0 +1,30 @@
+"""Write the planned changelog section and consume the fragments through git (git rm)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from release.plan import Step
+from release.steps import Context
+from release.steps.edit import _current, apply_edit
+
+
+@dataclass
+class WriteChangelog:
+    step: Step
+
+    def is_done(self, ctx: Context) -> bool:
+        plan = ctx.plan
+        if ctx.journal.release_commit is not None:
+            return True
+        assert plan.changelog_file is not None
+        written = _current(ctx, plan.changelog_file) == plan.edit_for(plan.changelog_file).after
+        return written and not any((ctx.project_dir / f).exists() for f in plan.consumed_fragments)
+
+    def run(self, ctx: Context) -> None:
+        plan = ctx.plan
+        assert plan.changelog_file is not None
+        apply_edit(ctx, plan.edit_for(plan.changelog_file))
+        present = [f for f in plan.consumed_fragments if (ctx.project_dir / f).exists()]
+        if present:
+            ctx.runner.git("rm", "--quiet", "--", *present)

@@ -1,0 +1,178 @@
+"""Git side effects: the release commit, the tag, the atomic push, and the post-release commit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from release.errors import CommandError, ReleaseError
+from release.plan import Step
+from release.steps import Context
+
+
+class PushRejected(ReleaseError):
+    exit_code = 1
+
+
+def rev(ctx: Context, name: str) -> str | None:
+    done = ctx.runner.git("rev-parse", "--quiet", "--verify", f"{name}^{{commit}}", check=False)
+    return done.stdout.strip() or None
+
+
+def is_ancestor(ctx: Context, older: str, newer: str) -> bool:
+    return ctx.runner.git("merge-base", "--is-ancestor", older, newer, check=False).returncode == 0
+
+
+def _head_commit_is(ctx: Context, message: str, parent: str | None) -> str | None:
+    """HEAD's sha when HEAD is a commit with ``message`` on top of ``parent``."""
+    out = ctx.runner.git("log", "-1", "--format=%H%x00%P%x00%B", "HEAD", check=False).stdout
+    if not out:
+        return None
+    sha, parents, body = out.split("\0", 2)
+    if body.strip() == message.strip() and (parent is None or parents.split() == [parent]):
+        return sha
+    return None
+
+
+def remote_refs(ctx: Context, *refs: str) -> dict[str, str]:
+    done = ctx.runner.git("ls-remote", "--", ctx.plan.remote, *refs)
+    found: dict[str, str] = {}
+    for line in done.stdout.splitlines():
+        sha, ref = line.split("\t", 1)
+        found[ref] = sha
+    return found
+
+
+def _commit(ctx: Context, message: str, paths: list[str]) -> str:
+    ctx.runner.git("add", "--", *[p for p in paths if (ctx.project_dir / p).exists()])
+    # Only the paths this release changed are committed (never commit -a).
+    ctx.runner.git("commit", "--quiet", "--no-verify", "-m", message, "--", *paths)
+    sha = rev(ctx, "HEAD")
+    assert sha is not None
+    return sha
+
+
+@dataclass
+class ReleaseCommit:
+    step: Step
+
+    def is_done(self, ctx: Context) -> bool:
+        known = ctx.journal.release_commit
+        head = rev(ctx, "HEAD")
+        if known is not None and head is not None and is_ancestor(ctx, known, head):
+            return True
+        found = _head_commit_is(ctx, ctx.plan.commit_message, ctx.journal.start_head)
+        if found is not None:
+            ctx.journal.release_commit = found
+        return found is not None
+
+    def run(self, ctx: Context) -> None:
+        paths = [e.path for e in ctx.plan.edits] + list(ctx.plan.consumed_fragments)
+        ctx.journal.release_commit = _commit(ctx, ctx.plan.commit_message, paths)
+
+
+@dataclass
+class Tag:
+    step: Step
+
+    def is_done(self, ctx: Context) -> bool:
+        target = rev(ctx, f"refs/tags/{ctx.plan.tag}")
+        if target is None:
+            return False
+        if target != ctx.journal.release_commit:
+            raise ReleaseError(
+                f"The tag {ctx.plan.tag} exists but points to {target[:12]}, not to the release "
+                f"commit {str(ctx.journal.release_commit)[:12]}.",
+                f"If that tag is stale and unpublished, delete it (git tag -d {ctx.plan.tag}) "
+                "and resume.",
+            )
+        return True
+
+    def run(self, ctx: Context) -> None:
+        plan = ctx.plan
+        assert ctx.journal.release_commit is not None
+        prefix = ["-c", "gpg.format=ssh"] if plan.sign == "ssh" else []
+        flags = ["--annotate"] if plan.sign == "none" else ["--sign"]
+        ctx.runner.git(*prefix, "tag", *flags, "-m", plan.tag_message, "--", plan.tag,
+                       ctx.journal.release_commit)
+
+
+@dataclass
+class Push:
+    step: Step
+
+    def _refs(self, ctx: Context) -> tuple[str, str]:
+        return f"refs/heads/{ctx.plan.branch}", f"refs/tags/{ctx.plan.tag}"
+
+    def is_done(self, ctx: Context) -> bool:
+        branch_ref, tag_ref = self._refs(ctx)
+        found = remote_refs(ctx, branch_ref, tag_ref)
+        local_tag = ctx.runner.git("rev-parse", "--verify", tag_ref).stdout.strip()
+        release = ctx.journal.release_commit
+        assert release is not None
+        done = (
+            found.get(tag_ref) == local_tag
+            and branch_ref in found
+            and rev(ctx, found[branch_ref]) is not None
+            and is_ancestor(ctx, release, found[branch_ref])
+        )
+        if done:
+            ctx.journal.pushed = True
+        return done
+
+    def run(self, ctx: Context) -> None:
+        branch_ref, tag_ref = self._refs(ctx)
+        release = ctx.journal.release_commit
+        try:
+            ctx.runner.git("push", "--atomic", "--porcelain", "--", ctx.plan.remote,
+                           f"{release}:{branch_ref}", f"{tag_ref}:{tag_ref}")
+        except CommandError as exc:
+            raise PushRejected(
+                f"{ctx.plan.remote} rejected the atomic push of {ctx.plan.branch} and "
+                f"{ctx.plan.tag}; neither was updated, so nothing is public yet. "
+                f"Git said:\n{exc.output.strip()}",
+                f"If {ctx.plan.remote} has new commits: git pull --rebase {ctx.plan.remote} "
+                f"{ctx.plan.branch}, then release resume (the tag and artifacts are redone "
+                "for the rebased commit); or release abort to undo the release.",
+            ) from None
+        if not self.is_done(ctx):
+            raise ReleaseError(
+                f"After pushing, {ctx.plan.remote} does not show {ctx.plan.branch} and "
+                f"{ctx.plan.tag} as pushed.",
+                "Check the remote, then run release resume.",
+            )
+
+
+@dataclass
+class DevCommit:
+    step: Step
+
+    def is_done(self, ctx: Context) -> bool:
+        known = ctx.journal.dev_commit
+        head = rev(ctx, "HEAD")
+        if known is not None and head is not None and is_ancestor(ctx, known, head):
+            return True
+        found = _head_commit_is(ctx, ctx.plan.dev_commit_message, ctx.journal.release_commit)
+        if found is not None:
+            ctx.journal.dev_commit = found
+        return found is not None
+
+    def run(self, ctx: Context) -> None:
+        paths = [e.path for e in ctx.plan.dev_edits]
+        ctx.journal.dev_commit = _commit(ctx, ctx.plan.dev_commit_message, paths)
+
+
+@dataclass
+class PushDev:
+    step: Step
+
+    def is_done(self, ctx: Context) -> bool:
+        branch_ref = f"refs/heads/{ctx.plan.branch}"
+        remote = remote_refs(ctx, branch_ref).get(branch_ref)
+        dev = ctx.journal.dev_commit
+        return (remote is not None and dev is not None and rev(ctx, remote) is not None
+                and is_ancestor(ctx, dev, remote))
+
+    def run(self, ctx: Context) -> None:
+        branch_ref = f"refs/heads/{ctx.plan.branch}"
+        ctx.runner.git("push", "--porcelain", "--", ctx.plan.remote,
+                       f"{ctx.journal.dev_commit}:{branch_ref}")

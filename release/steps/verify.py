@@ -1,0 +1,130 @@
+"""Verify the artifacts: twine check, metadata name and version equal the plan, hashes."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import shutil
+import tarfile
+import zipfile
+from dataclasses import dataclass
+from email.parser import HeaderParser
+from pathlib import Path
+
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from release.errors import ReleaseError
+from release.plan import Plan, Step
+from release.steps import Context
+from release.steps.build import build_artifacts, sha256
+
+
+class VerifyFailed(ReleaseError):
+    exit_code = 1
+
+
+def read_metadata(path: Path) -> tuple[str, str]:
+    """(Name, Version) from a wheel's METADATA or an sdist's PKG-INFO."""
+    raw: bytes | None = None
+    if path.name.endswith(".whl"):
+        with zipfile.ZipFile(path) as wheel:
+            names = [n for n in wheel.namelist()
+                     if n.count("/") == 1 and n.endswith(".dist-info/METADATA")]
+            raw = wheel.read(names[0]) if names else None
+    elif path.name.endswith(".tar.gz"):
+        with tarfile.open(path) as sdist:
+            for member in sdist.getmembers():
+                if member.name.count("/") == 1 and member.name.endswith("/PKG-INFO"):
+                    handle = sdist.extractfile(member)
+                    raw = handle.read() if handle else None
+                    break
+    if raw is None:
+        raise VerifyFailed(f"{path.name} has no metadata file.", "Rebuild it.")
+    headers = HeaderParser().parsestr(raw.decode("utf-8"))
+    return headers.get("Name", ""), headers.get("Version", "")
+
+
+def metadata_problems(plan: Plan, path: Path) -> list[str]:
+    name, version = read_metadata(path)
+    found: list[str] = []
+    if canonicalize_name(name) != canonicalize_name(plan.project):
+        found.append(f"{path.name}: metadata Name is {name!r}, the plan says {plan.project!r}")
+    try:
+        ok = Version(version) == plan.version
+    except InvalidVersion:
+        ok = False
+    if not ok:
+        found.append(f"{path.name}: metadata Version is {version!r}, the plan says "
+                     f"{plan.version}")
+    return found
+
+
+def twine_check(paths: list[Path]) -> str | None:
+    """Run twine's check; return its report when it fails."""
+    from twine.commands.check import check
+
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    logger = logging.getLogger("twine")
+    logger.addHandler(handler)
+    try:
+        with contextlib.redirect_stdout(out):
+            failed = check([str(p) for p in paths], strict=True)
+    finally:
+        logger.removeHandler(handler)
+    return out.getvalue() if failed else None
+
+
+@dataclass
+class Verify:
+    step: Step
+
+    def is_done(self, ctx: Context) -> bool:
+        return ctx.journal.steps.get(self.step.id) == "done" and _hashes_match(ctx)
+
+    def run(self, ctx: Context) -> None:
+        dist = ctx.project_dir / ctx.plan.dist_dir
+        if not _hashes_match(ctx):
+            raise VerifyFailed(
+                f"The artifacts in {ctx.plan.dist_dir}/ are not the ones this release built "
+                "(missing, or a different sha256).",
+                "Run release resume to rebuild them.",
+            )
+        paths = [dist / name for name in sorted(ctx.journal.artifacts)]
+        problems: list[str] = []
+        report = twine_check(paths)
+        if report:
+            problems.append(f"twine check failed:\n{report.strip()}")
+        for path in paths:
+            problems += metadata_problems(ctx.plan, path)
+        if ctx.plan.reproducible and not problems:
+            problems += _reproduce(ctx)
+        if problems:
+            raise VerifyFailed("Verifying the artifacts failed:\n  - " + "\n  - ".join(problems),
+                               "Fix the cause, then run release resume.")
+
+
+def _hashes_match(ctx: Context) -> bool:
+    dist = ctx.project_dir / ctx.plan.dist_dir
+    arts = ctx.journal.artifacts
+    return bool(arts) and all(
+        (dist / n).is_file() and sha256(dist / n) == h for n, h in arts.items()
+    )
+
+
+def _reproduce(ctx: Context) -> list[str]:
+    again = ctx.git_dir / "release-pipeline" / "rebuild"
+    shutil.rmtree(again, ignore_errors=True)
+    try:
+        rebuilt = {p.name: sha256(p) for p in build_artifacts(ctx, again)}
+    finally:
+        shutil.rmtree(again, ignore_errors=True)
+    differ = [
+        f"{name}: first build {digest[:16]}..., second build "
+        f"{rebuilt.get(name, 'missing')[:16]}..."
+        for name, digest in sorted(ctx.journal.artifacts.items())
+        if rebuilt.get(name) != digest
+    ]
+    return [f"the build is not reproducible: {d}" for d in differ]
