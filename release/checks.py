@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from release.errors import EXIT_CHECK_FAILED, EXIT_USAGE, ReleaseError
-from release.facts import Facts, RemoteFacts
+from release.facts import Facts, RemoteFacts, TargetFacts
 from release.plan import Plan, Request
 
 
@@ -55,7 +56,12 @@ def input_problems(facts: Facts) -> list[Problem]:
     return found
 
 
-def state_problems(facts: Facts, plan: Plan | None, remote: RemoteFacts | None) -> list[Problem]:
+def state_problems(
+    facts: Facts,
+    plan: Plan | None,
+    remote: RemoteFacts | None,
+    targets: tuple[TargetFacts, ...] = (),
+) -> list[Problem]:
     """Problems with the state of the repository (exit 1)."""
     git = facts.git
     cfg = facts.config
@@ -103,6 +109,33 @@ def state_problems(facts: Facts, plan: Plan | None, remote: RemoteFacts | None) 
         ))
     if plan is not None:
         found += _plan_problems(facts, plan, remote)
+        found += _target_problems(plan, targets)
+    return found
+
+
+def _target_problems(plan: Plan, targets: tuple[TargetFacts, ...]) -> list[Problem]:
+    from release.credentials import missing_hint
+
+    found: list[Problem] = []
+    by_name = {t.name: t for t in plan.targets}
+    for facts in targets:
+        if facts.credential_source is None:
+            found.append(Problem(
+                "credentials", f"No credentials for the publish target {facts.name!r}.",
+                missing_hint(by_name[facts.name]),
+            ))
+        if facts.error:
+            found.append(Problem(
+                "index", f"The index of publish target {facts.name!r} cannot be read: "
+                f"{facts.error}", "Check `index-url` and the network.",
+            ))
+        if facts.files_of_version:
+            found.append(Problem(
+                "version-on-index",
+                f"{plan.project} {plan.version} is already on {facts.name!r} "
+                f"({', '.join(facts.files_of_version)}).",
+                "Release another version; an index never takes a filename twice.",
+            ))
     return found
 
 
@@ -162,9 +195,11 @@ def exit_code(problems: list[Problem]) -> int:
     return max((p.exit_code for p in problems), default=0)
 
 
-def evaluate(facts: Facts, request: Request) -> tuple[Plan | None, list[Problem]]:
+def evaluate(
+    facts: Facts, request: Request, environ: Mapping[str, str]
+) -> tuple[Plan | None, list[Problem]]:
     """Plan the release and collect every problem: input problems first, then state."""
-    from release.facts import read_remote
+    from release.facts import read_remote, read_targets
     from release.plan import build
     from release.runner import Runner
 
@@ -176,7 +211,9 @@ def evaluate(facts: Facts, request: Request) -> tuple[Plan | None, list[Problem]
         except ReleaseError as exc:
             problems.append(Problem.from_error("plan", exc))
     remote = None
+    targets: tuple[TargetFacts, ...] = ()
     if plan is not None:
         remote = read_remote(Runner(facts.project_dir), facts, plan.tag)
-    problems += state_problems(facts, plan, remote)
+        targets = read_targets(plan.targets, plan.project, plan.version, environ)
+    problems += state_problems(facts, plan, remote, targets)
     return plan, problems

@@ -137,7 +137,7 @@ def _main(argv: list[str]) -> int:
         return EXIT_OK
     from release.checks import evaluate
 
-    plan, problems = evaluate(facts, request)
+    plan, problems = evaluate(facts, request, os.environ)
     from release import render
     from release.checks import exit_code
 

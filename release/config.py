@@ -61,6 +61,31 @@ class Location:
         return self.path
 
 
+@dataclass(frozen=True)
+class Target:
+    """A package index to publish to (``[[tool.release.publish]]``)."""
+
+    name: str
+    repository_url: str = ""
+    repository: str = ""  # a .pypirc section, as twine names it
+    index_url: str = ""
+    verify_install: bool = False
+    username_env: str = ""
+    password_env: str = ""
+
+    def describe(self) -> str:
+        return self.repository_url or f".pypirc [{self.repository}]"
+
+
+KNOWN_INDEXES = {
+    "https://upload.pypi.org/legacy/": "https://pypi.org/simple/",
+    "https://test.pypi.org/legacy/": "https://test.pypi.org/simple/",
+}
+KNOWN_SECTIONS = {"pypi": "https://upload.pypi.org/legacy/",
+                  "testpypi": "https://test.pypi.org/legacy/"}
+TARGET_KEYS = ("name", "repository-url", "repository", "index-url", "verify-install",
+               "username-env", "password-env")
+
 Validator = Callable[[Any, str], Any]
 
 
@@ -206,6 +231,71 @@ def _locations(key: str) -> Validator:
     return check
 
 
+def _targets(key: str) -> Validator:
+    def check(value: Any, where: str) -> tuple[Target, ...]:
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            raise _type_error(key, "an array of tables ([[tool.release.publish]])", value, where)
+        targets: list[Target] = []
+        for n, item in enumerate(value, 1):
+            targets.append(_target(item, f"{where} [[publish]] #{n}"))
+        names = [t.name for t in targets]
+        for name in names:
+            if names.count(name) > 1:
+                raise ConfigError(f"{where}: two publish targets are named {name!r}.",
+                                  "Give each [[tool.release.publish]] a unique `name`.")
+        return tuple(targets)
+
+    return check
+
+
+def _target(item: dict[str, Any], where: str) -> Target:
+    for name in item:
+        if name not in TARGET_KEYS:
+            raise ConfigError(
+                f"{where}: unknown key `{name}`." + _did_you_mean(name, TARGET_KEYS),
+                f"Allowed keys: {', '.join(TARGET_KEYS)}.",
+            )
+    for name, value in item.items():
+        expected = bool if name == "verify-install" else str
+        if not isinstance(value, expected):
+            kind = "a boolean" if expected is bool else "a string"
+            raise _type_error(f"publish.{name}", kind, value, where)
+    if not item.get("name"):
+        raise ConfigError(f"{where}: a publish target needs a `name`.",
+                          'Add e.g. name = "pypi".')
+    url, section = item.get("repository-url", ""), item.get("repository", "")
+    if bool(url) == bool(section):
+        raise ConfigError(
+            f"{where}: publish target {item['name']!r} needs exactly one of `repository-url` "
+            "(the upload URL, as twine names it) and `repository` (a .pypirc section).",
+            'E.g. repository-url = "https://upload.pypi.org/legacy/".',
+        )
+    if url and not url.startswith(("https://", "http://")):
+        raise ConfigError(f"{where}: `repository-url` = {url!r} is not an http(s) URL.",
+                          "Use the index's upload URL, e.g. https://upload.pypi.org/legacy/.")
+    if "@" in urlsplit_netloc(url):
+        raise ConfigError(
+            f"{where}: `repository-url` of {item['name']!r} contains credentials.",
+            "Remove them from the URL; set username-env / password-env, TWINE_USERNAME / "
+            "TWINE_PASSWORD, keyring or .pypirc instead.",
+        )
+    index = item.get("index-url") or KNOWN_INDEXES.get(url or KNOWN_SECTIONS.get(section, ""), "")
+    if not index:
+        raise ConfigError(
+            f"{where}: publish target {item['name']!r} needs `index-url`, the index's simple API "
+            "(used to tell which files are already there).",
+            'E.g. index-url = "https://my-index.example/simple/".',
+        )
+    return Target(item["name"], url, section, index, item.get("verify-install", False),
+                  item.get("username-env", ""), item.get("password-env", ""))
+
+
+def urlsplit_netloc(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    return urlsplit(url).netloc
+
+
 def location_from_path(text: str) -> Location:
     if text == "scm":
         return Location("scm")
@@ -278,6 +368,14 @@ SCHEMA: tuple[Key, ...] = (
         "After building, build again from the same tagged commit and require identical "
         "sha256 hashes (naming any file that differs).",
         _boolean("reproducible")),
+    Key("publish", "array of tables", (),
+        "Package indexes to publish to, in order; a later target is used only after the "
+        "earlier one is confirmed. Each table has `name`, `repository-url` (the upload URL) "
+        "or `repository` (a .pypirc section), `index-url` (its simple API; known for PyPI "
+        "and TestPyPI), `verify-install` (install the published version into a fresh "
+        "environment and import it), and optionally `username-env` / `password-env` (names "
+        "of environment variables holding this target's credentials).",
+        _targets("publish")),
     Key("dist-dir", "string", "dist",
         "Directory, relative to the project, that receives the built artifacts.",
         _string("dist-dir")),
@@ -305,6 +403,11 @@ class Config:
     def locations(self) -> tuple[Location, ...]:
         locs: tuple[Location, ...] = self.values["version-locations"]
         return locs
+
+    @property
+    def targets(self) -> tuple[Target, ...]:
+        found: tuple[Target, ...] = self.values["publish"]
+        return found
 
     @property
     def tag_format(self) -> str:
@@ -459,6 +562,13 @@ def show_value(value: Any) -> str:
         if value.key != default_key:
             return f'{{ path = {show_value(value.path)}, key = {show_value(value.key)} }}'
         return show_value(value.path)
+    if isinstance(value, Target):
+        fields = {"name": value.name, "repository-url": value.repository_url,
+                  "repository": value.repository, "index-url": value.index_url,
+                  "verify-install": value.verify_install, "username-env": value.username_env,
+                  "password-env": value.password_env}
+        return "{ " + ", ".join(f"{k} = {show_value(v)}" for k, v in fields.items()
+                                if v not in ("", False)) + " }"
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(show_value(v) for v in value) + "]"
     if isinstance(value, dict):

@@ -11,10 +11,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from packaging.version import Version
+
 from release import config as config_mod
 from release import tags as tags_mod
 from release.commits import Commit
-from release.config import Config
+from release.config import Config, Target
 from release.errors import CommandError, FragmentError, GitError
 from release.fragments import FragmentSet, Towncrier
 from release.runner import Runner
@@ -190,6 +192,52 @@ def read_remote(runner: Runner, facts: Facts, tag: str) -> RemoteFacts:
             "merge-base", "--is-ancestor", branch_head, "HEAD", check=False
         ).returncode == 0
     return RemoteFacts(True, "", branch_head, tag_commit, contains, valid)
+
+
+@dataclass(frozen=True)
+class TargetFacts:
+    """What a publish target says about the planned version (read-only)."""
+
+    name: str
+    credential_source: str | None
+    files_of_version: tuple[str, ...]
+    error: str
+
+
+def read_targets(
+    targets: Sequence[Target], project: str, version: Version, environ: Mapping[str, str]
+) -> tuple[TargetFacts, ...]:
+    from packaging.utils import (
+        InvalidSdistFilename,
+        InvalidWheelFilename,
+        parse_sdist_filename,
+        parse_wheel_filename,
+    )
+
+    from release.credentials import resolve
+    from release.index import IndexError_, read_files
+
+    found = []
+    for target in targets:
+        resolved = resolve(target, environ)
+        source = resolved.source if resolved else None
+        try:
+            listed = read_files(target.index_url, project,
+                                resolved.credentials if resolved else None)
+        except IndexError_ as exc:
+            found.append(TargetFacts(target.name, source, (), exc.message))
+            continue
+        same = []
+        for name in listed:
+            try:
+                parsed = (parse_wheel_filename(name)[1] if name.endswith(".whl")
+                          else parse_sdist_filename(name)[1])
+            except (InvalidWheelFilename, InvalidSdistFilename):
+                continue
+            if parsed == version:
+                same.append(name)
+        found.append(TargetFacts(target.name, source, tuple(same), ""))
+    return tuple(found)
 
 
 def _read_text(path: Path, shown: str) -> str:

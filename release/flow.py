@@ -56,7 +56,7 @@ def run(
                 _commands(project_dir),
             )
         facts = gather(project_dir, environ=environ, overrides=overrides, runner=runner)
-        plan, problems = evaluate(facts, request)
+        plan, problems = evaluate(facts, request, environ)
         show_problems = [f"[{p.code}] {p.message} {p.hint}".rstrip() for p in problems]
         if plan is None:
             raise ChecksFailed("No release can be planned:\n  - " + "\n  - ".join(show_problems),

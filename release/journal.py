@@ -39,6 +39,7 @@ class Journal:
     release_commit: str | None = None
     dev_commit: str | None = None
     artifacts: dict[str, str] = field(default_factory=dict)
+    uploads: dict[str, dict[str, str]] = field(default_factory=dict)
     pushed: bool = False
     finished: bool = False
     error: str = ""
@@ -68,6 +69,7 @@ class Journal:
             dev_commit=data.get("dev_commit"), artifacts=data.get("artifacts", {}),
             pushed=data.get("pushed", False), finished=data.get("finished", False),
             error=data.get("error", ""), dist_existed=data.get("dist_existed", True),
+            uploads=data.get("uploads", {}),
         )
 
     def save(self) -> None:
@@ -84,6 +86,7 @@ class Journal:
             "release_commit": self.release_commit,
             "dev_commit": self.dev_commit,
             "artifacts": self.artifacts,
+            "uploads": self.uploads,
             "pushed": self.pushed,
             "finished": self.finished,
             "error": self.error,

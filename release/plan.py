@@ -20,6 +20,7 @@ from release import changelog, locations
 from release import tags as tags_mod
 from release import version as versions
 from release.commits import deciding_commits
+from release.config import Target
 from release.errors import ReleaseError, VersionError
 from release.facts import Facts
 
@@ -105,6 +106,7 @@ class Plan:
     dev_commit_message: str
     steps: tuple[Step, ...]
     dist_dir: str = "dist"
+    targets: tuple[Target, ...] = ()
     sign: str = "none"
     reproducible: bool = False
     released_versions: tuple[Version, ...] = field(repr=False, default=())
@@ -152,6 +154,11 @@ class Plan:
             dev_commit_message=pub["dev_commit_message"],
             steps=tuple(Step(st, n, su, tuple(c), p) for st, n, su, c, p in data["steps"]),
             dist_dir=pub["dist_dir"],
+            targets=tuple(
+                Target(t["name"], t["repository_url"], t["repository"], t["index_url"],
+                       t["verify_install"], t["username_env"], t["password_env"])
+                for t in pub["publish"]
+            ),
             sign=pub["sign"],
             reproducible=pub["reproducible"],
             released_versions=tuple(Version(v) for v in data["released_versions"]),
@@ -182,6 +189,12 @@ class Plan:
             "dev_edits": [{"path": e.path, "diff": e.diff()} for e in self.dev_edits],
             "dev_commit_message": self.dev_commit_message,
             "dist_dir": self.dist_dir,
+            "publish": [
+                {"name": t.name, "repository_url": t.repository_url, "repository": t.repository,
+                 "index_url": t.index_url, "verify_install": t.verify_install,
+                 "username_env": t.username_env, "password_env": t.password_env}
+                for t in self.targets
+            ],
             "sign": self.sign,
             "reproducible": self.reproducible,
             "steps": [
@@ -359,6 +372,7 @@ def build(facts: Facts, request: Request) -> Plan:
         ),
         steps=(),
         dist_dir=cfg["dist-dir"],
+        targets=cfg.targets,
         sign=cfg["sign"],
         reproducible=cfg["reproducible"],
         released_versions=tuple(t.version for t in facts.release_tags),
@@ -408,6 +422,14 @@ def _with_steps(plan: Plan, facts: Facts) -> Plan:
     branch = plan.branch or "HEAD"
     steps.append(Step("push", "push", f"push {branch} and {plan.tag} to {plan.remote} atomically",
                       ("git", "push", "--atomic", plan.remote, branch, f"refs/tags/{plan.tag}")))
+    for target in plan.targets:
+        steps.append(Step("publish", "upload",
+                          f"upload to {target.name} ({target.describe()}), skipping files "
+                          "already there with the same sha256", path=target.name))
+        if target.verify_install:
+            steps.append(Step("publish", "verify-install",
+                              f"install {plan.project}=={plan.version} from {target.name} into "
+                              "a fresh environment and import it", path=target.name))
     if plan.next_dev is not None:
         for edit in plan.dev_edits:
             steps.append(Step("post", "edit-version",

@@ -34,7 +34,7 @@ class StepImpl(Protocol):
 
 
 def implementation(step: Step) -> StepImpl:
-    from release.steps import build, changelog, check, edit, git, verify
+    from release.steps import build, changelog, check, edit, git, install, publish, verify
 
     factories: dict[tuple[str, str], Callable[[Step], StepImpl]] = {
         ("check", "preflight"): check.Preflight,
@@ -45,6 +45,8 @@ def implementation(step: Step) -> StepImpl:
         ("build", "build"): build.Build,
         ("verify", "verify"): verify.Verify,
         ("push", "push"): git.Push,
+        ("publish", "upload"): publish.Publish,
+        ("publish", "verify-install"): install.VerifyInstall,
         ("post", "edit-version"): edit.EditDevVersion,
         ("post", "commit"): git.DevCommit,
         ("post", "push"): git.PushDev,

@@ -23,12 +23,16 @@ class Preflight:
 
     def run(self, ctx: Context) -> None:
         from release.checks import input_problems, state_problems
-        from release.facts import gather, read_remote
+        from release.facts import gather, read_remote, read_targets
 
         facts = gather(ctx.project_dir, environ=ctx.environ, overrides=ctx.overrides,
                        runner=ctx.runner)
         problems = input_problems(facts)
-        problems += state_problems(facts, ctx.plan, read_remote(ctx.runner, facts, ctx.plan.tag))
+        plan = ctx.plan
+        problems += state_problems(
+            facts, plan, read_remote(ctx.runner, facts, plan.tag),
+            read_targets(plan.targets, plan.project, plan.version, ctx.environ),
+        )
         if problems:
             raise ChecksFailed(
                 "The release checks failed:\n" + "\n".join(

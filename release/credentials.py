@@ -1,0 +1,98 @@
+"""Where a publish target's credentials come from; the secrets themselves are never shown.
+
+Order: the target's own environment variables (``username-env`` / ``password-env``),
+``TWINE_USERNAME`` / ``TWINE_PASSWORD``, the ``.pypirc`` section, keyring, and
+finally PyPI trusted publishing (OIDC) in GitHub Actions, which twine performs.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from release.config import KNOWN_SECTIONS, Target
+from release.index import Credentials
+
+TOKEN_USERNAME = "__token__"
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """How a target authenticates: ``credentials`` is None for trusted publishing."""
+
+    repository_url: str
+    credentials: Credentials | None
+    source: str
+
+
+def pypirc_path(environ: Mapping[str, str]) -> Path:
+    return Path(environ.get("HOME", os.path.expanduser("~"))) / ".pypirc"
+
+
+def _pypirc_section(path: Path, section: str) -> dict[str, str]:
+    import configparser
+
+    parser = configparser.RawConfigParser()
+    try:
+        parser.read(path, encoding="utf-8")
+    except (configparser.Error, UnicodeDecodeError):
+        return {}
+    return dict(parser.items(section)) if parser.has_section(section) else {}
+
+
+def trusted_publishing_available(target_url: str, environ: Mapping[str, str]) -> bool:
+    on_actions = bool(environ.get("ACTIONS_ID_TOKEN_REQUEST_URL")) and bool(
+        environ.get("ACTIONS_ID_TOKEN_REQUEST_TOKEN"))
+    return on_actions and target_url in KNOWN_SECTIONS.values()
+
+
+def resolve(target: Target, environ: Mapping[str, str]) -> Resolved | None:
+    """The credentials for ``target``, or None when there are none anywhere."""
+    section = _pypirc_section(pypirc_path(environ), target.repository) if target.repository else {}
+    url = target.repository_url or section.get("repository") or KNOWN_SECTIONS.get(
+        target.repository, "")
+    if target.password_env and environ.get(target.password_env):
+        user = environ.get(target.username_env, "") if target.username_env else ""
+        return Resolved(url, Credentials(user or TOKEN_USERNAME, environ[target.password_env]),
+                        f"environment ({target.password_env})")
+    if environ.get("TWINE_PASSWORD"):
+        return Resolved(url, Credentials(environ.get("TWINE_USERNAME") or TOKEN_USERNAME,
+                                         environ["TWINE_PASSWORD"]),
+                        "environment (TWINE_PASSWORD)")
+    if section.get("password"):
+        return Resolved(url, Credentials(section.get("username") or TOKEN_USERNAME,
+                                         section["password"]),
+                        f".pypirc [{target.repository}]")
+    username = (environ.get(target.username_env, "") if target.username_env else "") or \
+        environ.get("TWINE_USERNAME") or section.get("username") or TOKEN_USERNAME
+    password = _keyring(url, username)
+    if password:
+        return Resolved(url, Credentials(username, password), "keyring")
+    if trusted_publishing_available(url, environ):
+        return Resolved(url, None, "trusted publishing (GitHub Actions OIDC, through twine)")
+    return None
+
+
+def _keyring(url: str, username: str) -> str | None:
+    if not url:
+        return None
+    try:
+        import keyring
+        from keyring.errors import KeyringError
+    except ImportError:
+        return None
+    try:
+        found = keyring.get_password(url, username)
+    except (KeyringError, RuntimeError):
+        return None
+    return found if isinstance(found, str) else None
+
+
+def missing_hint(target: Target) -> str:
+    own = (f"{target.password_env} (and {target.username_env or 'optionally a user name'}), "
+           if target.password_env else "")
+    return (f"Set {own}TWINE_USERNAME / TWINE_PASSWORD, a .pypirc section, or a keyring entry "
+            f"for {target.describe()}; in GitHub Actions, PyPI trusted publishing needs "
+            "`id-token: write`.")
