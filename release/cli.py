@@ -84,6 +84,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("abort", help="undo a release that has not been pushed")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
+    p = sub.add_parser("status", help="is a release complete everywhere (remote tag, every "
+                                      "file on every target)?")
+    p.add_argument("version", nargs="?", help="the version (default: the latest released here)")
+    p.add_argument("--json", action="store_true", help="print it as JSON")
+
     p = sub.add_parser("config", help="print the effective configuration and its sources")
     p.add_argument("--json", action="store_true", help="print it as JSON")
     return parser
@@ -104,6 +109,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("release: interrupted.", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (e.g. `release preview | head`): not an error of ours.
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
+        return EXIT_OK
 
 
 def _error(exc: ReleaseError) -> None:
@@ -124,6 +133,8 @@ def _main(argv: list[str]) -> int:
     project = Path(args.directory)
     if args.command == "config":
         return _config(project, args)
+    if args.command == "status":
+        return _status(project.resolve(), args)
     if args.command in ("run", "resume", "abort"):
         from release import run_cli
 
@@ -214,9 +225,38 @@ def _config(project: Path, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _status(project: Path, args: argparse.Namespace) -> int:
+    import json
+
+    from release.errors import EXIT_CHECK_FAILED
+    from release.render import write
+    from release.status import status
+
+    data, rows = status(project, args.version)
+    complete = all(r.ok for r in rows)
+    if args.json:
+        print(json.dumps({
+            "schema": "release-pipeline/status", "schema_version": 1,
+            "project": data["project"], "version": data["version"], "complete": complete,
+            "items": [{"where": r.where, "item": r.item, "state": r.state} for r in rows],
+        }, indent=2))
+    else:
+        width = max(len(r.item) for r in rows)
+        lines = [f"{data['project']} {data['version']}: "
+                 + ("complete everywhere." if complete else "INCOMPLETE.")]
+        lines += [f"  {r.where:<14} {r.item:<{width}}  {r.state}" for r in rows]
+        write("\n".join(lines) + "\n")
+    return EXIT_OK if complete else EXIT_CHECK_FAILED
+
+
 def _jsonable(value: object) -> object:
-    from release.config import Location
+    from release.config import Location, Target
 
     if isinstance(value, Location):
         return {"kind": value.kind, "path": value.path, "key": value.key}
+    if isinstance(value, Target):
+        return {"name": value.name, "repository-url": value.repository_url,
+                "repository": value.repository, "index-url": value.index_url,
+                "verify-install": value.verify_install, "username-env": value.username_env,
+                "password-env": value.password_env}
     raise TypeError(type(value).__name__)

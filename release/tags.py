@@ -12,7 +12,9 @@ from release import version as versions
 from release.errors import VersionError
 
 # Characters a tag may not contain: whitespace, shell metacharacters and what git forbids.
-_FORBIDDEN = re.compile(r"[\s;&|$`'\"\\<>(){}\[\]*?!~^:#%]|\.\.|@\{|//|\.lock$|/$|\.$|^/|/\.")
+_FORBIDDEN = re.compile(
+    r"[\s;&|$`'\"\\<>(){}\[\]*?!~^:#%]|\.\.|@\{|//|\.lock(?=/|$)|/$|\.$|^/|^\.|/\."
+)
 
 
 @dataclass(frozen=True)
@@ -23,12 +25,24 @@ class ReleaseTag:
 
 
 def render(fmt: str, v: Version, scheme: versions.Scheme) -> str:
-    name = fmt.format(version=versions.render(v, scheme))
+    """The tag name of ``v``; it must be safe and must read back as ``v``."""
+    text = versions.render(v, scheme)
+    hint = "Change `tag-format` in [tool.release] to something like 'v{version}'."
+    try:
+        name = fmt.format(version=text)
+    except (KeyError, IndexError, ValueError, AttributeError, TypeError) as exc:
+        raise VersionError(f"tag-format {fmt!r} is not a valid template ({exc}).", hint) from None
     problem = tag_name_problem(name)
     if problem:
         raise VersionError(
-            f"tag-format {fmt!r} gives the tag name {name!r}, which {problem}.",
-            "Change `tag-format` in [tool.release] to something like 'v{version}'.",
+            f"tag-format {fmt!r} gives the tag name {name!r}, which {problem}.", hint
+        )
+    match = pattern(fmt).match(name)
+    if match is None or match["version"] != text:
+        raise VersionError(
+            f"tag-format {fmt!r} gives the tag name {name!r}, which would not be "
+            f"recognised as the release {text}.",
+            "Use {version} exactly once. " + hint,
         )
     return name
 
@@ -66,7 +80,8 @@ def release_tags(
     found: list[ReleaseTag] = []
     for name, commit in tags:
         match = regex.match(name)
-        if not match:
+        # packaging reads "v1.2.0" as 1.2.0: the format, not the parser, owns a 'v'.
+        if not match or match["version"][:1] in ("v", "V"):
             continue
         try:
             v = versions.read(match["version"], scheme)

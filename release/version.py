@@ -86,8 +86,12 @@ def _bumped(release: tuple[int, int, int], level: Level) -> tuple[int, int, int]
 
 
 def in_cycle(v: Version) -> bool:
-    """True for a pre-release or development version of a release not yet made."""
-    return (v.is_prerelease or v.is_devrelease) and v.post is None
+    """True for a pre-release or development version of a release not yet made.
+
+    ``1.2.0rc1.post1`` is still in the cycle of ``1.2.0``; ``1.2.0.post1.dev0`` is
+    not (it develops a post-release of the released ``1.2.0``).
+    """
+    return v.pre is not None or (v.dev is not None and v.post is None)
 
 
 def next_version(
@@ -102,12 +106,13 @@ def next_version(
     ``current`` may be a pre-release or development version (``1.2.0rc1``,
     ``1.3.1.dev0``): those belong to the cycle of their release, so a bump that
     the cycle already contains stays inside it (``1.3.0rc1`` + minor -> ``1.3.0``).
+    Without ``pre`` such a version is finalised, also when no level is given.
     """
     if pre is not None and final:
         raise VersionError(
             "--pre and --final contradict each other.", "Pass one of them, not both."
         )
-    if level is None and pre is None and not final:
+    if level is None and pre is None and not final and not in_cycle(current):
         raise VersionError(
             f"Nothing decides the version after {current}.",
             "Name a version or a level (major, minor, patch), or add changelog "
@@ -116,13 +121,9 @@ def next_version(
     base = _release3(current)
     cycle = in_cycle(current)
     if cycle:
-        major, minor, patch = base
-        if level == "major":
-            keep = minor == 0 and patch == 0
-        elif level == "minor":
-            keep = patch == 0
-        else:
-            keep = True
+        # The cycle's release contains the bump when every number after the
+        # bumped one is zero (1.3.0 contains a minor bump; 1.2.0.4 does not).
+        keep = level is None or not any(current.release[LEVELS.index(level) + 1 :])
     else:
         if level is None and final:
             raise VersionError(
@@ -147,7 +148,7 @@ def next_version(
         cur_kind = _LETTER_PRE[cur_letter]
         if cur_kind == pre:
             # 1.2.0rc1.dev0 -> 1.2.0rc1; 1.2.0rc1 -> 1.2.0rc2
-            n = cur_n if current.dev is not None else cur_n + 1
+            n = cur_n if current.dev is not None and current.post is None else cur_n + 1
             return _compose(current.epoch, release, (letter, n))
         if PRE_KINDS.index(pre) < PRE_KINDS.index(cur_kind):
             raise VersionError(
@@ -160,7 +161,7 @@ def next_version(
 
 def next_post(current: Version) -> Version:
     """``1.2.0`` -> ``1.2.0.post1``; ``1.2.0.post1`` -> ``1.2.0.post2``."""
-    if in_cycle(current):
+    if current.is_prerelease and current.post is None:
         raise VersionError(
             f"{current} is not released yet, so it cannot have a post-release.",
             "Release it first, or name an explicit version.",
@@ -171,7 +172,7 @@ def next_post(current: Version) -> Version:
 
 def next_dev(released: Version) -> Version:
     """The development version that follows a release: ``1.3.0`` -> ``1.3.1.dev0``."""
-    if released.pre is not None and released.post is None:
+    if released.pre is not None:
         letter, n = released.pre
         return _compose(released.epoch, released.release, (letter, n + 1), dev=0)
     return _compose(released.epoch, _bumped(_release3(released), "patch"), dev=0)

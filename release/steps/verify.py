@@ -104,6 +104,9 @@ class Verify:
         if problems:
             raise VerifyFailed("Verifying the artifacts failed:\n  - " + "\n  - ".join(problems),
                                "Fix the cause, then run release resume.")
+        from release import manifest
+
+        manifest.write(ctx.git_dir, ctx.plan, ctx.journal.artifacts)
 
 
 def _hashes_match(ctx: Context) -> bool:

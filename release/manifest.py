@@ -1,0 +1,58 @@
+"""The sha256 manifest of a verified release, kept in ``.git/release-pipeline/manifests/``.
+
+It outlives the journal, so ``release status`` can tell later whether a version is
+complete everywhere.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from packaging.version import InvalidVersion, Version
+
+from release.journal import state_dir, write_atomic
+from release.plan import Plan
+
+
+def manifest_dir(git_dir: Path) -> Path:
+    return state_dir(git_dir) / "manifests"
+
+
+def write(git_dir: Path, plan: Plan, artifacts: dict[str, str]) -> Path:
+    data = {
+        "schema": "release-pipeline/manifest",
+        "schema_version": 1,
+        "project": plan.project,
+        "version": str(plan.version),
+        "tag": plan.tag,
+        "remote": plan.remote,
+        "files": dict(sorted(artifacts.items())),
+        "publish": plan.to_json()["publish"],
+    }
+    path = manifest_dir(git_dir) / f"{plan.version}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, json.dumps(data, indent=1) + "\n")
+    return path
+
+
+def load(git_dir: Path, version: str | None) -> dict[str, Any] | None:
+    folder = manifest_dir(git_dir)
+    if version is None:
+        found = []
+        for path in folder.glob("*.json"):
+            try:
+                found.append((Version(path.stem), path))
+            except InvalidVersion:
+                continue
+        if not found:
+            return None
+        path = max(found)[1]
+    else:
+        path = folder / f"{Version(version)}.json"
+    try:
+        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    return data
