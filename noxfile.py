@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import nox
+
+# The noxfile uses this project's own nox helper (it imports only the standard library).
+sys.path.insert(0, str(Path(__file__).parent))
+from release.nox import register
 
 nox.needs_version = ">=2025.2.9"
 nox.options.sessions = ["lint", "typecheck", "tests"]
 nox.options.reuse_venv = "yes"
 
 PYPROJECT = nox.project.load_toml("pyproject.toml")
+
+# Dogfooding: this project is released with its own sessions (`nox -s release`).
+register(install=("-e", "."))
 
 
 @nox.session

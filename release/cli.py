@@ -84,6 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("abort", help="undo a release that has not been pushed")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
+    p = sub.add_parser("build", help="build and verify the sdist and wheel of HEAD into dist/ "
+                                     "(no release)")
+
     p = sub.add_parser("status", help="is a release complete everywhere (remote tag, every "
                                       "file on every target)?")
     p.add_argument("version", nargs="?", help="the version (default: the latest released here)")
@@ -133,6 +136,8 @@ def _main(argv: list[str]) -> int:
     project = Path(args.directory)
     if args.command == "config":
         return _config(project, args)
+    if args.command == "build":
+        return _build(project.resolve(), args)
     if args.command == "status":
         return _status(project.resolve(), args)
     if args.command in ("run", "resume", "abort"):
@@ -222,6 +227,18 @@ def _config(project: Path, args: argparse.Namespace) -> int:
         value = config_mod.show_value(cfg.values[key.name])
         lines.append(f"{key.name:<{width}} = {value}    # {cfg.sources[key.name]}")
     write("\n".join(lines) + "\n")
+    return EXIT_OK
+
+
+def _build(project: Path, args: argparse.Namespace) -> int:
+    from release import config as config_mod
+    from release.build_head import build_head
+    from release.render import write
+
+    cfg = config_mod.load(project, environ=os.environ, overrides=args.overrides)
+    name = str(cfg.pyproject.get("project", {}).get("name") or project.name)
+    built = build_head(project, cfg["dist-dir"], name)
+    write("".join(f"{path}  sha256 {digest}\n" for path, digest in built))
     return EXIT_OK
 
 

@@ -76,17 +76,20 @@ def _build_one(runner: Runner, source: Path, kind: str, outdir: Path, epoch: str
                           f"{exc.output.strip()}", "Fix it, then run release resume.") from None
 
 
-def build_artifacts(ctx: Context, into: Path) -> list[Path]:
-    """Build sdist and wheel of the release commit into ``into``; return their paths."""
-    commit = ctx.journal.release_commit
-    assert commit is not None
-    epoch = ctx.runner.git("log", "-1", "--format=%ct", commit).stdout.strip()
+def build_artifacts(runner: Runner, commit: str, into: Path) -> list[Path]:
+    """Build sdist and wheel of ``commit`` into ``into``; return their paths.
+
+    The project is ``runner.cwd``; it may sit in a subdirectory of the repository.
+    """
+    epoch = runner.git("log", "-1", "--format=%ct", commit).stdout.strip()
+    top = Path(runner.git("rev-parse", "--show-toplevel").stdout.strip())
+    subdir = runner.cwd.resolve().relative_to(top.resolve())
     work = Path(tempfile.mkdtemp(prefix="release-build-"))
     checkout = work / "checkout"
-    ctx.runner.git("worktree", "add", "--detach", "--quiet", str(checkout), commit)
+    runner.git("worktree", "add", "--detach", "--quiet", str(checkout), commit)
     try:
         out = work / "out"
-        sdist = _build_one(ctx.runner, checkout, "sdist", out, epoch)
+        sdist = _build_one(runner, checkout / subdir, "sdist", out, epoch)
         unpacked = work / "sdist"
         with tarfile.open(sdist) as archive:
             if hasattr(tarfile, "data_filter"):
@@ -94,7 +97,7 @@ def build_artifacts(ctx: Context, into: Path) -> list[Path]:
             else:  # pragma: no cover - Python < 3.10.12
                 archive.extractall(unpacked)
         (source,) = [p for p in unpacked.iterdir() if p.is_dir()]
-        wheel = _build_one(ctx.runner, source, "wheel", out, epoch)
+        wheel = _build_one(runner, source, "wheel", out, epoch)
         into.mkdir(parents=True, exist_ok=True)
         moved = []
         for built in (sdist, wheel):
@@ -102,7 +105,7 @@ def build_artifacts(ctx: Context, into: Path) -> list[Path]:
             moved.append(into / built.name)
         return moved
     finally:
-        ctx.runner.git("worktree", "remove", "--force", str(checkout), check=False)
+        runner.git("worktree", "remove", "--force", str(checkout), check=False)
         shutil.rmtree(work, ignore_errors=True)
 
 
@@ -121,7 +124,8 @@ class Build:
     def run(self, ctx: Context) -> None:
         staging = ctx.git_dir / "release-pipeline" / "staging"
         shutil.rmtree(staging, ignore_errors=True)
-        built = build_artifacts(ctx, staging)
+        assert ctx.journal.release_commit is not None
+        built = build_artifacts(ctx.runner, ctx.journal.release_commit, staging)
         dist = ctx.project_dir / ctx.plan.dist_dir
         dist.mkdir(parents=True, exist_ok=True)
         artifacts = {}

@@ -121,7 +121,9 @@ def _reproduce(ctx: Context) -> list[str]:
     again = ctx.git_dir / "release-pipeline" / "rebuild"
     shutil.rmtree(again, ignore_errors=True)
     try:
-        rebuilt = {p.name: sha256(p) for p in build_artifacts(ctx, again)}
+        assert ctx.journal.release_commit is not None
+        built = build_artifacts(ctx.runner, ctx.journal.release_commit, again)
+        rebuilt = {p.name: sha256(p) for p in built}
     finally:
         shutil.rmtree(again, ignore_errors=True)
     differ = [
