@@ -65,6 +65,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="run every preflight gate and report all problems")
     _add_request_args(p)
     p.add_argument("--json", action="store_true", help="print the problems as JSON")
+    p.add_argument("--fragments", action="store_true",
+                   help="instead: fail when the change since --base adds no fragment (a PR "
+                        "gate)")
+    p.add_argument("--base", metavar="REF", help="with --fragments: the branch point, e.g. "
+                                                 "origin/main")
+
+    p = sub.add_parser("fragment", help="create a changelog fragment")
+    p.add_argument("issue", help="issue number or name (+name for no issue)")
+    p.add_argument("type", help="fragment type, as configured for towncrier")
+    p.add_argument("text", help="the change, in a sentence or two, for users")
+    p.add_argument("--section", default="", help="changelog section (default: the main one)")
 
     p = sub.add_parser("version", help="print the current (or next) version")
     _add_request_args(p)
@@ -136,6 +147,15 @@ def _main(argv: list[str]) -> int:
     project = Path(args.directory)
     if args.command == "config":
         return _config(project, args)
+    if args.command == "fragment":
+        from release.contributors import create_fragment
+
+        path = create_fragment(project.resolve(), args.issue, args.type, args.text,
+                               args.section)
+        print(f"Created {path}")
+        return EXIT_OK
+    if args.command == "check" and args.fragments:
+        return _fragment_gate(project.resolve(), args)
     if args.command == "build":
         return _build(project.resolve(), args)
     if args.command == "status":
@@ -227,6 +247,23 @@ def _config(project: Path, args: argparse.Namespace) -> int:
         value = config_mod.show_value(cfg.values[key.name])
         lines.append(f"{key.name:<{width}} = {value}    # {cfg.sources[key.name]}")
     write("\n".join(lines) + "\n")
+    return EXIT_OK
+
+
+def _fragment_gate(project: Path, args: argparse.Namespace) -> int:
+    from release import config as config_mod
+    from release.contributors import fragment_gate
+
+    if not args.base:
+        raise UsageError("release check --fragments needs --base REF.",
+                         "Pass the branch point, e.g. --base origin/main.")
+    cfg = config_mod.load(project, environ=os.environ, overrides=args.overrides)
+    result = fragment_gate(project, args.base, cfg["fragment-exempt-paths"],
+                           cfg["fragment-exempt-marker"])
+    if result.added:
+        print("Fragments added: " + ", ".join(result.added))
+    else:
+        print(f"No fragment needed: {result.exempt_reason}.")
     return EXIT_OK
 
 

@@ -376,6 +376,14 @@ SCHEMA: tuple[Key, ...] = (
         "environment and import it), and optionally `username-env` / `password-env` (names "
         "of environment variables holding this target's credentials).",
         _targets("publish")),
+    Key("fragment-exempt-paths", "list of strings", (),
+        "For `release check --fragments`: a change that touches only files matching these "
+        "patterns (e.g. `docs/*`, `.github/*`) needs no fragment.",
+        _string_list("fragment-exempt-paths")),
+    Key("fragment-exempt-marker", "string", "[no fragment]",
+        "For `release check --fragments`: a change with this text in a commit message needs "
+        "no fragment. An empty string disables the marker.",
+        _string("fragment-exempt-marker")),
     Key("dist-dir", "string", "dist",
         "Directory, relative to the project, that receives the built artifacts.",
         _string("dist-dir")),
