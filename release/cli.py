@@ -71,6 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--base", metavar="REF", help="with --fragments: the branch point, e.g. "
                                                  "origin/main")
 
+    p = sub.add_parser("init", help="adopt this project: detect its setup, write "
+                                    "[tool.release]")
+    p.add_argument("--dry-run", action="store_true", help="print the decisions, write nothing")
+
     p = sub.add_parser("fragment", help="create a changelog fragment")
     p.add_argument("issue", help="issue number or name (+name for no issue)")
     p.add_argument("type", help="fragment type, as configured for towncrier")
@@ -147,6 +151,8 @@ def _main(argv: list[str]) -> int:
     project = Path(args.directory)
     if args.command == "config":
         return _config(project, args)
+    if args.command == "init":
+        return _init(project.resolve(), args)
     if args.command == "fragment":
         from release.contributors import create_fragment
 
@@ -246,6 +252,21 @@ def _config(project: Path, args: argparse.Namespace) -> int:
     for key in config_mod.SCHEMA:
         value = config_mod.show_value(cfg.values[key.name])
         lines.append(f"{key.name:<{width}} = {value}    # {cfg.sources[key.name]}")
+    write("\n".join(lines) + "\n")
+    return EXIT_OK
+
+
+def _init(project: Path, args: argparse.Namespace) -> int:
+    from release.adopt import apply, decide
+    from release.render import write
+
+    decisions = decide(project)
+    lines = ["Decisions:"] + [f"  - {r}" for r in decisions.reasons]
+    if args.dry_run:
+        lines.append("Nothing written (--dry-run).")
+    else:
+        apply(project, decisions)
+        lines.append("Wrote [tool.release] to pyproject.toml; check it with: release preview")
     write("\n".join(lines) + "\n")
     return EXIT_OK
 
