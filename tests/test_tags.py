@@ -1,0 +1,311 @@
+"""Release tags: rendering a version into tag-format, and recognising release tags."""
+
+from __future__ import annotations
+
+import random
+import subprocess
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from packaging.version import Version
+
+from release import tags
+from release.errors import VersionError
+from release.tags import ReleaseTag
+from release.version import Scheme
+
+FORMATS = ["v{version}", "release-{version}", "{version}", "pkg/v{version}", "v{version}-final"]
+
+
+def git_accepts(name: str) -> bool:
+    done = subprocess.run(
+        ["git", "check-ref-format", f"refs/tags/{name}"], capture_output=True, check=False
+    )
+    return done.returncode == 0
+
+
+# --------------------------------------------------------------------------- render
+
+
+@pytest.mark.parametrize(
+    ("fmt", "version", "scheme", "expected"),
+    [
+        ("v{version}", "1.2.0", "pep440", "v1.2.0"),
+        ("v{version}", "1.2.0rc1", "pep440", "v1.2.0rc1"),
+        ("v{version}", "1.2.0rc1", "semver", "v1.2.0-rc.1"),
+        ("v{version}", "1.2.0.dev0", "semver", "v1.2.0-dev.0"),
+        ("v{version}", "1.2", "semver", "v1.2.0"),
+        ("v{version}", "1.2.0.post1", "pep440", "v1.2.0.post1"),
+        ("release-{version}", "2.0.0b3", "pep440", "release-2.0.0b3"),
+        ("{version}", "0.1.0", "pep440", "0.1.0"),
+        ("pkg/v{version}", "1.0.0", "semver", "pkg/v1.0.0"),
+        ("v{version}-final", "1.0.0", "pep440", "v1.0.0-final"),
+        ("v{version}", "1.0+abc", "pep440", "v1.0+abc"),
+    ],
+)
+def test_render(fmt: str, version: str, scheme: Scheme, expected: str) -> None:
+    name = tags.render(fmt, Version(version), scheme)
+    assert name == expected
+    assert git_accepts(name)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "name", "fragment"),
+    [
+        ("v {version}", "v 1.2.0", "' '"),
+        ("v{version};rm", "v1.2.0;rm", "';'"),
+        ("$(x){version}", "$(x)1.2.0", "'$'"),
+        ("`x`{version}", "`x`1.2.0", "'`'"),
+        ("v{version}'", "v1.2.0'", '"\'"'),
+        ('v{version}"', 'v1.2.0"', "'\"'"),
+        ("v({version})", "v(1.2.0)", "'('"),
+        ("-{version}", "-1.2.0", "starts with '-'"),
+        ("v{version}~1", "v1.2.0~1", "'~'"),
+        ("v{version}^", "v1.2.0^", "'^'"),
+        ("v:{version}", "v:1.2.0", "':'"),
+        ("v{version}?", "v1.2.0?", "'?'"),
+        ("v{version}*", "v1.2.0*", "'*'"),
+        ("v[{version}]", "v[1.2.0]", "'['"),
+        ("v\\{version}", "v\\1.2.0", "'\\\\'"),
+        ("v{version}.", "v1.2.0.", "'.'"),
+        ("v{version}.lock", "v1.2.0.lock", "'.lock'"),
+        ("v{version}.lock/x", "v1.2.0.lock/x", "'.lock'"),
+        (".v{version}", ".v1.2.0", "'.'"),
+        ("x/.v{version}", "x/.v1.2.0", "'/.'"),
+        ("/v{version}", "/v1.2.0", "'/'"),
+        ("v{version}/", "v1.2.0/", "'/'"),
+        ("x//v{version}", "x//v1.2.0", "'//'"),
+        ("v..{version}", "v..1.2.0", "'..'"),
+        ("v@{{{version}", "v@{1.2.0", "'@{'"),
+        ("v\t{version}", "v\t1.2.0", "control characters"),
+        ("v\x7f{version}", "v\x7f1.2.0", "control characters"),
+    ],
+)
+def test_render_rejects_unsafe_tag_names(fmt: str, name: str, fragment: str) -> None:
+    with pytest.raises(VersionError) as info:
+        tags.render(fmt, Version("1.2.0"), "pep440")
+    assert info.value.message.startswith(f"tag-format {fmt!r} gives the tag name {name!r}, which")
+    assert fragment in info.value.message
+
+
+@pytest.mark.parametrize("fmt", ["{name}-{version}", "v{version", "{0}{version}", "{version.x}"])
+def test_render_rejects_invalid_templates(fmt: str) -> None:
+    with pytest.raises(VersionError) as info:
+        tags.render(fmt, Version("1.2.0"), "pep440")
+    assert info.value.message.startswith(f"tag-format {fmt!r} is not a valid template")
+
+
+@pytest.mark.parametrize(
+    "fmt", ["release", "v{version}-{version}", "v{version:.3}", "v{version[0]}{version}"]
+)
+def test_render_rejects_formats_that_would_not_read_back(fmt: str) -> None:
+    with pytest.raises(VersionError) as info:
+        tags.render(fmt, Version("1.2.0"), "pep440")
+    assert "would not be recognised as the release 1.2.0" in info.value.message
+    assert fmt in info.value.message
+
+
+def test_render_rejects_epochs_because_of_the_bang() -> None:
+    with pytest.raises(VersionError) as info:
+        tags.render("v{version}", Version("1!1.0"), "pep440")
+    assert info.value.message == (
+        "tag-format 'v{version}' gives the tag name 'v1!1.0', which contains '!', "
+        "which is not allowed in a tag name."
+    )
+
+
+def test_render_semver_rejects_versions_semver_cannot_say() -> None:
+    with pytest.raises(VersionError) as info:
+        tags.render("v{version}", Version("1.2.0.post1"), "semver")
+    assert "1.2.0.post1 cannot be written as a semantic version" in info.value.message
+
+
+# --------------------------------------------------------------------------- tag_name_problem
+
+
+@pytest.mark.parametrize(
+    "name", ["v1.2.0", "release/1.2.0", "v1.0+abc", "1.2.0-rc.1", "@", "a@b", "v1_2", "é1"]
+)
+def test_safe_tag_names(name: str) -> None:
+    assert tags.tag_name_problem(name) is None
+    assert git_accepts(name)
+
+
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [
+        ("", "is empty"),
+        ("-v1", "starts with '-', which commands would read as an option"),
+        ("v1\x00", "contains control characters"),
+        ("v1\n", "contains control characters"),
+        ("v 1", "contains ' ', which is not allowed in a tag name"),
+        ("v1\u00a0", "contains '\\xa0', which is not allowed in a tag name"),
+        ("v1&", "contains '&', which is not allowed in a tag name"),
+        ("v1|x", "contains '|', which is not allowed in a tag name"),
+        ("v1>x", "contains '>', which is not allowed in a tag name"),
+        ("v1!", "contains '!', which is not allowed in a tag name"),
+        ("v1#", "contains '#', which is not allowed in a tag name"),
+        ("v1%", "contains '%', which is not allowed in a tag name"),
+        ("v1{", "contains '{', which is not allowed in a tag name"),
+        (".v1", "contains '.', which is not allowed in a tag name"),
+        ("a.lock/b", "contains '.lock', which is not allowed in a tag name"),
+        ("a/b.lock", "contains '.lock', which is not allowed in a tag name"),
+    ],
+)
+def test_unsafe_tag_names(name: str, problem: str) -> None:
+    assert tags.tag_name_problem(name) == problem
+
+
+def test_lock_inside_a_component_is_fine() -> None:
+    assert tags.tag_name_problem("v1.locked") is None
+    assert git_accepts("v1.locked")
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(alphabet="av01.-/_+@{}:~^ \\;é", min_size=1, max_size=10))
+def test_every_name_we_allow_git_allows(name: str) -> None:
+    if tags.tag_name_problem(name) is None:
+        assert git_accepts(name), name
+
+
+# --------------------------------------------------------------------------- release_tags
+
+
+def test_release_tags_keeps_matching_tags_sorted_by_version() -> None:
+    found = tags.release_tags(
+        [
+            ("v1.10.0", "c10"),
+            ("v1.9.0", "c9"),
+            ("v1.10.0rc1", "c10rc1"),
+            ("v2.0.0.dev0", "cdev"),
+            ("v1.9.0.post1", "cpost"),
+            ("docs-1.0", "x"),
+            ("v1.0.0-SNAPSHOT", "x"),
+            ("vnext", "x"),
+            ("v1.0+local", "x"),
+            ("vv1.0.0", "x"),
+            ("V1.0.0", "x"),
+            ("release-3.0.0", "x"),
+            ("1.5.0", "x"),
+        ],
+        "v{version}",
+        "pep440",
+    )
+    assert found == [
+        ReleaseTag("v1.9.0", Version("1.9.0"), "c9"),
+        ReleaseTag("v1.9.0.post1", Version("1.9.0.post1"), "cpost"),
+        ReleaseTag("v1.10.0rc1", Version("1.10.0rc1"), "c10rc1"),
+        ReleaseTag("v1.10.0", Version("1.10.0"), "c10"),
+        ReleaseTag("v2.0.0.dev0", Version("2.0.0.dev0"), "cdev"),
+    ]
+
+
+def test_release_tags_with_a_bare_format_ignores_prefixed_tags() -> None:
+    found = tags.release_tags(
+        [("1.2.0", "a"), ("v1.3.0", "b"), ("release-1.4.0", "c"), ("1.1.0", "d")],
+        "{version}",
+        "pep440",
+    )
+    assert [(t.name, str(t.version)) for t in found] == [("1.1.0", "1.1.0"), ("1.2.0", "1.2.0")]
+
+
+def test_release_tags_semver_scheme() -> None:
+    found = tags.release_tags(
+        [
+            ("v1.2.0-rc.1", "a"),
+            ("v1.2.0", "b"),
+            ("v1.2.0rc2", "c"),  # PEP 440 syntax is not a semver tag
+            ("v1.2.0-SNAPSHOT", "d"),  # valid semver, no PEP 440 meaning
+            ("v1.2", "e"),
+            ("v1.1.0-beta.2", "f"),
+            ("v1.3.0+build.1", "g"),
+        ],
+        "v{version}",
+        "semver",
+    )
+    assert [(t.name, str(t.version), t.commit) for t in found] == [
+        ("v1.1.0-beta.2", "1.1.0b2", "f"),
+        ("v1.2.0-rc.1", "1.2.0rc1", "a"),
+        ("v1.2.0", "1.2.0", "b"),
+    ]
+
+
+def test_release_tags_with_suffix_and_literal_braces_in_format() -> None:
+    found = tags.release_tags(
+        [("v1.0.0-final", "a"), ("v1.0.0", "b"), ("v2.0.0-final-x", "c")],
+        "v{version}-final",
+        "pep440",
+    )
+    assert [t.name for t in found] == ["v1.0.0-final"]
+    match = tags.pattern("{{x}}{version}").match("{x}1.0")
+    assert match is not None
+    assert match["version"] == "1.0"
+
+
+def test_release_tags_of_nothing() -> None:
+    assert tags.release_tags([], "v{version}", "pep440") == []
+
+
+# --------------------------------------------------------------------------- properties
+
+
+def _join(
+    release: list[int], pre: tuple[str, int] | None, post: int | None, dev: int | None
+) -> Version:
+    text = ".".join(map(str, release))
+    if pre is not None:
+        text += f"{pre[0]}{pre[1]}"
+    if post is not None:
+        text += f".post{post}"
+    if dev is not None:
+        text += f".dev{dev}"
+    return Version(text)
+
+
+_small = st.integers(0, 5)
+_pre_part = st.none() | st.tuples(st.sampled_from(["a", "b", "rc"]), _small)
+_optional = st.none() | _small
+pep440_versions = st.builds(
+    _join, st.lists(st.integers(0, 30), min_size=1, max_size=3), _pre_part, _optional, _optional
+)
+semver_versions = st.builds(
+    _join, st.lists(st.integers(0, 30), min_size=3, max_size=3), _pre_part, st.none(), _optional
+)
+
+
+def _round_trip(fmt: str, v: Version, scheme: Scheme) -> None:
+    name = tags.render(fmt, v, scheme)
+    others = [("unrelated", "x"), ("v", "x"), ("release-", "x"), ("nightly-" + name, "x")]
+    found = tags.release_tags([*others, (name, "abc123")], fmt, scheme)
+    assert found == [ReleaseTag(name, v, "abc123")]
+    assert str(found[0].version) == str(v)
+
+
+@settings(max_examples=100, deadline=None)
+@given(fmt=st.sampled_from(FORMATS), v=pep440_versions)
+def test_render_then_release_tags_round_trips_pep440(fmt: str, v: Version) -> None:
+    _round_trip(fmt, v, "pep440")
+
+
+@settings(max_examples=100, deadline=None)
+@given(fmt=st.sampled_from(FORMATS), v=semver_versions)
+def test_render_then_release_tags_round_trips_semver(fmt: str, v: Version) -> None:
+    _round_trip(fmt, v, "semver")
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    fmt=st.sampled_from(FORMATS),
+    scheme=st.sampled_from(["pep440", "semver"]),
+    vs=st.lists(semver_versions, max_size=8, unique_by=str),
+    seed=st.randoms(use_true_random=False),
+)
+def test_release_tags_sorts_ascending(
+    fmt: str, scheme: Scheme, vs: list[Version], seed: random.Random
+) -> None:
+    named = [(tags.render(fmt, v, scheme), f"c{i}") for i, v in enumerate(vs)]
+    seed.shuffle(named)
+    found = tags.release_tags(named, fmt, scheme)
+    assert [t.version for t in found] == sorted(vs)
+    assert {(t.name, t.commit) for t in found} == set(named)
