@@ -152,7 +152,9 @@ def _level_table(key: str, defaults: Mapping[str, str]) -> Validator:
         if not isinstance(value, dict):
             raise _type_error(key, "a table of type = level", value, where)
         merged = dict(defaults)
-        for name, level in value.items():
+        for given, level in value.items():
+            # Commit types are matched case-insensitively.
+            name = given.lower() if key == "commit-bumps" else given
             if level not in LEVEL_CHOICES:
                 raise ConfigError(
                     f"{where}: `{key}.{name}` = {level!r} is not a bump level.",

@@ -299,8 +299,8 @@ def next_version(
         )
     new = versions.next_version(current, level_or_none, pre=request.pre, final=request.final)
     if not reasons:
-        reasons = ["finishing the pre-release cycle" if versions.in_cycle(current) else
-                   f"--pre {request.pre}"]
+        reasons = [f"--pre {request.pre}" if request.pre else
+                   "--final" if request.final else "finishing the pre-release cycle"]
     return new, level_or_none, source, reasons
 
 
