@@ -61,6 +61,7 @@ def state_problems(
     plan: Plan | None,
     remote: RemoteFacts | None,
     targets: tuple[TargetFacts, ...] = (),
+    environ: Mapping[str, str] | None = None,
 ) -> list[Problem]:
     """Problems with the state of the repository (exit 1)."""
     git = facts.git
@@ -110,6 +111,14 @@ def state_problems(
     if plan is not None:
         found += _plan_problems(facts, plan, remote)
         found += _target_problems(plan, targets)
+        forge = plan.forge
+        if forge is not None and environ is not None and not environ.get(forge.token_env):
+            found.append(Problem(
+                "forge-token",
+                f"No GitHub token for the announce stage: {forge.token_env} is not set.",
+                f"Set {forge.token_env} to a token that may write releases of "
+                f"{forge.repository} (contents: write).",
+            ))
     return found
 
 
@@ -215,5 +224,5 @@ def evaluate(
     if plan is not None:
         remote = read_remote(Runner(facts.project_dir), facts, plan.tag)
         targets = read_targets(plan.targets, plan.project, plan.version, environ)
-    problems += state_problems(facts, plan, remote, targets)
+    problems += state_problems(facts, plan, remote, targets, environ)
     return plan, problems

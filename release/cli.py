@@ -325,10 +325,14 @@ def _status(project: Path, args: argparse.Namespace) -> int:
 
 
 def _jsonable(value: object) -> object:
-    from release.config import Location, Target
+    from release.config import Forge, Location, Target
 
     if isinstance(value, Location):
         return {"kind": value.kind, "path": value.path, "key": value.key}
+    if isinstance(value, Forge):
+        return {"repository": value.repository, "api-url": value.api_url,
+                "token-env": value.token_env, "draft": value.draft,
+                "attach-artifacts": value.attach_artifacts}
     if isinstance(value, Target):
         return {"name": value.name, "repository-url": value.repository_url,
                 "repository": value.repository, "index-url": value.index_url,

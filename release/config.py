@@ -77,6 +77,20 @@ class Target:
         return self.repository_url or f".pypirc [{self.repository}]"
 
 
+@dataclass(frozen=True)
+class Forge:
+    """Where the announce stage makes a release (``[tool.release.github]``)."""
+
+    repository: str
+    api_url: str = "https://api.github.com"
+    token_env: str = "GITHUB_TOKEN"
+    draft: bool = False
+    attach_artifacts: bool = True
+
+
+FORGE_KEYS = ("repository", "api-url", "token-env", "draft", "attach-artifacts")
+
+
 KNOWN_INDEXES = {
     "https://upload.pypi.org/legacy/": "https://pypi.org/simple/",
     "https://test.pypi.org/legacy/": "https://test.pypi.org/simple/",
@@ -292,6 +306,38 @@ def _target(item: dict[str, Any], where: str) -> Target:
                   item.get("username-env", ""), item.get("password-env", ""))
 
 
+def _forge(key: str) -> Validator:
+    def check(value: Any, where: str) -> Forge | None:
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            raise _type_error(key, "a table ([tool.release.github])", value, where)
+        for name, item in value.items():
+            if name not in FORGE_KEYS:
+                raise ConfigError(
+                    f"{where}: unknown key `github.{name}`." + _did_you_mean(name, FORGE_KEYS),
+                    f"Allowed keys: {', '.join(FORGE_KEYS)}.",
+                )
+            expected = bool if name in ("draft", "attach-artifacts") else str
+            if not isinstance(item, expected):
+                kind = "a boolean" if expected is bool else "a string"
+                raise _type_error(f"github.{name}", kind, item, where)
+        repo = value.get("repository", "")
+        if not re.fullmatch(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+", repo):
+            raise ConfigError(
+                f"{where}: `github.repository` = {repo!r} is not of the form OWNER/NAME.",
+                'E.g. repository = "octocat/hello-world".',
+            )
+        api = value.get("api-url", "https://api.github.com")
+        if not api.startswith(("https://", "http://")):
+            raise ConfigError(f"{where}: `github.api-url` = {api!r} is not an http(s) URL.",
+                              "For GitHub Enterprise use https://HOST/api/v3.")
+        return Forge(repo, api.rstrip("/"), value.get("token-env", "GITHUB_TOKEN"),
+                     value.get("draft", False), value.get("attach-artifacts", True))
+
+    return check
+
+
 def urlsplit_netloc(url: str) -> str:
     from urllib.parse import urlsplit
 
@@ -386,6 +432,13 @@ SCHEMA: tuple[Key, ...] = (
         "For `release check --fragments`: a change with this text in a commit message needs "
         "no fragment. An empty string disables the marker.",
         _string("fragment-exempt-marker")),
+    Key("github", "table", None,
+        "Make a GitHub release in the announce stage: `repository` (OWNER/NAME, required), "
+        "`api-url` (default https://api.github.com; GitHub Enterprise: https://HOST/api/v3), "
+        "`token-env` (the environment variable holding the token, default GITHUB_TOKEN), "
+        "`draft` (default false), `attach-artifacts` (default true). Without this table there "
+        "is no announce stage.",
+        _forge("github")),
     Key("dist-dir", "string", "dist",
         "Directory, relative to the project, that receives the built artifacts.",
         _string("dist-dir")),
@@ -413,6 +466,11 @@ class Config:
     def locations(self) -> tuple[Location, ...]:
         locs: tuple[Location, ...] = self.values["version-locations"]
         return locs
+
+    @property
+    def forge(self) -> Forge | None:
+        found: Forge | None = self.values.get("github")
+        return found
 
     @property
     def targets(self) -> tuple[Target, ...]:
@@ -537,6 +595,9 @@ def load(
                 label = f"environment ({ENV_PREFIX}{name.upper().replace('-', '_')})"
             values[name] = SCHEMA_BY_NAME[name].validate(value, label)
             sources[name] = label if origin != "pyproject.toml" else "pyproject.toml"
+    if "github" not in values:
+        values["github"] = None
+        sources["github"] = "default"
     if "version-locations" not in values:
         values["version-locations"] = default_locations(data)
         sources["version-locations"] = "default (detected from pyproject.toml)"
@@ -572,6 +633,13 @@ def show_value(value: Any) -> str:
         if value.key != default_key:
             return f'{{ path = {show_value(value.path)}, key = {show_value(value.key)} }}'
         return show_value(value.path)
+    if value is None:
+        return "(not set)"
+    if isinstance(value, Forge):
+        return ("{ " + f"repository = {show_value(value.repository)}, api-url = "
+                f"{show_value(value.api_url)}, token-env = {show_value(value.token_env)}, "
+                f"draft = {show_value(value.draft)}, attach-artifacts = "
+                f"{show_value(value.attach_artifacts)}" + " }")
     if isinstance(value, Target):
         fields = {"name": value.name, "repository-url": value.repository_url,
                   "repository": value.repository, "index-url": value.index_url,

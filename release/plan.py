@@ -20,7 +20,7 @@ from release import changelog, locations
 from release import tags as tags_mod
 from release import version as versions
 from release.commits import deciding_commits
-from release.config import Target
+from release.config import Forge, Target
 from release.errors import ReleaseError, VersionError
 from release.facts import Facts
 
@@ -107,6 +107,7 @@ class Plan:
     steps: tuple[Step, ...]
     dist_dir: str = "dist"
     targets: tuple[Target, ...] = ()
+    forge: Forge | None = None
     sign: str = "none"
     reproducible: bool = False
     released_versions: tuple[Version, ...] = field(repr=False, default=())
@@ -159,6 +160,10 @@ class Plan:
                        t["verify_install"], t["username_env"], t["password_env"])
                 for t in pub["publish"]
             ),
+            forge=None if pub["github"] is None else Forge(
+                pub["github"]["repository"], pub["github"]["api_url"],
+                pub["github"]["token_env"], pub["github"]["draft"],
+                pub["github"]["attach_artifacts"]),
             sign=pub["sign"],
             reproducible=pub["reproducible"],
             released_versions=tuple(Version(v) for v in data["released_versions"]),
@@ -195,6 +200,11 @@ class Plan:
                  "username_env": t.username_env, "password_env": t.password_env}
                 for t in self.targets
             ],
+            "github": None if self.forge is None else {
+                "repository": self.forge.repository, "api_url": self.forge.api_url,
+                "token_env": self.forge.token_env, "draft": self.forge.draft,
+                "attach_artifacts": self.forge.attach_artifacts,
+            },
             "sign": self.sign,
             "reproducible": self.reproducible,
             "steps": [
@@ -373,6 +383,7 @@ def build(facts: Facts, request: Request) -> Plan:
         steps=(),
         dist_dir=cfg["dist-dir"],
         targets=cfg.targets,
+        forge=cfg.forge,
         sign=cfg["sign"],
         reproducible=cfg["reproducible"],
         released_versions=tuple(t.version for t in facts.release_tags),
@@ -430,6 +441,12 @@ def _with_steps(plan: Plan, facts: Facts) -> Plan:
             steps.append(Step("publish", "verify-install",
                               f"install {plan.project}=={plan.version} from {target.name} into "
                               "a fresh environment and import it", path=target.name))
+    if plan.forge is not None:
+        steps.append(Step("announce", "github-release",
+                          f"GitHub release {plan.tag} in {plan.forge.repository}"
+                          + (" (draft)" if plan.forge.draft else "")
+                          + (" (pre-release)" if plan.version.is_prerelease else "")
+                          + (", artifacts attached" if plan.forge.attach_artifacts else "")))
     if plan.next_dev is not None:
         for edit in plan.dev_edits:
             steps.append(Step("post", "edit-version",

@@ -34,7 +34,17 @@ class StepImpl(Protocol):
 
 
 def implementation(step: Step) -> StepImpl:
-    from release.steps import build, changelog, check, edit, git, install, publish, verify
+    from release.steps import (
+        announce,
+        build,
+        changelog,
+        check,
+        edit,
+        git,
+        install,
+        publish,
+        verify,
+    )
 
     factories: dict[tuple[str, str], Callable[[Step], StepImpl]] = {
         ("check", "preflight"): check.Preflight,
@@ -47,6 +57,7 @@ def implementation(step: Step) -> StepImpl:
         ("push", "push"): git.Push,
         ("publish", "upload"): publish.Publish,
         ("publish", "verify-install"): install.VerifyInstall,
+        ("announce", "github-release"): announce.Announce,
         ("post", "edit-version"): edit.EditDevVersion,
         ("post", "commit"): git.DevCommit,
         ("post", "push"): git.PushDev,

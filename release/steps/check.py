@@ -31,7 +31,7 @@ class Preflight:
         plan = ctx.plan
         problems += state_problems(
             facts, plan, read_remote(ctx.runner, facts, plan.tag),
-            read_targets(plan.targets, plan.project, plan.version, ctx.environ),
+            read_targets(plan.targets, plan.project, plan.version, ctx.environ), ctx.environ,
         )
         if problems:
             raise ChecksFailed(

@@ -1,0 +1,139 @@
+"""A small client for the part of GitHub's REST API (2022-11-28) that releases use.
+
+Endpoints: get a release by tag name, list releases (drafts are not found by tag),
+create and update a release, list release assets, upload an asset on the uploads
+host (the release's ``upload_url`` template), delete an asset, download an asset.
+The token is sent as a Bearer header and never appears in messages.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from release.errors import ReleaseError
+
+API_VERSION = "2022-11-28"
+RETRIES = 3
+
+
+class ForgeError(ReleaseError):
+    exit_code = 1
+
+
+@dataclass
+class GitHub:
+    api_url: str
+    repository: str  # owner/name
+    token: str
+    timeout: float = 60
+
+    def _request(self, method: str, url: str, body: bytes | None = None,
+                 content_type: str = "application/json",
+                 accept: str = "application/vnd.github+json") -> tuple[int, bytes]:
+        headers = {
+            "Accept": accept,
+            "Authorization": f"Bearer {self.token}",
+            "X-GitHub-Api-Version": API_VERSION,
+            "User-Agent": "release-pipeline",
+        }
+        if body is not None:
+            headers["Content-Type"] = content_type
+        for attempt in range(RETRIES + 1):
+            request = urllib.request.Request(url, data=body, method=method, headers=headers)
+            try:
+                with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                    return response.status, response.read()
+            except urllib.error.HTTPError as exc:
+                payload = exc.read()
+                if exc.code >= 500 and attempt < RETRIES:
+                    time.sleep(0.5 * 2 ** attempt)
+                    continue
+                self._raise(method, url, exc.code, payload, exc.headers)
+            except (urllib.error.URLError, OSError) as exc:
+                if attempt < RETRIES:
+                    time.sleep(0.5 * 2 ** attempt)
+                    continue
+                raise ForgeError(f"GitHub at {self.api_url} cannot be reached "
+                                 f"({getattr(exc, 'reason', exc)}).",
+                                 "Check `api-url` and the network, then run release resume."
+                                 ) from None
+        raise AssertionError("unreachable")
+
+    def _raise(self, method: str, url: str, status: int, payload: bytes,
+               headers: Any) -> None:
+        try:
+            message = str(json.loads(payload).get("message", ""))
+        except (ValueError, AttributeError):
+            message = payload[:200].decode("utf-8", errors="replace")
+        message = message.replace(self.token, "***") if self.token else message
+        where = f"{method} {url.split('?', maxsplit=1)[0]}"
+        if status == 401:
+            raise ForgeError(f"GitHub rejected the token ({where}: {message}).",
+                             "Check the token in the configured environment variable.")
+        if status in (403, 429) and (headers.get("X-RateLimit-Remaining") == "0"
+                                     or headers.get("Retry-After")):
+            reset = headers.get("X-RateLimit-Reset") or ""
+            when = time.strftime("%H:%M:%S UTC", time.gmtime(int(reset))) if reset.isdigit() \
+                else f"in {headers.get('Retry-After')} s"
+            raise ForgeError(f"GitHub's API rate limit is exhausted ({where}).",
+                             f"It resets at {when}; then run release resume.")
+        raise ForgeError(f"GitHub answered {status} to {where}: {message}",
+                         "Check the repository name and the token's permissions "
+                         "(contents: write).")
+
+    def _json(self, method: str, path: str, data: dict[str, Any] | None = None) -> Any:
+        body = None if data is None else json.dumps(data).encode()
+        _status, raw = self._request(method, f"{self.api_url.rstrip('/')}{path}", body)
+        return json.loads(raw) if raw else None
+
+    def release_by_tag(self, tag: str) -> dict[str, Any] | None:
+        try:
+            found: dict[str, Any] = self._json(
+                "GET", f"/repos/{self.repository}/releases/tags/{quote(tag, safe='')}")
+            return found
+        except ForgeError as exc:
+            if "answered 404" not in exc.message:
+                raise
+        # Drafts are not found by tag name; look through the first page of releases.
+        for release in self._json("GET", f"/repos/{self.repository}/releases?per_page=100"):
+            if release.get("tag_name") == tag:
+                return dict(release)
+        return None
+
+    def create_release(self, fields: dict[str, Any]) -> dict[str, Any]:
+        created: dict[str, Any] = self._json("POST", f"/repos/{self.repository}/releases", fields)
+        return created
+
+    def update_release(self, release_id: int, fields: dict[str, Any]) -> dict[str, Any]:
+        updated: dict[str, Any] = self._json(
+            "PATCH", f"/repos/{self.repository}/releases/{release_id}", fields)
+        return updated
+
+    def assets(self, release_id: int) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = self._json(
+            "GET", f"/repos/{self.repository}/releases/{release_id}/assets?per_page=100")
+        return found
+
+    def upload_asset(self, release: dict[str, Any], name: str, data: bytes,
+                     content_type: str) -> dict[str, Any]:
+        template = str(release["upload_url"])
+        base = template.split("{", 1)[0]
+        url = f"{base}?{urlencode({'name': name})}"
+        _status, raw = self._request("POST", url, data, content_type=content_type)
+        uploaded: dict[str, Any] = json.loads(raw)
+        return uploaded
+
+    def delete_asset(self, asset_id: int) -> None:
+        self._request("DELETE",
+                      f"{self.api_url.rstrip('/')}/repos/{self.repository}/releases/assets/"
+                      f"{asset_id}")
+
+    def download_asset(self, asset: dict[str, Any]) -> bytes:
+        _status, raw = self._request("GET", str(asset["url"]), accept="application/octet-stream")
+        return raw
