@@ -80,3 +80,35 @@ def updated_news_file(tc: Towncrier, section: str, top_line: str) -> str:
             "the section.",
         )
     return header + (section + body if body else section.rstrip() + "\n")
+
+
+def extract_section(tc: Towncrier, version: str) -> str | None:
+    """The already-written section of ``version`` in the news file, or None.
+
+    Used when the release commit exists (``release ci`` on a tag): the fragments are
+    consumed by then, so the notes are read back from the news file.
+    """
+    if tc.news_text is None:
+        return None
+    body = tc.news_text.partition(tc.config.start_string)[2] or tc.news_text
+    lines = body.splitlines(keepends=True)
+    markdown = tc.template_extension.lower() == ".md"
+    underline = tc.config.underlines[0]
+
+    def title_level(i: int) -> int | None:
+        line = lines[i]
+        if markdown:
+            hashes = len(line) - len(line.lstrip("#"))
+            return hashes if hashes and line[hashes:hashes + 1] == " " else None
+        below = lines[i + 1].strip() if i + 1 < len(lines) else ""
+        return 1 if line.strip() and below and set(below) == {underline} else None
+
+    wanted = re.compile(rf"(?<![\w.]){re.escape(version)}(?![\w.])")
+    for start, line in enumerate(lines):
+        level = title_level(start)
+        if level is None or not wanted.search(line):
+            continue
+        end = next((j for j in range(start + 1, len(lines)) if title_level(j) == level),
+                   len(lines))
+        return "".join(lines[start:end]).rstrip("\n") + "\n"
+    return None

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from release.plan import Plan, Request
 
 PRE_CHOICES = ("alpha", "beta", "rc")
+EXIT_INTERNAL = 70  # EX_SOFTWARE
 
 
 class _Parser(argparse.ArgumentParser):
@@ -99,6 +100,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("abort", help="undo a release that has not been pushed")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
+    p = sub.add_parser("ci", help="the release job of a CI run on a tag: build, verify, publish, "
+                                  "announce")
+    p.add_argument("--tag", help="the release tag (default: from GITHUB_REF, else HEAD's tag)")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--build-only", action="store_true",
+                      help="build and verify, then write the artifacts and a manifest")
+    mode.add_argument("--publish-from", metavar="DIR", type=Path,
+                      help="verify the artifacts gathered in DIR, then publish and announce")
+    p.add_argument("--outdir", type=Path, metavar="DIR",
+                   help="with --build-only: where to write artifacts and manifest "
+                        "(default: dist-dir)")
+
     p = sub.add_parser("build", help="build and verify the sdist and wheel of HEAD into dist/ "
                                      "(no release)")
 
@@ -131,6 +144,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The reader went away (e.g. `release preview | head`): not an error of ours.
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
         return EXIT_OK
+    except Exception as exc:  # a bug: say so plainly; the traceback only on request
+        if os.environ.get("RELEASE_PIPELINE_DEBUG"):
+            raise
+        from release.render import safe
+
+        print(safe(f"internal error: {type(exc).__name__}: {exc}\n  This is a bug in "
+                   "release-pipeline; please report it. Set RELEASE_PIPELINE_DEBUG=1 to see "
+                   "the traceback."), file=sys.stderr)
+        return EXIT_INTERNAL
 
 
 def _error(exc: ReleaseError) -> None:
@@ -164,6 +186,10 @@ def _main(argv: list[str]) -> int:
         return _fragment_gate(project.resolve(), args)
     if args.command == "build":
         return _build(project.resolve(), args)
+    if args.command == "ci":
+        from release import run_cli
+
+        return run_cli.ci(project.resolve(), args)
     if args.command == "status":
         return _status(project.resolve(), args)
     if args.command in ("run", "resume", "abort"):

@@ -417,7 +417,7 @@ def _with_steps(plan: Plan, facts: Facts) -> Plan:
         ))
     changed = [e.path for e in plan.edits]
     steps.append(Step(
-        "prepare", "commit", f"commit: {plan.commit_message.splitlines()[0]}",
+        "prepare", "commit", f"commit: {(plan.commit_message.splitlines() or [''])[0]}",
         ("git", "commit", "-m", plan.commit_message, "--", *changed, *plan.consumed_fragments),
     ))
     sign = {"gpg": ["--sign"], "ssh": ["--sign"], "none": ["--annotate"]}[cfg["sign"]]
@@ -458,3 +458,45 @@ def _with_steps(plan: Plan, facts: Facts) -> Plan:
         steps.append(Step("post", "push", f"push {branch} to {plan.remote}",
                           ("git", "push", plan.remote, branch)))
     return replace(plan, steps=tuple(steps))
+
+
+CI_STAGES = ("build", "verify", "publish", "announce")
+
+
+def for_tag(facts: Facts, tag: str, version: Version, notes: str) -> Plan:
+    """The plan of ``release ci``: the tagged commit exists; build, verify, publish, announce."""
+    from dataclasses import replace
+
+    cfg = facts.config
+    previous = [t for t in facts.release_tags if t.version < version]
+    plan = Plan(
+        project=_project_name(facts),
+        current=version,
+        sources=(),
+        version=version,
+        level=None,
+        decided_by="tag",
+        reasons=(f"the tag {tag}",),
+        previous_tag=previous[-1].name if previous else None,
+        tag=tag,
+        tag_message="",
+        commit_message="",
+        branch=facts.git.branch,
+        remote=cfg["remote"],
+        edits=(),
+        consumed_fragments=(),
+        changelog=notes,
+        changelog_file=None,
+        next_dev=None,
+        dev_edits=(),
+        dev_commit_message="",
+        steps=(),
+        dist_dir=cfg["dist-dir"],
+        targets=cfg.targets,
+        forge=cfg.forge,
+        sign=cfg["sign"],
+        reproducible=cfg["reproducible"],
+        released_versions=tuple(t.version for t in facts.release_tags),
+    )
+    full = _with_steps(plan, facts)
+    return replace(full, steps=tuple(s for s in full.steps if s.stage in CI_STAGES))

@@ -87,3 +87,31 @@ def _run(project: Path, args: argparse.Namespace) -> int:
     _summary(report, "Released." if args.until is None else f"Stopped after {args.until}, "
              "as asked; release resume continues.")
     return EXIT_OK
+
+
+def ci(project: Path, args: argparse.Namespace) -> int:
+    from release import ci as ci_mod
+    from release.errors import ReleaseError
+
+    result = None
+    try:
+        result = ci_mod.run_ci(
+            project, environ=os.environ, overrides=args.overrides, tag=args.tag,
+            build_only=args.build_only, publish_from=args.publish_from, outdir=args.outdir,
+            on_step=_progress,
+        )
+    except ci_mod.NothingToRelease:
+        ci_mod.github_outputs(os.environ, None, False, None)
+        raise
+    except ReleaseError:
+        ci_mod.github_outputs(os.environ, result, False, None)
+        raise
+    released = not args.build_only
+    ci_mod.github_outputs(os.environ, result, released, result.plan)
+    _summary(_report(result.outcomes), f"{result.plan.project} {result.plan.version}: "
+             + ("built and verified." if args.build_only else "released."))
+    return EXIT_OK
+
+
+def _report(outcomes: list[Outcome]) -> Report:
+    return Report(outcomes=outcomes)

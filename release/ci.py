@@ -1,0 +1,245 @@
+"""``release ci``: the release job of a CI run triggered by a tag push.
+
+It checks that the tag is a release tag whose version every version source
+holds and that HEAD is the tagged commit, then builds, verifies, publishes and
+announces - never interactively.  ``--build-only`` (a matrix job) builds and
+writes the artifacts with a manifest; ``--publish-from DIR`` (the single publish
+job) verifies the gathered artifacts against their manifests, then publishes and
+announces.  Re-running is safe: every step probes whether it is already done.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from packaging.version import Version
+
+from release.errors import EXIT_USAGE, ReleaseError, UsageError
+from release.executor import Outcome, execute
+from release.journal import PENDING, Journal, Lock, state_dir
+from release.plan import Plan, for_tag
+from release.runner import Runner
+from release.steps import Context
+
+EXIT_NOTHING_TO_RELEASE = 3
+MANIFEST_PREFIX = "release-manifest"
+
+
+class NothingToRelease(ReleaseError):
+    exit_code = EXIT_NOTHING_TO_RELEASE
+
+
+class TagMismatch(ReleaseError):
+    exit_code = EXIT_USAGE
+
+
+@dataclass
+class CiResult:
+    plan: Plan
+    outcomes: list[Outcome] = field(default_factory=list)
+    artifacts: dict[str, str] = field(default_factory=dict)
+
+
+def find_tag(runner: Runner, environ: Mapping[str, str], given: str | None) -> str:
+    if given:
+        return given
+    ref = environ.get("GITHUB_REF", "")
+    if ref.startswith("refs/tags/"):
+        return ref[len("refs/tags/"):]
+    exact = runner.git("describe", "--exact-match", "--tags", "HEAD", check=False)
+    if exact.returncode == 0:
+        return exact.stdout.strip()
+    raise NothingToRelease(
+        "Nothing to release: this run is not for a tag (GITHUB_REF is "
+        f"{ref or 'unset'} and HEAD carries no tag).",
+        "release ci runs on a tag push; pass --tag to name one.",
+    )
+
+
+def _unshallow(runner: Runner, remote: str) -> None:
+    shallow = runner.git("rev-parse", "--is-shallow-repository").stdout.strip() == "true"
+    if shallow:
+        runner.git("fetch", "--quiet", "--unshallow", "--tags", remote)
+
+
+def prepare_plan(project_dir: Path, environ: Mapping[str, str], overrides: Sequence[str],
+                 tag: str | None) -> tuple[Plan, Runner, Path]:
+    from release import tags as tags_mod
+    from release import version as versions
+    from release.changelog import extract_section
+    from release.facts import gather
+    from release.locations import read_version
+
+    runner = Runner(project_dir)
+    facts = gather(project_dir, environ=environ, overrides=overrides, runner=runner)
+    name = find_tag(runner, environ, tag)
+    cfg = facts.config
+    _unshallow(runner, cfg["remote"])
+    facts = gather(project_dir, environ=environ, overrides=overrides, runner=runner)
+    match = tags_mod.pattern(cfg.tag_format).match(name)
+    try:
+        version = versions.read(match["version"], cfg.tag_scheme) if match else None
+    except ReleaseError:
+        version = None
+    if version is None:
+        raise NothingToRelease(
+            f"Nothing to release: the tag {name!r} is not a release tag of the form "
+            f"{cfg.tag_format!r}.", "Only tags matching `tag-format` are released.")
+    tagged = runner.git("rev-parse", "--verify", "--quiet", f"refs/tags/{name}^{{commit}}",
+                        check=False).stdout.strip()
+    if not tagged:
+        raise TagMismatch(f"The tag {name} does not exist in this clone.",
+                          "Fetch tags (actions/checkout with fetch-depth: 0).")
+    if tagged != facts.git.head:
+        raise TagMismatch(
+            f"HEAD ({str(facts.git.head)[:12]}) is not the commit tagged {name} "
+            f"({tagged[:12]}).", "Check out the tag itself in the release job.")
+    wrong = []
+    for loc in cfg.locations:
+        if loc.kind == "scm":
+            continue
+        value = read_version(loc, facts.files[loc.path])
+        if versions.parse(value, where=loc.describe()) != version:
+            wrong.append(f"{loc.describe()} = {value}")
+    if wrong:
+        raise TagMismatch(
+            f"The tag {name} says {version}, but " + "; ".join(wrong) + ".",
+            "Tag the commit whose version files hold that version (release run does).")
+    notes = ""
+    if facts.towncrier is not None:
+        notes = extract_section(facts.towncrier, str(version)) or ""
+    plan = for_tag(facts, name, version, notes)
+    git_dir = Path(runner.git("rev-parse", "--absolute-git-dir").stdout.strip())
+    return plan, runner, git_dir
+
+
+def run_ci(
+    project_dir: Path,
+    *,
+    environ: Mapping[str, str],
+    overrides: Sequence[str] = (),
+    tag: str | None = None,
+    build_only: bool = False,
+    publish_from: Path | None = None,
+    outdir: Path | None = None,
+    on_step: Callable[[Outcome], None] = lambda _o: None,
+) -> CiResult:
+    plan, runner, git_dir = prepare_plan(project_dir, environ, overrides, tag)
+    stages: tuple[str, ...]
+    if build_only:
+        stages = ("build", "verify")
+    elif publish_from is not None:
+        stages = ("publish", "announce")
+    else:
+        stages = ("build", "verify", "publish", "announce")
+    from dataclasses import replace
+
+    plan = replace(plan, steps=tuple(s for s in plan.steps if s.stage in stages))
+    head = runner.git("rev-parse", "HEAD").stdout.strip()
+    with Lock(git_dir):
+        journal = Journal(
+            path=state_dir(git_dir) / "ci-journal.json", plan=plan.to_journal(),
+            fingerprint=plan.fingerprint, start_head=head, start_branch=plan.branch or "",
+            steps={s.id: PENDING for s in plan.steps}, release_commit=head, pushed=True,
+        )
+        if publish_from is not None:
+            journal.artifacts = gather_artifacts(publish_from, plan,
+                                                 project_dir / plan.dist_dir)
+        journal.save()
+        ctx = Context(project_dir, git_dir, runner, plan, journal, environ, tuple(overrides))
+        report = execute(ctx, on_step=on_step)
+        journal.finished = True
+        journal.save()
+    result = CiResult(plan, report.outcomes, dict(journal.artifacts))
+    if build_only:
+        write_manifest(project_dir / plan.dist_dir, outdir or project_dir / plan.dist_dir,
+                       plan, journal.artifacts)
+    return result
+
+
+def write_manifest(dist: Path, outdir: Path, plan: Plan, artifacts: dict[str, str]) -> Path:
+    import hashlib
+
+    outdir.mkdir(parents=True, exist_ok=True)
+    for name in artifacts:
+        if (outdir / name).resolve() != (dist / name).resolve():
+            shutil.copy2(dist / name, outdir / name)
+    key = hashlib.sha256("\n".join(sorted(artifacts)).encode()).hexdigest()[:12]
+    path = outdir / f"{MANIFEST_PREFIX}-{key}.json"
+    path.write_text(json.dumps({
+        "schema": "release-pipeline/artifacts", "schema_version": 1,
+        "project": plan.project, "version": str(plan.version), "tag": plan.tag,
+        "files": dict(sorted(artifacts.items())),
+    }, indent=1) + "\n", encoding="utf-8")
+    return path
+
+
+def gather_artifacts(source: Path, plan: Plan, dist: Path) -> dict[str, str]:
+    """Verify every manifest's files in ``source`` (searched recursively) and copy them to dist."""
+    from packaging.utils import canonicalize_name
+
+    from release.steps.build import sha256
+
+    manifests = sorted(source.rglob(f"{MANIFEST_PREFIX}*.json"))
+    if not manifests:
+        raise UsageError(f"No {MANIFEST_PREFIX}*.json in {source}.",
+                         "Point --publish-from at the artifacts of release ci --build-only.")
+    files: dict[str, str] = {}
+    for manifest in manifests:
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+        if canonicalize_name(data["project"]) != canonicalize_name(plan.project) or \
+                Version(data["version"]) != plan.version:
+            raise TagMismatch(
+                f"{manifest} is for {data['project']} {data['version']}, not "
+                f"{plan.project} {plan.version}.", "Gather only this release's artifacts.")
+        for name, digest in data["files"].items():
+            found = [p for p in manifest.parent.rglob(name) if p.is_file()] or \
+                [p for p in source.rglob(name) if p.is_file()]
+            if not found:
+                raise TagMismatch(f"{name}, listed in {manifest}, is missing.",
+                                  "Download every build job's artifacts.")
+            actual = sha256(found[0])
+            if actual != digest:
+                raise TagMismatch(
+                    f"{found[0]} has sha256 {actual}, but {manifest} says {digest}.",
+                    "The artifact was altered or mixed up; rebuild it.")
+            if files.get(name, digest) != digest:
+                raise TagMismatch(f"Two manifests list {name} with different hashes.",
+                                  "Each file must be built once.")
+            files[name] = digest
+            dist.mkdir(parents=True, exist_ok=True)
+            if found[0].resolve() != (dist / name).resolve():
+                shutil.copy2(found[0], dist / name)
+    return files
+
+
+def github_outputs(environ: Mapping[str, str], result: CiResult | None, released: bool,
+                   plan: Plan | None) -> None:
+    """Write ``version``, ``tag``, ``is-prerelease`` and ``released`` to $GITHUB_OUTPUT, and a
+    summary to $GITHUB_STEP_SUMMARY."""
+    output = environ.get("GITHUB_OUTPUT")
+    if output:
+        values = {
+            "version": str(plan.version) if plan else "",
+            "tag": plan.tag if plan else "",
+            "is-prerelease": str(bool(plan and plan.version.is_prerelease)).lower(),
+            "released": str(released).lower(),
+        }
+        with open(output, "a", encoding="utf-8") as handle:
+            handle.writelines(f"{k}={v}\n" for k, v in values.items())
+    summary = environ.get("GITHUB_STEP_SUMMARY")
+    if summary and plan is not None:
+        lines = [f"## {plan.project} {plan.version}", "", "| stage | step | result | time |",
+                 "| --- | --- | --- | --- |"]
+        for outcome in result.outcomes if result else []:
+            lines.append(f"| {outcome.step.stage} | {outcome.step.summary} | {outcome.status} "
+                         f"| {outcome.seconds:.1f}s |")
+        if result and result.artifacts:
+            lines += ["", "| file | sha256 |", "| --- | --- |"]
+            lines += [f"| {n} | `{h}` |" for n, h in sorted(result.artifacts.items())]
+        with open(summary, "a", encoding="utf-8") as handle:
+            handle.write("\n".join(lines) + "\n")
