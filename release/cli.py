@@ -75,6 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("init", help="adopt this project: detect its setup, write "
                                     "[tool.release]")
     p.add_argument("--dry-run", action="store_true", help="print the decisions, write nothing")
+    p.add_argument("--ci", choices=("github",),
+                   help="also write the CI release workflow (.github/workflows/release.yml)")
+    p.add_argument("--install", metavar="PIP_ARGS",
+                   help="with --ci: what the workflow pip-installs to get release-pipeline "
+                        "(default: this version from PyPI)")
 
     p = sub.add_parser("fragment", help="create a changelog fragment")
     p.add_argument("issue", help="issue number or name (+name for no issue)")
@@ -286,6 +291,8 @@ def _init(project: Path, args: argparse.Namespace) -> int:
     from release.adopt import apply, decide
     from release.render import write
 
+    if args.ci:
+        return _init_ci(project, args)
     decisions = decide(project)
     lines = ["Decisions:"] + [f"  - {r}" for r in decisions.reasons]
     if args.dry_run:
@@ -294,6 +301,33 @@ def _init(project: Path, args: argparse.Namespace) -> int:
         apply(project, decisions)
         lines.append("Wrote [tool.release] to pyproject.toml; check it with: release preview")
     write("\n".join(lines) + "\n")
+    return EXIT_OK
+
+
+def _init_ci(project: Path, args: argparse.Namespace) -> int:
+    from release import config as config_mod
+    from release import workflow
+    from release.render import write
+
+    pyproject = config_mod.read_pyproject(project)
+    if "release" in pyproject.get("tool", {}):
+        tag_format = config_mod.load(project, environ=os.environ,
+                                     overrides=args.overrides).tag_format
+    else:
+        from release.adopt import decide
+
+        tag_format = decide(project).table["tag-format"]
+    text = workflow.render(tag_format, install=args.install or workflow.default_install())
+    path = project / ".github" / "workflows" / "release.yml"
+    if args.dry_run:
+        write(text)
+        return EXIT_OK
+    path.parent.mkdir(parents=True, exist_ok=True)
+    existed = path.exists()
+    path.write_text(text, encoding="utf-8")
+    write(f"{'Replaced' if existed else 'Wrote'} {path}: a build job and a publish job "
+          "(environment 'pypi', trusted publishing). On PyPI, add a trusted publisher for "
+          "this repository, workflow release.yml, environment pypi.\n")
     return EXIT_OK
 
 

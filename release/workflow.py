@@ -1,0 +1,113 @@
+"""The GitHub Actions release workflow that ``release init --ci github`` writes.
+
+Two jobs: ``build`` (read-only token, no persisted credentials) builds and verifies
+the artifacts with ``release ci --build-only`` and uploads them; ``publish`` runs
+in the ``pypi`` environment with only ``id-token: write`` (PyPI trusted publishing)
+and ``contents: write`` (the GitHub release), downloads them and runs
+``release ci --publish-from``.  Every action is pinned to a commit SHA; no caches
+in release jobs; one release per ref at a time, never cancelled half way.
+"""
+
+from __future__ import annotations
+
+# Commit SHAs of the actions' release tags (the comment names the tag).
+CHECKOUT = "actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683  # v4.2.2"
+SETUP_PYTHON = "actions/setup-python@a26af69be951a213d495a4c3e4e4022e16d87065  # v5.6.0"
+UPLOAD_ARTIFACT = "actions/upload-artifact@ea165f8d65b6e75b540449e92b4886f43607fa02  # v4.6.2"
+DOWNLOAD_ARTIFACT = (
+    "actions/download-artifact@d3f86a106a0bac45b974a628896c90dbdf5c8093  # v4.3.0"
+)
+
+TEMPLATE = """\
+# Written by `release init --ci github` (release-pipeline). A push of a release tag
+# builds and verifies the artifacts in one job, then publishes them to the package
+# index (trusted publishing) and makes the GitHub release in another.
+name: release
+
+on:
+  push:
+    tags:
+      - "{tag_glob}"
+
+permissions: {{}}
+
+concurrency:
+  group: release-${{{{ github.ref }}}}
+  cancel-in-progress: false
+
+jobs:
+  build:
+    name: Build and verify
+    runs-on: ubuntu-latest
+    permissions:
+      contents: read  # check out the repository
+    steps:
+      - uses: {checkout}
+        with:
+          fetch-depth: 0
+          persist-credentials: false
+      - uses: {setup_python}
+        with:
+          python-version: "{python}"
+      - name: Install release-pipeline
+        run: python -m pip install {install}
+      - name: Build and verify
+        run: release ci --build-only --outdir dist
+      - uses: {upload}
+        with:
+          name: dist
+          path: dist/
+          if-no-files-found: error
+
+  publish:
+    name: Publish and announce
+    needs: build
+    runs-on: ubuntu-latest
+    environment:
+      name: pypi
+    permissions:
+      id-token: write  # PyPI trusted publishing (OIDC)
+      contents: write  # create the GitHub release and attach the artifacts
+    steps:
+      - uses: {checkout}
+        with:
+          fetch-depth: 0
+          persist-credentials: false
+      - uses: {setup_python}
+        with:
+          python-version: "{python}"
+      - name: Install release-pipeline
+        run: python -m pip install {install}
+      - uses: {download}
+        with:
+          name: dist
+          path: artifacts/
+      - name: Publish and announce
+        run: release ci --publish-from artifacts
+        env:
+          GITHUB_TOKEN: ${{{{ secrets.GITHUB_TOKEN }}}}
+"""
+
+
+def tag_glob(tag_format: str) -> str:
+    """A glob for GitHub's tag filter matching the tags ``tag_format`` produces."""
+    prefix = tag_format.split("{version}", 1)[0].replace("{{", "{").replace("}}", "}")
+    return f"{prefix}[0-9]*"
+
+
+def render(tag_format: str, *, install: str, python: str = "3.12") -> str:
+    return TEMPLATE.format(
+        tag_glob=tag_glob(tag_format), checkout=CHECKOUT, setup_python=SETUP_PYTHON,
+        upload=UPLOAD_ARTIFACT, download=DOWNLOAD_ARTIFACT, install=install, python=python,
+    )
+
+
+def default_install() -> str:
+    from packaging.version import Version
+
+    from release import __version__
+
+    version = Version(__version__)
+    if version.is_devrelease or version.is_prerelease or version.local:
+        return "release-pipeline"
+    return f'"release-pipeline=={version}"'
