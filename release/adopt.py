@@ -18,10 +18,20 @@ from release.config import read_pyproject
 from release.errors import ConfigError, UsageError
 from release.runner import Runner
 
-START = {".md": "<!-- towncrier release notes start -->\n",
-         ".rst": ".. towncrier release notes start\n"}
-NEWS_CANDIDATES = ("CHANGELOG.md", "CHANGES.md", "NEWS.md", "HISTORY.md",
-                   "CHANGELOG.rst", "CHANGES.rst", "NEWS.rst", "HISTORY.rst")
+START = {
+    ".md": "<!-- towncrier release notes start -->\n",
+    ".rst": ".. towncrier release notes start\n",
+}
+NEWS_CANDIDATES = (
+    "CHANGELOG.md",
+    "CHANGES.md",
+    "NEWS.md",
+    "HISTORY.md",
+    "CHANGELOG.rst",
+    "CHANGES.rst",
+    "NEWS.rst",
+    "HISTORY.rst",
+)
 
 
 @dataclass
@@ -52,14 +62,18 @@ def detect_version(project_dir: Path, pyproject: Mapping[str, Any]) -> tuple[lis
         locations: list[Any] = ["pyproject.toml"]
         reason = "project.version is static in pyproject.toml"
         init = _module_file(project_dir, name) if name else None
-        if init and re.search(r"^__version__\s*=", (project_dir / init).read_text(
-                encoding="utf-8"), re.MULTILINE):
+        if init and re.search(
+            r"^__version__\s*=", (project_dir / init).read_text(encoding="utf-8"), re.MULTILINE
+        ):
             locations.append(init)
             reason += f", and {init} repeats it in __version__ (both are kept in step)"
         return locations, reason
     requires = " ".join(pyproject.get("build-system", {}).get("requires", []))
-    if tool.get("hatch", {}).get("version", {}).get("source") == "vcs" or \
-            "setuptools_scm" in tool or re.search(r"setuptools[-_]scm|hatch-vcs", requires):
+    if (
+        tool.get("hatch", {}).get("version", {}).get("source") == "vcs"
+        or "setuptools_scm" in tool
+        or re.search(r"setuptools[-_]scm|hatch-vcs", requires)
+    ):
         return ["scm"], "the version comes from git tags (setuptools-scm / hatch-vcs)"
     hatch_path = tool.get("hatch", {}).get("version", {}).get("path")
     if hatch_path:
@@ -69,8 +83,11 @@ def detect_version(project_dir: Path, pyproject: Mapping[str, Any]) -> tuple[lis
         module, _, variable = attr.rpartition(".")
         path = _module_file(project_dir, module)
         if path is None:
-            raise ConfigError(f"setuptools reads the version from {attr!r}, but no file for "
-                              f"module {module!r} was found.", "Set version-locations by hand.")
+            raise ConfigError(
+                f"setuptools reads the version from {attr!r}, but no file for "
+                f"module {module!r} was found.",
+                "Set version-locations by hand.",
+            )
         entry: Any = path if variable == "__version__" else {"path": path, "key": variable}
         return [entry], f"setuptools reads the version from attr: {attr}"
     if "flit_core" in requires or "flit" in tool:
@@ -97,8 +114,9 @@ def detect_tag_format(runner: Runner) -> tuple[str, str]:
 
 
 def detect_branch(runner: Runner) -> tuple[str, str]:
-    head = runner.git("symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD",
-                      check=False).stdout.strip()
+    head = runner.git(
+        "symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD", check=False
+    ).stdout.strip()
     if head:
         return head.split("/", 1)[1], f"origin/HEAD points to {head}"
     current = runner.git("branch", "--show-current", check=False).stdout.strip()
@@ -110,8 +128,10 @@ def detect_branch(runner: Runner) -> tuple[str, str]:
 def decide(project_dir: Path) -> Decisions:
     pyproject = read_pyproject(project_dir)
     if "release" in pyproject.get("tool", {}):
-        raise UsageError("pyproject.toml already has [tool.release].",
-                         "Edit it by hand; release config shows the effective values.")
+        raise UsageError(
+            "pyproject.toml already has [tool.release].",
+            "Edit it by hand; release config shows the effective values.",
+        )
     runner = Runner(project_dir)
     out = Decisions()
     locations, why = detect_version(project_dir, pyproject)
@@ -133,8 +153,9 @@ def decide(project_dir: Path) -> Decisions:
     out.towncrier = {"directory": "changelog.d", "filename": news}
     if ext == ".md":
         out.towncrier["title_format"] = "## {version} ({project_date})"
-    out.reasons.append(f"towncrier: new configuration writing {news} from fragments in "
-                       "changelog.d/.")
+    out.reasons.append(
+        f"towncrier: new configuration writing {news} from fragments in changelog.d/."
+    )
     path = project_dir / news
     if path.is_file():
         text = path.read_text(encoding="utf-8")
@@ -146,8 +167,10 @@ def decide(project_dir: Path) -> Decisions:
                 at = 2
             new = "".join(lines[:at]) + ("\n" if at else "") + marker + "\n" + "".join(lines[at:])
             out.news_file_insert = (news, new)
-            out.reasons.append(f"{news}: towncrier's start marker inserted after its title, so "
-                               "new sections go above the old ones.")
+            out.reasons.append(
+                f"{news}: towncrier's start marker inserted after its title, so "
+                "new sections go above the old ones."
+            )
     return out
 
 

@@ -38,8 +38,10 @@ def build_head(project_dir: Path, dist_dir: str, project: str) -> list[tuple[Pat
             if canonicalize_name(name) != canonicalize_name(project):
                 problems.append(f"{path.name}: metadata Name is {name!r}, expected {project!r}")
         if problems:
-            raise BuildCheckFailed("The build of HEAD does not verify:\n  - "
-                                   + "\n  - ".join(problems), "Fix the packaging metadata.")
+            raise BuildCheckFailed(
+                "The build of HEAD does not verify:\n  - " + "\n  - ".join(problems),
+                "Fix the packaging metadata.",
+            )
         dist = project_dir / dist_dir
         dist.mkdir(parents=True, exist_ok=True)
         result = []

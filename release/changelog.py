@@ -99,7 +99,7 @@ def extract_section(tc: Towncrier, version: str) -> str | None:
         line = lines[i]
         if markdown:
             hashes = len(line) - len(line.lstrip("#"))
-            return hashes if hashes and line[hashes:hashes + 1] == " " else None
+            return hashes if hashes and line[hashes : hashes + 1] == " " else None
         below = lines[i + 1].strip() if i + 1 < len(lines) else ""
         return 1 if line.strip() and below and set(below) == {underline} else None
 
@@ -108,7 +108,6 @@ def extract_section(tc: Towncrier, version: str) -> str | None:
         level = title_level(start)
         if level is None or not wanted.search(line):
             continue
-        end = next((j for j in range(start + 1, len(lines)) if title_level(j) == level),
-                   len(lines))
+        end = next((j for j in range(start + 1, len(lines)) if title_level(j) == level), len(lines))
         return "".join(lines[start:end]).rstrip("\n") + "\n"
     return None

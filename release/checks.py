@@ -22,8 +22,12 @@ class Problem:
         return cls(code, error.message, error.hint, error.exit_code)
 
     def to_json(self) -> dict[str, object]:
-        return {"code": self.code, "message": self.message, "hint": self.hint,
-                "exit_code": self.exit_code}
+        return {
+            "code": self.code,
+            "message": self.message,
+            "hint": self.hint,
+            "exit_code": self.exit_code,
+        }
 
 
 def input_problems(facts: Facts) -> list[Problem]:
@@ -36,23 +40,27 @@ def input_problems(facts: Facts) -> list[Problem]:
         missing = sorted(t for t in tc.config.types if t not in bumps)
         if missing:
             example = ", ".join(f'{t} = "patch"' for t in missing)
-            found.append(Problem(
-                "fragment-bumps",
-                f"towncrier fragment type(s) {', '.join(missing)} have no bump level.",
-                "Add them to [tool.release] fragment-bumps, e.g. "
-                f"fragment-bumps = {{ {example} }}.",
-                EXIT_USAGE,
-            ))
+            found.append(
+                Problem(
+                    "fragment-bumps",
+                    f"towncrier fragment type(s) {', '.join(missing)} have no bump level.",
+                    "Add them to [tool.release] fragment-bumps, e.g. "
+                    f"fragment-bumps = {{ {example} }}.",
+                    EXIT_USAGE,
+                )
+            )
     if tc is None and cfg["version-source"] == "fragments":
-        found.append(Problem(
-            "towncrier",
-            "No towncrier configuration: neither [tool.towncrier] in pyproject.toml nor "
-            "towncrier.toml exists, so there are no fragments to decide the version or write "
-            "the changelog.",
-            "Add a [tool.towncrier] section (release init can write one), or set "
-            'version-source = "commits".',
-            EXIT_USAGE,
-        ))
+        found.append(
+            Problem(
+                "towncrier",
+                "No towncrier configuration: neither [tool.towncrier] in pyproject.toml nor "
+                "towncrier.toml exists, so there are no fragments to decide the version or write "
+                "the changelog.",
+                "Add a [tool.towncrier] section (release init can write one), or set "
+                'version-source = "commits".',
+                EXIT_USAGE,
+            )
+        )
     return found
 
 
@@ -68,57 +76,83 @@ def state_problems(
     cfg = facts.config
     found: list[Problem] = []
     if git.head is None:
-        found.append(Problem("no-commits", "The repository has no commits yet.",
-                             "Commit the project before releasing it."))
+        found.append(
+            Problem(
+                "no-commits",
+                "The repository has no commits yet.",
+                "Commit the project before releasing it.",
+            )
+        )
     # Untracked artifacts in dist-dir are this tool's own output, not a user's change.
     dist = cfg["dist-dir"].rstrip("/") + "/"
     dirty = [p for p in git.dirty if not p.startswith(dist)]
     if dirty:
-        shown = ", ".join(dirty[:20]) + (f" and {len(dirty) - 20} more"
-                                         if len(dirty) > 20 else "")
-        found.append(Problem(
-            "dirty-tree", f"The work tree has uncommitted changes: {shown}.",
-            "Commit or stash them (git stash --include-untracked) first.",
-        ))
+        shown = ", ".join(dirty[:20]) + (f" and {len(dirty) - 20} more" if len(dirty) > 20 else "")
+        found.append(
+            Problem(
+                "dirty-tree",
+                f"The work tree has uncommitted changes: {shown}.",
+                "Commit or stash them (git stash --include-untracked) first.",
+            )
+        )
     allowed = ", ".join(cfg["branches"])
     if git.branch is None:
-        found.append(Problem(
-            "detached-head", "HEAD is detached; releases are made from a branch.",
-            f"Check out a release branch ({allowed}).",
-        ))
+        found.append(
+            Problem(
+                "detached-head",
+                "HEAD is detached; releases are made from a branch.",
+                f"Check out a release branch ({allowed}).",
+            )
+        )
     elif not cfg.branch_allowed(git.branch):
-        found.append(Problem(
-            "branch", f"The branch {git.branch!r} is not a release branch.",
-            f"Check out one of: {allowed} (or add it to `branches` in [tool.release]).",
-        ))
+        found.append(
+            Problem(
+                "branch",
+                f"The branch {git.branch!r} is not a release branch.",
+                f"Check out one of: {allowed} (or add it to `branches` in [tool.release]).",
+            )
+        )
     if git.shallow:
-        found.append(Problem(
-            "shallow", "The clone is shallow, so tags and history may be missing.",
-            "Run git fetch --unshallow --tags first.",
-        ))
+        found.append(
+            Problem(
+                "shallow",
+                "The clone is shallow, so tags and history may be missing.",
+                "Run git fetch --unshallow --tags first.",
+            )
+        )
     if git.behind:
-        found.append(Problem(
-            "behind", f"The branch is {git.behind} commit(s) behind {git.upstream}.",
-            "Pull (git pull --rebase) before releasing.",
-        ))
-    if (not facts.fragments.fragments and facts.towncrier is not None
-            and not cfg["allow-no-fragments"]):
-        found.append(Problem(
-            "no-fragments", "There are no changelog fragments, so the changelog section would "
-            "be empty.",
-            'Add one (release fragment ISSUE TYPE "text"), or set allow-no-fragments = true.',
-        ))
+        found.append(
+            Problem(
+                "behind",
+                f"The branch is {git.behind} commit(s) behind {git.upstream}.",
+                "Pull (git pull --rebase) before releasing.",
+            )
+        )
+    if (
+        not facts.fragments.fragments
+        and facts.towncrier is not None
+        and not cfg["allow-no-fragments"]
+    ):
+        found.append(
+            Problem(
+                "no-fragments",
+                "There are no changelog fragments, so the changelog section would be empty.",
+                'Add one (release fragment ISSUE TYPE "text"), or set allow-no-fragments = true.',
+            )
+        )
     if plan is not None:
         found += _plan_problems(facts, plan, remote)
         found += _target_problems(plan, targets)
         forge = plan.forge
         if forge is not None and environ is not None and not environ.get(forge.token_env):
-            found.append(Problem(
-                "forge-token",
-                f"No GitHub token for the announce stage: {forge.token_env} is not set.",
-                f"Set {forge.token_env} to a token that may write releases of "
-                f"{forge.repository} (contents: write).",
-            ))
+            found.append(
+                Problem(
+                    "forge-token",
+                    f"No GitHub token for the announce stage: {forge.token_env} is not set.",
+                    f"Set {forge.token_env} to a token that may write releases of "
+                    f"{forge.repository} (contents: write).",
+                )
+            )
     return found
 
 
@@ -129,22 +163,30 @@ def _target_problems(plan: Plan, targets: tuple[TargetFacts, ...]) -> list[Probl
     by_name = {t.name: t for t in plan.targets}
     for facts in targets:
         if facts.credential_source is None:
-            found.append(Problem(
-                "credentials", f"No credentials for the publish target {facts.name!r}.",
-                missing_hint(by_name[facts.name]),
-            ))
+            found.append(
+                Problem(
+                    "credentials",
+                    f"No credentials for the publish target {facts.name!r}.",
+                    missing_hint(by_name[facts.name]),
+                )
+            )
         if facts.error:
-            found.append(Problem(
-                "index", f"The index of publish target {facts.name!r} cannot be read: "
-                f"{facts.error}", "Check `index-url` and the network.",
-            ))
+            found.append(
+                Problem(
+                    "index",
+                    f"The index of publish target {facts.name!r} cannot be read: {facts.error}",
+                    "Check `index-url` and the network.",
+                )
+            )
         if facts.files_of_version:
-            found.append(Problem(
-                "version-on-index",
-                f"{plan.project} {plan.version} is already on {facts.name!r} "
-                f"({', '.join(facts.files_of_version)}).",
-                "Release another version; an index never takes a filename twice.",
-            ))
+            found.append(
+                Problem(
+                    "version-on-index",
+                    f"{plan.project} {plan.version} is already on {facts.name!r} "
+                    f"({', '.join(facts.files_of_version)}).",
+                    "Release another version; an index never takes a filename twice.",
+                )
+            )
     return found
 
 
@@ -152,51 +194,71 @@ def _plan_problems(facts: Facts, plan: Plan, remote: RemoteFacts | None) -> list
     found: list[Problem] = []
     released = plan.released_versions
     top = max(released) if released else None
-    if top is not None and plan.current < top and not any(
-        s.location.startswith("scm") for s in plan.sources
+    if (
+        top is not None
+        and plan.current < top
+        and not any(s.location.startswith("scm") for s in plan.sources)
     ):
-        found.append(Problem(
-            "version-below-release",
-            f"The current version {plan.current} is lower than the release {top}, which is "
-            "already tagged.",
-            f"Set the version locations to {top} (or later) before releasing.",
-        ))
+        found.append(
+            Problem(
+                "version-below-release",
+                f"The current version {plan.current} is lower than the release {top}, which is "
+                "already tagged.",
+                f"Set the version locations to {top} (or later) before releasing.",
+            )
+        )
     if top is not None and plan.version <= top:
-        found.append(Problem(
-            "version-not-new",
-            f"The next version {plan.version} is not greater than the release {top}.",
-            f"Ask for a version above {top}.",
-        ))
+        found.append(
+            Problem(
+                "version-not-new",
+                f"The next version {plan.version} is not greater than the release {top}.",
+                f"Ask for a version above {top}.",
+            )
+        )
     if any(name == plan.tag for name, _ in facts.git.tags):
-        found.append(Problem(
-            "tag-exists", f"The tag {plan.tag} already exists locally.",
-            f"Delete it (git tag -d {plan.tag}) if it is stale, or release another version.",
-        ))
+        found.append(
+            Problem(
+                "tag-exists",
+                f"The tag {plan.tag} already exists locally.",
+                f"Delete it (git tag -d {plan.tag}) if it is stale, or release another version.",
+            )
+        )
     if remote is not None:
         if not remote.tag_name_valid:
-            found.append(Problem(
-                "tag-name", f"git check-ref-format rejects the tag name {plan.tag!r}.",
-                "Change `tag-format` in [tool.release].", EXIT_USAGE,
-            ))
+            found.append(
+                Problem(
+                    "tag-name",
+                    f"git check-ref-format rejects the tag name {plan.tag!r}.",
+                    "Change `tag-format` in [tool.release].",
+                    EXIT_USAGE,
+                )
+            )
         if not remote.reachable:
-            found.append(Problem(
-                "remote", f"The remote {facts.config['remote']!r} cannot be read: {remote.error}.",
-                "Add it (git remote add) or set `remote` in [tool.release].",
-            ))
+            found.append(
+                Problem(
+                    "remote",
+                    f"The remote {facts.config['remote']!r} cannot be read: {remote.error}.",
+                    "Add it (git remote add) or set `remote` in [tool.release].",
+                )
+            )
         else:
             if remote.tag_commit is not None:
-                found.append(Problem(
-                    "tag-exists-remote",
-                    f"The tag {plan.tag} already exists on {facts.config['remote']}.",
-                    "That version was released; release another version.",
-                ))
+                found.append(
+                    Problem(
+                        "tag-exists-remote",
+                        f"The tag {plan.tag} already exists on {facts.config['remote']}.",
+                        "That version was released; release another version.",
+                    )
+                )
             if not remote.head_contains_remote:
-                found.append(Problem(
-                    "behind-remote",
-                    f"{facts.config['remote']}/{facts.git.branch} has commits that are not in "
-                    "HEAD.",
-                    "Pull (git pull --rebase) before releasing.",
-                ))
+                found.append(
+                    Problem(
+                        "behind-remote",
+                        f"{facts.config['remote']}/{facts.git.branch} has commits that are not in "
+                        "HEAD.",
+                        "Pull (git pull --rebase) before releasing.",
+                    )
+                )
     return found
 
 

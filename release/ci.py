@@ -49,7 +49,7 @@ def find_tag(runner: Runner, environ: Mapping[str, str], given: str | None) -> s
         return given
     ref = environ.get("GITHUB_REF", "")
     if ref.startswith("refs/tags/"):
-        return ref[len("refs/tags/"):]
+        return ref[len("refs/tags/") :]
     exact = runner.git("describe", "--exact-match", "--tags", "HEAD", check=False)
     if exact.returncode == 0:
         return exact.stdout.strip()
@@ -66,8 +66,9 @@ def _unshallow(runner: Runner, remote: str) -> None:
         runner.git("fetch", "--quiet", "--unshallow", "--tags", remote)
 
 
-def prepare_plan(project_dir: Path, environ: Mapping[str, str], overrides: Sequence[str],
-                 tag: str | None) -> tuple[Plan, Runner, Path]:
+def prepare_plan(
+    project_dir: Path, environ: Mapping[str, str], overrides: Sequence[str], tag: str | None
+) -> tuple[Plan, Runner, Path]:
     from release import tags as tags_mod
     from release import version as versions
     from release.changelog import extract_section
@@ -88,16 +89,22 @@ def prepare_plan(project_dir: Path, environ: Mapping[str, str], overrides: Seque
     if version is None:
         raise NothingToRelease(
             f"Nothing to release: the tag {name!r} is not a release tag of the form "
-            f"{cfg.tag_format!r}.", "Only tags matching `tag-format` are released.")
-    tagged = runner.git("rev-parse", "--verify", "--quiet", f"refs/tags/{name}^{{commit}}",
-                        check=False).stdout.strip()
+            f"{cfg.tag_format!r}.",
+            "Only tags matching `tag-format` are released.",
+        )
+    tagged = runner.git(
+        "rev-parse", "--verify", "--quiet", f"refs/tags/{name}^{{commit}}", check=False
+    ).stdout.strip()
     if not tagged:
-        raise TagMismatch(f"The tag {name} does not exist in this clone.",
-                          "Fetch tags (actions/checkout with fetch-depth: 0).")
+        raise TagMismatch(
+            f"The tag {name} does not exist in this clone.",
+            "Fetch tags (actions/checkout with fetch-depth: 0).",
+        )
     if tagged != facts.git.head:
         raise TagMismatch(
-            f"HEAD ({str(facts.git.head)[:12]}) is not the commit tagged {name} "
-            f"({tagged[:12]}).", "Check out the tag itself in the release job.")
+            f"HEAD ({str(facts.git.head)[:12]}) is not the commit tagged {name} ({tagged[:12]}).",
+            "Check out the tag itself in the release job.",
+        )
     wrong = []
     for loc in cfg.locations:
         if loc.kind == "scm":
@@ -108,7 +115,8 @@ def prepare_plan(project_dir: Path, environ: Mapping[str, str], overrides: Seque
     if wrong:
         raise TagMismatch(
             f"The tag {name} says {version}, but " + "; ".join(wrong) + ".",
-            "Tag the commit whose version files hold that version (release run does).")
+            "Tag the commit whose version files hold that version (release run does).",
+        )
     notes = ""
     if facts.towncrier is not None:
         notes = extract_section(facts.towncrier, str(version)) or ""
@@ -142,13 +150,17 @@ def run_ci(
     head = runner.git("rev-parse", "HEAD").stdout.strip()
     with Lock(git_dir):
         journal = Journal(
-            path=state_dir(git_dir) / "ci-journal.json", plan=plan.to_journal(),
-            fingerprint=plan.fingerprint, start_head=head, start_branch=plan.branch or "",
-            steps={s.id: PENDING for s in plan.steps}, release_commit=head, pushed=True,
+            path=state_dir(git_dir) / "ci-journal.json",
+            plan=plan.to_journal(),
+            fingerprint=plan.fingerprint,
+            start_head=head,
+            start_branch=plan.branch or "",
+            steps={s.id: PENDING for s in plan.steps},
+            release_commit=head,
+            pushed=True,
         )
         if publish_from is not None:
-            journal.artifacts = gather_artifacts(publish_from, plan,
-                                                 project_dir / plan.dist_dir)
+            journal.artifacts = gather_artifacts(publish_from, plan, project_dir / plan.dist_dir)
         journal.save()
         ctx = Context(project_dir, git_dir, runner, plan, journal, environ, tuple(overrides))
         report = execute(ctx, on_step=on_step)
@@ -156,8 +168,12 @@ def run_ci(
         journal.save()
     result = CiResult(plan, report.outcomes, dict(journal.artifacts))
     if build_only:
-        write_manifest(project_dir / plan.dist_dir, outdir or project_dir / plan.dist_dir,
-                       plan, journal.artifacts)
+        write_manifest(
+            project_dir / plan.dist_dir,
+            outdir or project_dir / plan.dist_dir,
+            plan,
+            journal.artifacts,
+        )
     return result
 
 
@@ -170,11 +186,21 @@ def write_manifest(dist: Path, outdir: Path, plan: Plan, artifacts: dict[str, st
             shutil.copy2(dist / name, outdir / name)
     key = hashlib.sha256("\n".join(sorted(artifacts)).encode()).hexdigest()[:12]
     path = outdir / f"{MANIFEST_PREFIX}-{key}.json"
-    path.write_text(json.dumps({
-        "schema": "release-pipeline/artifacts", "schema_version": 1,
-        "project": plan.project, "version": str(plan.version), "tag": plan.tag,
-        "files": dict(sorted(artifacts.items())),
-    }, indent=1) + "\n", encoding="utf-8")
+    path.write_text(
+        json.dumps(
+            {
+                "schema": "release-pipeline/artifacts",
+                "schema_version": 1,
+                "project": plan.project,
+                "version": str(plan.version),
+                "tag": plan.tag,
+                "files": dict(sorted(artifacts.items())),
+            },
+            indent=1,
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     return path
 
 
@@ -186,30 +212,42 @@ def gather_artifacts(source: Path, plan: Plan, dist: Path) -> dict[str, str]:
 
     manifests = sorted(source.rglob(f"{MANIFEST_PREFIX}*.json"))
     if not manifests:
-        raise UsageError(f"No {MANIFEST_PREFIX}*.json in {source}.",
-                         "Point --publish-from at the artifacts of release ci --build-only.")
+        raise UsageError(
+            f"No {MANIFEST_PREFIX}*.json in {source}.",
+            "Point --publish-from at the artifacts of release ci --build-only.",
+        )
     files: dict[str, str] = {}
     for manifest in manifests:
         data = json.loads(manifest.read_text(encoding="utf-8"))
-        if canonicalize_name(data["project"]) != canonicalize_name(plan.project) or \
-                Version(data["version"]) != plan.version:
+        if (
+            canonicalize_name(data["project"]) != canonicalize_name(plan.project)
+            or Version(data["version"]) != plan.version
+        ):
             raise TagMismatch(
                 f"{manifest} is for {data['project']} {data['version']}, not "
-                f"{plan.project} {plan.version}.", "Gather only this release's artifacts.")
+                f"{plan.project} {plan.version}.",
+                "Gather only this release's artifacts.",
+            )
         for name, digest in data["files"].items():
-            found = [p for p in manifest.parent.rglob(name) if p.is_file()] or \
-                [p for p in source.rglob(name) if p.is_file()]
+            found = [p for p in manifest.parent.rglob(name) if p.is_file()] or [
+                p for p in source.rglob(name) if p.is_file()
+            ]
             if not found:
-                raise TagMismatch(f"{name}, listed in {manifest}, is missing.",
-                                  "Download every build job's artifacts.")
+                raise TagMismatch(
+                    f"{name}, listed in {manifest}, is missing.",
+                    "Download every build job's artifacts.",
+                )
             actual = sha256(found[0])
             if actual != digest:
                 raise TagMismatch(
                     f"{found[0]} has sha256 {actual}, but {manifest} says {digest}.",
-                    "The artifact was altered or mixed up; rebuild it.")
+                    "The artifact was altered or mixed up; rebuild it.",
+                )
             if files.get(name, digest) != digest:
-                raise TagMismatch(f"Two manifests list {name} with different hashes.",
-                                  "Each file must be built once.")
+                raise TagMismatch(
+                    f"Two manifests list {name} with different hashes.",
+                    "Each file must be built once.",
+                )
             files[name] = digest
             dist.mkdir(parents=True, exist_ok=True)
             if found[0].resolve() != (dist / name).resolve():
@@ -217,8 +255,9 @@ def gather_artifacts(source: Path, plan: Plan, dist: Path) -> dict[str, str]:
     return files
 
 
-def github_outputs(environ: Mapping[str, str], result: CiResult | None, released: bool,
-                   plan: Plan | None) -> None:
+def github_outputs(
+    environ: Mapping[str, str], result: CiResult | None, released: bool, plan: Plan | None
+) -> None:
     """Write ``version``, ``tag``, ``is-prerelease`` and ``released`` to $GITHUB_OUTPUT, and a
     summary to $GITHUB_STEP_SUMMARY."""
     output = environ.get("GITHUB_OUTPUT")
@@ -233,11 +272,17 @@ def github_outputs(environ: Mapping[str, str], result: CiResult | None, released
             handle.writelines(f"{k}={v}\n" for k, v in values.items())
     summary = environ.get("GITHUB_STEP_SUMMARY")
     if summary and plan is not None:
-        lines = [f"## {plan.project} {plan.version}", "", "| stage | step | result | time |",
-                 "| --- | --- | --- | --- |"]
+        lines = [
+            f"## {plan.project} {plan.version}",
+            "",
+            "| stage | step | result | time |",
+            "| --- | --- | --- | --- |",
+        ]
         for outcome in result.outcomes if result else []:
-            lines.append(f"| {outcome.step.stage} | {outcome.step.summary} | {outcome.status} "
-                         f"| {outcome.seconds:.1f}s |")
+            lines.append(
+                f"| {outcome.step.stage} | {outcome.step.summary} | {outcome.status} "
+                f"| {outcome.seconds:.1f}s |"
+            )
         if result and result.artifacts:
             lines += ["", "| file | sha256 |", "| --- | --- |"]
             lines += [f"| {n} | `{h}` |" for n, h in sorted(result.artifacts.items())]

@@ -29,9 +29,12 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _add_request_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("target", nargs="?", metavar="VERSION|major|minor|patch|post",
-                   help="an explicit version or a bump level (default: decided by fragments "
-                        "or commits)")
+    p.add_argument(
+        "target",
+        nargs="?",
+        metavar="VERSION|major|minor|patch|post",
+        help="an explicit version or a bump level (default: decided by fragments or commits)",
+    )
     p.add_argument("--pre", choices=PRE_CHOICES, help="make (or continue) a pre-release")
     p.add_argument("--final", action="store_true", help="finish a pre-release cycle")
 
@@ -39,23 +42,41 @@ def _add_request_args(p: argparse.ArgumentParser) -> None:
 def _add_run_args(p: argparse.ArgumentParser) -> None:
     from release.plan import STAGES
 
-    p.add_argument("--yes", action="store_true",
-                   help="do not ask for confirmation (required without a terminal)")
-    p.add_argument("--until", choices=STAGES, metavar="STAGE",
-                   help=f"stop after this stage ({', '.join(STAGES)})")
+    p.add_argument(
+        "--yes",
+        action="store_true",
+        help="do not ask for confirmation (required without a terminal)",
+    )
+    p.add_argument(
+        "--until",
+        choices=STAGES,
+        metavar="STAGE",
+        help=f"stop after this stage ({', '.join(STAGES)})",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="release",
         description="Preview and cut releases of a Python project, as declared in "
-                    "[tool.release] in pyproject.toml.",
+        "[tool.release] in pyproject.toml.",
         epilog="Exit status: 0 ok, 1 a check failed, 2 bad usage, configuration or input.",
     )
-    parser.add_argument("-C", dest="directory", default=".", metavar="DIR",
-                        help="the project directory (default: the current directory)")
-    parser.add_argument("-c", dest="overrides", action="append", default=[],
-                        metavar="KEY=VALUE", help="override a [tool.release] key (repeatable)")
+    parser.add_argument(
+        "-C",
+        dest="directory",
+        default=".",
+        metavar="DIR",
+        help="the project directory (default: the current directory)",
+    )
+    parser.add_argument(
+        "-c",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a [tool.release] key (repeatable)",
+    )
     parser.add_argument("--version", action="version", version=_own_version())
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
@@ -66,20 +87,28 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="run every preflight gate and report all problems")
     _add_request_args(p)
     p.add_argument("--json", action="store_true", help="print the problems as JSON")
-    p.add_argument("--fragments", action="store_true",
-                   help="instead: fail when the change since --base adds no fragment (a PR "
-                        "gate)")
-    p.add_argument("--base", metavar="REF", help="with --fragments: the branch point, e.g. "
-                                                 "origin/main")
+    p.add_argument(
+        "--fragments",
+        action="store_true",
+        help="instead: fail when the change since --base adds no fragment (a PR gate)",
+    )
+    p.add_argument(
+        "--base", metavar="REF", help="with --fragments: the branch point, e.g. origin/main"
+    )
 
-    p = sub.add_parser("init", help="adopt this project: detect its setup, write "
-                                    "[tool.release]")
+    p = sub.add_parser("init", help="adopt this project: detect its setup, write [tool.release]")
     p.add_argument("--dry-run", action="store_true", help="print the decisions, write nothing")
-    p.add_argument("--ci", choices=("github",),
-                   help="also write the CI release workflow (.github/workflows/release.yml)")
-    p.add_argument("--install", metavar="PIP_ARGS",
-                   help="with --ci: what the workflow pip-installs to get release-pipeline "
-                        "(default: this version from PyPI)")
+    p.add_argument(
+        "--ci",
+        choices=("github",),
+        help="also write the CI release workflow (.github/workflows/release.yml)",
+    )
+    p.add_argument(
+        "--install",
+        metavar="PIP_ARGS",
+        help="with --ci: what the workflow pip-installs to get release-pipeline "
+        "(default: this version from PyPI)",
+    )
 
     p = sub.add_parser("fragment", help="create a changelog fragment")
     p.add_argument("issue", help="issue number or name (+name for no issue)")
@@ -94,8 +123,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("changelog", help="print the next release's changelog section")
     _add_request_args(p)
 
-    p = sub.add_parser("run", help="make the release: check, prepare, tag, build, verify, push, "
-                                   "post")
+    p = sub.add_parser(
+        "run", help="make the release: check, prepare, tag, build, verify, push, post"
+    )
     _add_request_args(p)
     _add_run_args(p)
 
@@ -105,23 +135,36 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("abort", help="undo a release that has not been pushed")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
-    p = sub.add_parser("ci", help="the release job of a CI run on a tag: build, verify, publish, "
-                                  "announce")
+    p = sub.add_parser(
+        "ci", help="the release job of a CI run on a tag: build, verify, publish, announce"
+    )
     p.add_argument("--tag", help="the release tag (default: from GITHUB_REF, else HEAD's tag)")
     mode = p.add_mutually_exclusive_group()
-    mode.add_argument("--build-only", action="store_true",
-                      help="build and verify, then write the artifacts and a manifest")
-    mode.add_argument("--publish-from", metavar="DIR", type=Path,
-                      help="verify the artifacts gathered in DIR, then publish and announce")
-    p.add_argument("--outdir", type=Path, metavar="DIR",
-                   help="with --build-only: where to write artifacts and manifest "
-                        "(default: dist-dir)")
+    mode.add_argument(
+        "--build-only",
+        action="store_true",
+        help="build and verify, then write the artifacts and a manifest",
+    )
+    mode.add_argument(
+        "--publish-from",
+        metavar="DIR",
+        type=Path,
+        help="verify the artifacts gathered in DIR, then publish and announce",
+    )
+    p.add_argument(
+        "--outdir",
+        type=Path,
+        metavar="DIR",
+        help="with --build-only: where to write artifacts and manifest (default: dist-dir)",
+    )
 
-    p = sub.add_parser("build", help="build and verify the sdist and wheel of HEAD into dist/ "
-                                     "(no release)")
+    p = sub.add_parser(
+        "build", help="build and verify the sdist and wheel of HEAD into dist/ (no release)"
+    )
 
-    p = sub.add_parser("status", help="is a release complete everywhere (remote tag, every "
-                                      "file on every target)?")
+    p = sub.add_parser(
+        "status", help="is a release complete everywhere (remote tag, every file on every target)?"
+    )
     p.add_argument("version", nargs="?", help="the version (default: the latest released here)")
     p.add_argument("--json", action="store_true", help="print it as JSON")
 
@@ -154,9 +197,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         from release.render import safe
 
-        print(safe(f"internal error: {type(exc).__name__}: {exc}\n  This is a bug in "
-                   "release-pipeline; please report it. Set RELEASE_PIPELINE_DEBUG=1 to see "
-                   "the traceback."), file=sys.stderr)
+        print(
+            safe(
+                f"internal error: {type(exc).__name__}: {exc}\n  This is a bug in "
+                "release-pipeline; please report it. Set RELEASE_PIPELINE_DEBUG=1 to see "
+                "the traceback."
+            ),
+            file=sys.stderr,
+        )
         return EXIT_INTERNAL
 
 
@@ -183,8 +231,7 @@ def _main(argv: list[str]) -> int:
     if args.command == "fragment":
         from release.contributors import create_fragment
 
-        path = create_fragment(project.resolve(), args.issue, args.type, args.text,
-                               args.section)
+        path = create_fragment(project.resolve(), args.issue, args.type, args.text, args.section)
         print(f"Created {path}")
         return EXIT_OK
     if args.command == "check" and args.fragments:
@@ -215,8 +262,7 @@ def _main(argv: list[str]) -> int:
     from release.checks import exit_code
 
     if args.json:
-        sys.stdout.write(render.preview_json(plan if args.command == "preview" else None,
-                                             problems))
+        sys.stdout.write(render.preview_json(plan if args.command == "preview" else None, problems))
         return exit_code(problems)
     if args.command == "preview" and plan is not None:
         render.write(render.plan_text(plan) + "\n")
@@ -243,8 +289,9 @@ def _plan_or_raise(facts: Facts, request: Request) -> Plan:
 
     problems = input_problems(facts)
     if problems:
-        raise ReleaseError("\n".join(p.message for p in problems),
-                           "\n".join(p.hint for p in problems if p.hint))
+        raise ReleaseError(
+            "\n".join(p.message for p in problems), "\n".join(p.hint for p in problems if p.hint)
+        )
     return build(facts, request)
 
 
@@ -270,8 +317,10 @@ def _config(project: Path, args: argparse.Namespace) -> int:
     cfg = config_mod.load(project.resolve(), environ=os.environ, overrides=args.overrides)
     if args.json:
         data = {
-            key.name: {"value": json.loads(json.dumps(cfg.values[key.name], default=_jsonable)),
-                       "source": cfg.sources[key.name]}
+            key.name: {
+                "value": json.loads(json.dumps(cfg.values[key.name], default=_jsonable)),
+                "source": cfg.sources[key.name],
+            }
             for key in config_mod.SCHEMA
         }
         print(json.dumps(data, indent=2))
@@ -311,8 +360,9 @@ def _init_ci(project: Path, args: argparse.Namespace) -> int:
 
     pyproject = config_mod.read_pyproject(project)
     if "release" in pyproject.get("tool", {}):
-        tag_format = config_mod.load(project, environ=os.environ,
-                                     overrides=args.overrides).tag_format
+        tag_format = config_mod.load(
+            project, environ=os.environ, overrides=args.overrides
+        ).tag_format
     else:
         from release.adopt import decide
 
@@ -325,9 +375,11 @@ def _init_ci(project: Path, args: argparse.Namespace) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
     existed = path.exists()
     path.write_text(text, encoding="utf-8")
-    write(f"{'Replaced' if existed else 'Wrote'} {path}: a build job and a publish job "
-          "(environment 'pypi', trusted publishing). On PyPI, add a trusted publisher for "
-          "this repository, workflow release.yml, environment pypi.\n")
+    write(
+        f"{'Replaced' if existed else 'Wrote'} {path}: a build job and a publish job "
+        "(environment 'pypi', trusted publishing). On PyPI, add a trusted publisher for "
+        "this repository, workflow release.yml, environment pypi.\n"
+    )
     return EXIT_OK
 
 
@@ -336,11 +388,14 @@ def _fragment_gate(project: Path, args: argparse.Namespace) -> int:
     from release.contributors import fragment_gate
 
     if not args.base:
-        raise UsageError("release check --fragments needs --base REF.",
-                         "Pass the branch point, e.g. --base origin/main.")
+        raise UsageError(
+            "release check --fragments needs --base REF.",
+            "Pass the branch point, e.g. --base origin/main.",
+        )
     cfg = config_mod.load(project, environ=os.environ, overrides=args.overrides)
-    result = fragment_gate(project, args.base, cfg["fragment-exempt-paths"],
-                           cfg["fragment-exempt-marker"])
+    result = fragment_gate(
+        project, args.base, cfg["fragment-exempt-paths"], cfg["fragment-exempt-marker"]
+    )
     if result.added:
         print("Fragments added: " + ", ".join(result.added))
     else:
@@ -370,15 +425,25 @@ def _status(project: Path, args: argparse.Namespace) -> int:
     data, rows = status(project, args.version)
     complete = all(r.ok for r in rows)
     if args.json:
-        print(json.dumps({
-            "schema": "release-pipeline/status", "schema_version": 1,
-            "project": data["project"], "version": data["version"], "complete": complete,
-            "items": [{"where": r.where, "item": r.item, "state": r.state} for r in rows],
-        }, indent=2))
+        print(
+            json.dumps(
+                {
+                    "schema": "release-pipeline/status",
+                    "schema_version": 1,
+                    "project": data["project"],
+                    "version": data["version"],
+                    "complete": complete,
+                    "items": [{"where": r.where, "item": r.item, "state": r.state} for r in rows],
+                },
+                indent=2,
+            )
+        )
     else:
         width = max(len(r.item) for r in rows)
-        lines = [f"{data['project']} {data['version']}: "
-                 + ("complete everywhere." if complete else "INCOMPLETE.")]
+        lines = [
+            f"{data['project']} {data['version']}: "
+            + ("complete everywhere." if complete else "INCOMPLETE.")
+        ]
         lines += [f"  {r.where:<14} {r.item:<{width}}  {r.state}" for r in rows]
         write("\n".join(lines) + "\n")
     return EXIT_OK if complete else EXIT_CHECK_FAILED
@@ -390,12 +455,21 @@ def _jsonable(value: object) -> object:
     if isinstance(value, Location):
         return {"kind": value.kind, "path": value.path, "key": value.key}
     if isinstance(value, Forge):
-        return {"repository": value.repository, "api-url": value.api_url,
-                "token-env": value.token_env, "draft": value.draft,
-                "attach-artifacts": value.attach_artifacts}
+        return {
+            "repository": value.repository,
+            "api-url": value.api_url,
+            "token-env": value.token_env,
+            "draft": value.draft,
+            "attach-artifacts": value.attach_artifacts,
+        }
     if isinstance(value, Target):
-        return {"name": value.name, "repository-url": value.repository_url,
-                "repository": value.repository, "index-url": value.index_url,
-                "verify-install": value.verify_install, "username-env": value.username_env,
-                "password-env": value.password_env}
+        return {
+            "name": value.name,
+            "repository-url": value.repository_url,
+            "repository": value.repository,
+            "index-url": value.index_url,
+            "verify-install": value.verify_install,
+            "username-env": value.username_env,
+            "password-env": value.password_env,
+        }
     raise TypeError(type(value).__name__)

@@ -36,6 +36,4 @@ def commit_level(message: str, bumps: Mapping[str, str]) -> Level | None:
 def deciding_commits(
     commits: Sequence[Commit], bumps: Mapping[str, str]
 ) -> list[tuple[Commit, Level]]:
-    return [
-        (c, level) for c in commits if (level := commit_level(c.message, bumps)) is not None
-    ]
+    return [(c, level) for c in commits if (level := commit_level(c.message, bumps)) is not None]

@@ -95,10 +95,19 @@ KNOWN_INDEXES = {
     "https://upload.pypi.org/legacy/": "https://pypi.org/simple/",
     "https://test.pypi.org/legacy/": "https://test.pypi.org/simple/",
 }
-KNOWN_SECTIONS = {"pypi": "https://upload.pypi.org/legacy/",
-                  "testpypi": "https://test.pypi.org/legacy/"}
-TARGET_KEYS = ("name", "repository-url", "repository", "index-url", "verify-install",
-               "username-env", "password-env")
+KNOWN_SECTIONS = {
+    "pypi": "https://upload.pypi.org/legacy/",
+    "testpypi": "https://test.pypi.org/legacy/",
+}
+TARGET_KEYS = (
+    "name",
+    "repository-url",
+    "repository",
+    "index-url",
+    "verify-install",
+    "username-env",
+    "password-env",
+)
 
 Validator = Callable[[Any, str], Any]
 
@@ -217,7 +226,7 @@ def _branch_patterns(key: str) -> Validator:
 def _locations(key: str) -> Validator:
     def check(value: Any, where: str) -> tuple[Location, ...]:
         if not isinstance(value, list) or not value:
-            raise _type_error(key, "a non-empty list of paths, \"scm\" or tables", value, where)
+            raise _type_error(key, 'a non-empty list of paths, "scm" or tables', value, where)
         found: list[Location] = []
         for item in value:
             if isinstance(item, str):
@@ -241,7 +250,7 @@ def _locations(key: str) -> Validator:
                     loc = Location(loc.kind, loc.path, item["key"])
                 found.append(loc)
             else:
-                raise _type_error(key, "a list of paths, \"scm\" or tables", value, where)
+                raise _type_error(key, 'a list of paths, "scm" or tables', value, where)
         return tuple(found)
 
     return check
@@ -257,8 +266,10 @@ def _targets(key: str) -> Validator:
         names = [t.name for t in targets]
         for name in names:
             if names.count(name) > 1:
-                raise ConfigError(f"{where}: two publish targets are named {name!r}.",
-                                  "Give each [[tool.release.publish]] a unique `name`.")
+                raise ConfigError(
+                    f"{where}: two publish targets are named {name!r}.",
+                    "Give each [[tool.release.publish]] a unique `name`.",
+                )
         return tuple(targets)
 
     return check
@@ -277,8 +288,7 @@ def _target(item: dict[str, Any], where: str) -> Target:
             kind = "a boolean" if expected is bool else "a string"
             raise _type_error(f"publish.{name}", kind, value, where)
     if not item.get("name"):
-        raise ConfigError(f"{where}: a publish target needs a `name`.",
-                          'Add e.g. name = "pypi".')
+        raise ConfigError(f"{where}: a publish target needs a `name`.", 'Add e.g. name = "pypi".')
     url, section = item.get("repository-url", ""), item.get("repository", "")
     if bool(url) == bool(section):
         raise ConfigError(
@@ -287,8 +297,10 @@ def _target(item: dict[str, Any], where: str) -> Target:
             'E.g. repository-url = "https://upload.pypi.org/legacy/".',
         )
     if url and not url.startswith(("https://", "http://")):
-        raise ConfigError(f"{where}: `repository-url` = {url!r} is not an http(s) URL.",
-                          "Use the index's upload URL, e.g. https://upload.pypi.org/legacy/.")
+        raise ConfigError(
+            f"{where}: `repository-url` = {url!r} is not an http(s) URL.",
+            "Use the index's upload URL, e.g. https://upload.pypi.org/legacy/.",
+        )
     if "@" in urlsplit_netloc(url):
         raise ConfigError(
             f"{where}: `repository-url` of {item['name']!r} contains credentials.",
@@ -302,8 +314,15 @@ def _target(item: dict[str, Any], where: str) -> Target:
             "(used to tell which files are already there).",
             'E.g. index-url = "https://my-index.example/simple/".',
         )
-    return Target(item["name"], url, section, index, item.get("verify-install", False),
-                  item.get("username-env", ""), item.get("password-env", ""))
+    return Target(
+        item["name"],
+        url,
+        section,
+        index,
+        item.get("verify-install", False),
+        item.get("username-env", ""),
+        item.get("password-env", ""),
+    )
 
 
 def _forge(key: str) -> Validator:
@@ -330,10 +349,17 @@ def _forge(key: str) -> Validator:
             )
         api = value.get("api-url", "https://api.github.com")
         if not api.startswith(("https://", "http://")):
-            raise ConfigError(f"{where}: `github.api-url` = {api!r} is not an http(s) URL.",
-                              "For GitHub Enterprise use https://HOST/api/v3.")
-        return Forge(repo, api.rstrip("/"), value.get("token-env", "GITHUB_TOKEN"),
-                     value.get("draft", False), value.get("attach-artifacts", True))
+            raise ConfigError(
+                f"{where}: `github.api-url` = {api!r} is not an http(s) URL.",
+                "For GitHub Enterprise use https://HOST/api/v3.",
+            )
+        return Forge(
+            repo,
+            api.rstrip("/"),
+            value.get("token-env", "GITHUB_TOKEN"),
+            value.get("draft", False),
+            value.get("attach-artifacts", True),
+        )
 
     return check
 
@@ -355,93 +381,177 @@ def location_from_path(text: str) -> Location:
 
 
 SCHEMA: tuple[Key, ...] = (
-    Key("version-locations", "list of paths, \"scm\" or {path, key} tables", None,
+    Key(
+        "version-locations",
+        'list of paths, "scm" or {path, key} tables',
+        None,
         "Where the current version is read and written. A `.toml` path means its "
         "`project.version` (or `key`), a `.py` path its `__version__` assignment (or `key`), "
-        "any other path a plain text file holding only the version, and `\"scm\"` the last "
-        "release tag. All locations must agree. Default: `[\"pyproject.toml\"]` when "
-        "`project.version` is static, `[\"scm\"]` for hatch-vcs and setuptools-scm projects.",
-        _locations("version-locations")),
-    Key("version-source", "\"fragments\" | \"commits\"", "fragments",
+        'any other path a plain text file holding only the version, and `"scm"` the last '
+        'release tag. All locations must agree. Default: `["pyproject.toml"]` when '
+        '`project.version` is static, `["scm"]` for hatch-vcs and setuptools-scm projects.',
+        _locations("version-locations"),
+    ),
+    Key(
+        "version-source",
+        '"fragments" | "commits"',
+        "fragments",
         "What decides the bump when no version or level is asked for: the types of the "
         "changelog fragments, or the conventional commits since the last release tag.",
-        _choice("version-source", ("fragments", "commits"))),
-    Key("tag-format", "string", "v{version}",
+        _choice("version-source", ("fragments", "commits")),
+    ),
+    Key(
+        "tag-format",
+        "string",
+        "v{version}",
         "The release tag's name; `{version}` is replaced by the version written in "
         "`tag-scheme` syntax. Only tags matching it count as releases.",
-        _template("tag-format", must_contain="{version}")),
-    Key("tag-scheme", "\"pep440\" | \"semver\"", "pep440",
+        _template("tag-format", must_contain="{version}"),
+    ),
+    Key(
+        "tag-scheme",
+        '"pep440" | "semver"',
+        "pep440",
         "Version syntax inside tag names: `1.2.0rc1` (pep440) or `1.2.0-rc.1` (semver).",
-        _choice("tag-scheme", ("pep440", "semver"))),
-    Key("tag-message", "string", "Release {version}",
+        _choice("tag-scheme", ("pep440", "semver")),
+    ),
+    Key(
+        "tag-message",
+        "string",
+        "Release {version}",
         "Message of the annotated tag. Placeholders: `{version}`, `{previous}`, `{tag}`.",
-        _template("tag-message")),
-    Key("commit-message", "string", "Release {version}",
+        _template("tag-message"),
+    ),
+    Key(
+        "commit-message",
+        "string",
+        "Release {version}",
         "Message of the release commit. Placeholders: `{version}`, `{previous}`, `{tag}`.",
-        _template("commit-message")),
-    Key("branches", "list of strings", ("main", "master"),
+        _template("commit-message"),
+    ),
+    Key(
+        "branches",
+        "list of strings",
+        ("main", "master"),
         "Branches a release may be made from (shell-style patterns such as `release/*`).",
-        _branch_patterns("branches")),
-    Key("remote", "string", "origin",
+        _branch_patterns("branches"),
+    ),
+    Key(
+        "remote",
+        "string",
+        "origin",
         "The git remote that receives the release commit and tag.",
-        _string("remote")),
-    Key("allow-no-fragments", "boolean", False,
+        _string("remote"),
+    ),
+    Key(
+        "allow-no-fragments",
+        "boolean",
+        False,
         "Allow a release with no changelog fragments (the changelog section is then empty).",
-        _boolean("allow-no-fragments")),
-    Key("major-on-zero", "boolean", False,
+        _boolean("allow-no-fragments"),
+    ),
+    Key(
+        "major-on-zero",
+        "boolean",
+        False,
         "In 0.x, let a breaking change bump the major version. By default it bumps the "
         "minor, as is usual before 1.0.",
-        _boolean("major-on-zero")),
-    Key("fragment-bumps", "table of type = level", DEFAULT_FRAGMENT_BUMPS,
+        _boolean("major-on-zero"),
+    ),
+    Key(
+        "fragment-bumps",
+        "table of type = level",
+        DEFAULT_FRAGMENT_BUMPS,
         "Bump level implied by each fragment type (`major`, `minor`, `patch` or `none`), "
         "merged over the defaults for towncrier's standard types. Every configured fragment "
         "type needs a level.",
-        _level_table("fragment-bumps", DEFAULT_FRAGMENT_BUMPS)),
-    Key("commit-bumps", "table of type = level", DEFAULT_COMMIT_BUMPS,
-        "With `version-source = \"commits\"`: bump level of each conventional-commit type, "
+        _level_table("fragment-bumps", DEFAULT_FRAGMENT_BUMPS),
+    ),
+    Key(
+        "commit-bumps",
+        "table of type = level",
+        DEFAULT_COMMIT_BUMPS,
+        'With `version-source = "commits"`: bump level of each conventional-commit type, '
         "merged over the defaults. A `!` after the type or a `BREAKING CHANGE:` footer is "
         "always major.",
-        _level_table("commit-bumps", DEFAULT_COMMIT_BUMPS)),
-    Key("next-dev", "boolean", False,
+        _level_table("commit-bumps", DEFAULT_COMMIT_BUMPS),
+    ),
+    Key(
+        "next-dev",
+        "boolean",
+        False,
         "After releasing, commit the next development version (1.3.0 -> 1.3.1.dev0) to every "
         "file version location.",
-        _boolean("next-dev")),
-    Key("dev-commit-message", "string", "Start {version} development",
+        _boolean("next-dev"),
+    ),
+    Key(
+        "dev-commit-message",
+        "string",
+        "Start {version} development",
         "Message of the commit that starts the next development version.",
-        _template("dev-commit-message")),
-    Key("sign", "\"none\" | \"gpg\" | \"ssh\"", "none",
+        _template("dev-commit-message"),
+    ),
+    Key(
+        "sign",
+        '"none" | "gpg" | "ssh"',
+        "none",
         "Sign the release tag with the user's git signing configuration.",
-        _choice("sign", ("none", "gpg", "ssh"))),
-    Key("reproducible", "boolean", False,
+        _choice("sign", ("none", "gpg", "ssh")),
+    ),
+    Key(
+        "reproducible",
+        "boolean",
+        False,
         "After building, build again from the same tagged commit and require identical "
         "sha256 hashes (naming any file that differs).",
-        _boolean("reproducible")),
-    Key("publish", "array of tables", (),
+        _boolean("reproducible"),
+    ),
+    Key(
+        "publish",
+        "array of tables",
+        (),
         "Package indexes to publish to, in order; a later target is used only after the "
         "earlier one is confirmed. Each table has `name`, `repository-url` (the upload URL) "
         "or `repository` (a .pypirc section), `index-url` (its simple API; known for PyPI "
         "and TestPyPI), `verify-install` (install the published version into a fresh "
         "environment and import it), and optionally `username-env` / `password-env` (names "
         "of environment variables holding this target's credentials).",
-        _targets("publish")),
-    Key("fragment-exempt-paths", "list of strings", (),
+        _targets("publish"),
+    ),
+    Key(
+        "fragment-exempt-paths",
+        "list of strings",
+        (),
         "For `release check --fragments`: a change that touches only files matching these "
         "patterns (e.g. `docs/*`, `.github/*`) needs no fragment.",
-        _string_list("fragment-exempt-paths")),
-    Key("fragment-exempt-marker", "string", "[no fragment]",
+        _string_list("fragment-exempt-paths"),
+    ),
+    Key(
+        "fragment-exempt-marker",
+        "string",
+        "[no fragment]",
         "For `release check --fragments`: a change with this text in a commit message needs "
         "no fragment. An empty string disables the marker.",
-        _string("fragment-exempt-marker")),
-    Key("github", "table", None,
+        _string("fragment-exempt-marker"),
+    ),
+    Key(
+        "github",
+        "table",
+        None,
         "Make a GitHub release in the announce stage: `repository` (OWNER/NAME, required), "
         "`api-url` (default https://api.github.com; GitHub Enterprise: https://HOST/api/v3), "
         "`token-env` (the environment variable holding the token, default GITHUB_TOKEN), "
         "`draft` (default false), `attach-artifacts` (default true). Without this table there "
         "is no announce stage.",
-        _forge("github")),
-    Key("dist-dir", "string", "dist",
+        _forge("github"),
+    ),
+    Key(
+        "dist-dir",
+        "string",
+        "dist",
         "Directory, relative to the project, that receives the built artifacts.",
-        _string("dist-dir")),
+        _string("dist-dir"),
+    ),
 )
 
 SCHEMA_BY_NAME = {k.name: k for k in SCHEMA}
@@ -631,22 +741,32 @@ def show_value(value: Any) -> str:
             return '"scm"'
         default_key = location_from_path(value.path).key
         if value.key != default_key:
-            return f'{{ path = {show_value(value.path)}, key = {show_value(value.key)} }}'
+            return f"{{ path = {show_value(value.path)}, key = {show_value(value.key)} }}"
         return show_value(value.path)
     if value is None:
         return "(not set)"
     if isinstance(value, Forge):
-        return ("{ " + f"repository = {show_value(value.repository)}, api-url = "
-                f"{show_value(value.api_url)}, token-env = {show_value(value.token_env)}, "
-                f"draft = {show_value(value.draft)}, attach-artifacts = "
-                f"{show_value(value.attach_artifacts)}" + " }")
+        return (
+            "{ " + f"repository = {show_value(value.repository)}, api-url = "
+            f"{show_value(value.api_url)}, token-env = {show_value(value.token_env)}, "
+            f"draft = {show_value(value.draft)}, attach-artifacts = "
+            f"{show_value(value.attach_artifacts)}" + " }"
+        )
     if isinstance(value, Target):
-        fields = {"name": value.name, "repository-url": value.repository_url,
-                  "repository": value.repository, "index-url": value.index_url,
-                  "verify-install": value.verify_install, "username-env": value.username_env,
-                  "password-env": value.password_env}
-        return "{ " + ", ".join(f"{k} = {show_value(v)}" for k, v in fields.items()
-                                if v not in ("", False)) + " }"
+        fields = {
+            "name": value.name,
+            "repository-url": value.repository_url,
+            "repository": value.repository,
+            "index-url": value.index_url,
+            "verify-install": value.verify_install,
+            "username-env": value.username_env,
+            "password-env": value.password_env,
+        }
+        return (
+            "{ "
+            + ", ".join(f"{k} = {show_value(v)}" for k, v in fields.items() if v not in ("", False))
+            + " }"
+        )
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(show_value(v) for v in value) + "]"
     if isinstance(value, dict):

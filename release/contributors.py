@@ -17,21 +17,25 @@ class NoFragment(ReleaseError):
     exit_code = 1
 
 
-def create_fragment(project_dir: Path, issue: str, ftype: str, text: str,
-                    section: str = "") -> Path:
+def create_fragment(
+    project_dir: Path, issue: str, ftype: str, text: str, section: str = ""
+) -> Path:
     """Write ``ISSUE.TYPE[.N].ext`` into the (section's) fragment directory; return its path."""
     from release.config import read_pyproject
     from release.fragments import load_towncrier, section_dirs, towncrier_configured
 
     pyproject = read_pyproject(project_dir)
     if not towncrier_configured(project_dir, pyproject):
-        raise ConfigError("This project has no towncrier configuration.",
-                          "Add [tool.towncrier] to pyproject.toml (release init writes one).")
+        raise ConfigError(
+            "This project has no towncrier configuration.",
+            "Add [tool.towncrier] to pyproject.toml (release init writes one).",
+        )
     tc = load_towncrier(project_dir, pyproject)
     types = tc.config.types
     if ftype not in types:
-        raise UsageError(f"{ftype!r} is not a fragment type of this project.",
-                         f"Use one of: {', '.join(types)}.")
+        raise UsageError(
+            f"{ftype!r} is not a fragment type of this project.", f"Use one of: {', '.join(types)}."
+        )
     if not _ISSUE.fullmatch(issue) or ".." in issue:
         raise UsageError(
             f"{issue!r} is not a safe issue name for a fragment file.",
@@ -42,13 +46,14 @@ def create_fragment(project_dir: Path, issue: str, ftype: str, text: str,
     if not body:
         raise UsageError("The fragment text is empty.", 'Give the change in a sentence: "..."')
     if any(ord(c) < 32 and c not in "\n\t" for c in body):
-        raise UsageError("The fragment text contains control characters.",
-                         "Write plain text.")
+        raise UsageError("The fragment text contains control characters.", "Write plain text.")
     dirs = section_dirs(project_dir, tc.config)
     sections = {name or "(default)": name for name in dirs}
     if section not in dirs:
-        raise UsageError(f"{section!r} is not a changelog section of this project.",
-                         f"Use one of: {', '.join(sections)}.")
+        raise UsageError(
+            f"{section!r} is not a changelog section of this project.",
+            f"Use one of: {', '.join(sections)}.",
+        )
     directory = dirs[section]
     ext = tc.template_extension if tc.config.create_add_extension else ""
     counter = 0
@@ -69,8 +74,9 @@ class GateResult:
     exempt_reason: str
 
 
-def fragment_gate(project_dir: Path, base: str, exempt_paths: tuple[str, ...],
-                  exempt_marker: str) -> GateResult:
+def fragment_gate(
+    project_dir: Path, base: str, exempt_paths: tuple[str, ...], exempt_marker: str
+) -> GateResult:
     """Fail (NoFragment) when the change since ``base`` adds no fragment and is not exempt."""
     from release.config import read_pyproject
     from release.fragments import load_towncrier, section_dirs, towncrier_configured
@@ -78,26 +84,40 @@ def fragment_gate(project_dir: Path, base: str, exempt_paths: tuple[str, ...],
     runner = Runner(project_dir)
     pyproject = read_pyproject(project_dir)
     if not towncrier_configured(project_dir, pyproject):
-        raise ConfigError("This project has no towncrier configuration, so there are no "
-                          "fragments to require.", "Add [tool.towncrier] to pyproject.toml.")
-    if runner.git("rev-parse", "--verify", "--quiet", f"{base}^{{commit}}",
-                  check=False).returncode != 0:
-        raise UsageError(f"--base {base!r} is not a commit in this repository.",
-                         "Fetch it first (e.g. git fetch origin main) and pass origin/main.")
+        raise ConfigError(
+            "This project has no towncrier configuration, so there are no fragments to require.",
+            "Add [tool.towncrier] to pyproject.toml.",
+        )
+    if (
+        runner.git("rev-parse", "--verify", "--quiet", f"{base}^{{commit}}", check=False).returncode
+        != 0
+    ):
+        raise UsageError(
+            f"--base {base!r} is not a commit in this repository.",
+            "Fetch it first (e.g. git fetch origin main) and pass origin/main.",
+        )
     top = Path(runner.git("rev-parse", "--show-toplevel").stdout.strip()).resolve()
     tc = load_towncrier(project_dir, pyproject)
-    frag_dirs = [d.resolve().relative_to(top).as_posix() + "/"
-                 for d in section_dirs(project_dir, tc.config).values()]
+    frag_dirs = [
+        d.resolve().relative_to(top).as_posix() + "/"
+        for d in section_dirs(project_dir, tc.config).values()
+    ]
     diff = runner.git("diff", "--name-status", "--no-renames", "-z", f"{base}...HEAD").stdout
     fields = diff.split("\0")
     changes = list(zip(fields[0::2], fields[1::2], strict=False))
-    added = tuple(path for status, path in changes
-                  if status == "A" and any(path.startswith(d) for d in frag_dirs))
+    added = tuple(
+        path
+        for status, path in changes
+        if status == "A" and any(path.startswith(d) for d in frag_dirs)
+    )
     if added:
         return GateResult(added, "")
     changed = [path for _status, path in changes if path]
-    if changed and exempt_paths and all(
-            any(fnmatch.fnmatchcase(p, pat) for pat in exempt_paths) for p in changed):
+    if (
+        changed
+        and exempt_paths
+        and all(any(fnmatch.fnmatchcase(p, pat) for pat in exempt_paths) for p in changed)
+    ):
         return GateResult((), "every changed file matches fragment-exempt-paths")
     if exempt_marker:
         log = runner.git("log", "--format=%B", f"{base}..HEAD").stdout
@@ -106,11 +126,14 @@ def fragment_gate(project_dir: Path, base: str, exempt_paths: tuple[str, ...],
     if not changed:
         return GateResult((), f"nothing changed since {base}")
     raise NoFragment(
-        f"The change since {base} adds no changelog fragment (looked in "
-        f"{', '.join(frag_dirs)}).",
+        f"The change since {base} adds no changelog fragment (looked in {', '.join(frag_dirs)}).",
         'Add one: release fragment ISSUE TYPE "what changed, for users". If the change '
-        "needs none, " + (f"put {exempt_marker!r} in a commit message." if exempt_marker else
-                          "configure fragment-exempt-marker or fragment-exempt-paths."),
+        "needs none, "
+        + (
+            f"put {exempt_marker!r} in a commit message."
+            if exempt_marker
+            else "configure fragment-exempt-marker or fragment-exempt-paths."
+        ),
     )
 
 

@@ -44,29 +44,44 @@ def _pypirc_section(path: Path, section: str) -> dict[str, str]:
 
 def trusted_publishing_available(target_url: str, environ: Mapping[str, str]) -> bool:
     on_actions = bool(environ.get("ACTIONS_ID_TOKEN_REQUEST_URL")) and bool(
-        environ.get("ACTIONS_ID_TOKEN_REQUEST_TOKEN"))
+        environ.get("ACTIONS_ID_TOKEN_REQUEST_TOKEN")
+    )
     return on_actions and target_url in KNOWN_SECTIONS.values()
 
 
 def resolve(target: Target, environ: Mapping[str, str]) -> Resolved | None:
     """The credentials for ``target``, or None when there are none anywhere."""
     section = _pypirc_section(pypirc_path(environ), target.repository) if target.repository else {}
-    url = target.repository_url or section.get("repository") or KNOWN_SECTIONS.get(
-        target.repository, "")
+    url = (
+        target.repository_url
+        or section.get("repository")
+        or KNOWN_SECTIONS.get(target.repository, "")
+    )
     if target.password_env and environ.get(target.password_env):
         user = environ.get(target.username_env, "") if target.username_env else ""
-        return Resolved(url, Credentials(user or TOKEN_USERNAME, environ[target.password_env]),
-                        f"environment ({target.password_env})")
+        return Resolved(
+            url,
+            Credentials(user or TOKEN_USERNAME, environ[target.password_env]),
+            f"environment ({target.password_env})",
+        )
     if environ.get("TWINE_PASSWORD"):
-        return Resolved(url, Credentials(environ.get("TWINE_USERNAME") or TOKEN_USERNAME,
-                                         environ["TWINE_PASSWORD"]),
-                        "environment (TWINE_PASSWORD)")
+        return Resolved(
+            url,
+            Credentials(environ.get("TWINE_USERNAME") or TOKEN_USERNAME, environ["TWINE_PASSWORD"]),
+            "environment (TWINE_PASSWORD)",
+        )
     if section.get("password"):
-        return Resolved(url, Credentials(section.get("username") or TOKEN_USERNAME,
-                                         section["password"]),
-                        f".pypirc [{target.repository}]")
-    username = (environ.get(target.username_env, "") if target.username_env else "") or \
-        environ.get("TWINE_USERNAME") or section.get("username") or TOKEN_USERNAME
+        return Resolved(
+            url,
+            Credentials(section.get("username") or TOKEN_USERNAME, section["password"]),
+            f".pypirc [{target.repository}]",
+        )
+    username = (
+        (environ.get(target.username_env, "") if target.username_env else "")
+        or environ.get("TWINE_USERNAME")
+        or section.get("username")
+        or TOKEN_USERNAME
+    )
     password = _keyring(url, username)
     if password:
         return Resolved(url, Credentials(username, password), "keyring")
@@ -91,8 +106,13 @@ def _keyring(url: str, username: str) -> str | None:
 
 
 def missing_hint(target: Target) -> str:
-    own = (f"{target.password_env} (and {target.username_env or 'optionally a user name'}), "
-           if target.password_env else "")
-    return (f"Set {own}TWINE_USERNAME / TWINE_PASSWORD, a .pypirc section, or a keyring entry "
-            f"for {target.describe()}; in GitHub Actions, PyPI trusted publishing needs "
-            "`id-token: write`.")
+    own = (
+        f"{target.password_env} (and {target.username_env or 'optionally a user name'}), "
+        if target.password_env
+        else ""
+    )
+    return (
+        f"Set {own}TWINE_USERNAME / TWINE_PASSWORD, a .pypirc section, or a keyring entry "
+        f"for {target.describe()}; in GitHub Actions, PyPI trusted publishing needs "
+        "`id-token: write`."
+    )

@@ -42,8 +42,9 @@ _BUILD = {
 
 def _pyproject(name: str, layout: Layout, version: str) -> str:
     requires, backend = _BUILD[layout]
-    head = (f'[build-system]\n{requires}\nbuild-backend = "{backend}"\n\n'
-            f'[project]\nname = "{name}"\n')
+    head = (
+        f'[build-system]\n{requires}\nbuild-backend = "{backend}"\n\n[project]\nname = "{name}"\n'
+    )
     pkg = name.replace("-", "_")
     if layout == "flit":
         body = 'dynamic = ["version", "description"]\n'
@@ -54,21 +55,29 @@ def _pyproject(name: str, layout: Layout, version: str) -> str:
         release = ""
         extra = '\n[tool.hatch.version]\nsource = "vcs"\n'
     else:
-        body = (f'version = "{version}"  # kept by release-pipeline\n'
-                'description = "A sample project."\n')
+        body = (
+            f'version = "{version}"  # kept by release-pipeline\n'
+            'description = "A sample project."\n'
+        )
         release = (
-            '\n[tool.release]\nversion-locations = ["pyproject.toml", '
-            f'"src/{pkg}/__init__.py"]\n'
+            f'\n[tool.release]\nversion-locations = ["pyproject.toml", "src/{pkg}/__init__.py"]\n'
         )
         extra = ""
-    return (head + body + 'readme = "README.md"\nrequires-python = ">=3.10"\n' + extra + release
-            + _TOWNCRIER)
+    return (
+        head
+        + body
+        + 'readme = "README.md"\nrequires-python = ">=3.10"\n'
+        + extra
+        + release
+        + _TOWNCRIER
+    )
 
 
 def git(cwd: Path, *args: str) -> str:
     env = {**os.environ, **GIT_ENV}
-    done = subprocess.run(["git", *args], cwd=cwd, env=env, check=True,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        ["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True
+    )
     return done.stdout
 
 
@@ -132,11 +141,13 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="release-demo-") as tmp:
         project = create_sample_project(Path(tmp), fragments=DEMO_FRAGMENTS)
-        print(textwrap.dedent(f"""\
+        print(
+            textwrap.dedent(f"""\
             A sample project with four changelog fragments, tagged v1.2.0 and pushed to a
             bare remote, is in {project}.
             Its next release, previewed (nothing is changed):
-            """))
+            """)
+        )
         code = cli_main(["-C", str(project), "preview"])
         print(f"\n`release preview` exited with status {code}.")
         return code

@@ -90,7 +90,8 @@ def execute(
             if interrupted:
                 raise Interrupted(
                     f"Interrupted: stopped before {step.id}; the steps before it are done and "
-                    "journaled.", ""
+                    "journaled.",
+                    "",
                 )
             impl = implementation(step)
             failpoint(step.id, "before")

@@ -90,10 +90,10 @@ def read_git(runner: Runner) -> GitFacts:
             oid = entry.split()[-1]
             head = None if oid == "(initial)" else oid
         elif entry.startswith("# branch.head "):
-            name = entry[len("# branch.head "):]
+            name = entry[len("# branch.head ") :]
             branch = None if name == "(detached)" else name
         elif entry.startswith("# branch.upstream "):
-            upstream = entry[len("# branch.upstream "):]
+            upstream = entry[len("# branch.upstream ") :]
         elif entry.startswith("# branch.ab "):
             plus, minus = entry.split()[2:4]
             ahead, behind = int(plus), -int(minus)
@@ -105,7 +105,8 @@ def read_git(runner: Runner) -> GitFacts:
         elif entry.startswith("? "):
             dirty.append(entry[2:])
     refs = runner.git(
-        "for-each-ref", "--format=%(refname:strip=2)%00%(objectname)%00%(*objectname)",
+        "for-each-ref",
+        "--format=%(refname:strip=2)%00%(objectname)%00%(*objectname)",
         "refs/tags",
     ).stdout
     tag_list: list[tuple[str, str]] = []
@@ -114,8 +115,17 @@ def read_git(runner: Runner) -> GitFacts:
         tag_list.append((name, peeled or obj))
     remotes = tuple(runner.git("remote").stdout.split())
     return GitFacts(
-        Path(toplevel), Path(git_dir), head, branch, upstream, ahead, behind,
-        tuple(dirty), shallow.strip() == "true", tuple(tag_list), remotes,
+        Path(toplevel),
+        Path(git_dir),
+        head,
+        branch,
+        upstream,
+        ahead,
+        behind,
+        tuple(dirty),
+        shallow.strip() == "true",
+        tuple(tag_list),
+        remotes,
     )
 
 
@@ -162,7 +172,14 @@ def gather(
         commits = read_commits(runner, since)
 
     return Facts(
-        project_dir, config, files, git, tuple(releases), towncrier, fragment_set, commits,
+        project_dir,
+        config,
+        files,
+        git,
+        tuple(releases),
+        towncrier,
+        fragment_set,
+        commits,
         fragments_mod.release_date(environ),
     )
 
@@ -188,9 +205,10 @@ def read_remote(runner: Runner, facts: Facts, tag: str) -> RemoteFacts:
             tag_commit = sha
     contains = True
     if branch_head and branch_head != facts.git.head:
-        contains = runner.git(
-            "merge-base", "--is-ancestor", branch_head, "HEAD", check=False
-        ).returncode == 0
+        contains = (
+            runner.git("merge-base", "--is-ancestor", branch_head, "HEAD", check=False).returncode
+            == 0
+        )
     return RemoteFacts(True, "", branch_head, tag_commit, contains, valid)
 
 
@@ -222,16 +240,20 @@ def read_targets(
         resolved = resolve(target, environ)
         source = resolved.source if resolved else None
         try:
-            listed = read_files(target.index_url, project,
-                                resolved.credentials if resolved else None)
+            listed = read_files(
+                target.index_url, project, resolved.credentials if resolved else None
+            )
         except IndexError_ as exc:
             found.append(TargetFacts(target.name, source, (), exc.message))
             continue
         same = []
         for name in listed:
             try:
-                parsed = (parse_wheel_filename(name)[1] if name.endswith(".whl")
-                          else parse_sdist_filename(name)[1])
+                parsed = (
+                    parse_wheel_filename(name)[1]
+                    if name.endswith(".whl")
+                    else parse_sdist_filename(name)[1]
+                )
             except (InvalidWheelFilename, InvalidSdistFilename):
                 continue
             if parsed == version:

@@ -59,13 +59,17 @@ def run(
         plan, problems = evaluate(facts, request, environ)
         show_problems = [f"[{p.code}] {p.message} {p.hint}".rstrip() for p in problems]
         if plan is None:
-            raise ChecksFailed("No release can be planned:\n  - " + "\n  - ".join(show_problems),
-                               "Fix every problem listed, then run release again.")
+            raise ChecksFailed(
+                "No release can be planned:\n  - " + "\n  - ".join(show_problems),
+                "Fix every problem listed, then run release again.",
+            )
         show(plan, show_problems)
         if problems:
             code = max(p.exit_code for p in problems)
-            error = ChecksFailed("The release checks failed; nothing was changed.",
-                                 "Fix every problem listed, then run release again.")
+            error = ChecksFailed(
+                "The release checks failed; nothing was changed.",
+                "Fix every problem listed, then run release again.",
+            )
             error.exit_code = code
             raise error
         if not confirm(plan):
@@ -73,9 +77,12 @@ def run(
         assert facts.git.head is not None
         assert facts.git.branch is not None
         journal = Journal(
-            path=state_dir(git_dir) / "journal.json", plan=plan.to_journal(),
-            fingerprint=plan.fingerprint, start_head=facts.git.head,
-            start_branch=facts.git.branch, steps={s.id: PENDING for s in plan.steps},
+            path=state_dir(git_dir) / "journal.json",
+            plan=plan.to_journal(),
+            fingerprint=plan.fingerprint,
+            start_head=facts.git.head,
+            start_branch=facts.git.branch,
+            steps={s.id: PENDING for s in plan.steps},
             dist_existed=(project_dir / plan.dist_dir).exists(),
         )
         journal.save()
@@ -91,15 +98,23 @@ def _execute(ctx: Context, until: str | None, on_step: Callable[[Outcome], None]
     except (StepFailed, Interrupted) as exc:
         done = [s for s, state in ctx.journal.steps.items() if state == "done"]
         pending = [s for s, state in ctx.journal.steps.items() if state != "done"]
-        public = "Branch and tag are pushed: the release is public." if ctx.journal.pushed else (
-            "Nothing has been pushed: everything can still be undone.")
-        exc.hint = "\n".join(filter(None, [
-            exc.hint,
-            f"Done: {', '.join(done) or 'nothing'}.",
-            f"Not done: {', '.join(pending) or 'nothing'}.",
-            public,
-            _commands(ctx.project_dir, pushed=ctx.journal.pushed),
-        ]))
+        public = (
+            "Branch and tag are pushed: the release is public."
+            if ctx.journal.pushed
+            else ("Nothing has been pushed: everything can still be undone.")
+        )
+        exc.hint = "\n".join(
+            filter(
+                None,
+                [
+                    exc.hint,
+                    f"Done: {', '.join(done) or 'nothing'}.",
+                    f"Not done: {', '.join(pending) or 'nothing'}.",
+                    public,
+                    _commands(ctx.project_dir, pushed=ctx.journal.pushed),
+                ],
+            )
+        )
         raise
     if until is None or all(state == "done" for state in ctx.journal.steps.values()):
         ctx.journal.finished = True
@@ -110,8 +125,9 @@ def _execute(ctx: Context, until: str | None, on_step: Callable[[Outcome], None]
 def _load(git_dir: Path) -> Journal:
     journal = Journal.load(git_dir)
     if journal is None or journal.finished:
-        raise UsageError("No release is in progress in this repository.",
-                         "Start one with release run.")
+        raise UsageError(
+            "No release is in progress in this repository.", "Start one with release run."
+        )
     return journal
 
 
@@ -161,8 +177,10 @@ def _reconcile(ctx: Context, note: Callable[[str], None]) -> None:
             "a rebased copy of it.",
             "Check out the release branch, or run release abort.",
         )
-    note(f"The release commit was rebased ({release[:12]} -> {rebased[:12]}); the tag, "
-         "artifacts and checks are redone for it.")
+    note(
+        f"The release commit was rebased ({release[:12]} -> {rebased[:12]}); the tag, "
+        "artifacts and checks are redone for it."
+    )
     tag_target = rev(ctx, f"refs/tags/{ctx.plan.tag}")
     if tag_target == release:
         ctx.runner.git("tag", "--delete", ctx.plan.tag)
@@ -219,20 +237,25 @@ def abort(project_dir: Path, *, environ: Mapping[str, str], note: Callable[[str]
         touched = {e.path for e in plan.edits} | set(plan.consumed_fragments)
         touched |= {f"{plan.dist_dir}/{name}" for name in journal.artifacts}
         status = runner.git("status", "--porcelain", "-z", "--untracked-files=all").stdout.split(
-            "\0")
+            "\0"
+        )
         foreign = sorted(e[3:] for e in status if e and e[3:] not in touched)
         if foreign:
             raise AbortRefused(
                 f"The work tree has changes the release did not make: {', '.join(foreign)}.",
                 "Commit or stash them first, so abort cannot lose them.",
             )
-        if rev(ctx, f"refs/tags/{plan.tag}") == journal.release_commit and \
-                journal.release_commit is not None:
+        if (
+            rev(ctx, f"refs/tags/{plan.tag}") == journal.release_commit
+            and journal.release_commit is not None
+        ):
             runner.git("tag", "--delete", plan.tag)
             note(f"Deleted the local tag {plan.tag}.")
         runner.git("reset", "--quiet", "--hard", journal.start_head)
-        note(f"Reset {journal.start_branch} to {journal.start_head[:12]}; the version files, "
-             "changelog and fragments are as they were.")
+        note(
+            f"Reset {journal.start_branch} to {journal.start_head[:12]}; the version files, "
+            "changelog and fragments are as they were."
+        )
         _remove_artifacts(ctx)
         runner.git("worktree", "prune")
         shutil.rmtree(state_dir(git_dir) / "staging", ignore_errors=True)

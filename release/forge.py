@@ -33,9 +33,14 @@ class GitHub:
     token: str
     timeout: float = 60
 
-    def _request(self, method: str, url: str, body: bytes | None = None,
-                 content_type: str = "application/json",
-                 accept: str = "application/vnd.github+json") -> tuple[int, bytes]:
+    def _request(
+        self,
+        method: str,
+        url: str,
+        body: bytes | None = None,
+        content_type: str = "application/json",
+        accept: str = "application/vnd.github+json",
+    ) -> tuple[int, bytes]:
         headers = {
             "Accept": accept,
             "Authorization": f"Bearer {self.token}",
@@ -52,21 +57,20 @@ class GitHub:
             except urllib.error.HTTPError as exc:
                 payload = exc.read()
                 if exc.code >= 500 and attempt < RETRIES:
-                    time.sleep(0.5 * 2 ** attempt)
+                    time.sleep(0.5 * 2**attempt)
                     continue
                 self._raise(method, url, exc.code, payload, exc.headers)
             except (urllib.error.URLError, OSError) as exc:
                 if attempt < RETRIES:
-                    time.sleep(0.5 * 2 ** attempt)
+                    time.sleep(0.5 * 2**attempt)
                     continue
-                raise ForgeError(f"GitHub at {self.api_url} cannot be reached "
-                                 f"({getattr(exc, 'reason', exc)}).",
-                                 "Check `api-url` and the network, then run release resume."
-                                 ) from None
+                raise ForgeError(
+                    f"GitHub at {self.api_url} cannot be reached ({getattr(exc, 'reason', exc)}).",
+                    "Check `api-url` and the network, then run release resume.",
+                ) from None
         raise AssertionError("unreachable")
 
-    def _raise(self, method: str, url: str, status: int, payload: bytes,
-               headers: Any) -> None:
+    def _raise(self, method: str, url: str, status: int, payload: bytes, headers: Any) -> None:
         try:
             message = str(json.loads(payload).get("message", ""))
         except (ValueError, AttributeError):
@@ -74,18 +78,27 @@ class GitHub:
         message = message.replace(self.token, "***") if self.token else message
         where = f"{method} {url.split('?', maxsplit=1)[0]}"
         if status == 401:
-            raise ForgeError(f"GitHub rejected the token ({where}: {message}).",
-                             "Check the token in the configured environment variable.")
-        if status in (403, 429) and (headers.get("X-RateLimit-Remaining") == "0"
-                                     or headers.get("Retry-After")):
+            raise ForgeError(
+                f"GitHub rejected the token ({where}: {message}).",
+                "Check the token in the configured environment variable.",
+            )
+        if status in (403, 429) and (
+            headers.get("X-RateLimit-Remaining") == "0" or headers.get("Retry-After")
+        ):
             reset = headers.get("X-RateLimit-Reset") or ""
-            when = time.strftime("%H:%M:%S UTC", time.gmtime(int(reset))) if reset.isdigit() \
+            when = (
+                time.strftime("%H:%M:%S UTC", time.gmtime(int(reset)))
+                if reset.isdigit()
                 else f"in {headers.get('Retry-After')} s"
-            raise ForgeError(f"GitHub's API rate limit is exhausted ({where}).",
-                             f"It resets at {when}; then run release resume.")
-        raise ForgeError(f"GitHub answered {status} to {where}: {message}",
-                         "Check the repository name and the token's permissions "
-                         "(contents: write).")
+            )
+            raise ForgeError(
+                f"GitHub's API rate limit is exhausted ({where}).",
+                f"It resets at {when}; then run release resume.",
+            )
+        raise ForgeError(
+            f"GitHub answered {status} to {where}: {message}",
+            "Check the repository name and the token's permissions (contents: write).",
+        )
 
     def _json(self, method: str, path: str, data: dict[str, Any] | None = None) -> Any:
         body = None if data is None else json.dumps(data).encode()
@@ -95,7 +108,8 @@ class GitHub:
     def release_by_tag(self, tag: str) -> dict[str, Any] | None:
         try:
             found: dict[str, Any] = self._json(
-                "GET", f"/repos/{self.repository}/releases/tags/{quote(tag, safe='')}")
+                "GET", f"/repos/{self.repository}/releases/tags/{quote(tag, safe='')}"
+            )
             return found
         except ForgeError as exc:
             if "answered 404" not in exc.message:
@@ -112,16 +126,19 @@ class GitHub:
 
     def update_release(self, release_id: int, fields: dict[str, Any]) -> dict[str, Any]:
         updated: dict[str, Any] = self._json(
-            "PATCH", f"/repos/{self.repository}/releases/{release_id}", fields)
+            "PATCH", f"/repos/{self.repository}/releases/{release_id}", fields
+        )
         return updated
 
     def assets(self, release_id: int) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = self._json(
-            "GET", f"/repos/{self.repository}/releases/{release_id}/assets?per_page=100")
+            "GET", f"/repos/{self.repository}/releases/{release_id}/assets?per_page=100"
+        )
         return found
 
-    def upload_asset(self, release: dict[str, Any], name: str, data: bytes,
-                     content_type: str) -> dict[str, Any]:
+    def upload_asset(
+        self, release: dict[str, Any], name: str, data: bytes, content_type: str
+    ) -> dict[str, Any]:
         template = str(release["upload_url"])
         base = template.split("{", 1)[0]
         url = f"{base}?{urlencode({'name': name})}"
@@ -130,9 +147,10 @@ class GitHub:
         return uploaded
 
     def delete_asset(self, asset_id: int) -> None:
-        self._request("DELETE",
-                      f"{self.api_url.rstrip('/')}/repos/{self.repository}/releases/assets/"
-                      f"{asset_id}")
+        self._request(
+            "DELETE",
+            f"{self.api_url.rstrip('/')}/repos/{self.repository}/releases/assets/{asset_id}",
+        )
 
     def download_asset(self, asset: dict[str, Any]) -> bytes:
         _status, raw = self._request("GET", str(asset["url"]), accept="application/octet-stream")

@@ -64,8 +64,8 @@ def load_towncrier(project_dir: Path, pyproject: Mapping[str, Any]) -> Towncrier
     from click import ClickException
     from towncrier._settings.load import load_config
 
-    config_file = "towncrier.toml" if (project_dir / "towncrier.toml").is_file() else (
-        "pyproject.toml"
+    config_file = (
+        "towncrier.toml" if (project_dir / "towncrier.toml").is_file() else ("pyproject.toml")
     )
     try:
         config = load_config(str(project_dir))
@@ -130,10 +130,16 @@ def scan(project_dir: Path, config: TowncrierConfig) -> FragmentSet:
         contents, _files = find_fragments(str(project_dir), config, strict=False)
     except (ClickException, ValueError) as exc:
         message = exc.format_message() if isinstance(exc, ClickException) else str(exc)
-        return FragmentSet(tuple(fragments), {}, (FragmentError(
-            f"towncrier could not read the fragments: {_printable(message)}",
-            "Fix the fragment it names.",
-        ),))
+        return FragmentSet(
+            tuple(fragments),
+            {},
+            (
+                FragmentError(
+                    f"towncrier could not read the fragments: {_printable(message)}",
+                    "Fix the fragment it names.",
+                ),
+            ),
+        )
     return FragmentSet(tuple(fragments), contents, ())
 
 
@@ -148,10 +154,12 @@ def _scan_directory(
         return [], []
     real_dir = directory.resolve()
     if not real_dir.is_relative_to(project_dir.resolve()):
-        return [], [FragmentError(
-            f"The fragment directory {directory} is outside the project {project_dir}.",
-            "Point towncrier's `directory` (or section `path`) inside the project.",
-        )]
+        return [], [
+            FragmentError(
+                f"The fragment directory {directory} is outside the project {project_dir}.",
+                "Point towncrier's `directory` (or section `path`) inside the project.",
+            )
+        ]
     ignored = _ignored(config)
     problems: list[FragmentError] = []
     fragments: list[Fragment] = []
@@ -165,11 +173,13 @@ def _scan_directory(
         issue, ftype, counter = parse_newfragment_basename(name, config.types)
         if ftype is None:
             known = ", ".join(sorted(config.types))
-            problems.append(FragmentError(
-                f"Fragment {shown} has no known type, so towncrier would silently skip it.",
-                f"Name it ISSUE.TYPE with TYPE one of: {known}; or list it in towncrier's "
-                "`ignore` if it is not a fragment.",
-            ))
+            problems.append(
+                FragmentError(
+                    f"Fragment {shown} has no known type, so towncrier would silently skip it.",
+                    f"Name it ISSUE.TYPE with TYPE one of: {known}; or list it in towncrier's "
+                    "`ignore` if it is not a fragment.",
+                )
+            )
             continue
         problem = _file_problem(path, real_dir, shown)
         if problem is not None:
@@ -180,11 +190,13 @@ def _scan_directory(
         else:
             key = (issue, ftype, counter)
         if key in seen:
-            problems.append(FragmentError(
-                f"Fragments {seen[key]} and {shown} are both for issue {issue!r} of type "
-                f"{ftype!r}; towncrier would stop with an error.",
-                "Merge them into one file, or number them (e.g. 12.feature.1, 12.feature.2).",
-            ))
+            problems.append(
+                FragmentError(
+                    f"Fragments {seen[key]} and {shown} are both for issue {issue!r} of type "
+                    f"{ftype!r}; towncrier would stop with an error.",
+                    "Merge them into one file, or number them (e.g. 12.feature.1, 12.feature.2).",
+                )
+            )
             continue
         seen[key] = shown
         problem = _content_problem(path, shown)
@@ -224,7 +236,7 @@ def _content_problem(path: Path, shown: str) -> FragmentError | None:
     except UnicodeDecodeError as exc:
         return FragmentError(
             f"Fragment {shown} is not valid UTF-8 (byte {exc.start}: "
-            f"{raw[exc.start:exc.start + 1]!r}).",
+            f"{raw[exc.start : exc.start + 1]!r}).",
             "Save it as UTF-8.",
         )
     bad = [c for c in text if (ord(c) < 32 and c not in "\n\t\r") or ord(c) == 127]
@@ -239,9 +251,7 @@ def _content_problem(path: Path, shown: str) -> FragmentError | None:
 
 def _printable(text: str) -> str:
     """Make text safe to show on a terminal: control characters become escapes."""
-    return "".join(
-        c if (c.isprintable() or c == " ") else repr(c)[1:-1] for c in text
-    )
+    return "".join(c if (c.isprintable() or c == " ") else repr(c)[1:-1] for c in text)
 
 
 def release_date(environ: Mapping[str, str]) -> str:

@@ -87,8 +87,9 @@ def parse_html(text: str, base: str) -> dict[str, IndexFile]:
         url, fragment = urldefrag(href)
         name = label or unquote(urlsplit(url).path.rsplit("/", 1)[-1])
         algo, _, digest = fragment.partition("=")
-        files[name] = IndexFile(urljoin(base, url),
-                                digest.lower() if algo == "sha256" and digest else None)
+        files[name] = IndexFile(
+            urljoin(base, url), digest.lower() if algo == "sha256" and digest else None
+        )
     return files
 
 
@@ -98,9 +99,9 @@ def project_url(index_url: str, project: str) -> str:
     return urljoin(index_url.rstrip("/") + "/", f"{canonicalize_name(project)}/")
 
 
-def _get(url: str, accept: str, credentials: Credentials | None, timeout: float) -> tuple[
-    bytes, str
-]:
+def _get(
+    url: str, accept: str, credentials: Credentials | None, timeout: float
+) -> tuple[bytes, str]:
     request = urllib.request.Request(url, headers={"Accept": accept})
     if credentials is not None:
         request.add_header("Authorization", credentials.header())
@@ -117,8 +118,9 @@ def file_sha256(entry: IndexFile, credentials: Credentials | None, timeout: floa
     try:
         body, _ = _get(entry.url, "*/*", credentials, timeout)
     except (urllib.error.URLError, OSError) as exc:
-        raise IndexError_(f"{entry.url} cannot be downloaded ({exc}).", "Try again.",
-                          retryable=True) from None
+        raise IndexError_(
+            f"{entry.url} cannot be downloaded ({exc}).", "Try again.", retryable=True
+        ) from None
     return hashlib.sha256(body).hexdigest()
 
 
@@ -138,12 +140,16 @@ def read_files(
                 f"{url} refused the credentials (HTTP {exc.code}).",
                 "Check the user name and password or token for this target.",
             ) from None
-        raise IndexError_(f"{url} answered HTTP {exc.code}.", "Try again later.",
-                          retryable=exc.code >= 500) from None
+        raise IndexError_(
+            f"{url} answered HTTP {exc.code}.", "Try again later.", retryable=exc.code >= 500
+        ) from None
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
-        raise IndexError_(f"{url} cannot be reached ({reason}).",
-                          "Check the index URL and the network.", retryable=True) from None
+        raise IndexError_(
+            f"{url} cannot be reached ({reason}).",
+            "Check the index URL and the network.",
+            retryable=True,
+        ) from None
     if JSON_TYPE in content_type:
         return parse_json(body, url)
     return parse_html(body, url)

@@ -63,12 +63,19 @@ class Journal:
                 "Finish that release with the version that started it, or delete the journal.",
             )
         return cls(
-            path=path, plan=data["plan"], fingerprint=data["fingerprint"],
-            start_head=data["start_head"], start_branch=data["start_branch"],
-            steps=data["steps"], release_commit=data.get("release_commit"),
-            dev_commit=data.get("dev_commit"), artifacts=data.get("artifacts", {}),
-            pushed=data.get("pushed", False), finished=data.get("finished", False),
-            error=data.get("error", ""), dist_existed=data.get("dist_existed", True),
+            path=path,
+            plan=data["plan"],
+            fingerprint=data["fingerprint"],
+            start_head=data["start_head"],
+            start_branch=data["start_branch"],
+            steps=data["steps"],
+            release_commit=data.get("release_commit"),
+            dev_commit=data.get("dev_commit"),
+            artifacts=data.get("artifacts", {}),
+            pushed=data.get("pushed", False),
+            finished=data.get("finished", False),
+            error=data.get("error", ""),
+            dist_existed=data.get("dist_existed", True),
             uploads=data.get("uploads", {}),
         )
 

@@ -53,9 +53,9 @@ def read_version(loc: Location, text: str) -> str:
         if len(matches) != 1:
             found = "no" if not matches else f"{len(matches)}"
             raise ConfigError(
-                f"{loc.path}: found {found} assignments of the form {loc.key} = \"X.Y.Z\"; "
+                f'{loc.path}: found {found} assignments of the form {loc.key} = "X.Y.Z"; '
                 "exactly one is needed to read and update the version.",
-                f"Keep a single `{loc.key} = \"...\"` line, or set `key` for this location "
+                f'Keep a single `{loc.key} = "..."` line, or set `key` for this location '
                 "in `version-locations`.",
             )
         return matches[0]["version"]

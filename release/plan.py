@@ -53,12 +53,15 @@ class FileEdit:
         before = (self.before or "").splitlines(keepends=True)
         after = self.after.splitlines(keepends=True)
         lines = difflib.unified_diff(
-            before, after,
+            before,
+            after,
             fromfile="/dev/null" if self.before is None else f"a/{self.path}",
             tofile=f"b/{self.path}",
         )
-        return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n"
-                       for line in lines)
+        return "".join(
+            line if line.endswith("\n") else line + "\n\\ No newline at end of file\n"
+            for line in lines
+        )
 
 
 @dataclass(frozen=True)
@@ -134,8 +137,7 @@ class Plan:
         return cls(
             project=pub["project"],
             current=Version(pub["current_version"]),
-            sources=tuple(VersionSource(s["location"], s["value"])
-                          for s in pub["version_sources"]),
+            sources=tuple(VersionSource(s["location"], s["value"]) for s in pub["version_sources"]),
             version=Version(pub["version"]),
             level=pub["bump"],
             decided_by=pub["decided_by"],
@@ -156,14 +158,26 @@ class Plan:
             steps=tuple(Step(st, n, su, tuple(c), p) for st, n, su, c, p in data["steps"]),
             dist_dir=pub["dist_dir"],
             targets=tuple(
-                Target(t["name"], t["repository_url"], t["repository"], t["index_url"],
-                       t["verify_install"], t["username_env"], t["password_env"])
+                Target(
+                    t["name"],
+                    t["repository_url"],
+                    t["repository"],
+                    t["index_url"],
+                    t["verify_install"],
+                    t["username_env"],
+                    t["password_env"],
+                )
                 for t in pub["publish"]
             ),
-            forge=None if pub["github"] is None else Forge(
-                pub["github"]["repository"], pub["github"]["api_url"],
-                pub["github"]["token_env"], pub["github"]["draft"],
-                pub["github"]["attach_artifacts"]),
+            forge=None
+            if pub["github"] is None
+            else Forge(
+                pub["github"]["repository"],
+                pub["github"]["api_url"],
+                pub["github"]["token_env"],
+                pub["github"]["draft"],
+                pub["github"]["attach_artifacts"],
+            ),
             sign=pub["sign"],
             reproducible=pub["reproducible"],
             released_versions=tuple(Version(v) for v in data["released_versions"]),
@@ -195,27 +209,40 @@ class Plan:
             "dev_commit_message": self.dev_commit_message,
             "dist_dir": self.dist_dir,
             "publish": [
-                {"name": t.name, "repository_url": t.repository_url, "repository": t.repository,
-                 "index_url": t.index_url, "verify_install": t.verify_install,
-                 "username_env": t.username_env, "password_env": t.password_env}
+                {
+                    "name": t.name,
+                    "repository_url": t.repository_url,
+                    "repository": t.repository,
+                    "index_url": t.index_url,
+                    "verify_install": t.verify_install,
+                    "username_env": t.username_env,
+                    "password_env": t.password_env,
+                }
                 for t in self.targets
             ],
-            "github": None if self.forge is None else {
-                "repository": self.forge.repository, "api_url": self.forge.api_url,
-                "token_env": self.forge.token_env, "draft": self.forge.draft,
+            "github": None
+            if self.forge is None
+            else {
+                "repository": self.forge.repository,
+                "api_url": self.forge.api_url,
+                "token_env": self.forge.token_env,
+                "draft": self.forge.draft,
                 "attach_artifacts": self.forge.attach_artifacts,
             },
             "sign": self.sign,
             "reproducible": self.reproducible,
             "steps": [
-                {"id": s.id, "stage": s.stage, "name": s.name, "summary": s.summary,
-                 "command": list(s.command)}
+                {
+                    "id": s.id,
+                    "stage": s.stage,
+                    "name": s.name,
+                    "summary": s.summary,
+                    "command": list(s.command),
+                }
                 for s in self.steps
             ],
         }
-        data["fingerprint"] = hashlib.sha256(
-            json.dumps(data, sort_keys=True).encode()
-        ).hexdigest()
+        data["fingerprint"] = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
         return data
 
     @property
@@ -294,8 +321,10 @@ def next_version(
         versions.check_explicit(explicit, current, released)
         return explicit, None, "request", [f"asked for version {explicit}"]
     level_or_none, source, reasons = decide_level(facts, current)
-    if level_or_none is None and request.pre is None and not (
-        request.final or versions.in_cycle(current)
+    if (
+        level_or_none is None
+        and request.pre is None
+        and not (request.final or versions.in_cycle(current))
     ):
         what = (
             "no conventional commit since the last release calls for a release"
@@ -304,13 +333,18 @@ def next_version(
         )
         raise NothingToRelease(
             f"Nothing to release: {what} (current version {current}).",
-            "Add a fragment (release fragment ISSUE TYPE \"text\"), or name a level or "
+            'Add a fragment (release fragment ISSUE TYPE "text"), or name a level or '
             "version: release preview minor.",
         )
     new = versions.next_version(current, level_or_none, pre=request.pre, final=request.final)
     if not reasons:
-        reasons = [f"--pre {request.pre}" if request.pre else
-                   "--final" if request.final else "finishing the pre-release cycle"]
+        reasons = [
+            f"--pre {request.pre}"
+            if request.pre
+            else "--final"
+            if request.final
+            else "finishing the pre-release cycle"
+        ]
     return new, level_or_none, source, reasons
 
 
@@ -321,8 +355,7 @@ def build(facts: Facts, request: Request) -> Plan:
         listing = "; ".join(f"{s.location} = {s.value}" for s in sources)
         raise VersionError(
             f"The version locations disagree: {listing}.",
-            "Make them hold the same version, or remove the stale one from "
-            "`version-locations`.",
+            "Make them hold the same version, or remove the stale one from `version-locations`.",
         )
     new, level, decided_by, reasons = next_version(facts, request, current)
     problem = versions.publishable_problem(new)
@@ -333,9 +366,13 @@ def build(facts: Facts, request: Request) -> Plan:
     fmt = {"version": str(new), "previous": str(current), "tag": tag}
 
     edits = [
-        FileEdit(loc.path, facts.files[loc.path],
-                 locations.write_version(loc, facts.files[loc.path], str(new)))
-        for loc in cfg.locations if loc.kind != "scm"
+        FileEdit(
+            loc.path,
+            facts.files[loc.path],
+            locations.write_version(loc, facts.files[loc.path], str(new)),
+        )
+        for loc in cfg.locations
+        if loc.kind != "scm"
     ]
     section = ""
     news_file: str | None = None
@@ -353,9 +390,13 @@ def build(facts: Facts, request: Request) -> Plan:
     if next_dev is not None:
         after_release = {e.path: e.after for e in edits}
         dev_edits = [
-            FileEdit(loc.path, after_release[loc.path],
-                     locations.write_version(loc, after_release[loc.path], str(next_dev)))
-            for loc in cfg.locations if loc.kind != "scm"
+            FileEdit(
+                loc.path,
+                after_release[loc.path],
+                locations.write_version(loc, after_release[loc.path], str(next_dev)),
+            )
+            for loc in cfg.locations
+            if loc.kind != "scm"
         ]
     plan = Plan(
         project=_project_name(facts),
@@ -405,58 +446,129 @@ def _with_steps(plan: Plan, facts: Facts) -> Plan:
     steps: list[Step] = [Step("check", "preflight", "check every release gate")]
     for edit in plan.edits:
         if edit.path != plan.changelog_file:
-            steps.append(Step("prepare", "edit-version", f"set the version in {edit.path}",
-                              path=edit.path))
+            steps.append(
+                Step("prepare", "edit-version", f"set the version in {edit.path}", path=edit.path)
+            )
     if plan.changelog_file is not None:
-        steps.append(Step(
-            "prepare", "changelog",
-            f"write the {plan.version} section to {plan.changelog_file} and remove "
-            f"{len(plan.consumed_fragments)} fragment(s)",
-            ("git", "rm", "--quiet", "--", *plan.consumed_fragments) if plan.consumed_fragments
-            else (),
-        ))
+        steps.append(
+            Step(
+                "prepare",
+                "changelog",
+                f"write the {plan.version} section to {plan.changelog_file} and remove "
+                f"{len(plan.consumed_fragments)} fragment(s)",
+                ("git", "rm", "--quiet", "--", *plan.consumed_fragments)
+                if plan.consumed_fragments
+                else (),
+            )
+        )
     changed = [e.path for e in plan.edits]
-    steps.append(Step(
-        "prepare", "commit", f"commit: {(plan.commit_message.splitlines() or [''])[0]}",
-        ("git", "commit", "-m", plan.commit_message, "--", *changed, *plan.consumed_fragments),
-    ))
+    steps.append(
+        Step(
+            "prepare",
+            "commit",
+            f"commit: {(plan.commit_message.splitlines() or [''])[0]}",
+            ("git", "commit", "-m", plan.commit_message, "--", *changed, *plan.consumed_fragments),
+        )
+    )
     sign = {"gpg": ["--sign"], "ssh": ["--sign"], "none": ["--annotate"]}[cfg["sign"]]
-    steps.append(Step("tag", "tag", f"create the annotated tag {plan.tag}",
-                      ("git", "tag", *sign, "-m", plan.tag_message, plan.tag)))
-    steps.append(Step("build", "build",
-                      f"build the sdist and wheel of {plan.tag} into {dist}/",
-                      ("python", "-m", "build", "--sdist", "--wheel", "--outdir", dist)))
-    steps.append(Step("verify", "verify",
-                      "twine check; metadata name and version match the plan; sha256 manifest"
-                      + ("; rebuild and compare hashes" if plan.reproducible else ""),
-                      ("twine", "check", "--strict", f"{dist}/*")))
+    steps.append(
+        Step(
+            "tag",
+            "tag",
+            f"create the annotated tag {plan.tag}",
+            ("git", "tag", *sign, "-m", plan.tag_message, plan.tag),
+        )
+    )
+    steps.append(
+        Step(
+            "build",
+            "build",
+            f"build the sdist and wheel of {plan.tag} into {dist}/",
+            ("python", "-m", "build", "--sdist", "--wheel", "--outdir", dist),
+        )
+    )
+    steps.append(
+        Step(
+            "verify",
+            "verify",
+            "twine check; metadata name and version match the plan; sha256 manifest"
+            + ("; rebuild and compare hashes" if plan.reproducible else ""),
+            ("twine", "check", "--strict", f"{dist}/*"),
+        )
+    )
     branch = plan.branch or "HEAD"
-    steps.append(Step("push", "push", f"push {branch} and {plan.tag} to {plan.remote} atomically",
-                      ("git", "push", "--atomic", plan.remote, branch, f"refs/tags/{plan.tag}")))
+    steps.append(
+        Step(
+            "push",
+            "push",
+            f"push {branch} and {plan.tag} to {plan.remote} atomically",
+            ("git", "push", "--atomic", plan.remote, branch, f"refs/tags/{plan.tag}"),
+        )
+    )
     for target in plan.targets:
-        steps.append(Step("publish", "upload",
-                          f"upload to {target.name} ({target.describe()}), skipping files "
-                          "already there with the same sha256", path=target.name))
+        steps.append(
+            Step(
+                "publish",
+                "upload",
+                f"upload to {target.name} ({target.describe()}), skipping files "
+                "already there with the same sha256",
+                path=target.name,
+            )
+        )
         if target.verify_install:
-            steps.append(Step("publish", "verify-install",
-                              f"install {plan.project}=={plan.version} from {target.name} into "
-                              "a fresh environment and import it", path=target.name))
+            steps.append(
+                Step(
+                    "publish",
+                    "verify-install",
+                    f"install {plan.project}=={plan.version} from {target.name} into "
+                    "a fresh environment and import it",
+                    path=target.name,
+                )
+            )
     if plan.forge is not None:
-        steps.append(Step("announce", "github-release",
-                          f"GitHub release {plan.tag} in {plan.forge.repository}"
-                          + (" (draft)" if plan.forge.draft else "")
-                          + (" (pre-release)" if plan.version.is_prerelease else "")
-                          + (", artifacts attached" if plan.forge.attach_artifacts else "")))
+        steps.append(
+            Step(
+                "announce",
+                "github-release",
+                f"GitHub release {plan.tag} in {plan.forge.repository}"
+                + (" (draft)" if plan.forge.draft else "")
+                + (" (pre-release)" if plan.version.is_prerelease else "")
+                + (", artifacts attached" if plan.forge.attach_artifacts else ""),
+            )
+        )
     if plan.next_dev is not None:
         for edit in plan.dev_edits:
-            steps.append(Step("post", "edit-version",
-                              f"set the development version {plan.next_dev} in {edit.path}",
-                              path=edit.path))
-        steps.append(Step("post", "commit", f"commit: {plan.dev_commit_message}",
-                          ("git", "commit", "-m", plan.dev_commit_message, "--",
-                           *[e.path for e in plan.dev_edits])))
-        steps.append(Step("post", "push", f"push {branch} to {plan.remote}",
-                          ("git", "push", plan.remote, branch)))
+            steps.append(
+                Step(
+                    "post",
+                    "edit-version",
+                    f"set the development version {plan.next_dev} in {edit.path}",
+                    path=edit.path,
+                )
+            )
+        steps.append(
+            Step(
+                "post",
+                "commit",
+                f"commit: {plan.dev_commit_message}",
+                (
+                    "git",
+                    "commit",
+                    "-m",
+                    plan.dev_commit_message,
+                    "--",
+                    *[e.path for e in plan.dev_edits],
+                ),
+            )
+        )
+        steps.append(
+            Step(
+                "post",
+                "push",
+                f"push {branch} to {plan.remote}",
+                ("git", "push", plan.remote, branch),
+            )
+        )
     return replace(plan, steps=tuple(steps))
 
 

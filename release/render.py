@@ -21,7 +21,8 @@ MAX_REASONS = 10
 def safe(text: str) -> str:
     """Escape control characters (ANSI sequences included) so they are never sent raw."""
     return "".join(
-        c if c in "\n\t" or (ord(c) >= 32 and ord(c) != 127 and not 0x80 <= ord(c) < 0xA0)
+        c
+        if c in "\n\t" or (ord(c) >= 32 and ord(c) != 127 and not 0x80 <= ord(c) < 0xA0)
         else repr(c)[1:-1]
         for c in text
     )
@@ -41,8 +42,9 @@ def problems_text(problems: Sequence[Problem]) -> str:
 def plan_text(plan: Plan) -> str:
     out: list[str] = []
     why = f"{plan.level}, " if plan.level else ""
-    out.append(f"{plan.project} {plan.current} -> {plan.version} ({why}decided by "
-               f"{plan.decided_by})")
+    out.append(
+        f"{plan.project} {plan.current} -> {plan.version} ({why}decided by {plan.decided_by})"
+    )
     for reason in plan.reasons[:MAX_REASONS]:
         out.append(f"  {reason}")
     if len(plan.reasons) > MAX_REASONS:
@@ -50,8 +52,14 @@ def plan_text(plan: Plan) -> str:
     out.append("")
     out.append("Version sources:")
     out += [f"  {s.location} = {s.value}" for s in plan.sources]
-    out.append(f"Tag: {plan.tag}" + (f" (previous release: {plan.previous_tag})"
-                                     if plan.previous_tag else " (first release tag)"))
+    out.append(
+        f"Tag: {plan.tag}"
+        + (
+            f" (previous release: {plan.previous_tag})"
+            if plan.previous_tag
+            else " (first release tag)"
+        )
+    )
     out.append(f"Commit message: {plan.commit_message}")
     if plan.next_dev is not None:
         out.append(f"Next development version: {plan.next_dev}")
@@ -62,9 +70,11 @@ def plan_text(plan: Plan) -> str:
             continue
         out.append(edit.diff().rstrip("\n"))
     if plan.consumed_fragments:
-        out.append(f"Fragments consumed ({len(plan.consumed_fragments)}): "
-                   + ", ".join(plan.consumed_fragments[:MAX_REASONS])
-                   + (" ..." if len(plan.consumed_fragments) > MAX_REASONS else ""))
+        out.append(
+            f"Fragments consumed ({len(plan.consumed_fragments)}): "
+            + ", ".join(plan.consumed_fragments[:MAX_REASONS])
+            + (" ..." if len(plan.consumed_fragments) > MAX_REASONS else "")
+        )
     out.append("")
     if plan.changelog_file is not None:
         out.append(f"Changelog section ({plan.changelog_file}):")

@@ -29,8 +29,9 @@ def _confirm(yes: bool, question: str) -> bool:
 
 def _progress(outcome: Outcome) -> None:
     step = outcome.step
-    render.write(f"  {outcome.status:<12} {step.stage:<8} {step.summary} "
-                 f"({outcome.seconds:.1f}s)\n")
+    render.write(
+        f"  {outcome.status:<12} {step.stage:<8} {step.summary} ({outcome.seconds:.1f}s)\n"
+    )
     sys.stdout.flush()
 
 
@@ -45,8 +46,11 @@ def _summary(report: Report, headline: str) -> None:
     lines = ["", headline, f"  {'stage':<9}{'result':<14}time"]
     for stage, outcomes in per_stage.items():
         statuses = {o.status for o in outcomes}
-        result = "failed" if "failed" in statuses else (
-            "already done" if statuses == {"already done"} else "done")
+        result = (
+            "failed"
+            if "failed" in statuses
+            else ("already done" if statuses == {"already done"} else "done")
+        )
         lines.append(f"  {stage:<9}{result:<14}{sum(o.seconds for o in outcomes):.1f}s")
     render.write("\n".join(lines) + "\n")
 
@@ -55,13 +59,22 @@ def dispatch(project: Path, args: argparse.Namespace) -> int:
     if args.command == "run":
         return _run(project, args)
     if args.command == "resume":
-        report = flow.resume(project, environ=os.environ, overrides=args.overrides,
-                             until=args.until, on_step=_progress, note=_note)
-        _summary(report, "Release resumed and finished." if args.until is None else
-                 f"Release resumed up to {args.until}.")
+        report = flow.resume(
+            project,
+            environ=os.environ,
+            overrides=args.overrides,
+            until=args.until,
+            on_step=_progress,
+            note=_note,
+        )
+        _summary(
+            report,
+            "Release resumed and finished."
+            if args.until is None
+            else f"Release resumed up to {args.until}.",
+        )
         return EXIT_OK
-    if not _confirm(args.yes, "Undo the unpushed release (local tag, release commit, "
-                              "artifacts)?"):
+    if not _confirm(args.yes, "Undo the unpushed release (local tag, release commit, artifacts)?"):
         raise UsageError("Abort cancelled; nothing was changed.", "")
     flow.abort(project, environ=os.environ, note=_note)
     render.write("Aborted: the repository is as it was before the release.\n")
@@ -80,12 +93,21 @@ def _run(project: Path, args: argparse.Namespace) -> int:
         return _confirm(args.yes, f"Release {plan.project} {plan.version}?")
 
     report = flow.run(
-        project, request=Request(args.target, args.pre, args.final), environ=os.environ,
-        overrides=args.overrides, until=args.until, show=show, confirm=confirm,
+        project,
+        request=Request(args.target, args.pre, args.final),
+        environ=os.environ,
+        overrides=args.overrides,
+        until=args.until,
+        show=show,
+        confirm=confirm,
         on_step=_progress,
     )
-    _summary(report, "Released." if args.until is None else f"Stopped after {args.until}, "
-             "as asked; release resume continues.")
+    _summary(
+        report,
+        "Released."
+        if args.until is None
+        else f"Stopped after {args.until}, as asked; release resume continues.",
+    )
     return EXIT_OK
 
 
@@ -96,8 +118,13 @@ def ci(project: Path, args: argparse.Namespace) -> int:
     result = None
     try:
         result = ci_mod.run_ci(
-            project, environ=os.environ, overrides=args.overrides, tag=args.tag,
-            build_only=args.build_only, publish_from=args.publish_from, outdir=args.outdir,
+            project,
+            environ=os.environ,
+            overrides=args.overrides,
+            tag=args.tag,
+            build_only=args.build_only,
+            publish_from=args.publish_from,
+            outdir=args.outdir,
             on_step=_progress,
         )
     except ci_mod.NothingToRelease:
@@ -108,8 +135,11 @@ def ci(project: Path, args: argparse.Namespace) -> int:
         raise
     released = not args.build_only
     ci_mod.github_outputs(os.environ, result, released, result.plan)
-    _summary(_report(result.outcomes), f"{result.plan.project} {result.plan.version}: "
-             + ("built and verified." if args.build_only else "released."))
+    _summary(
+        _report(result.outcomes),
+        f"{result.plan.project} {result.plan.version}: "
+        + ("built and verified." if args.build_only else "released."),
+    )
     return EXIT_OK
 
 

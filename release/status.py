@@ -37,9 +37,11 @@ def status(project_dir: Path, version: str | None) -> tuple[dict[str, Any], list
     data = manifest.load(git_dir, version)
     if data is None:
         which = version or "any version"
-        raise UsageError(f"No verified release manifest for {which} in this repository.",
-                         "release status knows the versions this repository released with "
-                         "release run (or release ci).")
+        raise UsageError(
+            f"No verified release manifest for {which} in this repository.",
+            "release status knows the versions this repository released with "
+            "release run (or release ci).",
+        )
     rows: list[Row] = []
     tag_ref = f"refs/tags/{data['tag']}"
     done = runner.git("ls-remote", "--", data["remote"], tag_ref, check=False)
@@ -47,14 +49,30 @@ def status(project_dir: Path, version: str | None) -> tuple[dict[str, Any], list
     if done.returncode != 0:
         rows.append(Row(data["remote"], data["tag"], "unknown: remote unreadable"))
     else:
-        remote_sha = next((line.split("\t")[0] for line in done.stdout.splitlines()
-                           if line.endswith("\t" + tag_ref)), None)
-        state = "missing" if remote_sha is None else (
-            "present" if remote_sha == local else "conflicting")
+        remote_sha = next(
+            (
+                line.split("\t")[0]
+                for line in done.stdout.splitlines()
+                if line.endswith("\t" + tag_ref)
+            ),
+            None,
+        )
+        state = (
+            "missing"
+            if remote_sha is None
+            else ("present" if remote_sha == local else "conflicting")
+        )
         rows.append(Row(data["remote"], data["tag"], state))
     for t in data["publish"]:
-        target = Target(t["name"], t["repository_url"], t["repository"], t["index_url"],
-                        t["verify_install"], t["username_env"], t["password_env"])
+        target = Target(
+            t["name"],
+            t["repository_url"],
+            t["repository"],
+            t["index_url"],
+            t["verify_install"],
+            t["username_env"],
+            t["password_env"],
+        )
         resolved = resolve(target, os.environ)
         creds = resolved.credentials if resolved else None
         try:

@@ -184,8 +184,7 @@ def check_explicit(
     """An explicit version must be above the current one and every release."""
     if current is not None and requested <= current:
         raise VersionError(
-            f"The requested version {requested} is not greater than the current version "
-            f"{current}.",
+            f"The requested version {requested} is not greater than the current version {current}.",
             f"Ask for a version above {current}, or a level (major, minor, patch).",
         )
     higher = [v for v in released if v >= requested]

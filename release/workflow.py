@@ -14,9 +14,7 @@ from __future__ import annotations
 CHECKOUT = "actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683  # v4.2.2"
 SETUP_PYTHON = "actions/setup-python@a26af69be951a213d495a4c3e4e4022e16d87065  # v5.6.0"
 UPLOAD_ARTIFACT = "actions/upload-artifact@ea165f8d65b6e75b540449e92b4886f43607fa02  # v4.6.2"
-DOWNLOAD_ARTIFACT = (
-    "actions/download-artifact@d3f86a106a0bac45b974a628896c90dbdf5c8093  # v4.3.0"
-)
+DOWNLOAD_ARTIFACT = "actions/download-artifact@d3f86a106a0bac45b974a628896c90dbdf5c8093  # v4.3.0"
 
 TEMPLATE = """\
 # Written by `release init --ci github` (release-pipeline). A push of a release tag
@@ -97,8 +95,13 @@ def tag_glob(tag_format: str) -> str:
 
 def render(tag_format: str, *, install: str, python: str = "3.12") -> str:
     return TEMPLATE.format(
-        tag_glob=tag_glob(tag_format), checkout=CHECKOUT, setup_python=SETUP_PYTHON,
-        upload=UPLOAD_ARTIFACT, download=DOWNLOAD_ARTIFACT, install=install, python=python,
+        tag_glob=tag_glob(tag_format),
+        checkout=CHECKOUT,
+        setup_python=SETUP_PYTHON,
+        upload=UPLOAD_ARTIFACT,
+        download=DOWNLOAD_ARTIFACT,
+        install=install,
+        python=python,
     )
 
 

@@ -18,8 +18,10 @@ from release.steps import Context
 def client(ctx: Context, forge: Forge) -> GitHub:
     token = ctx.environ.get(forge.token_env, "")
     if not token:
-        raise ForgeError(f"No GitHub token: the environment variable {forge.token_env} is empty.",
-                         f"Set {forge.token_env} to a token with contents: write.")
+        raise ForgeError(
+            f"No GitHub token: the environment variable {forge.token_env} is empty.",
+            f"Set {forge.token_env} to a token with contents: write.",
+        )
     ctx.runner.secrets.append(token)
     return GitHub(forge.api_url, forge.repository, token)
 
@@ -82,8 +84,9 @@ class Announce:
         if release is None:
             release = gh.create_release(want)
         elif any(release.get(k) != v for k, v in want.items()):
-            release = gh.update_release(int(release["id"]),
-                                        {k: v for k, v in want.items() if k != "tag_name"})
+            release = gh.update_release(
+                int(release["id"]), {k: v for k, v in want.items() if k != "tag_name"}
+            )
         if not forge.attach_artifacts:
             return
         states = asset_states(ctx, gh, release)

@@ -43,8 +43,9 @@ def installer() -> str:
 
 
 def _hook_runner(runner: Runner, epoch: str) -> object:
-    def run(cmd: Sequence[str], cwd: str | None = None,
-            extra_environ: Mapping[str, str] | None = None) -> None:
+    def run(
+        cmd: Sequence[str], cwd: str | None = None, extra_environ: Mapping[str, str] | None = None
+    ) -> None:
         env = {**(extra_environ or {}), "SOURCE_DATE_EPOCH": epoch}
         runner.run(list(cmd), cwd=Path(cwd) if cwd else None, env=env)
 
@@ -58,7 +59,9 @@ def _build_one(runner: Runner, source: Path, kind: str, outdir: Path, epoch: str
     try:
         with DefaultIsolatedEnv(installer=installer()) as env:  # type: ignore[arg-type]
             builder = ProjectBuilder.from_isolated_env(
-                env, source, runner=_hook_runner(runner, epoch)  # type: ignore[arg-type]
+                env,
+                source,
+                runner=_hook_runner(runner, epoch),  # type: ignore[arg-type]
             )
             env.install(builder.build_system_requires)
             env.install(builder.get_requires_for_build(kind))  # type: ignore[arg-type]
@@ -66,14 +69,19 @@ def _build_one(runner: Runner, source: Path, kind: str, outdir: Path, epoch: str
     except BuildBackendException as exc:
         cause = exc.exception
         detail = cause.output if isinstance(cause, CommandError) else str(cause)
-        raise BuildFailed(f"Building the {kind} failed: {exc}.\n{detail.strip()}",
-                          "Fix the build, then run release resume.") from None
+        raise BuildFailed(
+            f"Building the {kind} failed: {exc}.\n{detail.strip()}",
+            "Fix the build, then run release resume.",
+        ) from None
     except BuildException as exc:
-        raise BuildFailed(f"Building the {kind} failed: {exc}.",
-                          "Fix the build, then run release resume.") from None
+        raise BuildFailed(
+            f"Building the {kind} failed: {exc}.", "Fix the build, then run release resume."
+        ) from None
     except CommandError as exc:
-        raise BuildFailed(f"Setting up the build environment failed: {exc.message}\n"
-                          f"{exc.output.strip()}", "Fix it, then run release resume.") from None
+        raise BuildFailed(
+            f"Setting up the build environment failed: {exc.message}\n{exc.output.strip()}",
+            "Fix it, then run release resume.",
+        ) from None
 
 
 def build_artifacts(runner: Runner, commit: str, into: Path) -> list[Path]:

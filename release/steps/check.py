@@ -25,18 +25,21 @@ class Preflight:
         from release.checks import input_problems, state_problems
         from release.facts import gather, read_remote, read_targets
 
-        facts = gather(ctx.project_dir, environ=ctx.environ, overrides=ctx.overrides,
-                       runner=ctx.runner)
+        facts = gather(
+            ctx.project_dir, environ=ctx.environ, overrides=ctx.overrides, runner=ctx.runner
+        )
         problems = input_problems(facts)
         plan = ctx.plan
         problems += state_problems(
-            facts, plan, read_remote(ctx.runner, facts, plan.tag),
-            read_targets(plan.targets, plan.project, plan.version, ctx.environ), ctx.environ,
+            facts,
+            plan,
+            read_remote(ctx.runner, facts, plan.tag),
+            read_targets(plan.targets, plan.project, plan.version, ctx.environ),
+            ctx.environ,
         )
         if problems:
             raise ChecksFailed(
-                "The release checks failed:\n" + "\n".join(
-                    f"  - [{p.code}] {p.message} {p.hint}".rstrip() for p in problems
-                ),
+                "The release checks failed:\n"
+                + "\n".join(f"  - [{p.code}] {p.message} {p.hint}".rstrip() for p in problems),
                 "Fix every problem listed, then run release again.",
             )

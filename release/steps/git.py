@@ -92,8 +92,16 @@ class Tag:
         assert ctx.journal.release_commit is not None
         prefix = ["-c", "gpg.format=ssh"] if plan.sign == "ssh" else []
         flags = ["--annotate"] if plan.sign == "none" else ["--sign"]
-        ctx.runner.git(*prefix, "tag", *flags, "-m", plan.tag_message, "--", plan.tag,
-                       ctx.journal.release_commit)
+        ctx.runner.git(
+            *prefix,
+            "tag",
+            *flags,
+            "-m",
+            plan.tag_message,
+            "--",
+            plan.tag,
+            ctx.journal.release_commit,
+        )
 
 
 @dataclass
@@ -123,8 +131,15 @@ class Push:
         branch_ref, tag_ref = self._refs(ctx)
         release = ctx.journal.release_commit
         try:
-            ctx.runner.git("push", "--atomic", "--porcelain", "--", ctx.plan.remote,
-                           f"{release}:{branch_ref}", f"{tag_ref}:{tag_ref}")
+            ctx.runner.git(
+                "push",
+                "--atomic",
+                "--porcelain",
+                "--",
+                ctx.plan.remote,
+                f"{release}:{branch_ref}",
+                f"{tag_ref}:{tag_ref}",
+            )
         except CommandError as exc:
             raise PushRejected(
                 f"{ctx.plan.remote} rejected the atomic push of {ctx.plan.branch} and "
@@ -169,10 +184,15 @@ class PushDev:
         branch_ref = f"refs/heads/{ctx.plan.branch}"
         remote = remote_refs(ctx, branch_ref).get(branch_ref)
         dev = ctx.journal.dev_commit
-        return (remote is not None and dev is not None and rev(ctx, remote) is not None
-                and is_ancestor(ctx, dev, remote))
+        return (
+            remote is not None
+            and dev is not None
+            and rev(ctx, remote) is not None
+            and is_ancestor(ctx, dev, remote)
+        )
 
     def run(self, ctx: Context) -> None:
         branch_ref = f"refs/heads/{ctx.plan.branch}"
-        ctx.runner.git("push", "--porcelain", "--", ctx.plan.remote,
-                       f"{ctx.journal.dev_commit}:{branch_ref}")
+        ctx.runner.git(
+            "push", "--porcelain", "--", ctx.plan.remote, f"{ctx.journal.dev_commit}:{branch_ref}"
+        )

@@ -58,11 +58,15 @@ class VerifyInstall:
         resolved = credentials_for(ctx, target)
         index = target.index_url
         if resolved.credentials is not None:
-            index = _with_credentials(index, resolved.credentials.username,
-                                      resolved.credentials.password)
+            index = _with_credentials(
+                index, resolved.credentials.username, resolved.credentials.password
+            )
         wheels = [n for n in ctx.journal.artifacts if n.endswith(".whl")]
-        modules = top_level_modules(ctx.project_dir / ctx.plan.dist_dir / wheels[0]) if wheels \
+        modules = (
+            top_level_modules(ctx.project_dir / ctx.plan.dist_dir / wheels[0])
+            if wheels
             else [ctx.plan.project.replace("-", "_")]
+        )
         requirement = f"{ctx.plan.project}=={ctx.plan.version}"
         work = Path(tempfile.mkdtemp(prefix="release-install-"))
         try:
@@ -77,8 +81,7 @@ class VerifyInstall:
             raise InstallFailed(
                 f"Installing {requirement} from {target.name} into a fresh environment and "
                 f"importing {', '.join(modules)} failed: {exc.message}\n{exc.output.strip()}",
-                "The release is published but does not install cleanly; fix it in a new "
-                "version.",
+                "The release is published but does not install cleanly; fix it in a new version.",
             ) from None
         finally:
             shutil.rmtree(work, ignore_errors=True)
@@ -101,8 +104,15 @@ class VerifyInstall:
             pip = [uv, "pip", "install", "--quiet", "--no-cache", "--python", python]
         else:
             ctx.runner.run([sys.executable, "-m", "venv", str(venv)])
-            pip = [python, "-m", "pip", "install", "--quiet", "--no-cache-dir",
-                   "--disable-pip-version-check"]
+            pip = [
+                python,
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--no-cache-dir",
+                "--disable-pip-version-check",
+            ]
         ctx.runner.run([*pip, "--no-deps", "--index-url", index, requirement])
         ctx.runner.run([*pip, requirement])
         return python

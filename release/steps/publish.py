@@ -44,8 +44,9 @@ def target_named(ctx: Context, name: str) -> Target:
 def credentials_for(ctx: Context, target: Target) -> Resolved:
     found = resolve(target, ctx.environ)
     if found is None:
-        raise PublishFailed(f"No credentials for the publish target {target.name!r}.",
-                            missing_hint(target))
+        raise PublishFailed(
+            f"No credentials for the publish target {target.name!r}.", missing_hint(target)
+        )
     if found.credentials is not None:
         ctx.runner.secrets.append(found.credentials.password)
     return found
@@ -94,14 +95,17 @@ def _upload(ctx: Context, resolved: Resolved, target: Target, path: Path) -> tup
         response = exc.response
         status = response.status_code if response is not None else 0
         text = response.text if response is not None else str(exc)
-        return status, mask(f"{response.reason if response is not None else ''} {text}",
-                            ctx.runner.secrets)
+        return status, mask(
+            f"{response.reason if response is not None else ''} {text}", ctx.runner.secrets
+        )
     except (requests.ConnectionError, requests.Timeout) as exc:
         return 0, mask(str(exc), ctx.runner.secrets)
     except twine_exceptions.TwineException as exc:
-        raise PublishFailed(f"twine refused to upload {path.name} to {target.name}: "
-                            f"{mask(str(exc), ctx.runner.secrets)}",
-                            "Fix the target's configuration.") from None
+        raise PublishFailed(
+            f"twine refused to upload {path.name} to {target.name}: "
+            f"{mask(str(exc), ctx.runner.secrets)}",
+            "Fix the target's configuration.",
+        ) from None
     finally:
         twine_logger.removeHandler(handler)
         ctx.log(mask(captured.getvalue(), ctx.runner.secrets))
@@ -134,20 +138,27 @@ def publish_file(ctx: Context, target: Target, resolved: Resolved, name: str) ->
         if uploaded or failures > RETRIES:
             raise PublishFailed(
                 f"{name} is not on {target.name} after "
-                + ("an upload that was accepted." if uploaded and not last_error else
-                   f"{failures} failed attempt(s); last: {last_error}."),
+                + (
+                    "an upload that was accepted."
+                    if uploaded and not last_error
+                    else f"{failures} failed attempt(s); last: {last_error}."
+                ),
                 "Run release resume when the index works again; files already there are kept.",
             )
         if sha256_of(path) != digest:
-            raise PublishFailed(f"{path} no longer has the verified sha256 {digest}.",
-                                "Run release resume to rebuild and verify it.")
+            raise PublishFailed(
+                f"{path} no longer has the verified sha256 {digest}.",
+                "Run release resume to rebuild and verify it.",
+            )
         status, text = _upload(ctx, resolved, target, path)
         if status == 200:
             uploaded = True
             continue  # confirmed through the index on the next pass
         if status in (401, 403):
-            raise PublishFailed(f"{target.name} refused the credentials from {resolved.source} "
-                                f"(HTTP {status}).", missing_hint(target))
+            raise PublishFailed(
+                f"{target.name} refused the credentials from {resolved.source} (HTTP {status}).",
+                missing_hint(target),
+            )
         if status == 0 or status >= 500:
             failures += 1
             last_error = f"HTTP {status or 'connection failure'}: {text.strip()[:300]}"
@@ -166,8 +177,10 @@ def publish_file(ctx: Context, target: Target, resolved: Resolved, name: str) ->
                 "and an index never accepts a filename twice.",
                 "Release a .post version or the next version.",
             )
-        raise PublishFailed(f"{target.name} rejected {name} (HTTP {status}): "
-                            f"{text.strip()[:300]}", "Fix the cause and run release resume.")
+        raise PublishFailed(
+            f"{target.name} rejected {name} (HTTP {status}): {text.strip()[:300]}",
+            "Fix the cause and run release resume.",
+        )
 
 
 def sha256_of(path: Path) -> str:
@@ -216,8 +229,9 @@ class Publish:
             )
 
 
-def _rows(ctx: Context, target: Target, resolved: Resolved,
-          done: dict[str, str]) -> list[tuple[str, str, str]]:
+def _rows(
+    ctx: Context, target: Target, resolved: Resolved, done: dict[str, str]
+) -> list[tuple[str, str, str]]:
     try:
         states = file_states(ctx, target, resolved)
     except IndexError_:

@@ -30,8 +30,11 @@ def read_metadata(path: Path) -> tuple[str, str]:
     raw: bytes | None = None
     if path.name.endswith(".whl"):
         with zipfile.ZipFile(path) as wheel:
-            names = [n for n in wheel.namelist()
-                     if n.count("/") == 1 and n.endswith(".dist-info/METADATA")]
+            names = [
+                n
+                for n in wheel.namelist()
+                if n.count("/") == 1 and n.endswith(".dist-info/METADATA")
+            ]
             raw = wheel.read(names[0]) if names else None
     elif path.name.endswith(".tar.gz"):
         with tarfile.open(path) as sdist:
@@ -56,8 +59,7 @@ def metadata_problems(plan: Plan, path: Path) -> list[str]:
     except InvalidVersion:
         ok = False
     if not ok:
-        found.append(f"{path.name}: metadata Version is {version!r}, the plan says "
-                     f"{plan.version}")
+        found.append(f"{path.name}: metadata Version is {version!r}, the plan says {plan.version}")
     return found
 
 
@@ -102,8 +104,10 @@ class Verify:
         if ctx.plan.reproducible and not problems:
             problems += _reproduce(ctx)
         if problems:
-            raise VerifyFailed("Verifying the artifacts failed:\n  - " + "\n  - ".join(problems),
-                               "Fix the cause, then run release resume.")
+            raise VerifyFailed(
+                "Verifying the artifacts failed:\n  - " + "\n  - ".join(problems),
+                "Fix the cause, then run release resume.",
+            )
         from release import manifest
 
         manifest.write(ctx.git_dir, ctx.plan, ctx.journal.artifacts)
@@ -127,8 +131,7 @@ def _reproduce(ctx: Context) -> list[str]:
     finally:
         shutil.rmtree(again, ignore_errors=True)
     differ = [
-        f"{name}: first build {digest[:16]}..., second build "
-        f"{rebuilt.get(name, 'missing')[:16]}..."
+        f"{name}: first build {digest[:16]}..., second build {rebuilt.get(name, 'missing')[:16]}..."
         for name, digest in sorted(ctx.journal.artifacts.items())
         if rebuilt.get(name) != digest
     ]
