@@ -157,6 +157,8 @@ def state_problems(
 
 
 def _target_problems(plan: Plan, targets: tuple[TargetFacts, ...]) -> list[Problem]:
+    if not targets:
+        return []
     from release.credentials import missing_hint
 
     found: list[Problem] = []

@@ -40,7 +40,7 @@ def _add_request_args(p: argparse.ArgumentParser) -> None:
 
 
 def _add_run_args(p: argparse.ArgumentParser) -> None:
-    from release.plan import STAGES
+    from release.stages import STAGES
 
     p.add_argument(
         "--yes",

@@ -16,8 +16,9 @@ from types import FrameType
 
 from release.errors import EXIT_CHECK_FAILED, ReleaseError
 from release.journal import DONE, FAILED
-from release.plan import STAGES, Step
+from release.plan import Step
 from release.runner import mask
+from release.stages import STAGES
 from release.steps import Context, implementation
 
 FAILPOINT_ENV = "RELEASE_PIPELINE_TEST_FAILPOINT"

@@ -225,6 +225,8 @@ class TargetFacts:
 def read_targets(
     targets: Sequence[Target], project: str, version: Version, environ: Mapping[str, str]
 ) -> tuple[TargetFacts, ...]:
+    if not targets:
+        return ()  # and urllib, credentials and keyring stay unimported
     from packaging.utils import (
         InvalidSdistFilename,
         InvalidWheelFilename,

@@ -8,10 +8,11 @@ raises a bare ``ValueError`` on duplicates; here each of those is a
 from __future__ import annotations
 
 import datetime
+import fnmatch
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from fnmatch import fnmatch
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -114,63 +115,71 @@ def section_dirs(project_dir: Path, config: TowncrierConfig) -> dict[str, Path]:
 
 
 def scan(project_dir: Path, config: TowncrierConfig) -> FragmentSet:
-    """Find every fragment, collecting every problem instead of stopping at the first."""
-    from click import ClickException
-    from towncrier._builder import find_fragments
+    """Find every fragment, collecting every problem instead of stopping at the first.
 
+    Names are parsed with towncrier's own parser and the contents are shaped as
+    towncrier's ``find_fragments`` returns them, in one pass that reads each file
+    once, strictly (towncrier would read it again, with ``errors="replace"``).
+    """
     problems: list[FragmentError] = []
     fragments: list[Fragment] = []
+    contents: dict[str, dict[tuple[str, str, int], str]] = {}
     for section, directory in section_dirs(project_dir, config).items():
-        found, trouble = _scan_directory(project_dir, section, directory, config)
+        found, texts, trouble = _scan_directory(project_dir, section, directory, config)
         fragments += found
+        contents[section] = texts
         problems += trouble
     if problems:
         return FragmentSet(tuple(fragments), {}, tuple(problems))
-    try:
-        contents, _files = find_fragments(str(project_dir), config, strict=False)
-    except (ClickException, ValueError) as exc:
-        message = exc.format_message() if isinstance(exc, ClickException) else str(exc)
-        return FragmentSet(
-            tuple(fragments),
-            {},
-            (
-                FragmentError(
-                    f"towncrier could not read the fragments: {_printable(message)}",
-                    "Fix the fragment it names.",
-                ),
-            ),
-        )
     return FragmentSet(tuple(fragments), contents, ())
 
 
 def _scan_directory(
     project_dir: Path, section: str, directory: Path, config: TowncrierConfig
-) -> tuple[list[Fragment], list[FragmentError]]:
+) -> tuple[list[Fragment], dict[tuple[str, str, int], str], list[FragmentError]]:
     from towncrier._builder import parse_newfragment_basename
 
     try:
-        names = sorted(os.listdir(directory))
+        entries = sorted(os.scandir(directory), key=lambda e: e.name)
     except FileNotFoundError:
-        return [], []
+        return [], {}, []
     real_dir = directory.resolve()
     if not real_dir.is_relative_to(project_dir.resolve()):
-        return [], [
-            FragmentError(
-                f"The fragment directory {directory} is outside the project {project_dir}.",
-                "Point towncrier's `directory` (or section `path`) inside the project.",
-            )
-        ]
-    ignored = _ignored(config)
+        return (
+            [],
+            {},
+            [
+                FragmentError(
+                    f"The fragment directory {directory} is outside the project {project_dir}.",
+                    "Point towncrier's `directory` (or section `path`) inside the project.",
+                )
+            ],
+        )
+    ignored = re.compile("|".join(fnmatch.translate(p) for p in _ignored(config)))
     problems: list[FragmentError] = []
     fragments: list[Fragment] = []
+    texts: dict[tuple[str, str, int], str] = {}
     seen: dict[tuple[str, str, int], str] = {}
-    for name in names:
-        if any(fnmatch(name.lower(), pattern) for pattern in ignored):
+    orphans: dict[str, int] = {}
+    rel_dir = os.path.relpath(directory, project_dir).replace(os.sep, "/")
+    for entry in entries:
+        name = entry.name
+        if ignored.match(name.lower()):
             continue
-        path = directory / name
-        rel = os.path.relpath(path, project_dir).replace(os.sep, "/")
+        rel = f"{rel_dir}/{name}" if rel_dir != "." else name
         shown = _printable(rel)
+        if shown != rel:
+            problems.append(
+                FragmentError(
+                    f"Fragment {shown} has control characters in its name (they would reach "
+                    "the changelog and terminals).",
+                    "Rename it to ISSUE.TYPE with plain characters.",
+                )
+            )
+            continue
         issue, ftype, counter = parse_newfragment_basename(name, config.types)
+        if ftype is None and entry.is_dir():
+            continue  # e.g. another section's directory; towncrier passes over it too
         if ftype is None:
             known = ", ".join(sorted(config.types))
             problems.append(
@@ -181,14 +190,25 @@ def _scan_directory(
                 )
             )
             continue
-        problem = _file_problem(path, real_dir, shown)
+        problem = _file_problem(entry, real_dir, shown)
         if problem is not None:
             problems.append(problem)
             continue
         if config.orphan_prefix and issue.startswith(config.orphan_prefix):
-            key = ("", ftype, -1 - len(seen))  # orphans never collide
+            # towncrier numbers orphans per type, so they never collide.
+            key = ("", ftype, orphans.get(ftype, 0))
+            orphans[ftype] = key[2] + 1
         else:
             key = (issue, ftype, counter)
+            if config.issue_pattern and not re.fullmatch(config.issue_pattern, issue):
+                problems.append(
+                    FragmentError(
+                        f"Fragment {shown}: the issue {_printable(issue)!r} does not match "
+                        f"towncrier's issue_pattern {config.issue_pattern!r}.",
+                        "Rename the fragment after a valid issue.",
+                    )
+                )
+                continue
         if key in seen:
             problems.append(
                 FragmentError(
@@ -199,22 +219,25 @@ def _scan_directory(
             )
             continue
         seen[key] = shown
-        problem = _content_problem(path, shown)
-        if problem is not None:
-            problems.append(problem)
+        text_or_problem = _read_fragment(entry, shown)
+        if isinstance(text_or_problem, FragmentError):
+            problems.append(text_or_problem)
             continue
+        texts[key] = text_or_problem
         fragments.append(Fragment(rel, section, issue, ftype, counter))
-    return fragments, problems
+    return fragments, texts, problems
 
 
-def _file_problem(path: Path, real_dir: Path, shown: str) -> FragmentError | None:
-    if path.is_symlink() and not path.resolve().is_relative_to(real_dir):
-        return FragmentError(
-            f"Fragment {shown} is a symbolic link that leads outside {real_dir.name}/ "
-            f"(to {_printable(str(path.resolve()))}).",
-            "Replace the link with a regular file inside the fragment directory.",
-        )
-    if not path.is_file():
+def _file_problem(entry: os.DirEntry[str], real_dir: Path, shown: str) -> FragmentError | None:
+    if entry.is_symlink():
+        target = Path(entry.path).resolve()
+        if not target.is_relative_to(real_dir):
+            return FragmentError(
+                f"Fragment {shown} is a symbolic link that leads outside {real_dir.name}/ "
+                f"(to {_printable(str(target))}).",
+                "Replace the link with a regular file inside the fragment directory.",
+            )
+    if not entry.is_file():
         return FragmentError(
             f"Fragment {shown} is not a regular file.",
             "Remove it or replace it with a text file.",
@@ -222,15 +245,17 @@ def _file_problem(path: Path, real_dir: Path, shown: str) -> FragmentError | Non
     return None
 
 
-def _content_problem(path: Path, shown: str) -> FragmentError | None:
-    size = path.stat().st_size
+def _read_fragment(entry: os.DirEntry[str], shown: str) -> str | FragmentError:
+    """The fragment's text with universal newlines (as towncrier reads it), or the problem."""
+    size = entry.stat().st_size
     if size > MAX_FRAGMENT_BYTES:
         return FragmentError(
             f"Fragment {shown} is {size} bytes; more than {MAX_FRAGMENT_BYTES} is not a "
             "changelog entry.",
             "Shorten it to a few sentences and link to documentation for the rest.",
         )
-    raw = path.read_bytes()
+    with open(entry.path, "rb") as handle:
+        raw = handle.read()
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -239,14 +264,15 @@ def _content_problem(path: Path, shown: str) -> FragmentError | None:
             f"{raw[exc.start : exc.start + 1]!r}).",
             "Save it as UTF-8.",
         )
-    bad = [c for c in text if (ord(c) < 32 and c not in "\n\t\r") or ord(c) == 127]
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    bad = [c for c in text if (ord(c) < 32 and c not in "\n\t") or ord(c) == 127]
     if bad:
         return FragmentError(
             f"Fragment {shown} contains control characters ({_printable(''.join(bad[:3]))}), "
             "such as terminal escape sequences.",
             "Remove them; fragments are plain text.",
         )
-    return None
+    return text
 
 
 def _printable(text: str) -> str:

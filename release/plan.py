@@ -25,7 +25,6 @@ from release.errors import ReleaseError, VersionError
 from release.facts import Facts
 
 SCHEMA_VERSION = 1
-STAGES = ("check", "prepare", "tag", "build", "verify", "push", "publish", "announce", "post")
 
 
 class NothingToRelease(ReleaseError):
