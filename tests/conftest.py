@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -69,3 +70,227 @@ def cli() -> Callable[..., Result]:
 def project(sample: Callable[..., Path]) -> Iterator[Path]:
     """The default sample project with a feature and a bugfix fragment."""
     yield sample(fragments={"12.feature.md": "Add a thing.", "13.bugfix.md": "Fix a bug."})
+
+
+# --- Helpers and fixtures for the integration tests on real repositories -------------------
+# (test_preview, test_check, test_config, test_fragments, test_changelog)
+
+GOLDEN_DIR = Path(__file__).parent / "golden"
+
+
+@pytest.fixture
+def utc(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Dates derived from SOURCE_DATE_EPOCH are local dates; pin the zone so they are stable."""
+    monkeypatch.setenv("TZ", "UTC")
+
+
+def remote_of(project: Path) -> Path:
+    """The bare remote create_sample_project made next to ``project``."""
+    return project.parent / f"{project.name}.git"
+
+
+def commit_all(project: Path, message: str = "Update the project") -> None:
+    git(project, "add", "--all")
+    git(project, "commit", "--quiet", "--allow-empty", "-m", message)
+
+
+def _is_header(line: str) -> bool:
+    return line.startswith("[") and line.rstrip().endswith("]")
+
+
+def set_release_config(project: Path, lines: str, *, commit: bool = True) -> None:
+    """Set TOML ``lines`` (``key = value``, one a line) in ``[tool.release]`` of the project's
+    pyproject.toml, replacing keys already there and creating the table if needed."""
+    path = project / "pyproject.toml"
+    new = [ln for ln in lines.strip().splitlines() if ln.strip()]
+    keys = {ln.split("=", 1)[0].strip() for ln in new}
+    out: list[str] = []
+    table = ""
+    placed = False
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if _is_header(line):
+            table = line.strip()
+        elif table == "[tool.release]" and line.split("=", 1)[0].strip() in keys:
+            continue  # replaced below
+        out.append(line)
+        if line.strip() == "[tool.release]":
+            out += new
+            placed = True
+    if not placed:
+        out += ["", "[tool.release]", *new]
+    path.write_text("\n".join(out) + "\n", encoding="utf-8")
+    if commit:
+        commit_all(project, "Configure the release")
+
+
+def set_towncrier_config(project: Path, toml: str, *, commit: bool = True) -> None:
+    """Replace every ``[tool.towncrier...]`` table of pyproject.toml with ``toml``."""
+    path = project / "pyproject.toml"
+    kept: list[str] = []
+    inside = False
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if _is_header(line):
+            inside = line.strip("[] ").startswith("tool.towncrier")
+        if not inside:
+            kept.append(line)
+    path.write_text("\n".join(kept).rstrip("\n") + "\n\n" + toml.strip() + "\n", encoding="utf-8")
+    if commit:
+        commit_all(project, "Configure towncrier")
+
+
+def write_fragments(project: Path, fragments: dict[str, str | bytes],
+                    *, commit: bool = True) -> None:
+    """Write fragments (path relative to changelog.d -> text or raw bytes)."""
+    for name, content in fragments.items():
+        path = project / "changelog.d" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+    if commit:
+        commit_all(project, "Add changelog fragments")
+
+
+def assert_usage_error(result: Result, *names: str, code: int = 2) -> str:
+    """Exit ``code`` without a traceback, naming each of ``names``; returns stdout + stderr."""
+    both = result.stdout + result.stderr
+    assert result.code == code, f"exit {result.code}, expected {code}\n{both}"
+    assert "Traceback" not in result.stderr, result.stderr
+    for name in names:
+        assert name in both, f"{name!r} is not named in the output:\n{both}"
+    return both
+
+
+def problem_codes(stdout: str) -> list[str]:
+    """The ``[code]`` of each problem listed by ``release check`` / ``preview``."""
+    import re
+
+    return re.findall(r"^  x \[([a-z0-9-]+)\]", stdout, re.MULTILINE)
+
+
+def normalise(text: str, *roots: Path) -> str:
+    """Replace temporary paths (as given and resolved) with ``<TMP>``."""
+    for root in roots:
+        for form in sorted({str(root), str(root.resolve())}, key=len, reverse=True):
+            text = text.replace(form, "<TMP>")
+    return text
+
+
+def check_golden(name: str, actual: str) -> None:
+    """Compare ``actual`` with tests/golden/``name``; UPDATE_GOLDEN=1 rewrites the file."""
+    path = GOLDEN_DIR / name
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(actual, encoding="utf-8", newline="\n")
+    assert path.is_file(), f"{path} is missing; run the tests with UPDATE_GOLDEN=1 to create it"
+    expected = path.read_text(encoding="utf-8")
+    assert actual == expected, (
+        f"output differs from {path}; if the change is intended, rerun with UPDATE_GOLDEN=1 "
+        "and review the diff"
+    )
+
+
+@pytest.fixture
+def run_inprocess(capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
+    """Call ``release.cli.main`` in this process (no interpreter start-up) for tests that only
+    look at the computed plan; exit codes and error output are tested through ``cli``."""
+
+    def run(*args: str, cwd: Path) -> Result:
+        from release.cli import main
+
+        capsys.readouterr()
+        code = main(["-C", str(cwd), *args])
+        out, err = capsys.readouterr()
+        return Result(code, out, err)
+
+    return run
+
+
+# --- Helpers for the run / resume / abort tests (test_run, test_resume_abort, -------------
+# test_kill_matrix): real releases of sample projects, builds included.
+
+@pytest.fixture(scope="session")
+def uv_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("uv-cache")
+
+
+@pytest.fixture
+def shared_uv_cache(uv_cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One uv cache for every build of the session (each test's fresh HOME would start cold)."""
+    monkeypatch.setenv("UV_CACHE_DIR", str(uv_cache_dir))
+
+
+def run_release(project: Path, *args: str, env: dict[str, str] | None = None) -> Result:
+    """``release ARGS`` run in ``project`` as a user would, with no terminal on stdin."""
+    done = subprocess.run(
+        [sys.executable, "-m", "release", *args], cwd=project, stdin=subprocess.DEVNULL,
+        capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=600,
+        check=False,
+    )
+    return Result(done.returncode, done.stdout, done.stderr)
+
+
+def bare_refs(remote: Path) -> dict[str, str]:
+    """ref -> object id of every ref of a (bare) repository."""
+    out = git(remote, "for-each-ref", "--format=%(refname) %(objectname)")
+    return dict(line.split(" ", 1) for line in out.splitlines())
+
+
+def read_journal(project: Path) -> dict[str, Any]:
+    import json
+
+    path = project / ".git" / "release-pipeline" / "journal.json"
+    return dict(json.loads(path.read_text(encoding="utf-8")))
+
+
+# --- Real local package indexes (pypiserver, devpi) and a fault proxy: see tests/indexes.py --
+pytest_plugins = ["indexes"]
+
+
+# --- The local GitHub REST API stand-in (releases, assets): see tests/github_standin.py ------
+from github_standin import github_standin  # noqa: E402, F401, I001
+
+
+# --- Cached sample projects (integration tests of preview/check/config/fragments/changelog) ---
+# Building a sample project runs about ten git commands; the tests build the same few dozens of
+# times. Each distinct project is built once (by create_sample_project, inside the first test
+# that asks for it, so with that test's isolated git environment) and then copied: the copy is
+# an independent repository whose `origin` is its own copy of the bare remote.
+
+_SAMPLE_CACHE: dict[tuple[object, ...], Path] = {}
+
+
+@pytest.fixture(scope="session")
+def _sample_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("sample-cache")
+
+
+@pytest.fixture
+def sample_copy(_sample_cache_dir: Path, tmp_path: Path) -> Callable[..., Path]:
+    """Like ``sample``, but each distinct project is built once per session and copied."""
+    import shutil
+
+    def make(layout: Layout = "hatchling", *, name: str = "sample-project",
+             version: str = "1.2.0", fragments: dict[str, str] | None = None) -> Path:
+        key = (layout, name, version, tuple(sorted((fragments or {}).items())))
+        if key not in _SAMPLE_CACHE:
+            root = _sample_cache_dir / f"s{len(_SAMPLE_CACHE)}"
+            root.mkdir()
+            create_sample_project(root, name=name, layout=layout, version=version,
+                                  fragments=fragments)
+            _SAMPLE_CACHE[key] = root
+        cached = _SAMPLE_CACHE[key]
+        project = tmp_path / name
+        shutil.copytree(cached / name, project, symlinks=True)
+        shutil.copytree(cached / f"{name}.git", tmp_path / f"{name}.git", symlinks=True)
+        git(project, "remote", "set-url", "origin", str(tmp_path / f"{name}.git"))
+        return project
+
+    return make
+
+
+@pytest.fixture
+def project_copy(sample_copy: Callable[..., Path]) -> Path:
+    """Like ``project`` (a feature and a bugfix fragment), from the cache."""
+    return sample_copy(fragments={"12.feature.md": "Add a thing.", "13.bugfix.md": "Fix a bug."})
