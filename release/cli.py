@@ -60,7 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="release",
         description="Preview and cut releases of a Python project, as declared in "
         "[tool.release] in pyproject.toml.",
-        epilog="Exit status: 0 ok, 1 a check failed, 2 bad usage, configuration or input.",
+        epilog="Exit status: 0 ok, 1 a check or step failed, 2 bad usage, configuration or "
+        "input, 3 nothing to release (release ci), 70 internal error, 130 interrupted.",
     )
     parser.add_argument(
         "-C",
@@ -288,9 +289,12 @@ def _plan_or_raise(facts: Facts, request: Request) -> Plan:
     from release.plan import build
 
     problems = input_problems(facts)
+    if len(problems) == 1:
+        raise ReleaseError(problems[0].message, problems[0].hint)
     if problems:
         raise ReleaseError(
-            "\n".join(p.message for p in problems), "\n".join(p.hint for p in problems if p.hint)
+            "\n".join(f"- {p.message} {p.hint}".rstrip() for p in problems),
+            "Fix every problem listed.",
         )
     return build(facts, request)
 

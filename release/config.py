@@ -25,6 +25,8 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 ENV_PREFIX = "RELEASE_PIPELINE_"
+#: Variables with the prefix that are not configuration (debugging and test hooks).
+NON_CONFIG_VARIABLES = frozenset({"RELEASE_PIPELINE_DEBUG", "RELEASE_PIPELINE_TEST_FAILPOINT"})
 LEVEL_CHOICES = ("major", "minor", "patch", "none")
 
 #: towncrier's standard fragment types and the bump each one implies.
@@ -124,7 +126,7 @@ class Key:
 def _type_error(key: str, expected: str, value: Any, where: str) -> ConfigError:
     return ConfigError(
         f"{where}: key `{key}` must be {expected}, not {type(value).__name__} {value!r}.",
-        f"Fix `{key}` in {where}.",
+        f"Give `{key}` a value of that type.",
     )
 
 
@@ -190,22 +192,67 @@ def _level_table(key: str, defaults: Mapping[str, str]) -> Validator:
 
 
 def _template(key: str, *, must_contain: str = "") -> Validator:
+    # A tag's name can only depend on its version; messages may also name the previous one.
+    fields = (
+        {"version": "1.0.0"}
+        if must_contain
+        else {"version": "1.0.0", "previous": "0.9.0", "tag": "v1.0.0"}
+    )
+
     def check(value: Any, where: str) -> str:
         text = _string(key)(value, where)
         try:
-            text.format(version="1.0.0", previous="0.9.0", tag="v1.0.0")
-        except (KeyError, IndexError, ValueError) as exc:
+            text.format(**fields)
+        except (KeyError, IndexError, ValueError, AttributeError) as exc:
+            allowed = ", ".join("{" + f + "}" for f in fields)
             raise ConfigError(
-                f"{where}: `{key}` = {text!r} is not a valid template ({exc}).",
-                "Templates may use {version}, {previous} and {tag}; write {{ and }} for "
-                "literal braces.",
+                f"{where}: `{key}` = {text!r} is not a valid template ({exc!r}).",
+                f"`{key}` may use {allowed}; write {{{{ and }}}} for literal braces.",
             ) from None
         if must_contain and must_contain not in text:
             raise ConfigError(
                 f"{where}: `{key}` = {text!r} does not contain {must_contain}.",
                 f"Include {must_contain} in `{key}`, for example 'v{{version}}'.",
             )
+        if must_contain:
+            from release.tags import tag_name_problem
+
+            sample = text.format(version="1.2.3")
+            problem = tag_name_problem(sample)
+            if problem:
+                raise ConfigError(
+                    f"{where}: `{key}` = {text!r} gives tag names like {sample!r}, which "
+                    f"{problem}.",
+                    f"Change `{key}` to something like 'v{{version}}'.",
+                )
         return str(text)
+
+    return check
+
+
+def _nonempty(key: str) -> Validator:
+    def check(value: Any, where: str) -> str:
+        text: str = _string(key)(value, where)
+        if not text.strip() or text.startswith("-"):
+            raise ConfigError(
+                f"{where}: `{key}` = {text!r} is not a usable name.",
+                f"Set `{key}` to a name such as 'origin'.",
+            )
+        return text
+
+    return check
+
+
+def _relative_dir(key: str) -> Validator:
+    def check(value: Any, where: str) -> str:
+        text: str = _string(key)(value, where)
+        parts = Path(text).parts
+        if not text.strip() or Path(text).is_absolute() or ".." in parts or ".git" in parts:
+            raise ConfigError(
+                f"{where}: `{key}` = {text!r} must be a directory inside the project.",
+                f"Use a relative path without '..', e.g. {key} = \"dist\".",
+            )
+        return text
 
     return check
 
@@ -441,7 +488,7 @@ SCHEMA: tuple[Key, ...] = (
         "string",
         "origin",
         "The git remote that receives the release commit and tag.",
-        _string("remote"),
+        _nonempty("remote"),
     ),
     Key(
         "allow-no-fragments",
@@ -550,7 +597,7 @@ SCHEMA: tuple[Key, ...] = (
         "string",
         "dist",
         "Directory, relative to the project, that receives the built artifacts.",
-        _string("dist-dir"),
+        _relative_dir("dist-dir"),
     ),
 )
 
@@ -678,10 +725,17 @@ def load(
 
     layers: list[tuple[str, Mapping[str, Any]]] = [("pyproject.toml", table)]
     env_layer: dict[str, Any] = {}
-    for name in SCHEMA_BY_NAME:
-        var = ENV_PREFIX + name.upper().replace("-", "_")
-        if var in environ:
-            env_layer[name] = parse_value(environ[var])
+    by_variable = {ENV_PREFIX + n.upper().replace("-", "_"): n for n in SCHEMA_BY_NAME}
+    for var, raw in environ.items():
+        if not var.startswith(ENV_PREFIX) or var in NON_CONFIG_VARIABLES:
+            continue
+        if var not in by_variable:
+            raise ConfigError(
+                f"environment: {var} names no [tool.release] key."
+                + _did_you_mean(var, list(by_variable)),
+                f"Unset it, or use {ENV_PREFIX}<KEY> with a key from docs/configuration.md.",
+            )
+        env_layer[by_variable[var]] = parse_value(raw)
     layers.append(("environment", env_layer))
     cli_layer = dict(parse_override(o, "-c") for o in overrides)
     layers.append(("command line", cli_layer))
@@ -692,6 +746,9 @@ def load(
         if key.default is not None:
             values[key.name] = key.validate(_toml_copy(key.default), "default")
             sources[key.name] = "default"
+    # The last layer that sets a key wins; only the winning value is validated, so a
+    # command-line or environment override can stand in for a broken pyproject value.
+    winners: dict[str, tuple[str, Any]] = {}
     for origin, layer in layers:
         for name, value in layer.items():
             if name not in SCHEMA_BY_NAME:
@@ -700,11 +757,13 @@ def load(
                     f"{label}: unknown key `{name}`." + _did_you_mean(name, list(SCHEMA_BY_NAME)),
                     "See docs/configuration.md for every key.",
                 )
-            label = where if origin == "pyproject.toml" else origin
-            if origin == "environment":
-                label = f"environment ({ENV_PREFIX}{name.upper().replace('-', '_')})"
-            values[name] = SCHEMA_BY_NAME[name].validate(value, label)
-            sources[name] = label if origin != "pyproject.toml" else "pyproject.toml"
+            winners[name] = (origin, value)
+    for name, (origin, value) in winners.items():
+        label = where if origin == "pyproject.toml" else origin
+        if origin == "environment":
+            label = f"environment ({ENV_PREFIX}{name.upper().replace('-', '_')})"
+        values[name] = SCHEMA_BY_NAME[name].validate(value, label)
+        sources[name] = label if origin != "pyproject.toml" else "pyproject.toml"
     if "github" not in values:
         values["github"] = None
         sources["github"] = "default"

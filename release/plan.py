@@ -384,7 +384,9 @@ def build(facts: Facts, request: Request) -> Plan:
         before = tc.news_text if tc.config.single_file else None
         edits.append(FileEdit(news_file, before, changelog.updated_news_file(tc, section, top)))
 
-    next_dev = versions.next_dev(new) if cfg["next-dev"] else None
+    # With the version only in tags (scm) there is no file to carry a development version.
+    has_files = any(loc.kind != "scm" for loc in cfg.locations)
+    next_dev = versions.next_dev(new) if cfg["next-dev"] and has_files else None
     dev_edits: list[FileEdit] = []
     if next_dev is not None:
         after_release = {e.path: e.after for e in edits}
@@ -417,9 +419,9 @@ def build(facts: Facts, request: Request) -> Plan:
         changelog_file=news_file,
         next_dev=next_dev,
         dev_edits=tuple(dev_edits),
-        dev_commit_message=cfg["dev-commit-message"].format(
-            version=str(next_dev or ""), previous=str(new), tag=tag
-        ),
+        dev_commit_message=""
+        if next_dev is None
+        else cfg["dev-commit-message"].format(version=str(next_dev), previous=str(new), tag=tag),
         steps=(),
         dist_dir=cfg["dist-dir"],
         targets=cfg.targets,
@@ -469,13 +471,26 @@ def _with_steps(plan: Plan, facts: Facts) -> Plan:
             ("git", "commit", "-m", plan.commit_message, "--", *changed, *plan.consumed_fragments),
         )
     )
-    sign = {"gpg": ["--sign"], "ssh": ["--sign"], "none": ["--annotate"]}[cfg["sign"]]
+    # The same arguments the tag step runs (release.steps.git.Tag), the commit named last.
+    prefix = ["-c", "gpg.format=ssh"] if cfg["sign"] == "ssh" else []
+    flags = ["--annotate"] if cfg["sign"] == "none" else ["--sign"]
+    kind = "annotated" if cfg["sign"] == "none" else f"{cfg['sign']}-signed"
     steps.append(
         Step(
             "tag",
             "tag",
-            f"create the annotated tag {plan.tag}",
-            ("git", "tag", *sign, "-m", plan.tag_message, plan.tag),
+            f"create the {kind} tag {plan.tag} on the release commit",
+            (
+                "git",
+                *prefix,
+                "tag",
+                *flags,
+                "-m",
+                plan.tag_message,
+                "--",
+                plan.tag,
+                "<release commit>",
+            ),
         )
     )
     steps.append(

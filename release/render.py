@@ -69,6 +69,9 @@ def plan_text(plan: Plan) -> str:
         if edit.path == plan.changelog_file:
             continue
         out.append(edit.diff().rstrip("\n"))
+    if plan.dev_edits:
+        out.append(f"After the release (post, {plan.next_dev}):")
+        out += [edit.diff().rstrip("\n") for edit in plan.dev_edits]
     if plan.consumed_fragments:
         out.append(
             f"Fragments consumed ({len(plan.consumed_fragments)}): "
