@@ -45,6 +45,13 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session
 def demo(session: nox.Session) -> None:
-    """Create a sample project with fragments in a temporary directory and preview its release."""
+    """A real staged release of a sample project to a local index and GitHub stand-in."""
+    session.install("-e", ".", "pypiserver>=2.4.2,<3", "passlib>=1.7.4", "pytest>=8", "uv>=0.5")
+    session.run("python", "demo/run_demo.py", *session.posargs)
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Time `release preview` on generated repositories against the targets (bench/README.md)."""
     session.install("-e", ".")
-    session.run("python", "-m", "release.demo", *session.posargs)
+    session.run("python", "bench/bench_preview.py", *session.posargs)

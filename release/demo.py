@@ -1,15 +1,14 @@
-"""``release demo``: a sample project with fragments, in a temporary directory, previewed.
+"""Sample projects: a git repository with a bare remote, a release tag and fragments.
 
-The sample projects are also what the test suite releases, so every layout the
-demo can create (hatchling, setuptools, flit-core, hatch-vcs) is exercised there.
+The demo (demo/run_demo.py, ``nox -s demo``) and the test suite release these, so
+every layout they can create (hatchling, setuptools, flit-core, hatch-vcs) is
+exercised by the tests.
 """
 
 from __future__ import annotations
 
 import os
 import subprocess
-import tempfile
-import textwrap
 from pathlib import Path
 from typing import Literal
 
@@ -134,24 +133,3 @@ DEMO_FRAGMENTS = {
     "103.doc.md": "Document the configuration file.",
     "104.misc.md": "",
 }
-
-
-def main() -> int:
-    from release.cli import main as cli_main
-
-    with tempfile.TemporaryDirectory(prefix="release-demo-") as tmp:
-        project = create_sample_project(Path(tmp), fragments=DEMO_FRAGMENTS)
-        print(
-            textwrap.dedent(f"""\
-            A sample project with four changelog fragments, tagged v1.2.0 and pushed to a
-            bare remote, is in {project}.
-            Its next release, previewed (nothing is changed):
-            """)
-        )
-        code = cli_main(["-C", str(project), "preview"])
-        print(f"\n`release preview` exited with status {code}.")
-        return code
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
