@@ -152,6 +152,15 @@ class GitHub:
             f"{self.api_url.rstrip('/')}/repos/{self.repository}/releases/assets/{asset_id}",
         )
 
+    def asset_sha256(self, asset: dict[str, Any]) -> str:
+        """An asset's sha256: GitHub's stated digest, else the downloaded bytes' digest."""
+        stated = str(asset.get("digest") or "")
+        if stated.startswith("sha256:"):
+            return stated.split(":", 1)[1]
+        import hashlib
+
+        return hashlib.sha256(self.download_asset(asset)).hexdigest()
+
     def download_asset(self, asset: dict[str, Any]) -> bytes:
         _status, raw = self._request("GET", str(asset["url"]), accept="application/octet-stream")
         return raw

@@ -30,6 +30,7 @@ def write(git_dir: Path, plan: Plan, artifacts: dict[str, str]) -> Path:
         "remote": plan.remote,
         "files": dict(sorted(artifacts.items())),
         "publish": plan.to_json()["publish"],
+        "github": plan.to_json()["github"],
     }
     path = manifest_dir(git_dir) / f"{plan.version}.json"
     path.parent.mkdir(parents=True, exist_ok=True)

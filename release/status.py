@@ -87,4 +87,37 @@ def status(project_dir: Path, version: str | None) -> tuple[dict[str, Any], list
             else:
                 same = file_sha256(entry, creds) == digest
                 rows.append(Row(target.name, name, "present" if same else "conflicting"))
+    rows += _forge_rows(data)
     return data, rows
+
+
+def _forge_rows(data: dict[str, Any]) -> list[Row]:
+    """The GitHub release of the tag, and each file attached to it."""
+    forge = data.get("github")
+    if not forge:
+        return []
+    from release.forge import ForgeError, GitHub
+
+    where = f"github {forge['repository']}"
+    token = os.environ.get(forge["token_env"], "")
+    if not token:
+        return [Row(where, f"release {data['tag']}", f"unknown: {forge['token_env']} is not set")]
+    gh = GitHub(forge["api_url"], forge["repository"], token)
+    try:
+        release = gh.release_by_tag(data["tag"])
+        if release is None:
+            return [Row(where, f"release {data['tag']}", "missing")]
+        rows = [Row(where, f"release {data['tag']}", "present")]
+        if forge["attach_artifacts"]:
+            assets = {a["name"]: a for a in gh.assets(int(release["id"]))}
+            for name, digest in data["files"].items():
+                asset = assets.get(name)
+                if asset is None:
+                    state = "missing"
+                else:
+                    same = gh.asset_sha256(asset) == digest
+                    state = "present" if same else "conflicting"
+                rows.append(Row(where, name, state))
+        return rows
+    except ForgeError as exc:
+        return [Row(where, f"release {data['tag']}", f"unknown: {exc.message}")]

@@ -3,7 +3,6 @@ artifacts attached.  Idempotent: an existing release is completed, never duplica
 
 from __future__ import annotations
 
-import hashlib
 import mimetypes
 from dataclasses import dataclass
 from typing import Any
@@ -37,13 +36,6 @@ def wanted_fields(ctx: Context, forge: Forge) -> dict[str, Any]:
     }
 
 
-def _digest(asset: dict[str, Any], gh: GitHub) -> str:
-    stated = str(asset.get("digest") or "")
-    if stated.startswith("sha256:"):
-        return stated.split(":", 1)[1]
-    return hashlib.sha256(gh.download_asset(asset)).hexdigest()
-
-
 def asset_states(ctx: Context, gh: GitHub, release: dict[str, Any]) -> dict[str, str]:
     """Each artifact on the release: "present", "missing" or "conflicting"."""
     by_name = {a["name"]: a for a in gh.assets(int(release["id"]))}
@@ -53,7 +45,7 @@ def asset_states(ctx: Context, gh: GitHub, release: dict[str, Any]) -> dict[str,
         if asset is None or asset.get("state") not in (None, "uploaded"):
             states[name] = "missing"
         else:
-            states[name] = "present" if _digest(asset, gh) == digest else "conflicting"
+            states[name] = "present" if gh.asset_sha256(asset) == digest else "conflicting"
     return states
 
 
