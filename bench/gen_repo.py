@@ -1,0 +1,534 @@
+"""Generate synthetic git repositories of a sample Python project, for benchmarks.
+
+The whole history is written in one ``git fast-import`` stream (100,000 commits take
+seconds), from a fixed random seed, so the same parameters always give the same
+repository.  Each repository is a project that ``release preview`` accepts:
+
+* ``pyproject.toml`` with a static ``[project] version`` equal to the last release
+  tag's version, ``[tool.towncrier]`` (``changelog.d`` -> ``CHANGELOG.md``) and
+  ``[tool.release] branches = ["main"]``;
+* conventional-commit subjects (``feat:``, ``fix:``, ``docs:``, ``chore:``, some with
+  ``!`` and a ``BREAKING CHANGE:`` footer), so commit-based tools can run on it too;
+* annotated release tags ``vX.Y.Z`` on release commits spread over the history, the
+  last one a handful of commits before ``HEAD``; each release commit sets the version
+  and adds a section to ``CHANGELOG.md`` (older sections move to
+  ``docs/changelog/`` in chunks, so the history stays linear in size);
+* ``N`` towncrier fragments ``changelog.d/{i}.{type}.md`` committed after the last tag;
+* a bare remote ``NAME.git`` next to the work tree, pushed, with ``main`` tracking
+  ``origin/main``, and a clean work tree.
+
+Usage::
+
+    python bench/gen_repo.py small            # cached under bench/.cache/, prints the path
+    python bench/gen_repo.py --commits 5000 --tags 100 --fragments 20 --out /tmp/r
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+#: Bump this when the generated repositories change, so cached ones are rebuilt.
+GENERATOR_VERSION = 1
+DEFAULT_SEED = 20240917
+DEFAULT_TAIL = 5  # commits after the last release tag (the last of them adds the fragments)
+CACHE_DIR = Path(__file__).resolve().parent / ".cache"
+PROJECT = "bench-project"
+PACKAGE = "bench_project"
+START_EPOCH = 1_420_070_400  # 2015-01-01T00:00:00Z
+HISTORY_SECONDS = 10 * 365 * 86_400  # every history spans about ten years
+CHANGELOG_KEEP = 50  # sections kept in CHANGELOG.md; older ones are archived in chunks
+START_STRING = "<!-- towncrier release notes start -->"
+AUTHORS = (
+    ("Ada Maintainer", "ada@example.invalid"),
+    ("Bo Contributor", "bo@example.invalid"),
+    ("Cy Reviewer", "cy@example.invalid"),
+    ("Di Helper", "di@example.invalid"),
+)
+GIT_ENV = {
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_CONFIG_GLOBAL": os.devnull,
+    "GIT_AUTHOR_NAME": AUTHORS[0][0],
+    "GIT_AUTHOR_EMAIL": AUTHORS[0][1],
+    "GIT_COMMITTER_NAME": AUTHORS[0][0],
+    "GIT_COMMITTER_EMAIL": AUTHORS[0][1],
+    "GIT_TERMINAL_PROMPT": "0",
+}
+
+# Commit types and how often they occur; each touches a different part of the tree.
+COMMIT_TYPES = (
+    ("feat", 30),
+    ("fix", 30),
+    ("docs", 12),
+    ("chore", 10),
+    ("refactor", 6),
+    ("test", 6),
+    ("perf", 3),
+    ("ci", 3),
+)
+SCOPES = ("", "", "", "cli", "config", "parser", "api", "io", "core", "docs", "deps")
+VERBS = (
+    "add",
+    "support",
+    "handle",
+    "improve",
+    "rework",
+    "simplify",
+    "document",
+    "cache",
+    "validate",
+    "speed up",
+    "clean up",
+    "expose",
+    "deprecate",
+    "remove",
+    "tidy",
+)
+NOUNS = (
+    "widget",
+    "config loader",
+    "plugin hooks",
+    "CLI output",
+    "parser",
+    "retry logic",
+    "log format",
+    "error messages",
+    "unicode paths",
+    "lock file",
+    "cache keys",
+    "HTTP client",
+    "progress bar",
+    "JSON schema",
+    "Windows paths",
+    "timezone handling",
+)
+FRAGMENT_TYPES = ("feature", "bugfix", "doc", "misc")
+SECTION_TITLES = {"feat": "Features", "fix": "Bugfixes", "docs": "Improved Documentation"}
+
+
+@dataclass(frozen=True)
+class Params:
+    """What to generate; two equal ``Params`` give byte-identical histories."""
+
+    commits: int
+    tags: int
+    fragments: int
+    seed: int = DEFAULT_SEED
+    tail: int = DEFAULT_TAIL
+
+    def key(self) -> str:
+        return (
+            f"c{self.commits}-t{self.tags}-f{self.fragments}-s{self.seed}-"
+            f"h{self.tail}-g{GENERATOR_VERSION}"
+        )
+
+    def validate(self) -> None:
+        if self.tags < 0 or self.fragments < 0 or self.tail < 1:
+            raise ValueError("tags and fragments must be >= 0 and tail >= 1")
+        if self.commits < self.tags + self.tail + 1:
+            raise ValueError(
+                f"{self.commits} commits cannot hold {self.tags} release commits, "
+                f"an initial commit and {self.tail} commits after the last tag"
+            )
+
+
+SIZES: dict[str, Params] = {
+    "small": Params(commits=1_000, tags=50, fragments=10),
+    "large": Params(commits=100_000, tags=5_000, fragments=1_000),
+}
+
+
+@dataclass
+class _History:
+    """The state of the generated project as the stream is written."""
+
+    rng: random.Random
+    params: Params
+    epoch: int = START_EPOCH
+    version: tuple[int, int, int] = (0, 0, 0)
+    sections: list[str] = field(default_factory=list)
+    archives: int = 0
+    pending: list[tuple[str, str, int]] = field(default_factory=list)  # (type, text, issue)
+    issue: int = 0
+    n_modules: int = 0
+    n_pages: int = 0
+
+
+class _Stream:
+    """Writes the fast-import commands; all text is ASCII."""
+
+    def __init__(self, out: IO[bytes]) -> None:
+        self._out = out
+        self._buf: list[bytes] = []
+        self._size = 0
+
+    def line(self, text: str) -> None:
+        self._put(text.encode("ascii") + b"\n")
+
+    def data(self, text: str) -> None:
+        raw = text.encode("ascii")
+        self._put(b"data %d\n" % len(raw) + raw + b"\n")
+
+    def file(self, path: str, text: str) -> None:
+        self.line(f"M 100644 inline {path}")
+        self.data(text)
+
+    def _put(self, chunk: bytes) -> None:
+        self._buf.append(chunk)
+        self._size += len(chunk)
+        if self._size > 1 << 20:
+            self.flush()
+
+    def flush(self) -> None:
+        self._out.write(b"".join(self._buf))
+        self._buf.clear()
+        self._size = 0
+
+
+def release_positions(params: Params, rng: random.Random) -> list[int]:
+    """Commit indexes of the release commits: spread evenly with jitter, the last fixed."""
+    last = params.commits - 1 - params.tail
+    if params.tags == 0:
+        return []
+    spacing = last / params.tags
+    jitter = max(0, (int(spacing) - 1) // 3)
+    positions = []
+    for k in range(1, params.tags + 1):
+        pos = round(k * spacing)
+        if k < params.tags and jitter:
+            pos += rng.randint(-jitter, jitter)
+        positions.append(pos)
+    assert positions[-1] == last
+    assert all(b > a for a, b in zip([0, *positions], positions, strict=False)), "overlap"
+    return positions
+
+
+def _ident(name: str, email: str, epoch: int) -> str:
+    return f"{name} <{email}> {epoch} +0000"
+
+
+def _date(epoch: int) -> str:
+    return time.strftime("%Y-%m-%d", time.gmtime(epoch))
+
+
+def _pyproject(version: str) -> str:
+    return f"""\
+[build-system]
+requires = ["hatchling>=1.24"]
+build-backend = "hatchling.build"
+
+[project]
+name = "{PROJECT}"
+version = "{version}"
+description = "A synthetic project for benchmarking release tools."
+readme = "README.md"
+requires-python = ">=3.10"
+license = "MIT"
+
+[tool.hatch.build.targets.wheel]
+packages = ["src/{PACKAGE}"]
+
+[tool.release]
+branches = ["main"]
+
+[tool.towncrier]
+directory = "changelog.d"
+filename = "CHANGELOG.md"
+title_format = "## {{version}} ({{project_date}})"
+issue_format = "#{{issue}}"
+"""
+
+
+def _changelog(sections: Sequence[str], archives: int) -> str:
+    head = "# Changelog\n\nAll notable changes to this project are listed here.\n"
+    if archives:
+        head += "Older releases are listed in docs/changelog/.\n"
+    body = "".join(reversed(sections))
+    return f"{head}\n{START_STRING}\n\n{body}"
+
+
+def _subject(h: _History) -> tuple[str, str, bool]:
+    """A conventional commit: (type, full message, breaking)."""
+    rng = h.rng
+    types, weights = zip(*COMMIT_TYPES, strict=True)
+    ctype = rng.choices(types, weights)[0]
+    scope = rng.choice(SCOPES)
+    breaking = ctype in ("feat", "fix", "refactor") and rng.random() < 0.01
+    desc = f"{rng.choice(VERBS)} {rng.choice(NOUNS)}"
+    head = f"{ctype}{f'({scope})' if scope else ''}{'!' if breaking else ''}: {desc}"
+    body = ""
+    if rng.random() < 0.3:
+        body += f"\n\nThis changes how the {rng.choice(NOUNS)} works with the {rng.choice(NOUNS)}."
+    if breaking:
+        body += f"\n\nBREAKING CHANGE: the old {rng.choice(NOUNS)} behaviour is gone."
+    if rng.random() < 0.2:
+        h.issue += rng.randint(1, 3)
+        body += f"\n\nRefs: #{h.issue}"
+    return ctype, head + body + "\n", breaking
+
+
+def _touched_file(h: _History, ctype: str, n: int) -> tuple[str, str]:
+    """The one file a regular commit changes (small, so the history stays linear in size)."""
+    rng = h.rng
+    if ctype == "docs":
+        k = rng.randrange(h.n_pages)
+        return f"docs/page{k:03d}.md", f"# Page {k}\n\nRevision {n}.\n"
+    if ctype in ("chore", "ci"):
+        k = rng.randrange(8)
+        return f"ci/job{k}.yml", f"name: job{k}\nrevision: {n}\nsteps:\n  - run: nox\n"
+    k = rng.randrange(h.n_modules)
+    pkg, mod = divmod(k, 50)
+    if ctype == "test":
+        return (
+            f"tests/pkg{pkg:02d}/test_mod{mod:02d}.py",
+            f"def test_value() -> None:\n    assert {n} >= 0\n",
+        )
+    return (
+        f"src/{PACKAGE}/pkg{pkg:02d}/mod{mod:02d}.py",
+        f'"""Module {pkg}.{mod}."""\n\nREVISION = {n}\n\n\n'
+        f"def value() -> int:\n    return REVISION * {mod + 1}\n",
+    )
+
+
+def _bump(h: _History) -> str:
+    major, minor, patch = h.version
+    roll = h.rng.random()
+    if h.version == (0, 0, 0):
+        h.version = (0, 1, 0)
+    elif roll < 0.02:
+        h.version = (major + 1, 0, 0)
+    elif roll < 0.25:
+        h.version = (major, minor + 1, 0)
+    else:
+        h.version = (major, minor, patch + 1)
+    return ".".join(map(str, h.version))
+
+
+def _section(h: _History, version: str) -> str:
+    by_title: dict[str, list[str]] = {}
+    for ctype, text, issue in h.pending:
+        title = SECTION_TITLES.get(ctype)
+        if title and len(by_title.setdefault(title, [])) < 3:
+            by_title[title].append(f"- {text[0].upper()}{text[1:]}. (#{issue})\n")
+    if not by_title:
+        by_title["Misc"] = [f"- #{h.issue}\n"]
+    parts = [f"## {version} ({_date(h.epoch)})\n\n"]
+    for title in ("Features", "Bugfixes", "Improved Documentation", "Misc"):
+        if title in by_title:
+            parts.append(f"### {title}\n\n{''.join(by_title[title])}\n")
+    return "".join(parts)
+
+
+def _commit(s: _Stream, h: _History, mark: int, message: str, author: tuple[str, str]) -> None:
+    s.line("commit refs/heads/main")
+    s.line(f"mark :{mark}")
+    s.line(f"author {_ident(*author, h.epoch)}")
+    s.line(f"committer {_ident(*AUTHORS[0], h.epoch)}")
+    s.data(message)
+
+
+def write_stream(params: Params, out: IO[bytes]) -> None:
+    """Write the whole history as a fast-import stream to ``out``."""
+    params.validate()
+    rng = random.Random(params.seed)
+    h = _History(
+        rng,
+        params,
+        n_modules=min(2000, max(20, params.commits // 50)),
+        n_pages=min(200, max(5, params.commits // 500)),
+    )
+    releases = set(release_positions(params, rng))
+    s = _Stream(out)
+    step = HISTORY_SECONDS // params.commits
+    for n in range(params.commits):
+        h.epoch += rng.randint(step // 5 + 1, step * 9 // 5 + 1)
+        mark = n + 1
+        if n == 0:
+            _commit(s, h, mark, "chore: start the project\n", AUTHORS[0])
+            s.file("pyproject.toml", _pyproject("0.0.0"))
+            s.file("README.md", f"# {PROJECT}\n\nA synthetic project for benchmarks.\n")
+            s.file("CHANGELOG.md", _changelog([], 0))
+            s.file(f"src/{PACKAGE}/__init__.py", '"""A synthetic project."""\n')
+            s.file("changelog.d/.gitkeep", "")
+        elif n in releases:
+            _release(s, h, mark)
+        elif n == params.commits - 1 and params.fragments:
+            _commit(
+                s,
+                h,
+                mark,
+                "docs: add changelog fragments for the next release\n",
+                rng.choice(AUTHORS),
+            )
+            for path, text in fragment_files(params, rng):
+                s.file(path, text)
+        else:
+            ctype, message, _breaking = _subject(h)
+            if n == params.commits - params.tail:  # the first commit after the last tag
+                ctype, message = "feat", f"feat: {rng.choice(VERBS)} {rng.choice(NOUNS)}\n"
+            _commit(s, h, mark, message, rng.choice(AUTHORS))
+            s.file(*_touched_file(h, ctype, n))
+            h.issue += 1
+            h.pending.append((ctype, message.split(": ", 1)[1].split("\n", 1)[0], h.issue))
+    s.line("done")
+    s.flush()
+
+
+def _release(s: _Stream, h: _History, mark: int) -> None:
+    version = _bump(h)
+    if len(h.sections) == CHANGELOG_KEEP:
+        h.archives += 1
+    section = _section(h, version)
+    h.pending.clear()
+    _commit(s, h, mark, f"chore(release): {version}\n", AUTHORS[0])
+    s.file("pyproject.toml", _pyproject(version))
+    if len(h.sections) == CHANGELOG_KEEP:
+        s.file(
+            f"docs/changelog/releases-{h.archives:04d}.md",
+            "# Older releases\n\n" + "".join(reversed(h.sections)),
+        )
+        h.sections.clear()
+    h.sections.append(section)
+    s.file("CHANGELOG.md", _changelog(h.sections, h.archives))
+    s.line(f"tag v{version}")
+    s.line(f"from :{mark}")
+    s.line(f"tagger {_ident(*AUTHORS[0], h.epoch + 60)}")
+    s.data(f"Release {version}\n")
+
+
+def fragment_files(params: Params, rng: random.Random) -> Iterator[tuple[str, str]]:
+    """``changelog.d/{i}.{type}.md`` with one sentence each; the first is a feature."""
+    for i in range(1, params.fragments + 1):
+        ftype = "feature" if i == 1 else rng.choice(FRAGMENT_TYPES)
+        text = f"{rng.choice(VERBS).capitalize()} the {rng.choice(NOUNS)} ({ftype} {i}).\n"
+        yield f"changelog.d/{i}.{ftype}.md", text
+
+
+def _git(cwd: Path, *args: str) -> str:
+    done = subprocess.run(
+        ["git", *args],
+        cwd=cwd,
+        env={**os.environ, **GIT_ENV},
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return done.stdout
+
+
+def generate(params: Params, root: Path) -> Path:
+    """Create ``root/bench-project`` (and its bare remote ``root/bench-project.git``)."""
+    params.validate()
+    project = root / PROJECT
+    remote = root / f"{PROJECT}.git"
+    project.mkdir(parents=True)
+    _git(project, "init", "--quiet", "--initial-branch=main")
+    # glibc would return freed memory to the kernel after each object (costing seconds
+    # of system time over half a million objects); let fast-import keep it instead.
+    env = {
+        **os.environ,
+        **GIT_ENV,
+        "MALLOC_TRIM_THRESHOLD_": str(256 << 20),
+        "MALLOC_TOP_PAD_": str(64 << 20),
+    }
+    proc = subprocess.Popen(
+        ["git", "fast-import", "--quiet", "--done"], cwd=project, env=env, stdin=subprocess.PIPE
+    )
+    assert proc.stdin is not None
+    try:
+        write_stream(params, proc.stdin)
+    finally:
+        proc.stdin.close()
+    if proc.wait() != 0:
+        raise RuntimeError(f"git fast-import failed with status {proc.returncode}")
+    _git(project, "reset", "--quiet", "--hard")
+    _git(project, "pack-refs", "--all")
+    _git(project, "commit-graph", "write", "--reachable", "--no-progress")
+    _git(root, "clone", "--quiet", "--bare", str(project), str(remote))
+    _git(project, "remote", "add", "origin", str(remote))
+    _git(project, "push", "--quiet", "--set-upstream", "origin", "main")
+    # Files checked out in the same second as the index is written are "racily clean"
+    # and would be re-read by every `git status`; refresh the index once they are not.
+    time.sleep(1.1)
+    _git(project, "update-index", "-q", "--really-refresh")
+    status = _git(project, "status", "--porcelain", "--branch")
+    if status.strip() != "## main...origin/main":
+        raise RuntimeError(f"the generated repository is not clean and in sync:\n{status}")
+    return project
+
+
+def ensure(params: Params, cache_dir: Path = CACHE_DIR, *, quiet: bool = False) -> Path:
+    """The cached repository for ``params``, generated first if needed."""
+    root = cache_dir / params.key()
+    project = root / PROJECT
+    marker = root / "complete"
+    if marker.is_file():
+        return project
+    if root.exists():
+        shutil.rmtree(root)
+    start = time.perf_counter()
+    generate(params, root)
+    elapsed = time.perf_counter() - start
+    marker.write_text(f"{elapsed:.2f}\n", encoding="ascii")
+    if not quiet:
+        print(
+            f"generated {params.commits} commits, {params.tags} tags, {params.fragments} "
+            f"fragments in {elapsed:.1f} s: {project}",
+            file=sys.stderr,
+        )
+    return project
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument(
+        "size",
+        nargs="?",
+        choices=sorted(SIZES),
+        help="a preset (small: 1,000/50/10; large: 100,000/5,000/1,000)",
+    )
+    parser.add_argument("--commits", type=int)
+    parser.add_argument("--tags", type=int)
+    parser.add_argument("--fragments", type=int)
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument(
+        "--out", type=Path, help="generate into this (new) directory instead of the cache"
+    )
+    parser.add_argument("--force", action="store_true", help="regenerate a cached repository")
+    args = parser.parse_args(argv)
+    base = SIZES[args.size] if args.size else Params(1_000, 50, 10)
+    params = Params(
+        commits=base.commits if args.commits is None else args.commits,
+        tags=base.tags if args.tags is None else args.tags,
+        fragments=base.fragments if args.fragments is None else args.fragments,
+        seed=args.seed,
+    )
+    try:
+        params.validate()
+    except ValueError as exc:
+        parser.error(str(exc))
+    if args.out is not None:
+        if args.out.exists() and any(args.out.iterdir()):
+            parser.error(f"{args.out} exists and is not empty")
+        start = time.perf_counter()
+        project = generate(params, args.out.resolve())
+        print(f"generated in {time.perf_counter() - start:.1f} s", file=sys.stderr)
+    else:
+        if args.force:
+            shutil.rmtree(CACHE_DIR / params.key(), ignore_errors=True)
+        project = ensure(params)
+    print(project)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
