@@ -8,7 +8,7 @@ start fast and cost what the commits since the last release cost.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from packaging.version import Version
@@ -19,7 +19,7 @@ from release.commits import Commit
 from release.config import Config, Target
 from release.errors import CommandError, FragmentError, GitError
 from release.fragments import FragmentSet, Towncrier
-from release.runner import Runner
+from release.runner import Pending, Runner
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,8 @@ class Facts:
     fragments: FragmentSet
     commits: tuple[Commit, ...] | None
     date: str
+    # The remote's heads and tags, asked for at the start so the answer overlaps the rest.
+    remote_listing: Pending | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -63,10 +65,19 @@ class RemoteFacts:
 
 
 def read_git(runner: Runner) -> GitFacts:
+    # The four reads overlap; show-ref -d takes peeled tags from packed-refs, where
+    # for-each-ref's %(*objectname) would read every tag object.
+    pending_top = runner.spawn(
+        ["git", "rev-parse", "--show-toplevel", "--absolute-git-dir", "--is-shallow-repository"]
+    )
+    # No optional locks: a read-only command must not refresh (rewrite) .git/index.
+    pending_status = runner.spawn(
+        ["git", "--no-optional-locks", "status", "--porcelain=v2", "--branch", "-z"]
+    )
+    pending_tags = runner.spawn(["git", "show-ref", "--tags", "--dereference"])
+    pending_remotes = runner.spawn(["git", "remote"])
     try:
-        top = runner.git(
-            "rev-parse", "--show-toplevel", "--absolute-git-dir", "--is-shallow-repository"
-        )
+        top = pending_top.result()
     except CommandError as exc:
         if exc.returncode == 127:
             raise GitError("git is not installed or not on PATH.", "Install git.") from None
@@ -75,7 +86,37 @@ def read_git(runner: Runner) -> GitFacts:
             "Run release inside the project's git checkout (git init, or clone it).",
         ) from None
     toplevel, git_dir, shallow = top.stdout.splitlines()[:3]
-    status = runner.git("status", "--porcelain=v2", "--branch", "-z").stdout
+    head, branch, upstream, ahead, behind, dirty = _parse_status(pending_status.result().stdout)
+    shown = pending_tags.result(check=False)  # exit 1: no tags at all
+    if shown.returncode not in (0, 1):
+        runner.fail(shown)
+    targets: dict[str, str] = {}
+    for line in shown.stdout.splitlines():
+        sha, _, ref = line.partition(" ")
+        name = ref.removeprefix("refs/tags/")
+        if name.endswith("^{}"):
+            targets[name[:-3]] = sha  # the commit an annotated tag points to
+        else:
+            targets.setdefault(name, sha)
+    tag_list = list(targets.items())
+    remotes = tuple(pending_remotes.result().stdout.split())
+    return GitFacts(
+        Path(toplevel),
+        Path(git_dir),
+        head,
+        branch,
+        upstream,
+        ahead,
+        behind,
+        tuple(dirty),
+        shallow.strip() == "true",
+        tuple(tag_list),
+        remotes,
+    )
+
+
+def _parse_status(status: str) -> tuple[str | None, str | None, str | None, int, int, list[str]]:
+    """Branch, upstream, ahead/behind and dirty paths from ``git status --porcelain=v2 -z``."""
     head: str | None = None
     branch: str | None = None
     upstream: str | None = None
@@ -104,29 +145,7 @@ def read_git(runner: Runner) -> GitFacts:
             i += 1  # the original path follows
         elif entry.startswith("? "):
             dirty.append(entry[2:])
-    refs = runner.git(
-        "for-each-ref",
-        "--format=%(refname:strip=2)%00%(objectname)%00%(*objectname)",
-        "refs/tags",
-    ).stdout
-    tag_list: list[tuple[str, str]] = []
-    for line in refs.splitlines():
-        name, obj, peeled = line.split("\0")
-        tag_list.append((name, peeled or obj))
-    remotes = tuple(runner.git("remote").stdout.split())
-    return GitFacts(
-        Path(toplevel),
-        Path(git_dir),
-        head,
-        branch,
-        upstream,
-        ahead,
-        behind,
-        tuple(dirty),
-        shallow.strip() == "true",
-        tuple(tag_list),
-        remotes,
-    )
+    return head, branch, upstream, ahead, behind, dirty
 
 
 def read_commits(runner: Runner, since: str | None) -> tuple[Commit, ...]:
@@ -152,6 +171,7 @@ def gather(
     project_dir = project_dir.resolve()
     runner = runner or Runner(project_dir)
     config = config_mod.load(project_dir, environ=environ, overrides=overrides)
+    listing = runner.spawn(["git", "ls-remote", "--heads", "--tags", "--", config["remote"]])
     git = read_git(runner)
     releases = tags_mod.release_tags(git.tags, config.tag_format, config.tag_scheme)
 
@@ -181,6 +201,7 @@ def gather(
         fragment_set,
         commits,
         fragments_mod.release_date(environ),
+        listing,
     )
 
 
@@ -190,10 +211,10 @@ def read_remote(runner: Runner, facts: Facts, tag: str) -> RemoteFacts:
     remote = facts.config["remote"]
     if remote not in facts.git.remotes:
         return RemoteFacts(False, f"no remote named {remote!r}", None, None, True, valid)
-    wanted = [f"refs/tags/{tag}"]
-    if facts.git.branch:
-        wanted.insert(0, f"refs/heads/{facts.git.branch}")
-    done = runner.git("ls-remote", "--", remote, *wanted, check=False)
+    pending = facts.remote_listing or runner.spawn(
+        ["git", "ls-remote", "--heads", "--tags", "--", remote]
+    )
+    done = pending.result(check=False)
     if done.returncode != 0:
         return RemoteFacts(False, done.stderr.strip(), None, None, True, valid)
     branch_head = tag_commit = None

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 FragmentContents = Mapping[str, Mapping[tuple[str, str, int], str]]
 
 MAX_FRAGMENT_BYTES = 64 * 1024
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # all C0 controls but tab and newline
 
 
 @dataclass(frozen=True)
@@ -265,7 +266,7 @@ def _read_fragment(entry: os.DirEntry[str], shown: str) -> str | FragmentError:
             "Save it as UTF-8.",
         )
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    bad = [c for c in text if (ord(c) < 32 and c not in "\n\t") or ord(c) == 127]
+    bad = _CONTROL.findall(text)
     if bad:
         return FragmentError(
             f"Fragment {shown} contains control characters ({_printable(''.join(bad[:3]))}), "
@@ -277,6 +278,8 @@ def _read_fragment(entry: os.DirEntry[str], shown: str) -> str | FragmentError:
 
 def _printable(text: str) -> str:
     """Make text safe to show on a terminal: control characters become escapes."""
+    if text.isprintable():
+        return text
     return "".join(c if (c.isprintable() or c == " ") else repr(c)[1:-1] for c in text)
 
 

@@ -7,6 +7,7 @@ terminal, to colour what a person reads.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
@@ -18,14 +19,12 @@ PREVIEW_SCHEMA_VERSION = 1
 MAX_REASONS = 10
 
 
+_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
 def safe(text: str) -> str:
     """Escape control characters (ANSI sequences included) so they are never sent raw."""
-    return "".join(
-        c
-        if c in "\n\t" or (ord(c) >= 32 and ord(c) != 127 and not 0x80 <= ord(c) < 0xA0)
-        else repr(c)[1:-1]
-        for c in text
-    )
+    return _UNSAFE.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 def problems_text(problems: Sequence[Problem]) -> str:

@@ -34,6 +34,30 @@ class Completed:
     stderr: str
 
 
+class Pending:
+    """A command started by :meth:`Runner.spawn`; :meth:`result` waits for it."""
+
+    def __init__(
+        self, runner: Runner, args: list[str], proc: subprocess.Popen[str] | None, error: str = ""
+    ) -> None:
+        self._runner = runner
+        self._args = args
+        self._proc = proc
+        self._error = error
+        self._done: Completed | None = None
+
+    def result(self, *, check: bool = True) -> Completed:
+        if self._done is None:
+            if self._proc is None:
+                self._done = Completed(tuple(self._args), 127, "", self._error)
+            else:
+                out, err = self._proc.communicate()
+                self._done = Completed(tuple(self._args), self._proc.returncode, out, err)
+        if check and self._done.returncode != 0:
+            self._runner.fail(self._done)
+        return self._done
+
+
 @dataclass
 class Runner:
     """Runs commands in ``cwd``; ``log`` receives each masked argument list."""
@@ -87,6 +111,34 @@ class Runner:
                 mask(proc.stdout + proc.stderr, self.secrets),
             )
         return done
+
+    def spawn(self, argv: Sequence[str]) -> Pending:
+        """Start a read-only command now and collect it later, so commands overlap."""
+        args = [str(a) for a in argv]
+        if self.log is not None:
+            self.log(mask(" ".join(args), self.secrets))
+        try:
+            proc = subprocess.Popen(
+                args,
+                cwd=self.cwd,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                encoding="utf-8",
+                errors="replace",
+                start_new_session=True,
+            )
+        except FileNotFoundError as exc:
+            return Pending(self, args, None, f"{args[0]}: not found ({exc})")
+        return Pending(self, args, proc)
+
+    def fail(self, done: Completed) -> None:
+        raise CommandError(
+            [mask(a, self.secrets) for a in done.argv],
+            done.returncode,
+            mask(done.stdout + done.stderr, self.secrets),
+        )
 
     def git(self, *args: str, check: bool = True) -> Completed:
         return self.run(["git", *args], check=check)
