@@ -130,6 +130,7 @@ def state_problems(
         )
     if (
         not facts.fragments.fragments
+        and not facts.fragments.problems  # invalid fragments are reported as such
         and facts.towncrier is not None
         and not cfg["allow-no-fragments"]
     ):
@@ -252,7 +253,9 @@ def _plan_problems(facts: Facts, plan: Plan, remote: RemoteFacts | None) -> list
                         "That version was released; release another version.",
                     )
                 )
-            if not remote.head_contains_remote:
+            # Already reported as `behind` when the upstream is that same remote branch.
+            same = facts.git.upstream == f"{facts.config['remote']}/{facts.git.branch}"
+            if not remote.head_contains_remote and not (facts.git.behind and same):
                 found.append(
                     Problem(
                         "behind-remote",

@@ -216,7 +216,10 @@ def read_remote(runner: Runner, facts: Facts, tag: str) -> RemoteFacts:
     )
     done = pending.result(check=False)
     if done.returncode != 0:
-        return RemoteFacts(False, done.stderr.strip(), None, None, True, valid)
+        said = [line for line in done.stderr.splitlines() if line.strip()]
+        return RemoteFacts(
+            False, said[0].strip() if said else "git ls-remote failed", None, None, True, valid
+        )
     branch_head = tag_commit = None
     for line in done.stdout.splitlines():
         sha, ref = line.split("\t", 1)

@@ -151,8 +151,9 @@ def next_version(
             n = cur_n if current.dev is not None and current.post is None else cur_n + 1
             return _compose(current.epoch, release, (letter, n))
         if PRE_KINDS.index(pre) < PRE_KINDS.index(cur_kind):
+            article = "an" if pre == "alpha" else "a"
             raise VersionError(
-                f"Cannot go from {current} back to an {pre} release: it would be "
+                f"Cannot go from {current} back to {article} {pre} release: it would be "
                 "lower than the current version.",
                 f"Use --pre {cur_kind} (or a later kind), or --final.",
             )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,7 +59,7 @@ def cli() -> Callable[..., Result]:
     def run(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> Result:
         done = subprocess.run(
             [sys.executable, "-m", "release", *args], cwd=cwd, capture_output=True, text=True,
-            env={**os.environ, **(env or {})},
+            env={**os.environ, **(env or {})}, check=False,
         )
         return Result(done.returncode, done.stdout, done.stderr)
 
@@ -67,9 +67,9 @@ def cli() -> Callable[..., Result]:
 
 
 @pytest.fixture
-def project(sample: Callable[..., Path]) -> Iterator[Path]:
+def project(sample: Callable[..., Path]) -> Path:
     """The default sample project with a feature and a bugfix fragment."""
-    yield sample(fragments={"12.feature.md": "Add a thing.", "13.bugfix.md": "Fix a bug."})
+    return sample(fragments={"12.feature.md": "Add a thing.", "13.bugfix.md": "Fix a bug."})
 
 
 # --- Helpers and fixtures for the integration tests on real repositories -------------------
@@ -159,6 +159,15 @@ def assert_usage_error(result: Result, *names: str, code: int = 2) -> str:
     assert "Traceback" not in result.stderr, result.stderr
     for name in names:
         assert name in both, f"{name!r} is not named in the output:\n{both}"
+    # Every error says how to fix it: a hint after `error:`, an indented line after a problem.
+    if "error:" in result.stderr:
+        assert "hint:" in result.stderr, f"no hint in:\n{result.stderr}"
+    lines = result.stdout.splitlines()
+    for i, line in enumerate(lines):
+        if line.startswith("  x ["):
+            nxt = lines[i + 1] if i + 1 < len(lines) else ""
+            assert nxt.startswith("      "), f"no hint for: {line}"
+            assert nxt.strip(), f"no hint for: {line}"
     return both
 
 
@@ -294,3 +303,169 @@ def sample_copy(_sample_cache_dir: Path, tmp_path: Path) -> Callable[..., Path]:
 def project_copy(sample_copy: Callable[..., Path]) -> Path:
     """Like ``project`` (a feature and a bugfix fragment), from the cache."""
     return sample_copy(fragments={"12.feature.md": "Add a thing.", "13.bugfix.md": "Fix a bug."})
+
+
+# --- Helpers for the announce and ci tests (test_announce, test_ci): a sample project that ---
+# publishes to a local index and announces on the GitHub stand-in.
+
+def configure_targets(project: Path, *, github: Any = None, index: Any = None,
+                      draft: bool = False, push: bool = True) -> None:
+    """Add ``[tool.release.github]`` (a :class:`github_standin.GitHubStandIn`) and one
+    ``[[tool.release.publish]]`` table (an :class:`indexes.IndexTarget`) to pyproject.toml,
+    commit, and push the commit to the sample's bare remote."""
+    text = ""
+    if github is not None:
+        text += (f'\n[tool.release.github]\nrepository = "{github.full_name}"\n'
+                 f'api-url = "{github.api_url}"\ntoken-env = "GITHUB_TOKEN"\n')
+        text += "draft = true\n" if draft else ""
+    if index is not None:
+        text += (f'\n[[tool.release.publish]]\nname = "local"\n'
+                 f'repository-url = "{index.upload_url}"\nindex-url = "{index.simple_url}"\n')
+    path = project / "pyproject.toml"
+    path.write_text(path.read_text(encoding="utf-8") + text, encoding="utf-8")
+    commit_all(project, "Configure publishing and the GitHub release")
+    if push:
+        git(project, "push", "--quiet", "origin", "main")
+
+
+def target_env(*, github: Any = None, index: Any = None,
+               token: str | None = None) -> dict[str, str]:
+    """The environment a release with those targets needs: the GitHub token (``token``
+    overrides the stand-in's) and the index credentials; no proxy for 127.0.0.1."""
+    env = {"NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"}
+    if github is not None:
+        env["GITHUB_TOKEN"] = github.token if token is None else token
+    if index is not None:
+        env["TWINE_USERNAME"] = index.username
+        env["TWINE_PASSWORD"] = index.password
+    return env
+
+
+# --- Helpers for the publish-stage tests (test_publish, test_publish_faults, test_status): ---
+# a sample project configured with [[tool.release.publish]] tables for local indexes.
+
+@dataclass(frozen=True)
+class PublishTo:
+    """One ``[[tool.release.publish]]`` table: ``index`` is an :class:`indexes.IndexTarget`
+    (possibly reached through a fault proxy); credentials come from TWINE_USERNAME /
+    TWINE_PASSWORD unless ``password_env`` names the target's own variables."""
+
+    name: str
+    index: Any
+    verify_install: bool = False
+    username_env: str = ""
+    password_env: str = ""
+
+    def toml(self) -> str:
+        text = (f'\n[[tool.release.publish]]\nname = "{self.name}"\n'
+                f'repository-url = "{self.index.upload_url}"\n'
+                f'index-url = "{self.index.simple_url}"\n')
+        if self.verify_install:
+            text += "verify-install = true\n"
+        if self.username_env:
+            text += f'username-env = "{self.username_env}"\n'
+        if self.password_env:
+            text += f'password-env = "{self.password_env}"\n'
+        return text
+
+    def env(self, password: str | None = None) -> dict[str, str]:
+        """This target's credentials (``password`` replaces the index's)."""
+        secret = self.index.password if password is None else password
+        if self.password_env:
+            user = {self.username_env: self.index.username} if self.username_env else {}
+            return {**user, self.password_env: secret}
+        return {"TWINE_USERNAME": self.index.username, "TWINE_PASSWORD": secret}
+
+
+def configure_publish(project: Path, *targets: PublishTo) -> None:
+    """Append the targets' tables to pyproject.toml, commit, and push to the bare remote, so
+    the tree is clean and in sync before the release."""
+    path = project / "pyproject.toml"
+    text = path.read_text(encoding="utf-8") + "".join(t.toml() for t in targets)
+    path.write_text(text, encoding="utf-8")
+    commit_all(project, "Configure publishing")
+    git(project, "push", "--quiet", "origin", "main")
+
+
+def publish_env(*targets: PublishTo) -> dict[str, str]:
+    """Every target's credentials, and no proxy for 127.0.0.1."""
+    env = {"NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"}
+    for target in targets:
+        env.update(target.env())
+    return env
+
+
+@pytest.fixture
+def no_ambient_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No TWINE_* variable and no keyring backend from the outside: credentials come only
+    from what a test passes."""
+    for key in list(os.environ):
+        if key.startswith("TWINE_"):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+
+
+def state_dir_of(project: Path) -> Path:
+    return project / ".git" / "release-pipeline"
+
+
+def read_manifest(project: Path, version: str) -> dict[str, Any]:
+    import json
+
+    path = state_dir_of(project) / "manifests" / f"{version}.json"
+    return dict(json.loads(path.read_text(encoding="utf-8")))
+
+
+def forwarded_uploads(proxy: Any) -> dict[str, int]:
+    """filename -> how many uploads of it a :class:`indexes.FaultProxy` let reach the index."""
+    counts: dict[str, int] = {}
+    for request in proxy.uploads:
+        if request.forwarded and request.filename is not None:
+            counts[request.filename] = counts.get(request.filename, 0) + 1
+    return counts
+
+
+def accepted_uploads(proxy: Any) -> dict[str, int]:
+    """filename -> how many uploads of it the index behind ``proxy`` accepted (HTTP 200)."""
+    counts: dict[str, int] = {}
+    for request in proxy.uploads:
+        if request.upstream_status == 200 and request.filename is not None:
+            counts[request.filename] = counts.get(request.filename, 0) + 1
+    return counts
+
+
+def upload_attempts(proxy: Any) -> dict[str, int]:
+    """filename -> how many uploads of it reached ``proxy`` (answered, faulted or not)."""
+    counts: dict[str, int] = {}
+    for request in proxy.uploads:
+        if request.filename is not None:
+            counts[request.filename] = counts.get(request.filename, 0) + 1
+    return counts
+
+
+def assert_no_crash(result: Result) -> None:
+    """No internal error and no traceback of release-pipeline itself (a failing child's,
+    quoted in a message, is fine)."""
+    import release
+
+    text = result.stdout + result.stderr
+    assert "internal error" not in text, text
+    assert f'File "{Path(release.__file__).parent}' not in text, text
+
+
+def assert_exit(result: Result, code: int) -> str:
+    """Exit ``code`` without a crash; returns stdout + stderr."""
+    text = result.stdout + result.stderr
+    assert result.code == code, f"exit {result.code}, expected {code}\n{text}"
+    assert_no_crash(result)
+    return text
+
+
+def step_shown(output: str, status: str, stage: str, summary_start: str) -> bool:
+    """Whether the run's progress shows ``status`` ("done", "already done", "failed") for a
+    step of ``stage`` whose summary starts with ``summary_start``."""
+    import re
+
+    pattern = re.compile(rf"^  {re.escape(status)} +{re.escape(stage)} +"
+                         rf"{re.escape(summary_start)}", re.MULTILINE)
+    return pattern.search(output) is not None

@@ -218,7 +218,7 @@ def test_next_version(
         ("1.2.0.post1", None, None, True, "1.2.0.post1 is already a final release"),
         ("1.2.0", None, None, True, "1.2.0 is already a final release"),
         ("1.2.0rc1", None, "alpha", False, "Cannot go from 1.2.0rc1 back to an alpha"),
-        ("1.2.0rc1", None, "beta", False, "Cannot go from 1.2.0rc1 back to an beta"),
+        ("1.2.0rc1", None, "beta", False, "Cannot go from 1.2.0rc1 back to a beta"),
         ("1.2.0b1", "minor", "alpha", False, "Cannot go from 1.2.0b1 back to an alpha"),
         ("1.2.0rc1.dev0", None, "beta", False, "Cannot go from 1.2.0rc1.dev0 back"),
         ("1.2.0rc2.post1", "patch", "alpha", False, "Cannot go from 1.2.0rc2.post1 back"),
