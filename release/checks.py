@@ -112,6 +112,15 @@ def state_problems(
                 f"Check out one of: {allowed} (or add it to `branches` in [tool.release]).",
             )
         )
+    if not git.identity:
+        found.append(
+            Problem(
+                "git-identity",
+                "git does not know who is committing, so the release commit cannot be made.",
+                'Set it: git config user.name "Your Name" && git config user.email you@example.com '
+                "(or GIT_AUTHOR_NAME/EMAIL and GIT_COMMITTER_NAME/EMAIL in CI).",
+            )
+        )
     if git.shallow:
         found.append(
             Problem(

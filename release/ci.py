@@ -135,8 +135,10 @@ def run_ci(
     publish_from: Path | None = None,
     outdir: Path | None = None,
     on_step: Callable[[Outcome], None] = lambda _o: None,
+    on_plan: Callable[[Plan], None] = lambda _p: None,
 ) -> CiResult:
     plan, runner, git_dir = prepare_plan(project_dir, environ, overrides, tag)
+    on_plan(plan)
     stages: tuple[str, ...]
     if build_only:
         stages = ("build", "verify")

@@ -95,9 +95,9 @@ def execute(
                     "",
                 )
             impl = implementation(step)
-            failpoint(step.id, "before")
             start = time.monotonic()
             try:
+                failpoint(step.id, "before")
                 if impl.is_done(ctx):
                     status = "already done"
                 else:

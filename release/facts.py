@@ -35,6 +35,7 @@ class GitFacts:
     shallow: bool
     tags: tuple[tuple[str, str], ...]  # (name, commit it points to)
     remotes: tuple[str, ...]
+    identity: bool = True  # git knows who commits (user.name / user.email or GIT_*)
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,7 @@ def read_git(runner: Runner) -> GitFacts:
     )
     pending_tags = runner.spawn(["git", "show-ref", "--tags", "--dereference"])
     pending_remotes = runner.spawn(["git", "remote"])
+    pending_identity = runner.spawn(["git", "var", "GIT_COMMITTER_IDENT"])
     try:
         top = pending_top.result()
     except CommandError as exc:
@@ -112,6 +114,7 @@ def read_git(runner: Runner) -> GitFacts:
         shallow.strip() == "true",
         tuple(tag_list),
         remotes,
+        pending_identity.result(check=False).returncode == 0,
     )
 
 

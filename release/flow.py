@@ -40,6 +40,7 @@ def run(
     show: Callable[[Plan, list[str]], None],
     confirm: Callable[[Plan], bool],
     on_step: Callable[[Outcome], None],
+    note: Callable[[str], None] = lambda _text: None,
 ) -> Report:
     from release.checks import evaluate
     from release.facts import gather
@@ -47,7 +48,8 @@ def run(
 
     runner = Runner(project_dir)
     git_dir = _git_dir(runner)
-    with Lock(git_dir):
+    with Lock(git_dir) as lock:
+        _note_stale(lock, note)
         existing = Journal.load(git_dir)
         if existing is not None and not existing.finished:
             raise UsageError(
@@ -94,7 +96,15 @@ def _execute(ctx: Context, until: str | None, on_step: Callable[[Outcome], None]
     from release.executor import Interrupted, StepFailed
 
     try:
-        report = execute(ctx, until=until, on_step=on_step)
+        try:
+            report = execute(ctx, until=until, on_step=on_step)
+        except (StepFailed, Interrupted):
+            raise
+        except Exception as exc:  # e.g. between two steps: the way on is the same
+            raise StepFailed(
+                f"The release stopped unexpectedly: {type(exc).__name__}: {exc}",
+                "This is a bug in release-pipeline; please report it.",
+            ) from exc
     except (StepFailed, Interrupted) as exc:
         done = [s for s, state in ctx.journal.steps.items() if state == "done"]
         pending = [s for s, state in ctx.journal.steps.items() if state != "done"]
@@ -122,13 +132,39 @@ def _execute(ctx: Context, until: str | None, on_step: Callable[[Outcome], None]
     return report
 
 
-def _load(git_dir: Path) -> Journal:
+def _note_stale(lock: Lock, note: Callable[[str], None]) -> None:
+    if lock.stale_pid is not None:
+        note(
+            f"A stale release lock of process {lock.stale_pid}, which is no longer running, "
+            "was found and removed."
+        )
+
+
+def _load(git_dir: Path, *, finished_is_public: bool = False) -> Journal:
     journal = Journal.load(git_dir)
+    if journal is not None and journal.finished and finished_is_public and journal.pushed:
+        version = journal.plan["public"]["version"]
+        raise AbortRefused(
+            f"The last release ({version}) is finished and public; there is nothing to abort.",
+            "To withdraw it, release a new version (indexes never take a filename twice).",
+        )
     if journal is None or journal.finished:
         raise UsageError(
             "No release is in progress in this repository.", "Start one with release run."
         )
     return journal
+
+
+def _plan_of(journal: Journal) -> Plan:
+    try:
+        return Plan.from_journal(journal.plan)
+    except (KeyError, TypeError, ValueError):
+        raise ReleaseError(
+            f"The release journal {journal.path} does not hold a plan this version of "
+            "release-pipeline can read.",
+            "Finish the release with the version that started it, or delete the journal "
+            "and check the repository by hand.",
+        ) from None
 
 
 def resume(
@@ -143,10 +179,9 @@ def resume(
     runner = Runner(project_dir)
     git_dir = _git_dir(runner)
     with Lock(git_dir) as lock:
-        if lock.stale_pid is not None:
-            note(f"A stale lock of process {lock.stale_pid} (no longer running) was removed.")
+        _note_stale(lock, note)
         journal = _load(git_dir)
-        plan = Plan.from_journal(journal.plan)
+        plan = _plan_of(journal)
         ctx = Context(project_dir, git_dir, runner, plan, journal, environ, tuple(overrides))
         _reconcile(ctx, note)
         journal.save()
@@ -208,9 +243,10 @@ def abort(project_dir: Path, *, environ: Mapping[str, str], note: Callable[[str]
 
     runner = Runner(project_dir)
     git_dir = _git_dir(runner)
-    with Lock(git_dir):
-        journal = _load(git_dir)
-        plan = Plan.from_journal(journal.plan)
+    with Lock(git_dir) as lock:
+        _note_stale(lock, note)
+        journal = _load(git_dir, finished_is_public=True)
+        plan = _plan_of(journal)
         ctx = Context(project_dir, git_dir, runner, plan, journal, environ)
         public = journal.pushed
         if not public:

@@ -25,6 +25,15 @@ RETRIES = 3
 class ForgeError(ReleaseError):
     exit_code = 1
 
+    def __init__(self, message: str, hint: str = "", *, status: int = 0) -> None:
+        super().__init__(message, hint)
+        self.status = status  # 0: no answer at all
+
+    @property
+    def uncertain(self) -> bool:
+        """The request may or may not have taken effect (5xx or no answer)."""
+        return self.status == 0 or self.status >= 500
+
 
 @dataclass
 class GitHub:
@@ -49,24 +58,28 @@ class GitHub:
         }
         if body is not None:
             headers["Content-Type"] = content_type
-        for attempt in range(RETRIES + 1):
+        # A POST is never repeated blindly: it may have taken effect before the answer
+        # was lost. Callers look at the state and decide.
+        retries = 0 if method == "POST" else RETRIES
+        for attempt in range(retries + 1):
             request = urllib.request.Request(url, data=body, method=method, headers=headers)
             try:
                 with urllib.request.urlopen(request, timeout=self.timeout) as response:
                     return response.status, response.read()
             except urllib.error.HTTPError as exc:
                 payload = exc.read()
-                if exc.code >= 500 and attempt < RETRIES:
+                if exc.code >= 500 and attempt < retries:
                     time.sleep(0.5 * 2**attempt)
                     continue
                 self._raise(method, url, exc.code, payload, exc.headers)
             except (urllib.error.URLError, OSError) as exc:
-                if attempt < RETRIES:
+                if attempt < retries:
                     time.sleep(0.5 * 2**attempt)
                     continue
                 raise ForgeError(
                     f"GitHub at {self.api_url} cannot be reached ({getattr(exc, 'reason', exc)}).",
                     "Check `api-url` and the network, then run release resume.",
+                    status=0,
                 ) from None
         raise AssertionError("unreachable")
 
@@ -81,6 +94,7 @@ class GitHub:
             raise ForgeError(
                 f"GitHub rejected the token ({where}: {message}).",
                 "Check the token in the configured environment variable.",
+                status=status,
             )
         if status in (403, 429) and (
             headers.get("X-RateLimit-Remaining") == "0" or headers.get("Retry-After")
@@ -94,11 +108,14 @@ class GitHub:
             raise ForgeError(
                 f"GitHub's API rate limit is exhausted ({where}).",
                 f"It resets at {when}; then run release resume.",
+                status=status,
             )
-        raise ForgeError(
-            f"GitHub answered {status} to {where}: {message}",
-            "Check the repository name and the token's permissions (contents: write).",
+        hint = (
+            "GitHub had a problem; run release resume later."
+            if status >= 500
+            else "Check the repository name and the token's permissions (contents: write)."
         )
+        raise ForgeError(f"GitHub answered {status} to {where}: {message}", hint, status=status)
 
     def _json(self, method: str, path: str, data: dict[str, Any] | None = None) -> Any:
         body = None if data is None else json.dumps(data).encode()
@@ -121,8 +138,21 @@ class GitHub:
         return None
 
     def create_release(self, fields: dict[str, Any]) -> dict[str, Any]:
-        created: dict[str, Any] = self._json("POST", f"/repos/{self.repository}/releases", fields)
-        return created
+        """Create the release; if the answer was lost, find the one that may have been made."""
+        for attempt in range(RETRIES + 1):
+            try:
+                created: dict[str, Any] = self._json(
+                    "POST", f"/repos/{self.repository}/releases", fields
+                )
+                return created
+            except ForgeError as exc:
+                if not (exc.uncertain or exc.status == 422) or attempt == RETRIES:
+                    raise
+                found = self.release_by_tag(str(fields["tag_name"]))
+                if found is not None:
+                    return found
+                time.sleep(0.5 * 2**attempt)
+        raise AssertionError("unreachable")
 
     def update_release(self, release_id: int, fields: dict[str, Any]) -> dict[str, Any]:
         updated: dict[str, Any] = self._json(

@@ -16,7 +16,7 @@ from typing import Any
 
 from release.errors import ReleaseError
 
-JOURNAL_SCHEMA_VERSION = 1
+JOURNAL_SCHEMA_VERSION = 2  # 2: plans carry publish targets and the forge
 PENDING, DONE, FAILED = "pending", "done", "failed"
 
 

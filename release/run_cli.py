@@ -101,6 +101,7 @@ def _run(project: Path, args: argparse.Namespace) -> int:
         show=show,
         confirm=confirm,
         on_step=_progress,
+        note=_note,
     )
     _summary(
         report,
@@ -115,7 +116,13 @@ def ci(project: Path, args: argparse.Namespace) -> int:
     from release import ci as ci_mod
     from release.errors import ReleaseError
 
-    result = None
+    planned: list[Plan] = []
+    outcomes: list[Outcome] = []
+
+    def progress(outcome: Outcome) -> None:
+        outcomes.append(outcome)
+        _progress(outcome)
+
     try:
         result = ci_mod.run_ci(
             project,
@@ -125,13 +132,15 @@ def ci(project: Path, args: argparse.Namespace) -> int:
             build_only=args.build_only,
             publish_from=args.publish_from,
             outdir=args.outdir,
-            on_step=_progress,
+            on_step=progress,
+            on_plan=planned.append,
         )
-    except ci_mod.NothingToRelease:
-        ci_mod.github_outputs(os.environ, None, False, None)
-        raise
     except ReleaseError:
-        ci_mod.github_outputs(os.environ, result, False, None)
+        # Outputs and the step summary are written on failure too: the version and tag are
+        # known as soon as the tag is checked, and the table shows how far the job got.
+        plan = planned[0] if planned else None
+        partial = ci_mod.CiResult(plan, outcomes) if plan is not None else None
+        ci_mod.github_outputs(os.environ, partial, False, plan)
         raise
     released = not args.build_only
     ci_mod.github_outputs(os.environ, result, released, result.plan)

@@ -4,6 +4,7 @@ artifacts attached.  Idempotent: an existing release is completed, never duplica
 from __future__ import annotations
 
 import mimetypes
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +13,8 @@ from release.errors import ReleaseError
 from release.forge import ForgeError, GitHub
 from release.plan import Step
 from release.steps import Context
+
+UPLOAD_ATTEMPTS = 4
 
 
 def client(ctx: Context, forge: Forge) -> GitHub:
@@ -30,22 +33,29 @@ def wanted_fields(ctx: Context, forge: Forge) -> dict[str, Any]:
     return {
         "tag_name": plan.tag,
         "name": plan.tag,
-        "body": plan.changelog,
+        # The same notes whether rendered now (release run) or read back (release ci).
+        "body": plan.changelog.rstrip("\n") + "\n",
         "draft": forge.draft,
         "prerelease": plan.version.is_prerelease,
     }
 
 
-def asset_states(ctx: Context, gh: GitHub, release: dict[str, Any]) -> dict[str, str]:
-    """Each artifact on the release: "present", "missing" or "conflicting"."""
+def asset_states(
+    ctx: Context, gh: GitHub, release: dict[str, Any]
+) -> dict[str, tuple[str, dict[str, Any] | None]]:
+    """Each artifact on the release: present, missing, broken (an upload that never
+    completed, GitHub's "starter" state) or conflicting, with the asset when there is one."""
     by_name = {a["name"]: a for a in gh.assets(int(release["id"]))}
-    states = {}
+    states: dict[str, tuple[str, dict[str, Any] | None]] = {}
     for name, digest in ctx.journal.artifacts.items():
         asset = by_name.get(name)
-        if asset is None or asset.get("state") not in (None, "uploaded"):
-            states[name] = "missing"
+        if asset is None:
+            states[name] = ("missing", None)
+        elif asset.get("state") not in (None, "uploaded"):
+            states[name] = ("broken", asset)
         else:
-            states[name] = "present" if gh.asset_sha256(asset) == digest else "conflicting"
+            same = gh.asset_sha256(asset) == digest
+            states[name] = ("present" if same else "conflicting", asset)
     return states
 
 
@@ -66,7 +76,7 @@ class Announce:
         want = wanted_fields(ctx, forge)
         same = all(release.get(k) == v for k, v in want.items() if k != "tag_name")
         states = asset_states(ctx, gh, release) if forge.attach_artifacts else {}
-        return same and all(s == "present" for s in states.values())
+        return same and all(state == "present" for state, _asset in states.values())
 
     def run(self, ctx: Context) -> None:
         forge = self._forge(ctx)
@@ -81,18 +91,42 @@ class Announce:
             )
         if not forge.attach_artifacts:
             return
-        states = asset_states(ctx, gh, release)
-        conflicts = [n for n, s in states.items() if s == "conflicting"]
-        if conflicts:
-            raise ReleaseError(
-                f"The GitHub release {ctx.plan.tag} already has {', '.join(conflicts)} with "
-                "different content than this release's verified artifacts.",
-                "Delete those assets on GitHub if they are wrong, then run release resume.",
-            )
+        self._attach(ctx, gh, release)
+
+    def _attach(self, ctx: Context, gh: GitHub, release: dict[str, Any]) -> None:
+        """Upload what is missing; whether an upload happened is read back, never guessed
+        from an error (an answer can be lost after GitHub stored the file)."""
         dist = ctx.project_dir / ctx.plan.dist_dir
-        for name, state in sorted(states.items()):
-            if state == "missing":
+        last: ForgeError | None = None
+        for attempt in range(UPLOAD_ATTEMPTS):
+            states = asset_states(ctx, gh, release)
+            conflicts = sorted(n for n, (s, _) in states.items() if s == "conflicting")
+            if conflicts:
+                raise ReleaseError(
+                    f"The GitHub release {ctx.plan.tag} already has {', '.join(conflicts)} with "
+                    "different content than this release's verified artifacts.",
+                    "Delete those assets on GitHub if they are wrong, then run release resume.",
+                )
+            todo = sorted((n, a) for n, (s, a) in states.items() if s != "present")
+            if not todo:
+                return
+            if attempt:
+                time.sleep(0.5 * 2 ** (attempt - 1))
+            for name, broken in todo:
+                if broken is not None:
+                    gh.delete_asset(int(broken["id"]))
                 kind = mimetypes.guess_type(name)[0] or "application/octet-stream"
                 if name.endswith(".whl"):
                     kind = "application/zip"
-                gh.upload_asset(release, name, (dist / name).read_bytes(), kind)
+                try:
+                    gh.upload_asset(release, name, (dist / name).read_bytes(), kind)
+                except ForgeError as exc:
+                    if not (exc.uncertain or exc.status == 422):
+                        raise
+                    last = exc
+        assert last is not None
+        raise ForgeError(
+            f"Attaching the artifacts to the GitHub release {ctx.plan.tag} failed "
+            f"{UPLOAD_ATTEMPTS} times; last: {last.message}",
+            "Run release resume later; what is attached already is kept.",
+        )

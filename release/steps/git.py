@@ -43,6 +43,12 @@ def remote_refs(ctx: Context, *refs: str) -> dict[str, str]:
 
 
 def _commit(ctx: Context, message: str, paths: list[str]) -> str:
+    if not paths:
+        # `git commit --` with no path would commit whatever happens to be staged.
+        raise ReleaseError(
+            "Nothing to commit: the plan names no file for this commit.",
+            "This is a bug in release-pipeline; please report it.",
+        )
     ctx.runner.git("add", "--", *[p for p in paths if (ctx.project_dir / p).exists()])
     # Only the paths this release changed are committed (never commit -a).
     ctx.runner.git("commit", "--quiet", "--no-verify", "-m", message, "--", *paths)

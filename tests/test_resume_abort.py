@@ -1,0 +1,435 @@
+"""`release run --until`, `release resume` and `release abort` on real repositories.
+
+A release stopped after any local stage (by `--until` or by a SIGKILL failpoint) can be
+finished with `release resume`, or undone with `release abort`, which must restore the
+repository byte for byte.  Once the release is public, abort refuses.  A remote that moves
+between prepare and push makes the atomic push fail cleanly, and resume adopts the rebased
+release commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import stat
+import subprocess
+import tarfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from conftest import (
+    Result,
+    bare_refs,
+    commit_all,
+    git,
+    read_journal,
+    remote_of,
+    run_release,
+)
+
+pytestmark = pytest.mark.usefixtures("utc", "shared_uv_cache")
+
+FRAGMENTS = {"12.feature.md": "Add a thing.", "13.bugfix.md": "Fix a bug."}
+SDIST = "sample_project-1.3.0.tar.gz"
+WHEEL = "sample_project-1.3.0-py3-none-any.whl"
+FAILPOINT = "RELEASE_PIPELINE_TEST_FAILPOINT"
+LOCAL_STEPS = (
+    "check.preflight",
+    "prepare.edit-version:pyproject.toml",
+    "prepare.edit-version:src/sample_project/__init__.py",
+    "prepare.changelog",
+    "prepare.commit",
+    "tag.tag",
+    "build.build",
+    "verify.verify",
+)
+STAGE_OF = {step: step.split(".", 1)[0] for step in LOCAL_STEPS}
+LOCAL_STAGES = ("check", "prepare", "tag", "build", "verify")
+
+
+def both(result: Result) -> str:
+    return result.stdout + result.stderr
+
+
+def rev(project: Path, name: str) -> str | None:
+    done = subprocess.run(
+        ["git", "rev-parse", "--quiet", "--verify", name],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return done.stdout.strip() or None if done.returncode == 0 else None
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    head: str
+    branch: str
+    refs: str
+    status: str
+    index: str
+    files: tuple[tuple[str, str], ...]
+
+
+def snapshot(project: Path) -> Snapshot:
+    """Everything abort must restore: HEAD, every ref, status, index, and every file's
+    bytes and mode (directories included, so an empty dist/ left behind shows)."""
+    files: list[tuple[str, str]] = []
+    for path in sorted(project.rglob("*")):
+        rel = path.relative_to(project)
+        if rel.parts[0] == ".git":
+            continue
+        if path.is_dir():
+            files.append((rel.as_posix() + "/", "dir"))
+        else:
+            mode = stat.S_IMODE(path.lstat().st_mode)
+            files.append((rel.as_posix(), f"{mode:o} {sha256(path)}"))
+    return Snapshot(
+        head=git(project, "rev-parse", "HEAD"),
+        branch=git(project, "symbolic-ref", "HEAD"),
+        refs=git(project, "for-each-ref"),
+        status=git(project, "status", "--porcelain", "--untracked-files=all"),
+        index=git(project, "ls-files", "--stage"),
+        files=tuple(files),
+    )
+
+
+def state_dir(project: Path) -> Path:
+    return project / ".git" / "release-pipeline"
+
+
+def assert_no_release_left(project: Path) -> None:
+    assert not (state_dir(project) / "journal.json").exists()
+    assert not (state_dir(project) / "lock").exists()
+    assert not (state_dir(project) / "staging").exists()
+    assert git(project, "worktree", "list", "--porcelain").count("worktree ") == 1
+
+
+def sdist_names(path: Path) -> set[str]:
+    with tarfile.open(path) as sdist:
+        return {m.name.split("/", 1)[-1] for m in sdist.getmembers()}
+
+
+def wheel_version(path: Path) -> str:
+    with zipfile.ZipFile(path) as wheel:
+        (name,) = [n for n in wheel.namelist() if n.endswith(".dist-info/METADATA")]
+        for line in wheel.read(name).decode().splitlines():
+            if line.startswith("Version: "):
+                return line.split(": ", 1)[1]
+    raise AssertionError("no Version in METADATA")
+
+
+def assert_released(project: Path, start: str, *, next_dev: bool = False) -> None:
+    """The state an uninterrupted release leaves: commit, tag, remote, artifacts, journal."""
+    release = rev(project, "v1.3.0^{commit}")
+    assert release is not None, "no tag v1.3.0"
+    assert git(project, "cat-file", "-t", "v1.3.0").strip() == "tag"
+    assert git(project, "log", "-1", "--format=%B", release).strip() == "Release 1.3.0"
+    assert rev(project, f"{release}^") == start
+    head = rev(project, "HEAD")
+    if next_dev:
+        assert rev(project, "HEAD^") == release
+        assert git(project, "log", "-1", "--format=%B").strip() == "Start 1.3.1.dev0 development"
+    else:
+        assert head == release
+    refs = bare_refs(remote_of(project))
+    assert refs["refs/heads/main"] == head
+    assert refs["refs/tags/v1.3.0"] == rev(project, "refs/tags/v1.3.0")
+    dist = project / "dist"
+    assert sorted(p.name for p in dist.iterdir()) == sorted([SDIST, WHEEL])
+    assert wheel_version(dist / WHEEL) == "1.3.0"
+    journal = read_journal(project)
+    assert journal["finished"] is True
+    assert journal["pushed"] is True
+    assert set(journal["steps"].values()) == {"done"}
+    assert journal["artifacts"] == {n: sha256(dist / n) for n in (SDIST, WHEEL)}
+    assert not (state_dir(project) / "lock").exists()
+
+
+def assert_stopped_after(
+    project: Path,
+    start: str,
+    stage: str,
+    remote_before: dict[str, str],
+) -> None:
+    """What a release stopped right after ``stage`` has (and has not) done."""
+    stages = ("check", "prepare", "tag", "build", "verify", "push", "post")
+    reached = stages.index(stage)
+    journal = read_journal(project)
+    assert journal["finished"] is False
+    for step, state in journal["steps"].items():
+        want = "done" if stages.index(step.split(".", 1)[0]) <= reached else "pending"
+        assert state == want, (step, journal["steps"])
+    head_subject = git(project, "log", "-1", "--format=%s").strip()
+    if reached < stages.index("prepare"):
+        assert rev(project, "HEAD") == start
+        assert git(project, "status", "--porcelain").strip() == ""
+    else:
+        assert head_subject == "Release 1.3.0"
+        assert rev(project, "HEAD^") == start
+    assert (rev(project, "refs/tags/v1.3.0") is not None) == (reached >= stages.index("tag"))
+    assert (project / "dist").exists() == (reached >= stages.index("build"))
+    if reached < stages.index("push"):
+        assert bare_refs(remote_of(project)) == remote_before
+        assert journal["pushed"] is False
+    else:
+        assert bare_refs(remote_of(project))["refs/heads/main"] == rev(project, "HEAD")
+        assert journal["pushed"] is True
+
+
+# --- --until, then resume ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stage", [*LOCAL_STAGES, "push"])
+def test_run_until_stage_then_resume_finishes(project: Path, stage: str) -> None:
+    start = rev(project, "HEAD")
+    assert start is not None
+    remote_before = bare_refs(remote_of(project))
+    next_dev = stage == "push"  # so that something is left to do after the push
+    overrides = ["-c", "next-dev=true"] if next_dev else []
+
+    result = run_release(project, *overrides, "run", "--yes", "--until", stage)
+    assert result.code == 0, both(result)
+    assert f"Stopped after {stage}" in result.stdout
+    assert_stopped_after(project, start, stage, remote_before)
+
+    result = run_release(project, "resume")
+    assert result.code == 0, both(result)
+    assert "Release resumed and finished." in result.stdout
+    assert_released(project, start, next_dev=next_dev)
+
+
+def test_resume_until_walks_the_stages_one_by_one(project: Path) -> None:
+    start = rev(project, "HEAD")
+    assert start is not None
+    remote_before = bare_refs(remote_of(project))
+    result = run_release(project, "-c", "next-dev=true", "run", "--yes", "--until", "check")
+    assert result.code == 0, both(result)
+    for stage in ("prepare", "tag", "build", "verify", "push"):
+        result = run_release(project, "resume", "--until", stage)
+        assert result.code == 0, f"--until {stage}\n{both(result)}"
+        assert_stopped_after(project, start, stage, remote_before)
+    result = run_release(project, "resume")
+    assert result.code == 0, both(result)
+    assert_released(project, start, next_dev=True)
+
+
+def test_resume_without_a_release_in_progress_is_a_usage_error(project: Path) -> None:
+    result = run_release(project, "resume")
+    assert result.code == 2, both(result)
+    assert "No release is in progress" in result.stderr
+    assert not (state_dir(project) / "journal.json").exists()
+
+
+# --- abort restores the repository, byte for byte -----------------------------------------
+
+
+def _assert_aborted(project: Path, before: Snapshot, remote_before: dict[str, str]) -> None:
+    result = run_release(project, "abort", "--yes")
+    assert result.code == 0, both(result)
+    assert "Traceback" not in result.stderr
+    after = snapshot(project)
+    for field in ("head", "branch", "refs", "status", "index"):
+        assert getattr(after, field) == getattr(before, field), field
+    assert dict(after.files) == dict(before.files)
+    for name, text in FRAGMENTS.items():
+        assert (project / "changelog.d" / name).read_text(encoding="utf-8") == text
+    assert not (project / "dist").exists()
+    assert bare_refs(remote_of(project)) == remote_before
+    assert_no_release_left(project)
+
+
+@pytest.mark.parametrize("stage", LOCAL_STAGES)
+def test_abort_after_until_restores_everything(project: Path, stage: str) -> None:
+    before = snapshot(project)
+    remote_before = bare_refs(remote_of(project))
+    result = run_release(project, "run", "--yes", "--until", stage)
+    assert result.code == 0, both(result)
+    assert_stopped_after(project, before.head.strip(), stage, remote_before)
+
+    _assert_aborted(project, before, remote_before)
+
+
+@pytest.mark.parametrize("step", LOCAL_STEPS)
+def test_abort_after_a_kill_restores_everything(project: Path, step: str) -> None:
+    before = snapshot(project)
+    remote_before = bare_refs(remote_of(project))
+    result = run_release(project, "run", "--yes", env={FAILPOINT: f"{step}:after:kill"})
+    assert result.code == -9, both(result)
+    journal = read_journal(project)
+    assert journal["steps"][step] == "done"
+    assert journal["finished"] is False
+
+    _assert_aborted(project, before, remote_before)
+
+
+def test_abort_keeps_a_dist_directory_that_existed(project: Path) -> None:
+    """An ignored dist/ with older artifacts survives abort untouched; only the release's own
+    artifacts go."""
+    (project / ".gitignore").write_text("dist/\n", encoding="utf-8")
+    commit_all(project, "Ignore dist/")
+    git(project, "push", "--quiet", "origin", "main")
+    old = project / "dist" / "sample_project-1.2.0-py3-none-any.whl"
+    old.parent.mkdir()
+    old.write_bytes(b"an older wheel")
+    before = snapshot(project)
+    remote_before = bare_refs(remote_of(project))
+
+    result = run_release(project, "run", "--yes", "--until", "verify")
+    assert result.code == 0, both(result)
+    assert sorted(p.name for p in old.parent.iterdir()) == sorted([old.name, SDIST, WHEEL])
+
+    result = run_release(project, "abort", "--yes")
+    assert result.code == 0, both(result)
+    assert snapshot(project) == before
+    assert old.read_bytes() == b"an older wheel"
+    assert bare_refs(remote_of(project)) == remote_before
+    assert_no_release_left(project)
+
+
+def test_preview_is_identical_before_and_after_an_aborted_release(project: Path) -> None:
+    text_before = run_release(project, "preview")
+    json_before = run_release(project, "preview", "--json")
+    assert text_before.code == 0, both(text_before)
+
+    result = run_release(project, "run", "--yes", "--until", "tag")
+    assert result.code == 0, both(result)
+    assert run_release(project, "preview").stdout != text_before.stdout  # the release shows
+    result = run_release(project, "abort", "--yes")
+    assert result.code == 0, both(result)
+
+    assert run_release(project, "preview") == text_before
+    assert run_release(project, "preview", "--json") == json_before
+
+
+# --- abort refuses once the release is public -------------------------------------------
+
+
+@pytest.mark.parametrize("how", ["until-push", "killed-after-push"])
+def test_abort_refuses_after_the_push(project: Path, how: str) -> None:
+    start = rev(project, "HEAD")
+    assert start is not None
+    if how == "until-push":
+        result = run_release(project, "-c", "next-dev=true", "run", "--yes", "--until", "push")
+        assert result.code == 0, both(result)
+    else:
+        result = run_release(project, "run", "--yes", env={FAILPOINT: "push.push:after:kill"})
+        assert result.code == -9, both(result)
+    assert read_journal(project)["pushed"] is True
+    before = snapshot(project)
+    remote_before = bare_refs(remote_of(project))
+
+    result = run_release(project, "abort", "--yes")
+
+    assert result.code == 1, both(result)
+    assert "Traceback" not in result.stderr
+    assert "public" in result.stderr
+    assert "release resume" in result.stderr
+    assert snapshot(project) == before
+    assert bare_refs(remote_of(project)) == remote_before
+    assert (state_dir(project) / "journal.json").exists()
+
+    result = run_release(project, "resume")
+    assert result.code == 0, both(result)
+    assert_released(project, start, next_dev=how == "until-push")
+
+
+def test_abort_refuses_when_the_remote_has_the_tag_the_journal_missed(project: Path) -> None:
+    """Killed after the remote accepted the push but before the journal said so: the
+    remote, not the journal, decides that the release is public."""
+    start = rev(project, "HEAD")
+    assert start is not None
+    result = run_release(project, "run", "--yes", "--until", "verify")
+    assert result.code == 0, both(result)
+    git(
+        project,
+        "push",
+        "--quiet",
+        "--atomic",
+        "origin",
+        "HEAD:refs/heads/main",
+        "refs/tags/v1.3.0:refs/tags/v1.3.0",
+    )
+    assert read_journal(project)["pushed"] is False
+    before = snapshot(project)
+
+    result = run_release(project, "abort", "--yes")
+
+    assert result.code == 1, both(result)
+    assert "public" in result.stderr
+    assert snapshot(project) == before
+
+    result = run_release(project, "resume")
+    assert result.code == 0, both(result)
+    assert_released(project, start)
+
+
+# --- the remote moves between prepare and push ------------------------------------------
+
+
+@pytest.mark.parametrize("until", ["build", "verify"])
+def test_remote_moves_before_the_push(project: Path, tmp_path: Path, until: str) -> None:
+    remote = remote_of(project)
+    start = rev(project, "HEAD")
+    result = run_release(project, "run", "--yes", "--until", until)
+    assert result.code == 0, both(result)
+    first_release = rev(project, "HEAD")
+    first_artifacts = dict(read_journal(project)["artifacts"])
+    assert set(first_artifacts) == {SDIST, WHEEL}
+
+    # Someone else pushes to main meanwhile.
+    other = tmp_path / "other"
+    git(tmp_path, "clone", "--quiet", str(remote), str(other))
+    (other / "NEW.txt").write_text("work from elsewhere\n", encoding="utf-8")
+    commit_all(other, "Work from elsewhere")
+    git(other, "push", "--quiet", "origin", "main")
+    upstream = rev(other, "HEAD")
+    remote_moved = bare_refs(remote)
+
+    result = run_release(project, "resume")
+
+    assert result.code == 1, both(result)
+    assert "Traceback" not in result.stderr
+    assert "git pull --rebase" in result.stderr
+    assert "release resume" in result.stderr
+    # Atomic: neither the branch update nor the tag reached the remote.
+    assert bare_refs(remote) == remote_moved
+    assert bare_refs(remote)["refs/heads/main"] == upstream
+    assert "refs/tags/v1.3.0" not in bare_refs(remote)
+    journal = read_journal(project)
+    assert journal["steps"]["push.push"] == "failed"
+    assert journal["pushed"] is False
+    assert journal["finished"] is False
+
+    git(project, "pull", "--quiet", "--rebase", "origin", "main")
+    result = run_release(project, "resume")
+
+    assert result.code == 0, both(result)
+    release = rev(project, "HEAD")
+    assert release not in (None, first_release)
+    assert rev(project, "HEAD^") == upstream
+    assert rev(project, f"{upstream}^") == start
+    assert git(project, "log", "-1", "--format=%B").strip() == "Release 1.3.0"
+    # The remote has the rebased release commit, and the tag points at it.
+    refs = bare_refs(remote)
+    assert refs["refs/heads/main"] == release
+    assert refs["refs/tags/v1.3.0"] == rev(project, "refs/tags/v1.3.0")
+    assert git(remote, "rev-parse", "v1.3.0^{commit}").strip() == release
+    assert rev(project, "v1.3.0^{commit}") == release
+    # The artifacts were rebuilt from the rebased commit (it has NEW.txt).
+    dist = project / "dist"
+    assert sorted(p.name for p in dist.iterdir()) == sorted([SDIST, WHEEL])
+    assert "NEW.txt" in sdist_names(dist / SDIST)
+    assert wheel_version(dist / WHEEL) == "1.3.0"
+    journal = read_journal(project)
+    assert journal["finished"] is True
+    assert journal["pushed"] is True
+    assert journal["release_commit"] == release
+    assert journal["artifacts"] == {n: sha256(dist / n) for n in (SDIST, WHEEL)}
+    assert journal["artifacts"][SDIST] != first_artifacts[SDIST]
