@@ -204,8 +204,7 @@ def _target_problems(plan: Plan, targets: tuple[TargetFacts, ...]) -> list[Probl
 
 def _plan_problems(facts: Facts, plan: Plan, remote: RemoteFacts | None) -> list[Problem]:
     found: list[Problem] = []
-    released = plan.released_versions
-    top = max(released) if released else None
+    top = plan.latest_release
     if (
         top is not None
         and plan.current < top

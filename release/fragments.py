@@ -248,15 +248,15 @@ def _file_problem(entry: os.DirEntry[str], real_dir: Path, shown: str) -> Fragme
 
 def _read_fragment(entry: os.DirEntry[str], shown: str) -> str | FragmentError:
     """The fragment's text with universal newlines (as towncrier reads it), or the problem."""
-    size = entry.stat().st_size
-    if size > MAX_FRAGMENT_BYTES:
+    with open(entry.path, "rb") as handle:
+        raw = handle.read(MAX_FRAGMENT_BYTES + 1)
+    if len(raw) > MAX_FRAGMENT_BYTES:
+        size = entry.stat().st_size
         return FragmentError(
             f"Fragment {shown} is {size} bytes; more than {MAX_FRAGMENT_BYTES} is not a "
             "changelog entry.",
             "Shorten it to a few sentences and link to documentation for the rest.",
         )
-    with open(entry.path, "rb") as handle:
-        raw = handle.read()
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from packaging.version import Version
@@ -112,7 +112,7 @@ class Plan:
     forge: Forge | None = None
     sign: str = "none"
     reproducible: bool = False
-    released_versions: tuple[Version, ...] = field(repr=False, default=())
+    latest_release: Version | None = None  # the highest version among the release tags
 
     def edit_for(self, path: str, *, dev: bool = False) -> FileEdit:
         for edit in self.dev_edits if dev else self.edits:
@@ -127,7 +127,7 @@ class Plan:
             "edits": [[e.path, e.before, e.after] for e in self.edits],
             "dev_edits": [[e.path, e.before, e.after] for e in self.dev_edits],
             "steps": [[s.stage, s.name, s.summary, list(s.command), s.path] for s in self.steps],
-            "released_versions": [str(v) for v in self.released_versions],
+            "latest_release": None if self.latest_release is None else str(self.latest_release),
         }
 
     @classmethod
@@ -179,7 +179,9 @@ class Plan:
             ),
             sign=pub["sign"],
             reproducible=pub["reproducible"],
-            released_versions=tuple(Version(v) for v in data["released_versions"]),
+            latest_release=None
+            if data.get("latest_release") is None
+            else Version(data["latest_release"]),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -300,7 +302,7 @@ def decide_level(facts: Facts, current: Version) -> tuple[versions.Level | None,
 def next_version(
     facts: Facts, request: Request, current: Version
 ) -> tuple[Version, str | None, str, list[str]]:
-    released = [t.version for t in facts.release_tags]
+    released = [facts.release_tags[-1].version] if facts.release_tags else []
     target = request.target
     if target == "post":
         if request.pre or request.final:
@@ -428,7 +430,7 @@ def build(facts: Facts, request: Request) -> Plan:
         forge=cfg.forge,
         sign=cfg["sign"],
         reproducible=cfg["reproducible"],
-        released_versions=tuple(t.version for t in facts.release_tags),
+        latest_release=facts.release_tags[-1].version if facts.release_tags else None,
     )
     return _with_steps(plan, facts)
 
@@ -594,7 +596,8 @@ def for_tag(facts: Facts, tag: str, version: Version, notes: str) -> Plan:
     from dataclasses import replace
 
     cfg = facts.config
-    previous = [t for t in facts.release_tags if t.version < version]
+    below = tags_mod.version_key(version)
+    previous = [t for t in facts.release_tags if t.key < below]
     plan = Plan(
         project=_project_name(facts),
         current=version,
@@ -622,7 +625,7 @@ def for_tag(facts: Facts, tag: str, version: Version, notes: str) -> Plan:
         forge=cfg.forge,
         sign=cfg["sign"],
         reproducible=cfg["reproducible"],
-        released_versions=tuple(t.version for t in facts.release_tags),
+        latest_release=facts.release_tags[-1].version if facts.release_tags else None,
     )
     full = _with_steps(plan, facts)
     return replace(full, steps=tuple(s for s in full.steps if s.stage in CI_STAGES))

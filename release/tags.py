@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 
 from packaging.version import Version
 
@@ -17,11 +18,47 @@ _FORBIDDEN = re.compile(
 )
 
 
+#: A total order on PEP 440 versions (without local labels) made of plain tuples, so a
+#: plain ``X.Y.Z`` tag is ordered without building a packaging ``Version`` at all.
+SortKey = tuple[int, tuple[int, ...], tuple[int, ...], tuple[int, ...], tuple[int, ...]]
+_PLAIN = {
+    "pep440": re.compile(r"\d+(?:\.\d+)*\Z"),
+    "semver": re.compile(r"(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)\Z"),
+}
+_PRE_RANK = {"a": 0, "b": 1, "rc": 2}
+
+
+def _strip_zeros(release: tuple[int, ...]) -> tuple[int, ...]:
+    end = len(release)
+    while end > 1 and release[end - 1] == 0:
+        end -= 1
+    return release[:end]
+
+
+def version_key(v: Version) -> SortKey:
+    """The same order as comparing ``Version`` objects (local labels aside)."""
+    if v.pre is None and v.post is None and v.dev is not None:
+        pre: tuple[int, ...] = (0,)  # 1.0.dev0 comes before 1.0a1
+    elif v.pre is None:
+        pre = (2,)
+    else:
+        pre = (1, _PRE_RANK[v.pre[0]], v.pre[1])
+    post = (0,) if v.post is None else (1, v.post)
+    dev = (1,) if v.dev is None else (0, v.dev)
+    return (v.epoch, _strip_zeros(v.release), pre, post, dev)
+
+
 @dataclass(frozen=True)
 class ReleaseTag:
     name: str
-    version: Version
+    text: str  # the version as written in the tag
     commit: str
+    key: SortKey
+    scheme: versions.Scheme = "pep440"
+
+    @cached_property
+    def version(self) -> Version:
+        return versions.read(self.text, self.scheme)
 
 
 def render(fmt: str, v: Version, scheme: versions.Scheme) -> str:
@@ -75,20 +112,32 @@ def pattern(fmt: str) -> re.Pattern[str]:
 def release_tags(
     tags: Iterable[tuple[str, str]], fmt: str, scheme: versions.Scheme
 ) -> list[ReleaseTag]:
-    """The tags that name a release in ``fmt``, lowest version first; others are ignored."""
+    """The tags that name a release in ``fmt``, lowest version first; others are ignored.
+
+    Thousands of tags are common; a plain ``X.Y.Z`` is ordered by its numbers alone and
+    its ``Version`` is only built if someone asks for it.
+    """
     regex = pattern(fmt)
+    plain = _PLAIN[scheme]
     found: list[ReleaseTag] = []
     for name, commit in tags:
         match = regex.match(name)
+        if not match:
+            continue
+        text = match["version"]
+        if plain.match(text):
+            release = _strip_zeros(tuple(int(p) for p in text.split(".")))
+            found.append(ReleaseTag(name, text, commit, (0, release, (2,), (0,), (1,)), scheme))
+            continue
         # packaging reads "v1.2.0" as 1.2.0: the format, not the parser, owns a 'v'.
-        if not match or match["version"][:1] in ("v", "V"):
+        if text[:1] in ("v", "V"):
             continue
         try:
-            v = versions.read(match["version"], scheme)
+            v = versions.read(text, scheme)
         except VersionError:
             continue
         if v.local is not None:
             continue
-        found.append(ReleaseTag(name, v, commit))
-    found.sort(key=lambda t: t.version)
+        found.append(ReleaseTag(name, text, commit, version_key(v), scheme))
+    found.sort(key=lambda t: t.key)
     return found

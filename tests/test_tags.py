@@ -12,7 +12,6 @@ from packaging.version import Version
 
 from release import tags
 from release.errors import VersionError
-from release.tags import ReleaseTag
 from release.version import Scheme
 
 FORMATS = ["v{version}", "release-{version}", "{version}", "pkg/v{version}", "v{version}-final"]
@@ -192,12 +191,12 @@ def test_release_tags_keeps_matching_tags_sorted_by_version() -> None:
         "v{version}",
         "pep440",
     )
-    assert found == [
-        ReleaseTag("v1.9.0", Version("1.9.0"), "c9"),
-        ReleaseTag("v1.9.0.post1", Version("1.9.0.post1"), "cpost"),
-        ReleaseTag("v1.10.0rc1", Version("1.10.0rc1"), "c10rc1"),
-        ReleaseTag("v1.10.0", Version("1.10.0"), "c10"),
-        ReleaseTag("v2.0.0.dev0", Version("2.0.0.dev0"), "cdev"),
+    assert [(t.name, t.version, t.commit) for t in found] == [
+        ("v1.9.0", Version("1.9.0"), "c9"),
+        ("v1.9.0.post1", Version("1.9.0.post1"), "cpost"),
+        ("v1.10.0rc1", Version("1.10.0rc1"), "c10rc1"),
+        ("v1.10.0", Version("1.10.0"), "c10"),
+        ("v2.0.0.dev0", Version("2.0.0.dev0"), "cdev"),
     ]
 
 
@@ -278,7 +277,7 @@ def _round_trip(fmt: str, v: Version, scheme: Scheme) -> None:
     name = tags.render(fmt, v, scheme)
     others = [("unrelated", "x"), ("v", "x"), ("release-", "x"), ("nightly-" + name, "x")]
     found = tags.release_tags([*others, (name, "abc123")], fmt, scheme)
-    assert found == [ReleaseTag(name, v, "abc123")]
+    assert [(t.name, t.version, t.commit) for t in found] == [(name, v, "abc123")]
     assert str(found[0].version) == str(v)
 
 
@@ -309,3 +308,36 @@ def test_release_tags_sorts_ascending(
     found = tags.release_tags(named, fmt, scheme)
     assert [t.version for t in found] == sorted(vs)
     assert {(t.name, t.commit) for t in found} == set(named)
+
+
+@given(st.lists(st.builds(
+    lambda rel, pre, post, dev: Version(
+        ".".join(map(str, rel))
+        + (f"{pre[0]}{pre[1]}" if pre else "")
+        + (f".post{post}" if post is not None else "")
+        + (f".dev{dev}" if dev is not None else "")
+    ),
+    st.lists(st.integers(0, 12), min_size=1, max_size=4),
+    st.none() | st.tuples(st.sampled_from(["a", "b", "rc"]), st.integers(0, 5)),
+    st.none() | st.integers(0, 3),
+    st.none() | st.integers(0, 3),
+), min_size=2, max_size=12))
+@settings(max_examples=300, deadline=None)
+def test_version_key_orders_exactly_like_packaging(vs: list[Version]) -> None:
+    """The fast sort key of release tags agrees with packaging's order on every pair."""
+    for a in vs:
+        for b in vs:
+            assert (tags.version_key(a) < tags.version_key(b)) == (a < b), (a, b)
+            assert (tags.version_key(a) == tags.version_key(b)) == (a == b), (a, b)
+
+
+def test_plain_and_parsed_tags_sort_together() -> None:
+    found = tags.release_tags(
+        [("v1.10.0", "a"), ("v1.2.0", "b"), ("v1.10.0rc1", "c"), ("v1.2", "d"),
+         ("v1.10.0.post1", "e"), ("v2.0.0.dev0", "f")],
+        "v{version}", "pep440",
+    )
+    assert [t.name for t in found][:2] in (["v1.2.0", "v1.2"], ["v1.2", "v1.2.0"])
+    assert [t.name for t in found][2:] == ["v1.10.0rc1", "v1.10.0", "v1.10.0.post1",
+                                           "v2.0.0.dev0"]
+    assert found[-1].version == Version("2.0.0.dev0")
