@@ -7,6 +7,7 @@ exact commands to resume or abort.
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import time
@@ -47,7 +48,8 @@ class Report:
 def failpoint(step_id: str, when: str) -> None:
     """Tests only: ``RELEASE_PIPELINE_TEST_FAILPOINT=<step id>:<before|after>:<action>``.
 
-    The action is ``kill`` (SIGKILL), ``sigint`` (as Ctrl-C) or ``raise`` (an error).
+    The action is ``kill`` (SIGKILL), ``sigint`` (as Ctrl-C), ``raise`` (an error) or
+    ``enospc`` (a write failing for lack of space). Steps may call ``during`` points too.
     """
     spec = os.environ.get(FAILPOINT_ENV)
     if not spec:
@@ -61,6 +63,8 @@ def failpoint(step_id: str, when: str) -> None:
         os.kill(os.getpid(), signal.SIGINT)
     elif action == "raise":
         raise RuntimeError(f"failpoint {point}")
+    elif action == "enospc":
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), f"failpoint {point}")
 
 
 def selected(steps: tuple[Step, ...], until: str | None) -> list[Step]:
@@ -94,30 +98,14 @@ def execute(
                     "journaled.",
                     "",
                 )
-            impl = implementation(step)
             start = time.monotonic()
             try:
-                failpoint(step.id, "before")
-                if impl.is_done(ctx):
-                    status = "already done"
-                else:
-                    impl.run(ctx)
-                    status = "done"
-            except ReleaseError as exc:
-                _fail(ctx, step, exc.message)
+                status = _run_step(ctx, step)
+            except StepFailed:
                 outcome = Outcome(step, "failed", time.monotonic() - start)
                 report.outcomes.append(outcome)
                 on_step(outcome)
-                raise StepFailed(f"Step {step.id} failed: {exc.message}", exc.hint) from None
-            except Exception as exc:  # an unexpected failure still leaves a usable journal
-                _fail(ctx, step, f"{type(exc).__name__}: {exc}")
-                outcome = Outcome(step, "failed", time.monotonic() - start)
-                report.outcomes.append(outcome)
-                on_step(outcome)
-                raise StepFailed(
-                    f"Step {step.id} failed unexpectedly: {type(exc).__name__}: {exc}",
-                    "This is a bug in release-pipeline; please report it.",
-                ) from exc
+                raise
             ctx.journal.steps[step.id] = DONE
             ctx.journal.error = ""
             ctx.journal.save()
@@ -130,6 +118,33 @@ def execute(
     finally:
         signal.signal(signal.SIGINT, previous)
     return report
+
+
+def _run_step(ctx: Context, step: Step) -> str:
+    """Probe and, if needed, do one step; every failure becomes a journaled StepFailed."""
+    impl = implementation(step)
+    try:
+        failpoint(step.id, "before")
+        if impl.is_done(ctx):
+            return "already done"
+        impl.run(ctx)
+        return "done"
+    except ReleaseError as exc:
+        _fail(ctx, step, exc.message)
+        raise StepFailed(f"Step {step.id} failed: {exc.message}", exc.hint) from None
+    except OSError as exc:  # the disk, permissions: the user's to fix, then resume
+        _fail(ctx, step, f"{exc.strerror or exc}")
+        where = f" ({exc.filename})" if exc.filename else ""
+        raise StepFailed(
+            f"Step {step.id} failed: {exc.strerror or exc}{where}.",
+            "Fix the cause (free disk space, permissions), then run release resume.",
+        ) from None
+    except Exception as exc:  # an unexpected failure still leaves a usable journal
+        _fail(ctx, step, f"{type(exc).__name__}: {exc}")
+        raise StepFailed(
+            f"Step {step.id} failed unexpectedly: {type(exc).__name__}: {exc}",
+            "This is a bug in release-pipeline; please report it.",
+        ) from exc
 
 
 def _fail(ctx: Context, step: Step, message: str) -> None:

@@ -51,7 +51,14 @@ def load(git_dir: Path, version: str | None) -> dict[str, Any] | None:
             return None
         path = max(found)[1]
     else:
-        path = folder / f"{Version(version)}.json"
+        try:
+            path = folder / f"{Version(version)}.json"
+        except InvalidVersion:
+            from release.errors import UsageError
+
+            raise UsageError(
+                f"{version!r} is not a version (PEP 440).", "Give a version, e.g. 1.2.0."
+            ) from None
     try:
         data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:

@@ -46,7 +46,8 @@ FaultProxy
   - Forwards method, path, headers (Authorization included) and body to the upstream
     origin, keeping the client's ``Host`` header (like a reverse proxy that preserves it).
   - An "upload" is a POST with a multipart/form-data body; uploads are counted from 1.
-  - twine does not retry a POST: a 503 or a reset connection is one failed attempt.
+  - twine 7 retries an upload that gets a 5xx, up to 5 attempts in all; a reset
+    connection is one failed attempt.
 """
 
 from __future__ import annotations
@@ -89,6 +90,11 @@ class ServerStartError(RuntimeError):
 
 
 # --- small helpers ---------------------------------------------------------------------------
+
+
+def _password() -> str:
+    """A random password that never starts with '-' (a command line would read an option)."""
+    return "pw" + secrets.token_urlsafe(12)
 
 
 def free_port() -> int:
@@ -313,7 +319,7 @@ class PypiServer:
         self.root = root
         self.authenticate = tuple(authenticate)
         self.username = username
-        self.password = password or secrets.token_urlsafe(12)
+        self.password = password or _password()
         self.packages_dir = root / "packages"
         self.htpasswd = root / "htpasswd"
         self.log_path = root / "pypiserver.log"
@@ -404,9 +410,9 @@ class DevpiServer:
         self.root = root
         self.serverdir = root / "server"
         self.log_path = root / "devpi-server.log"
-        self.root_password = secrets.token_urlsafe(12)
+        self.root_password = _password()
         self.username = username
-        self.password = password or secrets.token_urlsafe(12)
+        self.password = password or _password()
         self.port = 0
         self._process: ServerProcess | None = None
         self._counter = 0
@@ -426,7 +432,7 @@ class DevpiServer:
             [sys.executable, "-c",
              "import sys; from devpi_server.init import init; sys.exit(init())",
              "--serverdir", str(self.serverdir), "--no-root-pypi",
-             "--root-passwd", self.root_password],
+             f"--root-passwd={self.root_password}"],
             capture_output=True, text=True, env=clean_env(), timeout=COMMAND_TIMEOUT,
             check=False,
         )
@@ -589,7 +595,7 @@ def twine_upload(target: IndexTarget, *files: Path, username: str | None = None,
     return subprocess.run(
         [sys.executable, "-m", "twine", "upload", "--repository-url", target.upload_url,
          "-u", username if username is not None else target.username,
-         "-p", password if password is not None else target.password,
+         f"--password={password if password is not None else target.password}",
          "--non-interactive", "--disable-progress-bar", *map(str, files)],
         capture_output=True, text=True, timeout=COMMAND_TIMEOUT, check=False,
         env=clean_env(NO_COLOR="1", TERM="dumb", COLUMNS="200"),

@@ -134,6 +134,9 @@ class Build:
         shutil.rmtree(staging, ignore_errors=True)
         assert ctx.journal.release_commit is not None
         built = build_artifacts(ctx.runner, ctx.journal.release_commit, staging)
+        from release.executor import failpoint
+
+        failpoint(self.step.id, "during")  # tests: e.g. the disk fills before dist/ is touched
         dist = ctx.project_dir / ctx.plan.dist_dir
         dist.mkdir(parents=True, exist_ok=True)
         artifacts = {}

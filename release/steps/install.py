@@ -115,6 +115,8 @@ class VerifyInstall:
             ]
         ctx.runner.run([*pip, "--no-deps", "--index-url", index, requirement])
         ctx.runner.run([*pip, requirement])
+        if installer() == "uv":  # uv's --no-deps install skips the Requires-Python check
+            ctx.runner.run([_uv_binary(), "pip", "check", "--python", python])
         return python
 
 

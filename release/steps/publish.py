@@ -130,9 +130,11 @@ def publish_file(ctx: Context, target: Target, resolved: Resolved, name: str) ->
         if state == ALREADY:
             return UPLOADED if uploaded or failures else ALREADY
         if state == CONFLICT:
+            listed = read_files(target.index_url, ctx.plan.project, resolved.credentials)
+            theirs = file_sha256(listed[name], resolved.credentials) if name in listed else "?"
             raise PublishFailed(
-                f"{target.name} already has a different {name} (its sha256 differs from this "
-                f"release's {digest}). It is never overwritten.",
+                f"{target.name} already has a different {name} (sha256 {theirs} on the index, "
+                f"{digest} in this release). It is never overwritten.",
                 "Release a new version (or a .post release); that filename is taken.",
             )
         if uploaded or failures > RETRIES:
@@ -203,7 +205,10 @@ class Publish:
     def is_done(self, ctx: Context) -> bool:
         target = target_named(ctx, self.step.path)
         resolved = credentials_for(ctx, target)
-        states = file_states(ctx, target, resolved)
+        try:
+            states = file_states(ctx, target, resolved)
+        except IndexError_:
+            return False  # run() reports it, with the table
         if CONFLICT in states.values():
             return False  # run() reports it
         return all(s == ALREADY for s in states.values())
@@ -218,7 +223,15 @@ class Publish:
                 ctx.journal.uploads.setdefault(target.name, {})[name] = done[name]
                 ctx.journal.save()
         except (PublishFailed, IndexError_) as exc:
-            exc.message += "\n" + status_table(_rows(ctx, target, resolved, done))
+            if isinstance(exc, IndexError_) and "credentials" in exc.message:
+                exc.message += f" (credentials from {resolved.source})"
+            earlier: list[tuple[str, str, str]] = []
+            for other in ctx.plan.targets:
+                if other.name == target.name:
+                    break
+                for fname, how in sorted(ctx.journal.uploads.get(other.name, {}).items()):
+                    earlier.append((other.name, fname, how))
+            exc.message += "\n" + status_table(earlier + _rows(ctx, target, resolved, done))
             raise
         final = file_states(ctx, target, resolved)
         if any(s != ALREADY for s in final.values()):
