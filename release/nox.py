@@ -9,7 +9,8 @@
 (``nox -s release -- --dry-run`` previews instead); ``nox -s build`` builds and
 verifies HEAD's sdist and wheel into dist/.  Each session installs
 release-pipeline into its own environment (``install=`` changes what: our own
-noxfile passes ``("-e", ".")``).
+noxfile passes ``("-e", ".")``); with ``python=False`` the sessions run in the
+environment nox itself runs in, where release-pipeline must already be installed.
 """
 
 from __future__ import annotations
@@ -37,14 +38,18 @@ def register(
     """Add the release and build sessions to the noxfile that calls this."""
     import nox
 
+    def prepare(session: nox.Session) -> None:
+        if python is not False:
+            session.install(*install)
+
     @nox.session(name=release_session, python=python)
     def release(session: nox.Session) -> None:
         """Release the project (release run); `-- --dry-run` previews it."""
-        session.install(*install)
-        session.run("release", *release_args(session.posargs), external=False)
+        prepare(session)
+        session.run("release", *release_args(session.posargs), external=python is False)
 
     @nox.session(name=build_session, python=python)
     def build(session: nox.Session) -> None:
         """Build and verify HEAD's sdist and wheel into dist/."""
-        session.install(*install)
-        session.run("release", "build", *session.posargs)
+        prepare(session)
+        session.run("release", "build", *session.posargs, external=python is False)
