@@ -52,6 +52,12 @@ def demo(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Time `release preview` on generated repositories against the targets (bench/README.md)."""
-    session.install("-e", ".")
-    session.run("python", "bench/bench_preview.py", *session.posargs)
+    """Time release against the tools users would pick instead, in one run (bench/README.md)."""
+    # uv at the version the compared tools use: `release build` makes its build
+    # environments with it, as `uv build` does.
+    lock = Path("bench/tools-requirements.txt").read_text(encoding="utf-8").splitlines()
+    uv = next(line.split(";")[0].strip() for line in lock if line.startswith("uv=="))
+    session.install("-e", ".", uv)
+    # The other tools, pinned, in their own environment (bench/.cache/tools-venv).
+    session.run("python", "bench/tools_venv.py", "--versions")
+    session.run("python", "bench/run_bench.py", *session.posargs)

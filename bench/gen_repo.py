@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import IO
 
 #: Bump this when the generated repositories change, so cached ones are rebuilt.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 DEFAULT_SEED = 20240917
 DEFAULT_TAIL = 5  # commits after the last release tag (the last of them adds the fragments)
 CACHE_DIR = Path(__file__).resolve().parent / ".cache"
@@ -143,7 +143,10 @@ class Params:
 
 SIZES: dict[str, Params] = {
     "small": Params(commits=1_000, tags=50, fragments=10),
+    "medium": Params(commits=20_000, tags=1_000, fragments=1_000),
     "large": Params(commits=100_000, tags=5_000, fragments=1_000),
+    # The medium history (the same commits but the last) with ten times the fragments.
+    "many-fragments": Params(commits=20_000, tags=1_000, fragments=10_000),
 }
 
 
@@ -245,6 +248,29 @@ directory = "changelog.d"
 filename = "CHANGELOG.md"
 title_format = "## {{version}} ({{project_date}})"
 issue_format = "#{{issue}}"
+
+# The tools the benchmark compares with, each configured as a user of it would.
+# python-semantic-release: no build_command and no changelog settings (its
+# `version --print` stops before either would be used).
+[tool.semantic_release]
+version_toml = ["pyproject.toml:project.version"]
+tag_format = "v{{version}}"
+commit_parser = "conventional"
+
+[tool.commitizen]
+name = "cz_conventional_commits"
+version_provider = "pep621"
+tag_format = "v$version"
+update_changelog_on_bump = false
+
+[tool.bumpversion]
+current_version = "{version}"
+
+[[tool.bumpversion.files]]
+filename = "pyproject.toml"
+regex = true
+search = '(?m)^version = "{{current_version}}"'
+replace = 'version = "{{new_version}}"'
 """
 
 
@@ -494,7 +520,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "size",
         nargs="?",
         choices=sorted(SIZES),
-        help="a preset (small: 1,000/50/10; large: 100,000/5,000/1,000)",
+        help="a preset of commits/tags/fragments (small: 1,000/50/10; medium: "
+        "20,000/1,000/1,000; large: 100,000/5,000/1,000; many-fragments: 20,000/1,000/10,000)",
     )
     parser.add_argument("--commits", type=int)
     parser.add_argument("--tags", type=int)

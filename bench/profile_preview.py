@@ -34,11 +34,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-# gen_repo and bench_preview are sibling scripts, not package modules.
+# gen_repo and measure are sibling scripts, not package modules.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import gen_repo
-from bench_preview import ENV
+from measure import ENV
 
 _IMPORT_LINE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \| (\s*)(\S+)")
 

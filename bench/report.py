@@ -1,0 +1,386 @@
+"""Tables and PASS/FAIL lines from a benchmark's results (``bench/results.json``).
+
+Everything here reads the results dictionary that ``run_bench.py`` writes, so the
+terminal report and ``docs/performance.md`` always show the numbers of one run and
+can be rendered again from the JSON file (``run_bench.py --render``).
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+SIZE_TITLES = {
+    "small": "small",
+    "medium": "medium",
+    "large": "large",
+    "many-fragments": "10k fragments",
+}
+#: The rows of the repository table, in order, and the command each compares with.
+TOOL_ROWS = (
+    "release preview",
+    "release preview --json",
+    "semantic-release --noop version --print",
+    "cz bump --dry-run --yes",
+    "bump-my-version show-bump",
+    "towncrier build --draft",
+    "floor: python -c pass + git describe + git log",
+)
+BASELINE_TOOL = "release preview"
+MB = 1_000_000
+
+
+@dataclass(frozen=True)
+class Table:
+    header: list[str]
+    rows: list[list[str]]
+    right: frozenset[int] = frozenset()  # columns aligned right (the first never is)
+
+    def text(self) -> str:
+        widths = [
+            max(len(r[i]) for r in [self.header, *self.rows]) for i in range(len(self.header))
+        ]
+
+        def fmt(row: Sequence[str]) -> str:
+            cells = [
+                cell.rjust(w) if i in self.right else cell.ljust(w)
+                for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+            ]
+            return "  ".join(cells).rstrip()
+
+        rule = "  ".join("-" * w for w in widths)
+        return "\n".join([fmt(self.header), rule, *(fmt(r) for r in self.rows)])
+
+    def markdown(self) -> str:
+        def fmt(row: Sequence[str]) -> str:
+            return "| " + " | ".join(c.replace("|", "\\|") for c in row) + " |"
+
+        align = ["---:" if i in self.right else "---" for i in range(len(self.header))]
+        return "\n".join([fmt(self.header), "| " + " | ".join(align) + " |", *map(fmt, self.rows)])
+
+
+def fmt_time(seconds: float) -> str:
+    if seconds < 1:
+        return f"{seconds * 1000:.1f} ms"
+    return f"{seconds:.2f} s"
+
+
+def fmt_mb(n_bytes: float) -> str:
+    return f"{n_bytes / MB:.1f} MB"
+
+
+def fmt_ratio(ratio: float) -> str:
+    if ratio >= 10:
+        return f"{ratio:.0f}x"
+    return f"{ratio:.2f}x"
+
+
+def _median(cmd: dict[str, Any]) -> float | None:
+    return cmd.get("median_s") if not cmd.get("unavailable") else None
+
+
+def _by_tool_size(results: dict[str, Any]) -> dict[tuple[str, str | None], dict[str, Any]]:
+    return {(c["tool"], c["size"]): c for c in results["commands"].values()}
+
+
+def repo_table(results: dict[str, Any]) -> Table:
+    rows = []
+    for size, repo in results["repos"].items():
+        rows.append(
+            [
+                SIZE_TITLES.get(size, size),
+                f"{repo['commits']:,}",
+                f"{repo['tags']:,}",
+                f"{repo['fragments']:,}",
+                f"{repo['generation_s']:.1f} s",
+            ]
+        )
+    return Table(
+        ["repository", "commits", "release tags", "fragments", "generated in"],
+        rows,
+        frozenset({1, 2, 3, 4}),
+    )
+
+
+def tools_table(results: dict[str, Any]) -> Table:
+    """Median wall time of each read-only command on each repository, and its ratio to
+    ``release preview`` on the same repository."""
+    sizes = list(results["repos"])
+    by = _by_tool_size(results)
+    rows = []
+    for tool in TOOL_ROWS:
+        if not any((tool, s) in by for s in sizes):
+            continue
+        row = [tool]
+        for size in sizes:
+            cmd = by.get((tool, size))
+            base = by.get((BASELINE_TOOL, size))
+            if cmd is None:
+                row.append("-")
+                continue
+            median = _median(cmd)
+            if median is None:
+                row.append("unavailable")
+                continue
+            cell = fmt_time(median)
+            base_median = None if base is None else _median(base)
+            if tool != BASELINE_TOOL and base_median:
+                cell += f" ({fmt_ratio(median / base_median)})"
+            row.append(cell)
+        rows.append(row)
+    header = ["median (x release preview)", *(SIZE_TITLES.get(s, s) for s in sizes)]
+    return Table(header, rows, frozenset(range(1, len(header))))
+
+
+def _row_of(cmd: dict[str, Any] | None, base: dict[str, Any] | None, base_name: str) -> list[str]:
+    if cmd is None:
+        return ["-", "-", "-"]
+    if cmd.get("unavailable"):
+        return ["unavailable", "", ""]
+    ratio = ""
+    base_median = None if base is None else _median(base)
+    if base is not None and base is not cmd and base_median:
+        ratio = f"{fmt_ratio(cmd['median_s'] / base_median)} {base_name}"
+    return [fmt_time(cmd["min_s"]), fmt_time(cmd["median_s"]), ratio]
+
+
+def startup_build_table(results: dict[str, Any]) -> Table:
+    by = _by_tool_size(results)
+    rows = []
+    python = by.get(("python -c pass", None))
+    for tool, base, base_name in (
+        ("python -c pass", python, ""),
+        ("release --help", python, "python -c pass"),
+        ("build stage (release build)", by.get(("uv build", None)), "uv build"),
+        ("uv build", None, ""),
+        ("python -m build", by.get(("uv build", None)), "uv build"),
+    ):
+        cmd = by.get((tool, None))
+        if cmd is not None:
+            rows.append([tool, *_row_of(cmd, base, base_name)])
+    return Table(["command", "min", "median", "ratio of medians"], rows, frozenset({1, 2}))
+
+
+def memory_table(results: dict[str, Any], size: str) -> Table:
+    by = _by_tool_size(results)
+    rows = []
+    for tool in TOOL_ROWS:
+        cmd = by.get((tool, size))
+        if cmd is None:
+            continue
+        if cmd.get("unavailable"):
+            rows.append([tool, "unavailable", ""])
+        else:
+            rows.append([tool, fmt_mb(cmd["max_rss_bytes"]), fmt_mb(cmd["median_rss_bytes"])])
+    return Table(["command", "peak RSS (max)", "median"], rows, frozenset({1, 2}))
+
+
+def detail_table(results: dict[str, Any]) -> Table:
+    rows = []
+    for label, cmd in results["commands"].items():
+        if cmd.get("unavailable") and not cmd.get("n"):
+            rows.append([label, "-", "unavailable", "", "", ""])
+            continue
+        rows.append(
+            [
+                label,
+                f"{cmd['n']}+{cmd['warmup']}",
+                fmt_time(cmd["min_s"]),
+                fmt_time(cmd["median_s"]),
+                fmt_time(cmd["cpu_median_s"]),
+                fmt_mb(cmd["max_rss_bytes"]),
+            ]
+        )
+    return Table(
+        ["command", "runs+warm-ups", "min", "median", "cpu median", "peak RSS"],
+        rows,
+        frozenset({1, 2, 3, 4, 5}),
+    )
+
+
+def check_line(check: dict[str, Any]) -> str:
+    value, limit, unit = check["value"], check["limit"], check["unit"]
+    if value is None:
+        return f"{check['name']}: not measured ({check['detail']})  FAIL"
+    if unit == "s":
+        shown, bound = fmt_time(value), fmt_time(limit)
+    elif unit == "MB":
+        shown, bound = fmt_mb(value), fmt_mb(limit)
+    elif limit < 0.1:
+        shown, bound = f"{value:.4f} (1/{1 / value:.0f})" if value else "0", f"{limit:g}"
+    else:
+        shown, bound = f"{value:.2f}", f"{limit:g}"
+    detail = f" ({check['detail']})" if check.get("detail") else ""
+    return f"{check['name']}: {shown} <= {bound}{detail}  {'PASS' if check['pass'] else 'FAIL'}"
+
+
+def unavailable_lines(results: dict[str, Any]) -> list[str]:
+    return [
+        f"{label}: {cmd['unavailable']}"
+        for label, cmd in results["commands"].items()
+        if cmd.get("unavailable")
+    ]
+
+
+def _load(values: Sequence[float] | None) -> str:
+    return " / ".join(f"{v:.2f}" for v in values) if values else "unknown"
+
+
+def machine_lines(results: dict[str, Any]) -> list[str]:
+    m = results["machine"]
+    load = results["load"]
+    memory = f"{m['memory_bytes'] / 2**30:.1f} GiB" if m.get("memory_bytes") else "unknown"
+    tools = ", ".join(f"{k} {v}" for k, v in m.get("tools", {}).items())
+    samples = load.get("samples_1min") or []
+    during = (
+        f"1-minute load min {min(samples):.2f} / median {statistics.median(samples):.2f} / "
+        f"max {max(samples):.2f} over the run"
+        if samples
+        else "unknown"
+    )
+    return [
+        f"date: {results['date']} (the run took {results['duration_s'] / 60:.1f} min)",
+        f"CPUs: {m['nproc']} ({m['cpu_model']}), memory {memory}",
+        f"platform: {m['platform']}",
+        f"Python {m['python']} ({m['python_implementation']}), {m['git']}",
+        f"load average (1, 5, 15 min): {_load(load['before'])} before, "
+        f"{_load(load['after'])} after; {during}",
+        f"release-pipeline {m.get('release_pipeline')}; release build installs with "
+        f"{m.get('release_build_installer')}",
+        f"tools (bench/tools-requirements.txt): {tools}",
+    ]
+
+
+def settings_line(results: dict[str, Any]) -> str:
+    s = results["settings"]
+    groups = set(s["groups"])
+    runs = [f"release, python and the floor {s['repeat']} (+{s['warmup']})"]
+    if "tools" in groups:
+        runs.append(
+            f"commitizen, bump-my-version and towncrier {s['tool_repeat']} (+{s['tool_warmup']}); "
+            f"python-semantic-release, the slowest, only {s['slow_repeat']} (+{s['slow_warmup']})"
+        )
+    if "build" in groups:
+        runs.append(f"each build {s['build_repeat']} (+{s['slow_warmup']})")
+    return (
+        f"Rounds alternate the commands in a shuffled order (seed {s['seed']}); every command "
+        f"ran once untimed as a check first. Timed runs (+ warm-ups), each command's spread "
+        f"evenly over the rounds: {'; '.join(runs)}."
+    )
+
+
+def text_report(results: dict[str, Any]) -> str:
+    largest = results.get("largest")
+    parts = [
+        *machine_lines(results),
+        "",
+        settings_line(results),
+        "",
+    ]
+    if results["repos"]:
+        parts += [
+            repo_table(results).text(),
+            "",
+            "Read-only commands, median wall time (in brackets: x `release preview` on the "
+            "same repository):",
+            tools_table(results).text(),
+            "",
+        ]
+    parts.append(startup_build_table(results).text())
+    if largest:
+        parts += ["", f"Peak memory on the {largest} repository:"]
+        parts.append(memory_table(results, largest).text())
+    parts += ["", "Every command:", detail_table(results).text()]
+    missing = unavailable_lines(results)
+    if missing:
+        parts += ["", "Could not run:", *(f"  {line}" for line in missing)]
+    parts += ["", *(check_line(c) for c in results["checks"])]
+    return "\n".join(parts)
+
+
+def markdown_report(results: dict[str, Any]) -> str:
+    """The whole of docs/performance.md."""
+    largest = results.get("largest")
+    checks = results["checks"]
+    passed = sum(1 for c in checks if c["pass"])
+    lines = [
+        "# Performance",
+        "",
+        "<!-- Generated by bench/run_bench.py from bench/results.json; do not edit by hand. "
+        "Run `nox -s bench` to measure again. -->",
+        "",
+        "How `release` compares with the tools users would pick instead, measured side by "
+        "side in one run (`nox -s bench`, see bench/README.md) on synthetic repositories of "
+        "a sample project with conventional-commit history, annotated release tags and "
+        "towncrier fragments. Each tool is configured in the repositories' `pyproject.toml` "
+        "as a user of it would, and runs from its own virtual environment at the versions "
+        "pinned in `bench/tools-requirements.txt`.",
+        "",
+        f"Targets: {passed} of {len(checks)} met in this run.",
+        "",
+        "## Machine",
+        "",
+        *(f"- {line}" for line in machine_lines(results)),
+        "",
+        "The machine is shared with other work; the load average above shows how much. "
+        "Wall times on a loaded machine are inflated, for every command alike (the commands "
+        "alternate within each round); the minimum and CPU columns below are disturbed less.",
+        "",
+    ]
+    if results["repos"]:
+        lines += [
+            "## Repositories",
+            "",
+            repo_table(results).markdown(),
+            "",
+            "## Read-only commands",
+            "",
+            "Median wall time; in brackets, the ratio to `release preview` on the same "
+            "repository. The floor is what any tool must pay: start Python, find the last "
+            "tag, read the commits since it.",
+            "",
+            tools_table(results).markdown(),
+            "",
+        ]
+    lines += [
+        "## Start-up and build",
+        "",
+        "The build stage is `release build` on a sample project made by "
+        "`release.demo.create_sample_project`: it builds HEAD from a clean worktree export "
+        "(sdist, then the wheel from the sdist, in isolated environments) and checks the "
+        "result with twine, as the release's build stage does. `uv build` (default "
+        "isolation) and `python -m build` build the same project from its work tree.",
+        "",
+        startup_build_table(results).markdown(),
+        "",
+    ]
+    if largest:
+        lines += [
+            f"## Peak memory on the {largest} repository",
+            "",
+            "Maximum resident set size of the command's process tree as the kernel reports "
+            "it (`os.wait4`): the peak of the largest single process, not a sum.",
+            "",
+            memory_table(results, largest).markdown(),
+            "",
+        ]
+    lines += [
+        "## Targets",
+        "",
+        "```text",
+        *(check_line(c) for c in checks),
+        "```",
+        "",
+        "## Every command",
+        "",
+        settings_line(results),
+        "",
+        detail_table(results).markdown(),
+        "",
+    ]
+    missing = unavailable_lines(results)
+    if missing:
+        lines += ["## Could not run", "", *(f"- {line}" for line in missing), ""]
+    return "\n".join(lines)

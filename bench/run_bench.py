@@ -1,0 +1,701 @@
+"""Benchmark ``release`` against the tools users would pick instead, in one run.
+
+On generated repositories (``gen_repo.py``: small, medium, large and one with
+10,000 fragments) it times ``release preview`` (and ``--json``) next to
+python-semantic-release, commitizen, bump-my-version, towncrier and the floor
+(``python -c pass`` + ``git describe`` + ``git log`` since the last tag); then
+``release --help`` against ``python -c pass``, and the build stage against ``uv
+build`` and ``python -m build`` on a sample project.  The other tools run from their
+own pinned environment (``tools_venv.py``).
+
+Each command first runs once, untimed, and must succeed (a tool that cannot run is
+reported as such); then rounds run every command due in that round, in a shuffled
+order, so that commands alternate and a slow spell of the machine hits them all
+alike.  The slow tools run fewer times, spread over the rounds.  It prints tables of
+minimum and median wall times with ratios, peak memory, one PASS/FAIL line per
+target, and writes ``bench/results.json`` and ``docs/performance.md``.
+
+Usage::
+
+    python bench/run_bench.py [-n 15] [--slow-repeat 3] [--report-only]
+    python bench/run_bench.py --only preview,startup --sizes small,large   # a quick look
+    python bench/run_bench.py --render bench/results.json                 # redo the docs
+    nox -s bench -- --report-only
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import importlib.metadata
+import importlib.util
+import json
+import random
+import re
+import shutil
+import statistics
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TypedDict
+
+# The other bench modules are sibling scripts, not package modules.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import gen_repo
+import report
+import tools_venv
+from measure import Command, Sample, loadavg, machine, run_captured, run_once
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - release-pipeline depends on tomli there
+    import tomli as tomllib
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+RESULTS = HERE / "results.json"
+PARTIAL_RESULTS = HERE / ".cache" / "results-partial.json"
+DOCS = ROOT / "docs" / "performance.md"
+BUILD_DIR = HERE / ".cache" / "build-sample"
+
+GROUPS = ("preview", "tools", "startup", "build")
+SIZES = ("small", "medium", "large", "many-fragments")
+LARGEST, SMALLEST = "large", "small"
+
+# The targets (issue 7 and the foundation issue).
+PREVIEW_OVER_PSR_MAX = 1 / 100
+PREVIEW_OVER_CZ_MAX = 0.8
+LARGE_OVER_SMALL_MAX = 1.3
+PREVIEW_LARGE_MAX_S = 0.25
+HELP_OVER_PYTHON_MAX = 4.0
+BUILD_OVER_UV_MAX = 1.2
+PREVIEW_RSS_MAX_BYTES = 60 * report.MB
+
+PSR = "semantic-release --noop version --print"
+CZ = "cz bump --dry-run --yes"
+BMV = "bump-my-version show-bump"
+TOWNCRIER = "towncrier build --draft"
+FLOOR = "floor: python -c pass + git describe + git log"
+#: commitizen's documented exit codes for "nothing to bump" (NoCommitsFound, NoIncrement).
+CZ_NO_RELEASE = frozenset({0, 3, 21})
+_VERSION = re.compile(r"^\d+\.\d+\.\d+\S*$", re.MULTILINE)
+
+
+class Reps(TypedDict):
+    repeat: int  # timed runs
+    warmup: int  # untimed runs before them
+
+
+def release_argv() -> list[str]:
+    """The ``release`` console script of this Python's environment, else ``-m release``."""
+    bindir = Path(sys.executable).parent
+    for name in ("release", "release.exe"):
+        script = bindir / name
+        if script.is_file():
+            return [str(script)]
+    return [sys.executable, "-m", "release"]
+
+
+def release_build_installer() -> str:
+    """What ``release build`` creates its isolated environments with (as its build step)."""
+    if importlib.util.find_spec("uv") is not None or shutil.which("uv"):
+        return "uv"
+    return "pip"
+
+
+# --- what each command's output must show -------------------------------------------
+
+
+def _preview_json(code: int, out: str, err: str) -> str | None:
+    try:
+        data = json.loads(out)
+    except ValueError:
+        return f"--json printed no JSON: {out[:200]!r}"
+    if not data.get("ok") or data.get("plan") is None:
+        return f"--json says ok={data.get('ok')}: {data.get('problems')}"
+    return None
+
+
+def _nonempty(code: int, out: str, err: str) -> str | None:
+    return None if out.strip() else "no output"
+
+
+def _has_version(code: int, out: str, err: str) -> str | None:
+    return None if _VERSION.search(out) else f"no version printed: {out[:200]!r}"
+
+
+def _contains(text: str) -> Any:
+    def check(code: int, out: str, err: str) -> str | None:
+        if code != 0 or text in out:
+            return None
+        return f"{text!r} not in the output: {out[:200]!r}"
+
+    return check
+
+
+def _builds(outdir: Path) -> Any:
+    def check(code: int, out: str, err: str) -> str | None:
+        names = [p.name for p in outdir.glob("*")] if outdir.is_dir() else []
+        if any(n.endswith(".whl") for n in names) and any(n.endswith(".tar.gz") for n in names):
+            return None
+        return f"no sdist and wheel in {outdir}: {names}"
+
+    return check
+
+
+def _rmtree(path: Path) -> Any:
+    def clean() -> None:
+        shutil.rmtree(path, ignore_errors=True)
+
+    return clean
+
+
+# --- the commands --------------------------------------------------------------------
+
+
+def _project_version(repo: Path) -> str:
+    with (repo / "pyproject.toml").open("rb") as f:
+        return str(tomllib.load(f)["project"]["version"])
+
+
+def _last_tag(repo: Path) -> str:
+    code, out, err = run_captured([["git", "describe", "--abbrev=0"]], repo)
+    if code != 0:
+        raise RuntimeError(f"git describe failed in {repo}: {err}")
+    return out.strip()
+
+
+def repo_commands(
+    size: str, repo: Path, args: argparse.Namespace, groups: set[str], tools_problem: str | None
+) -> list[Command]:
+    release = release_argv()
+    found: list[Command] = []
+    fast: Reps = {"repeat": args.repeat, "warmup": args.warmup}
+    if "preview" in groups:
+        for flag, validate in (([], _nonempty), (["--json"], _preview_json)):
+            tool = " ".join(["release preview", *flag])
+            found.append(
+                Command(
+                    f"{tool} ({size})",
+                    "preview",
+                    tool,
+                    [[*release, "preview", *flag]],
+                    repo,
+                    size,
+                    validate=validate,
+                    **fast,
+                )
+            )
+    if "tools" not in groups:
+        return found
+    version = _project_version(repo)
+    major, minor, _patch = (int(x) for x in version.split(".")[:3])
+    nxt = f"{major}.{minor + 1}.0"
+    tag = _last_tag(repo)
+    bin_ = tools_venv.bindir()
+    tool_reps: Reps = {"repeat": args.tool_repeat, "warmup": args.tool_warmup}
+    slow: Reps = {"repeat": args.slow_repeat, "warmup": args.slow_warmup}
+    specs: list[tuple[str, list[str], Reps, frozenset[int], Any]] = [
+        (
+            PSR,
+            [str(bin_ / "semantic-release"), "--noop", "version", "--print"],
+            slow,
+            frozenset({0}),
+            _has_version,
+        ),
+        (
+            CZ,
+            [str(bin_ / "cz"), "bump", "--dry-run", "--yes"],
+            tool_reps,
+            CZ_NO_RELEASE,
+            _contains("bump: version"),
+        ),
+        (
+            BMV,
+            [str(bin_ / "bump-my-version"), "show-bump"],
+            tool_reps,
+            frozenset({0}),
+            _contains(version),
+        ),
+        (
+            TOWNCRIER,
+            [str(bin_ / "towncrier"), "build", "--draft", "--version", nxt],
+            tool_reps,
+            frozenset({0}),
+            _contains(f"## {nxt}"),
+        ),
+    ]
+    for tool, argv, reps, ok, validate in specs:
+        found.append(
+            Command(
+                f"{tool} ({size})",
+                "tools",
+                tool,
+                [argv],
+                repo,
+                size,
+                ok_codes=ok,
+                validate=validate,
+                unavailable=None if tools_problem is None else tools_problem,
+                **reps,
+            )
+        )
+    found.append(
+        Command(
+            f"floor ({size})",
+            "tools",
+            FLOOR,
+            [
+                [sys.executable, "-c", "pass"],
+                ["git", "describe", "--abbrev=0"],
+                ["git", "log", f"{tag}..HEAD"],
+            ],
+            repo,
+            size,
+            **fast,
+        )
+    )
+    return found
+
+
+def startup_commands(args: argparse.Namespace) -> list[Command]:
+    fast: Reps = {"repeat": args.repeat, "warmup": args.warmup}
+    return [
+        Command(
+            "python -c pass", "startup", "python -c pass", [[sys.executable, "-c", "pass"]], **fast
+        ),
+        Command(
+            "release --help", "startup", "release --help", [[*release_argv(), "--help"]], **fast
+        ),
+    ]
+
+
+def build_commands(args: argparse.Namespace, tools_problem: str | None) -> list[Command]:
+    from release.demo import DEMO_FRAGMENTS, create_sample_project
+
+    shutil.rmtree(BUILD_DIR, ignore_errors=True)
+    BUILD_DIR.mkdir(parents=True)
+    project = create_sample_project(BUILD_DIR, fragments=DEMO_FRAGMENTS)
+    out = BUILD_DIR / "out"
+    reps: Reps = {"repeat": args.build_repeat, "warmup": args.slow_warmup}
+    tools_py = str(tools_venv.python())
+    uv = str(tools_venv.script("uv"))
+    return [
+        # `release build` writes into the project's dist/ (dist-dir must be inside the
+        # project); removed after each run so the other two see a clean work tree.
+        Command(
+            "build stage (release build)",
+            "build",
+            "build stage (release build)",
+            [[*release_argv(), "build"]],
+            project,
+            validate=_builds(project / "dist"),
+            cleanup=_rmtree(project / "dist"),
+            **reps,
+        ),
+        Command(
+            "uv build",
+            "build",
+            "uv build",
+            [[uv, "build", "--python", sys.executable, "--out-dir", str(out / "uv")]],
+            project,
+            validate=_builds(out / "uv"),
+            cleanup=_rmtree(out / "uv"),
+            unavailable=tools_problem,
+            **reps,
+        ),
+        Command(
+            "python -m build",
+            "build",
+            "python -m build",
+            [[tools_py, "-m", "build", "--outdir", str(out / "build")]],
+            project,
+            validate=_builds(out / "build"),
+            cleanup=_rmtree(out / "build"),
+            unavailable=tools_problem,
+            **reps,
+        ),
+    ]
+
+
+# --- running -------------------------------------------------------------------------
+
+
+def check_runs(commands: Sequence[Command]) -> dict[str, str]:
+    """Run each command once, untimed; mark those that fail unavailable.  First lines out."""
+    answers = {}
+    for cmd in commands:
+        if cmd.unavailable:
+            continue
+        print(f"checking {cmd.label} ...", file=sys.stderr, flush=True)
+        start = time.perf_counter()
+        code, out, err = run_captured(cmd.steps, cmd.cwd)
+        elapsed = time.perf_counter() - start
+        problem = None
+        if code not in cmd.ok_codes:
+            tail = (err.strip() or out.strip()).splitlines()[-3:]
+            problem = f"exit status {code}: " + " / ".join(tail)
+        elif cmd.validate is not None:
+            problem = cmd.validate(code, out, err)
+        if cmd.cleanup is not None:
+            cmd.cleanup()
+        if problem:
+            cmd.unavailable = f"cannot run: {problem}"
+            print(f"  {cmd.label}: {cmd.unavailable}", file=sys.stderr)
+        else:
+            first = next((line.strip() for line in out.splitlines() if line.strip()), "")
+            answers[cmd.label] = first[:120]
+            print(f"  ok in {elapsed:.2f} s: {first[:80]}", file=sys.stderr)
+    return answers
+
+
+def schedule(commands: Sequence[Command], seed: int) -> list[list[tuple[Command, bool]]]:
+    """Rounds of (command, timed): each command's runs spread evenly, each round shuffled."""
+    live = [c for c in commands if not c.unavailable]
+    n_rounds = max((c.warmup + c.repeat for c in live), default=0)
+    rounds: list[list[tuple[Command, bool]]] = [[] for _ in range(n_rounds)]
+    for cmd in live:
+        total = cmd.warmup + cmd.repeat
+        for i in range(total):
+            rounds[i * n_rounds // total].append((cmd, i >= cmd.warmup))
+    rng = random.Random(seed)
+    for entries in rounds:
+        rng.shuffle(entries)
+    return rounds
+
+
+def run_rounds(rounds: list[list[tuple[Command, bool]]], loads: list[float]) -> None:
+    start = time.perf_counter()
+    for number, entries in enumerate(rounds, 1):
+        for cmd, timed in entries:
+            if cmd.unavailable:
+                continue
+            sample: Sample = run_once(cmd.steps, cmd.cwd)
+            if cmd.cleanup is not None:
+                cmd.cleanup()
+            if sample.returncode not in cmd.ok_codes:
+                cmd.unavailable = f"a timed run exited with status {sample.returncode}"
+                print(f"  {cmd.label}: {cmd.unavailable}", file=sys.stderr)
+            elif timed:
+                cmd.samples.append(sample)
+        load = loadavg()
+        if load:
+            loads.append(load[0])
+        print(
+            f"round {number}/{len(rounds)}: {len(entries)} runs, "
+            f"{time.perf_counter() - start:.0f} s so far, load {load}",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
+# --- checks --------------------------------------------------------------------------
+
+
+def _check(name: str, value: float | None, limit: float, unit: str, detail: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "value": value,
+        "limit": limit,
+        "unit": unit,
+        "pass": value is not None and value <= limit,
+        "detail": detail,
+    }
+
+
+def checks(
+    commands: dict[str, dict[str, Any]], groups: set[str], sizes: Sequence[str]
+) -> list[dict[str, Any]]:
+    def median(label: str) -> tuple[float | None, str]:
+        cmd = commands.get(label)
+        if cmd is None:
+            return None, f"{label} was not run"
+        if cmd.get("unavailable") or not cmd.get("n"):
+            return None, f"{label}: {cmd.get('unavailable') or 'no samples'}"
+        return float(cmd["median_s"]), report.fmt_time(cmd["median_s"])
+
+    def ratio(name: str, top: str, bottom: str, limit: float) -> dict[str, Any]:
+        a, why_a = median(top)
+        b, why_b = median(bottom)
+        if a is None or b is None:
+            return _check(name, None, limit, "x", why_a if a is None else why_b)
+        return _check(name, a / b, limit, "x", f"{why_a} / {why_b}")
+
+    found = []
+    big, small = f"({LARGEST})", f"({SMALLEST})"
+    if "preview" in groups and LARGEST in sizes:
+        for flag in ("", " --json"):
+            preview = f"release preview{flag}"
+            if "tools" in groups:
+                found.append(
+                    ratio(
+                        f"`{preview}` / `semantic-release --noop version --print`, {LARGEST}",
+                        f"{preview} {big}",
+                        f"{PSR} {big}",
+                        PREVIEW_OVER_PSR_MAX,
+                    )
+                )
+                found.append(
+                    ratio(
+                        f"`{preview}` / `cz bump --dry-run --yes`, {LARGEST}",
+                        f"{preview} {big}",
+                        f"{CZ} {big}",
+                        PREVIEW_OVER_CZ_MAX,
+                    )
+                )
+            if SMALLEST in sizes:
+                found.append(
+                    ratio(
+                        f"`{preview}` {LARGEST} / {SMALLEST}",
+                        f"{preview} {big}",
+                        f"{preview} {small}",
+                        LARGE_OVER_SMALL_MAX,
+                    )
+                )
+            value, why = median(f"{preview} {big}")
+            found.append(
+                _check(
+                    f"`{preview}` on {LARGEST}, median",
+                    value,
+                    PREVIEW_LARGE_MAX_S,
+                    "s",
+                    "" if value is not None else why,
+                )
+            )
+            cmd = commands.get(f"{preview} {big}", {})
+            rss = None if cmd.get("unavailable") or not cmd.get("n") else cmd["max_rss_bytes"]
+            psr = commands.get(f"{PSR} {big}", {})
+            detail = (
+                f"python-semantic-release: {report.fmt_mb(psr['max_rss_bytes'])}"
+                if psr.get("n") and not psr.get("unavailable")
+                else ""
+            )
+            found.append(
+                _check(
+                    f"`{preview}` peak memory on {LARGEST}",
+                    rss,
+                    PREVIEW_RSS_MAX_BYTES,
+                    "MB",
+                    detail if rss is not None else f"{preview} {big} not measured",
+                )
+            )
+    if "startup" in groups:
+        found.append(
+            ratio(
+                "`release --help` / `python -c pass`",
+                "release --help",
+                "python -c pass",
+                HELP_OVER_PYTHON_MAX,
+            )
+        )
+    if "build" in groups:
+        found.append(
+            ratio(
+                "build stage (`release build`) / `uv build`",
+                "build stage (release build)",
+                "uv build",
+                BUILD_OVER_UV_MAX,
+            )
+        )
+    return found
+
+
+# --- main ----------------------------------------------------------------------------
+
+
+def _csv(value: str, allowed: Sequence[str], what: str) -> list[str]:
+    items = [v for v in value.split(",") if v]
+    unknown = [v for v in items if v not in allowed]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown {what} {unknown}; choose from {list(allowed)}")
+    return items
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument(
+        "-n",
+        "--repeat",
+        type=int,
+        default=15,
+        help="timed runs of release, python and the floor (default: 15)",
+    )
+    parser.add_argument(
+        "--warmup", type=int, default=2, help="their untimed warm-up runs (default: 2)"
+    )
+    parser.add_argument(
+        "--tool-repeat",
+        type=int,
+        default=9,
+        help="timed runs of commitizen, bump-my-version, towncrier (default: 9)",
+    )
+    parser.add_argument("--tool-warmup", type=int, default=1, help="their warm-ups (default: 1)")
+    parser.add_argument(
+        "--slow-repeat",
+        type=int,
+        default=3,
+        help="timed runs of python-semantic-release (default: 3)",
+    )
+    parser.add_argument(
+        "--build-repeat", type=int, default=5, help="timed runs of each build (default: 5)"
+    )
+    parser.add_argument(
+        "--slow-warmup",
+        type=int,
+        default=1,
+        help="warm-ups of python-semantic-release and the builds (default: 1)",
+    )
+    parser.add_argument(
+        "--sizes",
+        type=lambda v: _csv(v, SIZES, "size"),
+        default=list(SIZES),
+        help=f"repositories (default: {','.join(SIZES)})",
+    )
+    parser.add_argument(
+        "--only",
+        type=lambda v: _csv(v, GROUPS, "group"),
+        default=list(GROUPS),
+        help=f"command groups (default: {','.join(GROUPS)})",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="of the shuffled order (default: 0)")
+    parser.add_argument(
+        "--output",
+        type=Path,
+        help="results file (default: bench/results.json for a complete run, "
+        "else bench/.cache/results-partial.json)",
+    )
+    parser.add_argument(
+        "--docs",
+        type=Path,
+        help="the generated page (default: docs/performance.md, complete runs only)",
+    )
+    parser.add_argument(
+        "--report-only", action="store_true", help="exit 0 even when a target is missed"
+    )
+    parser.add_argument(
+        "--render",
+        type=Path,
+        metavar="RESULTS",
+        help="only write the docs page (and print the report) from a results file",
+    )
+    args = parser.parse_args(argv)
+    counts = (args.repeat, args.tool_repeat, args.slow_repeat, args.build_repeat)
+    if min(counts) < 1 or min(args.warmup, args.tool_warmup, args.slow_warmup) < 0:
+        parser.error("repetitions must be >= 1 and warm-ups >= 0")
+    return args
+
+
+def collect(
+    args: argparse.Namespace, groups: set[str], sizes: Sequence[str], tools_problem: str | None
+) -> tuple[dict[str, dict[str, Any]], list[Command]]:
+    """The repositories (generated if needed) and every command to time."""
+    repos: dict[str, dict[str, Any]] = {}
+    commands: list[Command] = []
+    if "startup" in groups:
+        commands += startup_commands(args)
+    if groups & {"preview", "tools"}:
+        for size in sizes:
+            params = gen_repo.SIZES[size]
+            path = gen_repo.ensure(params)
+            repos[size] = {
+                "commits": params.commits,
+                "tags": params.tags,
+                "fragments": params.fragments,
+                "seed": params.seed,
+                "path": str(path),
+                "generation_s": float((path.parent / "complete").read_text(encoding="ascii")),
+            }
+            commands += repo_commands(size, path, args, groups, tools_problem)
+    if "build" in groups:
+        commands += build_commands(args, tools_problem)
+    return repos, commands
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.render is not None:
+        saved = json.loads(args.render.read_text(encoding="utf-8"))
+        docs = args.docs or DOCS
+        docs.write_text(report.markdown_report(saved), encoding="utf-8")
+        print(report.text_report(saved))
+        print(f"\nwrote {docs}")
+        return 0
+
+    groups, sizes = set(args.only), [s for s in SIZES if s in args.sizes]
+    complete = groups == set(GROUPS) and sizes == list(SIZES)
+    output = args.output or (RESULTS if complete else PARTIAL_RESULTS)
+    docs = args.docs or (DOCS if complete else None)
+    started = datetime.datetime.now(datetime.timezone.utc)
+    t0 = time.perf_counter()
+    load_before = loadavg()
+
+    tools_problem = None
+    tool_versions: dict[str, str | None] = {}
+    if groups & {"tools", "build"}:
+        try:
+            tools_venv.ensure()
+            tool_versions = tools_venv.versions()
+        except tools_venv.ToolsVenvError as exc:
+            tools_problem = f"the tools' environment could not be made: {exc}"
+            print(tools_problem, file=sys.stderr)
+
+    repos, commands = collect(args, groups, sizes, tools_problem)
+    answers = check_runs(commands)
+    loads: list[float] = []
+    rounds = schedule(commands, args.seed)
+    print(f"{len(rounds)} rounds of {sum(len(r) for r in rounds)} runs", file=sys.stderr)
+    run_rounds(rounds, loads)
+
+    stats = {c.label: c.stats() | {"check_output": answers.get(c.label)} for c in commands}
+    results: dict[str, Any] = {
+        "schema": "release-pipeline/bench",
+        "schema_version": 1,
+        "date": started.isoformat(timespec="seconds"),
+        "duration_s": round(time.perf_counter() - t0, 1),
+        "complete": complete,
+        "largest": LARGEST if LARGEST in repos else None,
+        "machine": machine()
+        | {
+            "tools": tool_versions,
+            "release_pipeline": importlib.metadata.version("release-pipeline"),
+            "release_build_installer": release_build_installer(),
+        },
+        "load": {
+            "before": load_before,
+            "after": loadavg(),
+            "samples_1min": loads,
+            "median_1min": statistics.median(loads) if loads else None,
+        },
+        "settings": {
+            "repeat": args.repeat,
+            "warmup": args.warmup,
+            "tool_repeat": args.tool_repeat,
+            "tool_warmup": args.tool_warmup,
+            "slow_repeat": args.slow_repeat,
+            "build_repeat": args.build_repeat,
+            "slow_warmup": args.slow_warmup,
+            "seed": args.seed,
+            "groups": sorted(groups),
+            "sizes": sizes,
+        },
+        "repos": repos,
+        "commands": stats,
+        "checks": checks(stats, groups, sizes),
+    }
+    print()
+    print(report.text_report(results))
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    print(f"\nwrote {output}")
+    if docs is not None:
+        docs.parent.mkdir(parents=True, exist_ok=True)
+        docs.write_text(report.markdown_report(results), encoding="utf-8")
+        print(f"wrote {docs}")
+    passed = all(c["pass"] for c in results["checks"])
+    return 0 if args.report_only or passed else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
