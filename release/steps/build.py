@@ -52,20 +52,27 @@ def _hook_runner(runner: Runner, epoch: str) -> object:
     return run
 
 
-def _build_one(runner: Runner, source: Path, kind: str, outdir: Path, epoch: str) -> Path:
+def _build_pair(runner: Runner, source: Path, work: Path, epoch: str) -> tuple[Path, Path]:
+    """The sdist of ``source``, then the wheel built from that sdist (as ``python -m build``
+    does), in one isolated environment: the build requirements are installed once."""
     from build import BuildBackendException, BuildException, ProjectBuilder
     from build.env import DefaultIsolatedEnv
 
+    out = work / "out"
+    kind = "sdist"
     try:
         with DefaultIsolatedEnv(installer=installer()) as env:  # type: ignore[arg-type]
-            builder = ProjectBuilder.from_isolated_env(
-                env,
-                source,
-                runner=_hook_runner(runner, epoch),  # type: ignore[arg-type]
-            )
+            hooks = _hook_runner(runner, epoch)
+            builder = ProjectBuilder.from_isolated_env(env, source, runner=hooks)  # type: ignore[arg-type]
             env.install(builder.build_system_requires)
-            env.install(builder.get_requires_for_build(kind))  # type: ignore[arg-type]
-            return Path(builder.build(kind, outdir))  # type: ignore[arg-type]
+            env.install(builder.get_requires_for_build("sdist"))
+            sdist = Path(builder.build("sdist", out))
+            kind = "wheel"
+            unpacked = _unpack(sdist, work / "sdist")
+            builder = ProjectBuilder.from_isolated_env(env, unpacked, runner=hooks)  # type: ignore[arg-type]
+            env.install(builder.build_system_requires)
+            env.install(builder.get_requires_for_build("wheel"))
+            return sdist, Path(builder.build("wheel", out))
     except BuildBackendException as exc:
         cause = exc.exception
         detail = cause.output if isinstance(cause, CommandError) else str(cause)
@@ -84,6 +91,16 @@ def _build_one(runner: Runner, source: Path, kind: str, outdir: Path, epoch: str
         ) from None
 
 
+def _unpack(sdist: Path, into: Path) -> Path:
+    with tarfile.open(sdist) as archive:
+        if hasattr(tarfile, "data_filter"):
+            archive.extractall(into, filter="data")
+        else:  # pragma: no cover - Python < 3.10.12
+            archive.extractall(into)
+    (source,) = [p for p in into.iterdir() if p.is_dir()]
+    return source
+
+
 def build_artifacts(runner: Runner, commit: str, into: Path) -> list[Path]:
     """Build sdist and wheel of ``commit`` into ``into``; return their paths.
 
@@ -96,16 +113,7 @@ def build_artifacts(runner: Runner, commit: str, into: Path) -> list[Path]:
     checkout = work / "checkout"
     runner.git("worktree", "add", "--detach", "--quiet", str(checkout), commit)
     try:
-        out = work / "out"
-        sdist = _build_one(runner, checkout / subdir, "sdist", out, epoch)
-        unpacked = work / "sdist"
-        with tarfile.open(sdist) as archive:
-            if hasattr(tarfile, "data_filter"):
-                archive.extractall(unpacked, filter="data")
-            else:  # pragma: no cover - Python < 3.10.12
-                archive.extractall(unpacked)
-        (source,) = [p for p in unpacked.iterdir() if p.is_dir()]
-        wheel = _build_one(runner, source, "wheel", out, epoch)
+        sdist, wheel = _build_pair(runner, checkout / subdir, work, epoch)
         into.mkdir(parents=True, exist_ok=True)
         moved = []
         for built in (sdist, wheel):
