@@ -135,7 +135,7 @@ def _execute(ctx: Context, until: str | None, on_step: Callable[[Outcome], None]
 def _note_stale(lock: Lock, note: Callable[[str], None]) -> None:
     if lock.stale_pid is not None:
         note(
-            f"A stale release lock of process {lock.stale_pid}, which is no longer running, "
+            f"A stale lock of release process {lock.stale_pid}, which is no longer running, "
             "was found and removed."
         )
 

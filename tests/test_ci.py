@@ -24,7 +24,7 @@ from conftest import Result, configure_targets, git, remote_of, run_release, tar
 from github_standin import GitHubStandIn
 from indexes import FaultProxy, IndexTarget, PypiserverIndex, listed_files, sha256_of
 
-from release.forge import RETRIES
+from release.steps.announce import UPLOAD_ATTEMPTS
 
 pytestmark = pytest.mark.usefixtures("utc", "shared_uv_cache")
 
@@ -221,7 +221,8 @@ def test_ci_rerun_after_an_announce_failure_completes_without_uploading_twice(
         tagged: Callable[..., Tagged]) -> None:
     t = tagged()
     checkout = t.checkout("job")
-    t.github.fail_next("POST", UPLOADS_PATH, 503, count=RETRIES + 1, host="uploads")
+    # Enough failures to outlast the announce step's bounded attempts (both files each time).
+    t.github.fail_next("POST", UPLOADS_PATH, 503, count=UPLOAD_ATTEMPTS * 2, host="uploads")
     failed = t.ci(checkout, name="first")
     assert failed.code == 1, both(failed)
     assert "Traceback" not in failed.stderr
