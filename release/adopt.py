@@ -18,6 +18,9 @@ from release.config import read_pyproject
 from release.errors import ConfigError, UsageError
 from release.runner import Runner
 
+# An assignment of a string literal (not a computed value such as version("pkg")).
+_LITERAL_VERSION = r"^{name}\s*(?::\s*str\s*)?=\s*[\"']"
+
 START = {
     ".md": "<!-- towncrier release notes start -->\n",
     ".rst": ".. towncrier release notes start\n",
@@ -63,7 +66,9 @@ def detect_version(project_dir: Path, pyproject: Mapping[str, Any]) -> tuple[lis
         reason = "project.version is static in pyproject.toml"
         init = _module_file(project_dir, name) if name else None
         if init and re.search(
-            r"^__version__\s*=", (project_dir / init).read_text(encoding="utf-8"), re.MULTILINE
+            _LITERAL_VERSION.format(name="__version__"),
+            (project_dir / init).read_text(encoding="utf-8"),
+            re.MULTILINE,
         ):
             locations.append(init)
             reason += f", and {init} repeats it in __version__ (both are kept in step)"
@@ -77,7 +82,16 @@ def detect_version(project_dir: Path, pyproject: Mapping[str, Any]) -> tuple[lis
         return ["scm"], "the version comes from git tags (setuptools-scm / hatch-vcs)"
     hatch_path = tool.get("hatch", {}).get("version", {}).get("path")
     if hatch_path:
-        return [hatch_path], f"hatch reads the version from {hatch_path}"
+        text = (project_dir / hatch_path).read_text(encoding="utf-8")
+        for name in ("__version__", "VERSION"):  # what hatch's regex source looks for
+            if re.search(_LITERAL_VERSION.format(name=name), text, re.MULTILINE):
+                entry = hatch_path if name == "__version__" else {"path": hatch_path, "key": name}
+                return [entry], f"hatch reads the version from {hatch_path} ({name})"
+        raise ConfigError(
+            f"hatch reads the version from {hatch_path}, but it has no __version__ or VERSION "
+            "string assignment.",
+            "Set version-locations by hand, with the variable as `key`.",
+        )
     attr = tool.get("setuptools", {}).get("dynamic", {}).get("version", {}).get("attr")
     if attr:
         module, _, variable = attr.rpartition(".")
@@ -88,8 +102,8 @@ def detect_version(project_dir: Path, pyproject: Mapping[str, Any]) -> tuple[lis
                 f"module {module!r} was found.",
                 "Set version-locations by hand.",
             )
-        entry: Any = path if variable == "__version__" else {"path": path, "key": variable}
-        return [entry], f"setuptools reads the version from attr: {attr}"
+        located: Any = path if variable == "__version__" else {"path": path, "key": variable}
+        return [located], f"setuptools reads the version from attr: {attr}"
     if "flit_core" in requires or "flit" in tool:
         module = tool.get("flit", {}).get("module", {}).get("name", name)
         path = _module_file(project_dir, module)
@@ -158,7 +172,7 @@ def decide(project_dir: Path) -> Decisions:
     )
     path = project_dir / news
     if path.is_file():
-        text = path.read_text(encoding="utf-8")
+        text = _read(path)
         marker = START[ext]
         if marker.strip() not in text:
             lines = text.splitlines(keepends=True)
@@ -178,7 +192,8 @@ def apply(project_dir: Path, decisions: Decisions) -> None:
     import tomlkit
 
     path = project_dir / "pyproject.toml"
-    doc = tomlkit.parse(path.read_text(encoding="utf-8"))
+    original = _read(path)
+    doc = tomlkit.parse(original)
     tool = doc.setdefault("tool", tomlkit.table(is_super_table=True))
     table = tomlkit.table()
     for key, value in decisions.table.items():
@@ -193,7 +208,21 @@ def apply(project_dir: Path, decisions: Decisions) -> None:
         keep = project_dir / "changelog.d" / ".gitkeep"
         if not any((project_dir / "changelog.d").iterdir()):
             keep.write_text("", encoding="utf-8")
-    path.write_text(tomlkit.dumps(doc), encoding="utf-8")
+    _write(path, tomlkit.dumps(doc), like=original)
     if decisions.news_file_insert is not None:
         name, text = decisions.news_file_insert
-        (project_dir / name).write_text(text, encoding="utf-8")
+        _write(project_dir / name, text, like=_read(project_dir / name))
+
+
+def _read(path: Path) -> str:
+    """The file's text with its line endings as they are (CRLF stays CRLF)."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        return handle.read()
+
+
+def _write(path: Path, text: str, *, like: str | None = None) -> None:
+    """Write ``text``; when the file had CRLF line endings (``like``), so do the new lines."""
+    if like is not None and "\r\n" in like and "\n" not in like.replace("\r\n", ""):
+        text = text.replace("\r\n", "\n").replace("\n", "\r\n")
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        handle.write(text)

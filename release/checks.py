@@ -69,7 +69,9 @@ def state_problems(
     plan: Plan | None,
     remote: RemoteFacts | None,
     targets: tuple[TargetFacts, ...] = (),
+    *,
     environ: Mapping[str, str] | None = None,
+    until: str | None = None,
 ) -> list[Problem]:
     """Problems with the state of the repository (exit 1)."""
     git = facts.git
@@ -153,7 +155,7 @@ def state_problems(
     if plan is not None:
         found += _plan_problems(facts, plan, remote)
         found += _target_problems(plan, targets)
-        forge = plan.forge
+        forge = plan.forge if runs_stage("announce", until) else None
         if forge is not None and environ is not None and not environ.get(forge.token_env):
             found.append(
                 Problem(
@@ -279,8 +281,15 @@ def exit_code(problems: list[Problem]) -> int:
     return max((p.exit_code for p in problems), default=0)
 
 
+def runs_stage(stage: str, until: str | None) -> bool:
+    """Whether a run that stops after ``until`` (None: the whole release) reaches ``stage``."""
+    from release.stages import STAGES
+
+    return until is None or STAGES.index(stage) <= STAGES.index(until)
+
+
 def evaluate(
-    facts: Facts, request: Request, environ: Mapping[str, str]
+    facts: Facts, request: Request, environ: Mapping[str, str], until: str | None = None
 ) -> tuple[Plan | None, list[Problem]]:
     """Plan the release and collect every problem: input problems first, then state."""
     from release.facts import read_remote, read_targets
@@ -298,6 +307,9 @@ def evaluate(
     targets: tuple[TargetFacts, ...] = ()
     if plan is not None:
         remote = read_remote(Runner(facts.project_dir), facts, plan.tag)
-        targets = read_targets(plan.targets, plan.project, plan.version, environ)
-    problems += state_problems(facts, plan, remote, targets, environ)
+        # A run that stops before publishing (e.g. --until push, with CI publishing later
+        # through trusted publishing) needs no index credentials now.
+        if runs_stage("publish", until):
+            targets = read_targets(plan.targets, plan.project, plan.version, environ)
+    problems += state_problems(facts, plan, remote, targets, environ=environ, until=until)
     return plan, problems

@@ -105,10 +105,23 @@ def fragment_gate(
     diff = runner.git("diff", "--name-status", "--no-renames", "-z", f"{base}...HEAD").stdout
     fields = diff.split("\0")
     changes = list(zip(fields[0::2], fields[1::2], strict=False))
+    from towncrier._builder import parse_newfragment_basename
+
+    from release.fragments import ignored_names
+
+    skipped = ignored_names(tc.config)
+
+    def is_fragment(path: str) -> bool:
+        # A name towncrier would take as a fragment: not README or .gitkeep, a known type.
+        name = path.rsplit("/", 1)[-1]
+        if any(fnmatch.fnmatchcase(name.lower(), pattern) for pattern in skipped):
+            return False
+        return parse_newfragment_basename(name, tc.config.types)[1] is not None
+
     added = tuple(
         path
         for status, path in changes
-        if status == "A" and any(path.startswith(d) for d in frag_dirs)
+        if status == "A" and any(path.startswith(d) for d in frag_dirs) and is_fragment(path)
     )
     if added:
         return GateResult(added, "")

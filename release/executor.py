@@ -101,10 +101,14 @@ def execute(
             start = time.monotonic()
             try:
                 status = _run_step(ctx, step)
-            except StepFailed:
+            except StepFailed as exc:
                 outcome = Outcome(step, "failed", time.monotonic() - start)
                 report.outcomes.append(outcome)
                 on_step(outcome)
+                if interrupted:  # Ctrl-C also reached the step's own subprocesses
+                    raise Interrupted(
+                        f"Interrupted during {step.id}: {exc.message}", exc.hint
+                    ) from None
                 raise
             ctx.journal.steps[step.id] = DONE
             ctx.journal.error = ""

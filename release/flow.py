@@ -58,7 +58,7 @@ def run(
                 _commands(project_dir),
             )
         facts = gather(project_dir, environ=environ, overrides=overrides, runner=runner)
-        plan, problems = evaluate(facts, request, environ)
+        plan, problems = evaluate(facts, request, environ, until)
         show_problems = [f"[{p.code}] {p.message} {p.hint}".rstrip() for p in problems]
         if plan is None:
             raise ChecksFailed(
@@ -88,7 +88,7 @@ def run(
             dist_existed=(project_dir / plan.dist_dir).exists(),
         )
         journal.save()
-        ctx = Context(project_dir, git_dir, runner, plan, journal, environ, tuple(overrides))
+        ctx = Context(project_dir, git_dir, runner, plan, journal, environ, tuple(overrides), until)
         return _execute(ctx, until, on_step)
 
 

@@ -99,7 +99,7 @@ def load_towncrier(project_dir: Path, pyproject: Mapping[str, Any]) -> Towncrier
     return Towncrier(config, config_file, template_text, extension, name, news_file, news_text)
 
 
-def _ignored(config: TowncrierConfig) -> set[str]:
+def ignored_names(config: TowncrierConfig) -> set[str]:
     # The same names towncrier's find_fragments passes over.
     names = {".gitignore", ".gitkeep", ".keep", "readme", "readme.md", "readme.rst"}
     if isinstance(config.template, str):
@@ -130,6 +130,7 @@ def scan(project_dir: Path, config: TowncrierConfig) -> FragmentSet:
         fragments += found
         contents[section] = texts
         problems += trouble
+    fragments.sort(key=lambda f: f.path)  # listings are sorted; contents keep towncrier's order
     if problems:
         return FragmentSet(tuple(fragments), {}, tuple(problems))
     return FragmentSet(tuple(fragments), contents, ())
@@ -141,7 +142,9 @@ def _scan_directory(
     from towncrier._builder import parse_newfragment_basename
 
     try:
-        entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        # Directory order, as towncrier's find_fragments reads it: the order of entries of
+        # one issue follows it, and the section must be byte-identical to towncrier's.
+        entries = list(os.scandir(directory))
     except FileNotFoundError:
         return [], {}, []
     real_dir = directory.resolve()
@@ -156,7 +159,7 @@ def _scan_directory(
                 )
             ],
         )
-    ignored = re.compile("|".join(fnmatch.translate(p) for p in _ignored(config)))
+    ignored = re.compile("|".join(fnmatch.translate(p) for p in ignored_names(config)))
     problems: list[FragmentError] = []
     fragments: list[Fragment] = []
     texts: dict[tuple[str, str, int], str] = {}

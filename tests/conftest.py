@@ -469,3 +469,25 @@ def step_shown(output: str, status: str, stage: str, summary_start: str) -> bool
     pattern = re.compile(rf"^  {re.escape(status)} +{re.escape(stage)} +"
                          rf"{re.escape(summary_start)}", re.MULTILINE)
     return pattern.search(output) is not None
+
+
+# --- Helpers for the adoption, contributor and nox tests (test_init, test_contributors, -----
+# test_nox_integration).
+
+def tree_state(project: Path, *remotes: Path) -> dict[str, str]:
+    """What a command that must change nothing has to leave as it was: every file under
+    ``project`` outside ``.git`` (path -> sha256), ``git status``, and every ref of the
+    repository and of each bare repository in ``remotes``."""
+    import hashlib
+
+    state = {
+        p.relative_to(project).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(project.rglob("*"))
+        if p.is_file() and ".git" not in p.relative_to(project).parts
+    }
+    state["<status>"] = git(project, "status", "--porcelain=v2", "--branch",
+                            "--untracked-files=all", "--ignored")
+    for repo in (project, *remotes):
+        state[f"<refs of {repo.name}>"] = git(repo, "for-each-ref",
+                                              "--format=%(refname) %(objectname)")
+    return state

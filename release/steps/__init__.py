@@ -22,6 +22,7 @@ class Context:
     journal: Journal
     environ: Mapping[str, str]
     overrides: tuple[str, ...] = ()
+    until: str | None = None  # the last stage this run will reach
     log: Callable[[str], None] = field(default=lambda _text: None)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import subprocess
 import tarfile
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -88,6 +89,18 @@ def _build_pair(runner: Runner, source: Path, work: Path, epoch: str) -> tuple[P
         raise BuildFailed(
             f"Setting up the build environment failed: {exc.message}\n{exc.output.strip()}",
             "Fix it, then run release resume.",
+        ) from None
+    except subprocess.CalledProcessError as exc:  # build's own pip/uv install of requirements
+        output = (
+            exc.output.decode(errors="replace")
+            if isinstance(exc.output, bytes)
+            else (exc.output or "")
+        )
+        raise BuildFailed(
+            f"Installing the build requirements failed (exit status {exc.returncode}).\n"
+            f"{output.strip()}",
+            "Fix the [build-system] requirements (or the network), then run release resume; "
+            "release abort undoes the release while nothing is pushed.",
         ) from None
 
 

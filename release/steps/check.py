@@ -30,12 +30,20 @@ class Preflight:
         )
         problems = input_problems(facts)
         plan = ctx.plan
+        from release.checks import runs_stage
+
+        targets = (
+            read_targets(plan.targets, plan.project, plan.version, ctx.environ)
+            if runs_stage("publish", ctx.until)
+            else ()
+        )
         problems += state_problems(
             facts,
             plan,
             read_remote(ctx.runner, facts, plan.tag),
-            read_targets(plan.targets, plan.project, plan.version, ctx.environ),
-            ctx.environ,
+            targets,
+            environ=ctx.environ,
+            until=ctx.until,
         )
         if problems:
             raise ChecksFailed(
