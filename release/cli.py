@@ -458,22 +458,6 @@ def _jsonable(value: object) -> object:
 
     if isinstance(value, Location):
         return {"kind": value.kind, "path": value.path, "key": value.key}
-    if isinstance(value, Forge):
-        return {
-            "repository": value.repository,
-            "api-url": value.api_url,
-            "token-env": value.token_env,
-            "draft": value.draft,
-            "attach-artifacts": value.attach_artifacts,
-        }
-    if isinstance(value, Target):
-        return {
-            "name": value.name,
-            "repository-url": value.repository_url,
-            "repository": value.repository,
-            "index-url": value.index_url,
-            "verify-install": value.verify_install,
-            "username-env": value.username_env,
-            "password-env": value.password_env,
-        }
+    if isinstance(value, (Forge, Target)):
+        return value.as_dict()
     raise TypeError(type(value).__name__)

@@ -63,8 +63,22 @@ class Location:
         return self.path
 
 
+class _Table:
+    """A configuration table as a dataclass: to and from dicts with '-' or '_' in keys."""
+
+    def as_dict(self, sep: str = "-") -> dict[str, Any]:
+        import dataclasses
+
+        assert dataclasses.is_dataclass(self)
+        return {f.name.replace("_", sep): getattr(self, f.name) for f in dataclasses.fields(self)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Any:
+        return cls(**{key.replace("-", "_"): value for key, value in data.items()})
+
+
 @dataclass(frozen=True)
-class Target:
+class Target(_Table):
     """A package index to publish to (``[[tool.release.publish]]``)."""
 
     name: str
@@ -80,7 +94,7 @@ class Target:
 
 
 @dataclass(frozen=True)
-class Forge:
+class Forge(_Table):
     """Where the announce stage makes a release (``[tool.release.github]``)."""
 
     repository: str
@@ -812,15 +826,7 @@ def show_value(value: Any) -> str:
             f"{show_value(value.attach_artifacts)}" + " }"
         )
     if isinstance(value, Target):
-        fields = {
-            "name": value.name,
-            "repository-url": value.repository_url,
-            "repository": value.repository,
-            "index-url": value.index_url,
-            "verify-install": value.verify_install,
-            "username-env": value.username_env,
-            "password-env": value.password_env,
-        }
+        fields = value.as_dict()
         return (
             "{ "
             + ", ".join(f"{k} = {show_value(v)}" for k, v in fields.items() if v not in ("", False))

@@ -156,27 +156,8 @@ class Plan:
             dev_commit_message=pub["dev_commit_message"],
             steps=tuple(Step(st, n, su, tuple(c), p) for st, n, su, c, p in data["steps"]),
             dist_dir=pub["dist_dir"],
-            targets=tuple(
-                Target(
-                    t["name"],
-                    t["repository_url"],
-                    t["repository"],
-                    t["index_url"],
-                    t["verify_install"],
-                    t["username_env"],
-                    t["password_env"],
-                )
-                for t in pub["publish"]
-            ),
-            forge=None
-            if pub["github"] is None
-            else Forge(
-                pub["github"]["repository"],
-                pub["github"]["api_url"],
-                pub["github"]["token_env"],
-                pub["github"]["draft"],
-                pub["github"]["attach_artifacts"],
-            ),
+            targets=tuple(Target.from_dict(t) for t in pub["publish"]),
+            forge=None if pub["github"] is None else Forge.from_dict(pub["github"]),
             sign=pub["sign"],
             reproducible=pub["reproducible"],
             latest_release=None
@@ -209,27 +190,8 @@ class Plan:
             "dev_edits": [{"path": e.path, "diff": e.diff()} for e in self.dev_edits],
             "dev_commit_message": self.dev_commit_message,
             "dist_dir": self.dist_dir,
-            "publish": [
-                {
-                    "name": t.name,
-                    "repository_url": t.repository_url,
-                    "repository": t.repository,
-                    "index_url": t.index_url,
-                    "verify_install": t.verify_install,
-                    "username_env": t.username_env,
-                    "password_env": t.password_env,
-                }
-                for t in self.targets
-            ],
-            "github": None
-            if self.forge is None
-            else {
-                "repository": self.forge.repository,
-                "api_url": self.forge.api_url,
-                "token_env": self.forge.token_env,
-                "draft": self.forge.draft,
-                "attach_artifacts": self.forge.attach_artifacts,
-            },
+            "publish": [t.as_dict("_") for t in self.targets],
+            "github": None if self.forge is None else self.forge.as_dict("_"),
             "sign": self.sign,
             "reproducible": self.reproducible,
             "steps": [

@@ -64,15 +64,7 @@ def status(project_dir: Path, version: str | None) -> tuple[dict[str, Any], list
         )
         rows.append(Row(data["remote"], data["tag"], state))
     for t in data["publish"]:
-        target = Target(
-            t["name"],
-            t["repository_url"],
-            t["repository"],
-            t["index_url"],
-            t["verify_install"],
-            t["username_env"],
-            t["password_env"],
-        )
+        target = Target.from_dict(t)
         resolved = resolve(target, os.environ)
         creds = resolved.credentials if resolved else None
         try:

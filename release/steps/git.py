@@ -57,18 +57,25 @@ def _commit(ctx: Context, message: str, paths: list[str]) -> str:
     return sha
 
 
+def _commit_made(ctx: Context, known: str | None, message: str, parent: str | None) -> str | None:
+    """The commit a commit step made: the journaled one if HEAD contains it, else HEAD when
+    HEAD is a commit with the step's message on top of ``parent`` (made, then killed before
+    the journal was written)."""
+    head = rev(ctx, "HEAD")
+    if known is not None and head is not None and is_ancestor(ctx, known, head):
+        return known
+    return _head_commit_is(ctx, message, parent)
+
+
 @dataclass
 class ReleaseCommit:
     step: Step
 
     def is_done(self, ctx: Context) -> bool:
-        known = ctx.journal.release_commit
-        head = rev(ctx, "HEAD")
-        if known is not None and head is not None and is_ancestor(ctx, known, head):
-            return True
-        found = _head_commit_is(ctx, ctx.plan.commit_message, ctx.journal.start_head)
-        if found is not None:
-            ctx.journal.release_commit = found
+        found = _commit_made(
+            ctx, ctx.journal.release_commit, ctx.plan.commit_message, ctx.journal.start_head
+        )
+        ctx.journal.release_commit = found or ctx.journal.release_commit
         return found is not None
 
     def run(self, ctx: Context) -> None:
@@ -168,13 +175,10 @@ class DevCommit:
     step: Step
 
     def is_done(self, ctx: Context) -> bool:
-        known = ctx.journal.dev_commit
-        head = rev(ctx, "HEAD")
-        if known is not None and head is not None and is_ancestor(ctx, known, head):
-            return True
-        found = _head_commit_is(ctx, ctx.plan.dev_commit_message, ctx.journal.release_commit)
-        if found is not None:
-            ctx.journal.dev_commit = found
+        found = _commit_made(
+            ctx, ctx.journal.dev_commit, ctx.plan.dev_commit_message, ctx.journal.release_commit
+        )
+        ctx.journal.dev_commit = found or ctx.journal.dev_commit
         return found is not None
 
     def run(self, ctx: Context) -> None:
