@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
-from functools import cached_property
 
 from packaging.version import Version
 
@@ -48,17 +46,29 @@ def version_key(v: Version) -> SortKey:
     return (v.epoch, _strip_zeros(v.release), pre, post, dev)
 
 
-@dataclass(frozen=True)
 class ReleaseTag:
-    name: str
-    text: str  # the version as written in the tag
-    commit: str
-    key: SortKey
-    scheme: versions.Scheme = "pep440"
+    """A tag that names a release. Plain (slotted) because repositories have thousands."""
 
-    @cached_property
+    __slots__ = ("_version", "commit", "key", "name", "scheme", "text")
+
+    def __init__(
+        self, name: str, text: str, commit: str, key: SortKey, scheme: versions.Scheme = "pep440"
+    ) -> None:
+        self.name = name
+        self.text = text  # the version as written in the tag
+        self.commit = commit
+        self.key = key
+        self.scheme = scheme
+        self._version: Version | None = None
+
+    @property
     def version(self) -> Version:
-        return versions.read(self.text, self.scheme)
+        if self._version is None:
+            self._version = versions.read(self.text, self.scheme)
+        return self._version
+
+    def __repr__(self) -> str:
+        return f"ReleaseTag({self.name!r}, {self.text!r}, {self.commit!r})"
 
 
 def render(fmt: str, v: Version, scheme: versions.Scheme) -> str:
@@ -126,7 +136,9 @@ def release_tags(
             continue
         text = match["version"]
         if plain.match(text):
-            release = _strip_zeros(tuple(int(p) for p in text.split(".")))
+            release = tuple(map(int, text.split(".")))
+            if release[-1] == 0:
+                release = _strip_zeros(release)
             found.append(ReleaseTag(name, text, commit, (0, release, (2,), (0,), (1,)), scheme))
             continue
         # packaging reads "v1.2.0" as 1.2.0: the format, not the parser, owns a 'v'.
