@@ -786,6 +786,13 @@ def load(
         sources["version-locations"] = "default (detected from pyproject.toml)"
 
     for loc in values["version-locations"]:
+        parts = Path(loc.path).parts
+        if loc.kind != "scm" and (Path(loc.path).is_absolute() or ".." in parts or ".git" in parts):
+            raise ConfigError(
+                f"{sources['version-locations']}: `version-locations` entry {loc.path!r} is "
+                "outside the project; a release only edits and commits its own project's files.",
+                "Use a path relative to the project directory, without '..'.",
+            )
         if loc.kind != "scm" and not (project_dir / loc.path).is_file():
             raise ConfigError(
                 f"{sources['version-locations']}: version location {loc.path!r} does not exist "

@@ -174,8 +174,13 @@ def gather(
     project_dir = project_dir.resolve()
     runner = runner or Runner(project_dir)
     config = config_mod.load(project_dir, environ=environ, overrides=overrides)
-    listing = runner.spawn(["git", "ls-remote", "--heads", "--tags", "--", config["remote"]])
     git = read_git(runner)
+    # Only a configured remote is asked (a URL in `remote` must not make a preview call out).
+    listing = (
+        runner.spawn(["git", "ls-remote", "--heads", "--tags", "--", config["remote"]])
+        if config["remote"] in git.remotes
+        else None
+    )
     releases = tags_mod.release_tags(git.tags, config.tag_format, config.tag_scheme)
 
     files: dict[str, str] = {}

@@ -61,10 +61,12 @@ def run(
         plan, problems = evaluate(facts, request, environ, until)
         show_problems = [f"[{p.code}] {p.message} {p.hint}".rstrip() for p in problems]
         if plan is None:
-            raise ChecksFailed(
+            refused = ChecksFailed(
                 "No release can be planned:\n  - " + "\n  - ".join(show_problems),
                 "Fix every problem listed, then run release again.",
             )
+            refused.exit_code = max(p.exit_code for p in problems)  # 2 for bad input
+            raise refused
         show(plan, show_problems)
         if problems:
             code = max(p.exit_code for p in problems)

@@ -316,10 +316,13 @@ def build(facts: Facts, request: Request) -> Plan:
     current, sources = current_version(facts)
     if current is None:
         listing = "; ".join(f"{s.location} = {s.value}" for s in sources)
-        raise VersionError(
-            f"The version locations disagree: {listing}.",
-            "Make them hold the same version, or remove the stale one from `version-locations`.",
-        )
+        hint = "Make them hold the same version, or remove the stale one from `version-locations`."
+        last = facts.release_tags[-1] if facts.release_tags else None
+        values = [versions.parse(s.value, where=s.location) for s in sources]
+        if last is not None and all(last.version > v for v in values):
+            listing += f"; and the last release tag {last.name} is above all of them"
+            hint = f"Make them hold the same version, {last.version} (the last release) or later."
+        raise VersionError(f"The version locations disagree: {listing}.", hint)
     new, level, decided_by, reasons = next_version(facts, request, current)
     problem = versions.publishable_problem(new)
     if problem:
