@@ -29,6 +29,9 @@ TOOL_ROWS = (
     "floor: python -c pass + git describe + git log",
 )
 BASELINE_TOOL = "release preview"
+#: The local release comparison (``release run`` through post, against the same by hand).
+LOCAL_RELEASE = "full local release (release run)"
+BY_HAND = "by hand: towncrier, git, python -m build, twine check, git push"
 MB = 1_000_000
 
 
@@ -156,6 +159,8 @@ def startup_build_table(results: dict[str, Any]) -> Table:
         ("build stage (release build)", by.get(("uv build", None)), "uv build"),
         ("uv build", None, ""),
         ("python -m build", by.get(("uv build", None)), "uv build"),
+        (LOCAL_RELEASE, by.get((BY_HAND, None)), "by hand"),
+        (BY_HAND, None, ""),
     ):
         cmd = by.get((tool, None))
         if cmd is not None:
@@ -264,6 +269,11 @@ def settings_line(results: dict[str, Any]) -> str:
         )
     if "build" in groups:
         runs.append(f"each build {s['build_repeat']} (+{s['slow_warmup']})")
+    if "local-release" in groups:
+        runs.append(
+            f"the local release and the same by hand {s.get('release_repeat')} "
+            f"(+{s['slow_warmup']}), each run on a fresh sample project made untimed"
+        )
     return (
         f"Rounds alternate the commands in a shuffled order (seed {s['seed']}); every command "
         f"ran once untimed as a check first. Timed runs (+ warm-ups), each command's spread "
@@ -352,6 +362,14 @@ def markdown_report(results: dict[str, Any]) -> str:
         "(sdist, then the wheel from the sdist, in isolated environments) and checks the "
         "result with twine, as the release's build stage does. `uv build` (default "
         "isolation) and `python -m build` build the same project from its work tree.",
+        "",
+        "The full local release is `release -c next-dev=true run --yes` (check, prepare, tag, "
+        "build, verify, push, post; nothing to publish to) on a fresh sample project with two "
+        "fragments; by hand is the same work as subprocesses in sequence on an identical "
+        "project: `towncrier build --yes`, a version edit, `git add -A`, `git commit`, "
+        "`git tag -a`, `python -m build` (pip, the tools' environment), `twine check`, "
+        "`git push --atomic`, then the development version edit, `git commit -a` and "
+        "`git push`. Each run gets a new project, made untimed.",
         "",
         startup_build_table(results).markdown(),
         "",

@@ -4,9 +4,11 @@ On generated repositories (``gen_repo.py``: small, medium, large and one with
 10,000 fragments) it times ``release preview`` (and ``--json``) next to
 python-semantic-release, commitizen, bump-my-version, towncrier and the floor
 (``python -c pass`` + ``git describe`` + ``git log`` since the last tag); then
-``release --help`` against ``python -c pass``, and the build stage against ``uv
-build`` and ``python -m build`` on a sample project.  The other tools run from their
-own pinned environment (``tools_venv.py``).
+``release --help`` against ``python -c pass``, the build stage against ``uv
+build`` and ``python -m build`` on a sample project, and a full local release
+(``release run`` through ``post``, no publishing) against the same tools run by hand
+in sequence, each on a fresh sample project.  The other tools run from their own
+pinned environment (``tools_venv.py``).
 
 Each command first runs once, untimed, and must succeed (a tool that cannot run is
 reported as such); then rounds run every command due in that round, in a shuffled
@@ -19,6 +21,7 @@ Usage::
 
     python bench/run_bench.py [-n 15] [--slow-repeat 3] [--report-only]
     python bench/run_bench.py --only preview,startup --sizes small,large   # a quick look
+    python bench/run_bench.py --only build,local-release                  # the build side
     python bench/run_bench.py --render bench/results.json                 # redo the docs
     nox -s bench -- --report-only
 """
@@ -59,8 +62,9 @@ RESULTS = HERE / "results.json"
 PARTIAL_RESULTS = HERE / ".cache" / "results-partial.json"
 DOCS = ROOT / "docs" / "performance.md"
 BUILD_DIR = HERE / ".cache" / "build-sample"
+LOCAL_RELEASE_DIR = HERE / ".cache" / "local-release"
 
-GROUPS = ("preview", "tools", "startup", "build")
+GROUPS = ("preview", "tools", "startup", "build", "local-release")
 SIZES = ("small", "medium", "large", "many-fragments")
 LARGEST, SMALLEST = "large", "small"
 
@@ -71,6 +75,7 @@ LARGE_OVER_SMALL_MAX = 1.3
 PREVIEW_LARGE_MAX_S = 0.25
 HELP_OVER_PYTHON_MAX = 4.0
 BUILD_OVER_UV_MAX = 1.2
+LOCAL_RELEASE_OVER_HAND_MAX = 1.0
 PREVIEW_RSS_MAX_BYTES = 60 * report.MB
 
 PSR = "semantic-release --noop version --print"
@@ -80,6 +85,23 @@ TOWNCRIER = "towncrier build --draft"
 FLOOR = "floor: python -c pass + git describe + git log"
 #: commitizen's documented exit codes for "nothing to bump" (NoCommitsFound, NoIncrement).
 CZ_NO_RELEASE = frozenset({0, 3, 21})
+#: The local release comparison: the sample project's fragments and the versions involved.
+LOCAL_FRAGMENTS = {
+    "101.feature.md": "Add `sample --json`, which prints results for machines.",
+    "102.bugfix.md": "Fix a crash when the input file is empty.",
+}
+LOCAL_FROM, LOCAL_TO, LOCAL_DEV = "1.2.0", "1.3.0", "1.3.1.dev0"
+#: The by-hand version edit: a plain string replacement in the two version files.
+SET_VERSION = """\
+import pathlib, sys
+old, new = sys.argv[1:3]
+for name in ("pyproject.toml", "src/sample_project/__init__.py"):
+    path = pathlib.Path(name)
+    text = path.read_text(encoding="utf-8")
+    if f'"{old}"' not in text:
+        sys.exit(f"{name}: no {old!r}")
+    path.write_text(text.replace(f'"{old}"', f'"{new}"', 1), encoding="utf-8")
+"""
 _VERSION = re.compile(r"^\d+\.\d+\.\d+\S*$", re.MULTILINE)
 
 
@@ -320,6 +342,110 @@ def build_commands(args: argparse.Namespace, tools_problem: str | None) -> list[
     ]
 
 
+def _fresh_project(root: Path) -> Path:
+    """A new sample project (hatchling, two fragments, a bare remote) under ``root``."""
+    from release.demo import create_sample_project
+
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    return create_sample_project(root, version=LOCAL_FROM, fragments=LOCAL_FRAGMENTS)
+
+
+def _reset(root: Path) -> Any:
+    def reset() -> None:
+        _fresh_project(root)
+
+    return reset
+
+
+def _released(project: Path) -> Any:
+    """The release is complete: bumped, changelog written, tagged, built, pushed, dev set."""
+
+    def check(code: int, out: str, err: str) -> str | None:
+        def git(*argv: str) -> str:
+            _code, text, _err = run_captured([["git", *argv]], project)
+            return text.strip()
+
+        remote = project.parent / f"{project.name}.git"
+        problems = []
+        if _project_version(project) != LOCAL_DEV:
+            problems.append(f"version is {_project_version(project)}, not {LOCAL_DEV}")
+        if f"## {LOCAL_TO} " not in (project / "CHANGELOG.md").read_text(encoding="utf-8"):
+            problems.append(f"no {LOCAL_TO} section in CHANGELOG.md")
+        if any(p.name in LOCAL_FRAGMENTS for p in (project / "changelog.d").iterdir()):
+            problems.append("fragments left in changelog.d")
+        if problem := _builds(project / "dist")(code, out, err):
+            problems.append(problem)
+        tag = f"v{LOCAL_TO}"
+        if git("--git-dir", str(remote), "tag", "--list", tag) != tag:
+            problems.append(f"{tag} is not on the remote")
+        head = git("--git-dir", str(remote), "log", "-1", "--format=%s", "main")
+        if head != f"Start {LOCAL_DEV} development":
+            problems.append(f"the remote's main is at {head!r}")
+        return "; ".join(problems) or None
+
+    return check
+
+
+def local_release_commands(args: argparse.Namespace, tools_problem: str | None) -> list[Command]:
+    """A full local release against the same work done by hand, each on a fresh project.
+
+    Every run gets a new sample project: made once here, then again after each run by the
+    command's cleanup, untimed.
+    """
+    reps: Reps = {"repeat": args.release_repeat, "warmup": args.slow_warmup}
+    release_root = LOCAL_RELEASE_DIR / "release"
+    hand_root = LOCAL_RELEASE_DIR / "by-hand"
+    release_project = _fresh_project(release_root)
+    hand_project = _fresh_project(hand_root)
+    tag, py = f"v{LOCAL_TO}", sys.executable
+    twine = Path(sys.executable).parent / "twine"
+    dist = [
+        f"dist/sample_project-{LOCAL_TO}.tar.gz",
+        f"dist/sample_project-{LOCAL_TO}-py3-none-any.whl",
+    ]
+    by_hand = [
+        [str(tools_venv.script("towncrier")), "build", "--yes", "--version", LOCAL_TO],
+        [py, "-I", "-S", "-c", SET_VERSION, LOCAL_FROM, LOCAL_TO],
+        ["git", "add", "-A"],
+        ["git", "commit", "--quiet", "-m", f"Release {LOCAL_TO}"],
+        ["git", "tag", "-a", tag, "-m", f"Release {LOCAL_TO}"],
+        [str(tools_venv.python()), "-m", "build"],
+        [str(twine), "check", *dist],
+        ["git", "push", "--quiet", "--atomic", "origin", "main", tag],
+        [py, "-I", "-S", "-c", SET_VERSION, LOCAL_TO, LOCAL_DEV],
+        # -a: only the tracked files (dist/ is not ignored in the sample project).
+        ["git", "commit", "--quiet", "-a", "-m", f"Start {LOCAL_DEV} development"],
+        ["git", "push", "--quiet", "origin", "main"],
+    ]
+    hand_problem = tools_problem
+    if hand_problem is None and not twine.is_file():
+        hand_problem = f"no twine at {twine}"
+    return [
+        Command(
+            report.LOCAL_RELEASE,
+            "local-release",
+            report.LOCAL_RELEASE,
+            [[*release_argv(), "-c", "next-dev=true", "run", "--yes"]],
+            release_project,
+            validate=_released(release_project),
+            cleanup=_reset(release_root),
+            **reps,
+        ),
+        Command(
+            report.BY_HAND,
+            "local-release",
+            report.BY_HAND,
+            by_hand,
+            hand_project,
+            validate=_released(hand_project),
+            cleanup=_reset(hand_root),
+            unavailable=hand_problem,
+            **reps,
+        ),
+    ]
+
+
 # --- running -------------------------------------------------------------------------
 
 
@@ -499,6 +625,15 @@ def checks(
                 BUILD_OVER_UV_MAX,
             )
         )
+    if "local-release" in groups:
+        found.append(
+            ratio(
+                "full local release (`release run`, through post) / by hand",
+                report.LOCAL_RELEASE,
+                report.BY_HAND,
+                LOCAL_RELEASE_OVER_HAND_MAX,
+            )
+        )
     return found
 
 
@@ -542,10 +677,16 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--build-repeat", type=int, default=5, help="timed runs of each build (default: 5)"
     )
     parser.add_argument(
+        "--release-repeat",
+        type=int,
+        default=5,
+        help="timed runs of the local release and of the same by hand (default: 5)",
+    )
+    parser.add_argument(
         "--slow-warmup",
         type=int,
         default=1,
-        help="warm-ups of python-semantic-release and the builds (default: 1)",
+        help="warm-ups of python-semantic-release, the builds and the releases (default: 1)",
     )
     parser.add_argument(
         "--sizes",
@@ -581,7 +722,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="only write the docs page (and print the report) from a results file",
     )
     args = parser.parse_args(argv)
-    counts = (args.repeat, args.tool_repeat, args.slow_repeat, args.build_repeat)
+    counts = (
+        args.repeat,
+        args.tool_repeat,
+        args.slow_repeat,
+        args.build_repeat,
+        args.release_repeat,
+    )
     if min(counts) < 1 or min(args.warmup, args.tool_warmup, args.slow_warmup) < 0:
         parser.error("repetitions must be >= 1 and warm-ups >= 0")
     return args
@@ -610,6 +757,8 @@ def collect(
             commands += repo_commands(size, path, args, groups, tools_problem)
     if "build" in groups:
         commands += build_commands(args, tools_problem)
+    if "local-release" in groups:
+        commands += local_release_commands(args, tools_problem)
     return repos, commands
 
 
@@ -633,7 +782,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     tools_problem = None
     tool_versions: dict[str, str | None] = {}
-    if groups & {"tools", "build"}:
+    if groups & {"tools", "build", "local-release"}:
         try:
             tools_venv.ensure()
             tool_versions = tools_venv.versions()
@@ -675,6 +824,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "tool_warmup": args.tool_warmup,
             "slow_repeat": args.slow_repeat,
             "build_repeat": args.build_repeat,
+            "release_repeat": args.release_repeat,
             "slow_warmup": args.slow_warmup,
             "seed": args.seed,
             "groups": sorted(groups),
