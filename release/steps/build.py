@@ -71,7 +71,7 @@ def _build_pair(runner: Runner, source: Path, work: Path, epoch: str) -> tuple[P
             kind = "wheel"
             unpacked = _unpack(sdist, work / "sdist")
             builder = ProjectBuilder.from_isolated_env(env, unpacked, runner=hooks)  # type: ignore[arg-type]
-            env.install(builder.build_system_requires)
+            # The sdist's build-system is the source's: its requirements are installed.
             env.install(builder.get_requires_for_build("wheel"))
             return sdist, Path(builder.build("wheel", out))
     except BuildBackendException as exc:
