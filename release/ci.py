@@ -154,7 +154,6 @@ def run_ci(
         journal = Journal(
             path=state_dir(git_dir) / "ci-journal.json",
             plan=plan.to_journal(),
-            fingerprint=plan.fingerprint,
             start_head=head,
             start_branch=plan.branch or "",
             steps={s.id: PENDING for s in plan.steps},

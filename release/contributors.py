@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from release.errors import ConfigError, FragmentError, ReleaseError, UsageError
+from release.errors import ConfigError, ReleaseError, UsageError
 from release.runner import Runner
 
 _ISSUE = re.compile(r"\+?[A-Za-z0-9][A-Za-z0-9_-]*")
@@ -148,6 +148,3 @@ def fragment_gate(
             else "configure fragment-exempt-marker or fragment-exempt-paths."
         ),
     )
-
-
-__all__ = ["FragmentError", "create_fragment", "fragment_gate"]

@@ -17,7 +17,7 @@ from release import config as config_mod
 from release import tags as tags_mod
 from release.commits import Commit
 from release.config import Config, Target
-from release.errors import CommandError, FragmentError, GitError
+from release.errors import CommandError, GitError
 from release.fragments import FragmentSet, Towncrier
 from release.runner import Pending, Runner
 
@@ -307,6 +307,3 @@ def _read_text(path: Path, shown: str) -> str:
         ) from None
     except OSError as exc:
         raise ConfigError(f"{shown} cannot be read: {exc.strerror}.", "Check the path.") from None
-
-
-__all__ = ["Facts", "FragmentError", "GitFacts", "RemoteFacts", "gather", "read_remote"]

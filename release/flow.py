@@ -83,7 +83,6 @@ def run(
         journal = Journal(
             path=state_dir(git_dir) / "journal.json",
             plan=plan.to_journal(),
-            fingerprint=plan.fingerprint,
             start_head=facts.git.head,
             start_branch=facts.git.branch,
             steps={s.id: PENDING for s in plan.steps},

@@ -32,7 +32,6 @@ def state_dir(git_dir: Path) -> Path:
 class Journal:
     path: Path
     plan: dict[str, Any]
-    fingerprint: str
     start_head: str
     start_branch: str
     steps: dict[str, str]
@@ -44,6 +43,11 @@ class Journal:
     finished: bool = False
     error: str = ""
     dist_existed: bool = True
+
+    @property
+    def fingerprint(self) -> str:
+        """The fingerprint of the journaled plan (computed once, when the plan was stored)."""
+        return str(self.plan["public"]["fingerprint"])
 
     @classmethod
     def load(cls, git_dir: Path) -> Journal | None:
@@ -65,7 +69,6 @@ class Journal:
         return cls(
             path=path,
             plan=data["plan"],
-            fingerprint=data["fingerprint"],
             start_head=data["start_head"],
             start_branch=data["start_branch"],
             steps=data["steps"],

@@ -145,12 +145,8 @@ def ci(project: Path, args: argparse.Namespace) -> int:
     released = not args.build_only
     ci_mod.github_outputs(os.environ, result, released, result.plan)
     _summary(
-        _report(result.outcomes),
+        Report(outcomes=result.outcomes),
         f"{result.plan.project} {result.plan.version}: "
         + ("built and verified." if args.build_only else "released."),
     )
     return EXIT_OK
-
-
-def _report(outcomes: list[Outcome]) -> Report:
-    return Report(outcomes=outcomes)

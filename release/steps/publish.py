@@ -9,9 +9,7 @@ may have been stored before the connection broke.
 
 from __future__ import annotations
 
-import contextlib
 import io
-import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,12 +81,11 @@ def _upload(ctx: Context, resolved: Resolved, target: Target, path: Path) -> tup
         non_interactive=True,
         disable_progress_bar=True,
     )
+    from release.steps.verify import twine_output
+
     captured = io.StringIO()
-    handler = logging.StreamHandler(captured)
-    twine_logger = logging.getLogger("twine")
-    twine_logger.addHandler(handler)
     try:
-        with contextlib.redirect_stdout(captured), contextlib.redirect_stderr(captured):
+        with twine_output() as captured:
             upload(settings, [str(path)])
         return 200, ""
     except requests.HTTPError as exc:
@@ -107,7 +104,6 @@ def _upload(ctx: Context, resolved: Resolved, target: Target, path: Path) -> tup
             "Fix the target's configuration.",
         ) from None
     finally:
-        twine_logger.removeHandler(handler)
         ctx.log(mask(captured.getvalue(), ctx.runner.secrets))
 
 

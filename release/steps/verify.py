@@ -8,6 +8,7 @@ import logging
 import shutil
 import tarfile
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from email.parser import HeaderParser
 from pathlib import Path
@@ -63,19 +64,26 @@ def metadata_problems(plan: Plan, path: Path) -> list[str]:
     return found
 
 
-def twine_check(paths: list[Path]) -> str | None:
-    """Run twine's check; return its report when it fails."""
-    from twine.commands.check import check
-
+@contextlib.contextmanager
+def twine_output() -> Iterator[io.StringIO]:
+    """Collect what twine prints and logs, instead of letting it reach the terminal."""
     out = io.StringIO()
     handler = logging.StreamHandler(out)
     logger = logging.getLogger("twine")
     logger.addHandler(handler)
     try:
-        with contextlib.redirect_stdout(out):
-            failed = check([str(p) for p in paths], strict=True)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+            yield out
     finally:
         logger.removeHandler(handler)
+
+
+def twine_check(paths: list[Path]) -> str | None:
+    """Run twine's check; return its report when it fails."""
+    from twine.commands.check import check
+
+    with twine_output() as out:
+        failed = check([str(p) for p in paths], strict=True)
     return out.getvalue() if failed else None
 
 
