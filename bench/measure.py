@@ -22,6 +22,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 PYCACHE = HERE / ".cache" / "pycache"
+RELEASE_CACHE = HERE / ".cache" / "release-cache"
 
 
 def child_env() -> dict[str, str]:
@@ -33,6 +34,10 @@ def child_env() -> dict[str, str]:
     """
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env["PYTHONPYCACHEPREFIX"] = str(PYCACHE)
+    # release's cache of towncrier's answers, filled by the check and warm-up runs like
+    # the bytecode; the "cache off" rows show the cost without it.
+    env["RELEASE_PIPELINE_CACHE_DIR"] = str(RELEASE_CACHE)
+    env.pop("RELEASE_PIPELINE_NO_CACHE", None)
     return env
 
 
@@ -104,7 +109,9 @@ def run_once(
     return Sample(float(wall), float(cpu), rss, int(code))
 
 
-def run_captured(steps: Sequence[Sequence[str]], cwd: Path | None) -> tuple[int, str, str]:
+def run_captured(
+    steps: Sequence[Sequence[str]], cwd: Path | None, env: dict[str, str] | None = None
+) -> tuple[int, str, str]:
     """Run ``steps`` keeping their output: (first non-zero status or 0, stdout, stderr)."""
     out: list[str] = []
     err: list[str] = []
@@ -113,7 +120,7 @@ def run_captured(steps: Sequence[Sequence[str]], cwd: Path | None) -> tuple[int,
             done = subprocess.run(
                 list(argv),
                 cwd=cwd,
-                env=ENV,
+                env=ENV if env is None else {**ENV, **env},
                 stdin=subprocess.DEVNULL,
                 capture_output=True,
                 text=True,
@@ -149,6 +156,7 @@ class Command:
     validate: Validator | None = None
     cleanup: Callable[[], None] | None = None  # after every run, untimed
     unavailable: str | None = None  # why the command cannot be timed
+    env: dict[str, str] | None = None  # variables set for this command only
     samples: list[Sample] = field(default_factory=list)
 
     @property

@@ -49,7 +49,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import gen_repo
 import report
 import tools_venv
-from measure import Command, Sample, loadavg, machine, run_captured, run_once
+from measure import ENV, Command, Sample, loadavg, machine, run_captured, run_once
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -84,6 +84,7 @@ BMV = "bump-my-version show-bump"
 TOWNCRIER = "towncrier build --draft"
 FLOOR = "floor: python -c pass + git describe + git log"
 #: commitizen's documented exit codes for "nothing to bump" (NoCommitsFound, NoIncrement).
+CACHE_OFF = "release preview, cache off"
 CZ_NO_RELEASE = frozenset({0, 3, 21})
 #: The local release comparison: the sample project's fragments and the versions involved.
 LOCAL_FRAGMENTS = {
@@ -210,6 +211,21 @@ def repo_commands(
                     **fast,
                 )
             )
+        # For information (no target): every run computes towncrier's answers afresh,
+        # as the first preview after a change of the fragments does.
+        found.append(
+            Command(
+                f"{CACHE_OFF} ({size})",
+                "preview",
+                CACHE_OFF,
+                [[*release, "preview"]],
+                repo,
+                size,
+                validate=_nonempty,
+                env={"RELEASE_PIPELINE_NO_CACHE": "1"},
+                **fast,
+            )
+        )
     if "tools" not in groups:
         return found
     version = _project_version(repo)
@@ -457,7 +473,7 @@ def check_runs(commands: Sequence[Command]) -> dict[str, str]:
             continue
         print(f"checking {cmd.label} ...", file=sys.stderr, flush=True)
         start = time.perf_counter()
-        code, out, err = run_captured(cmd.steps, cmd.cwd)
+        code, out, err = run_captured(cmd.steps, cmd.cwd, cmd.env)
         elapsed = time.perf_counter() - start
         problem = None
         if code not in cmd.ok_codes:
@@ -498,7 +514,7 @@ def run_rounds(rounds: list[list[tuple[Command, bool]]], loads: list[float]) -> 
         for cmd, timed in entries:
             if cmd.unavailable:
                 continue
-            sample: Sample = run_once(cmd.steps, cmd.cwd)
+            sample: Sample = run_once(cmd.steps, cmd.cwd, {**ENV, **cmd.env} if cmd.env else None)
             if cmd.cleanup is not None:
                 cmd.cleanup()
             if sample.returncode not in cmd.ok_codes:

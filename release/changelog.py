@@ -13,6 +13,37 @@ from release.fragments import FragmentContents, Towncrier
 
 
 def render_section(tc: Towncrier, contents: FragmentContents, version: str, date: str) -> str:
+    """The section for ``version``; towncrier's rendering is remembered in ``tc.memo``."""
+    import json
+
+    from release.memo import digest, installed
+
+    inputs = json.dumps(
+        [
+            tc.config._asdict(),
+            tc.project_name,
+            tc.template_extension,
+            version,
+            date,
+            [
+                [name, [[*key, text] for key, text in by_key.items()]]
+                for name, by_key in contents.items()
+            ],
+        ],
+        separators=(",", ":"),
+    )
+    key = digest(installed("towncrier", "jinja2"), tc.template_text, inputs)
+    stored = tc.memo.get("changelog-section", key)
+    if isinstance(stored, str):
+        return stored
+    section = _render_with_towncrier(tc, contents, version, date)
+    tc.memo.put("changelog-section", key, section)
+    return section
+
+
+def _render_with_towncrier(
+    tc: Towncrier, contents: FragmentContents, version: str, date: str
+) -> str:
     from towncrier._builder import render_fragments, split_fragments
 
     config = tc.config

@@ -228,7 +228,7 @@ def _plan_problems(facts: Facts, plan: Plan, remote: RemoteFacts | None) -> list
                 f"Ask for a version above {top}.",
             )
         )
-    if any(name == plan.tag for name, _ in facts.git.tags):
+    if plan.tag in facts.git.tags:
         found.append(
             Problem(
                 "tag-exists",

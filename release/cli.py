@@ -17,6 +17,7 @@ from release.errors import EXIT_OK, EXIT_USAGE, ReleaseError, UsageError
 
 if TYPE_CHECKING:
     from release.facts import Facts
+    from release.gitreads import GitReads
     from release.plan import Plan, Request
 
 PRE_CHOICES = ("alpha", "beta", "rc")
@@ -249,8 +250,13 @@ def _main(argv: list[str]) -> int:
         from release import run_cli
 
         return run_cli.dispatch(project.resolve(), args)
+    # git starts reading now and works while the rest of the program is imported.
+    from release.gitreads import GitReads
+    from release.runner import Runner
+
+    started = GitReads(Runner(project.resolve()))
     request = _request(args)
-    facts = _gather(project, args.overrides)
+    facts = _gather(project, args.overrides, started)
     if args.command == "version":
         return _version(facts, request, args.next)
     if args.command == "changelog":
@@ -277,10 +283,10 @@ def _request(args: argparse.Namespace) -> Request:
     return Request(target=args.target, pre=args.pre, final=args.final)
 
 
-def _gather(project: Path, overrides: list[str]) -> Facts:
+def _gather(project: Path, overrides: list[str], started: GitReads) -> Facts:
     from release.facts import gather
 
-    return gather(project, environ=os.environ, overrides=overrides)
+    return gather(project, environ=os.environ, overrides=overrides, started=started)
 
 
 def _plan_or_raise(facts: Facts, request: Request) -> Plan:

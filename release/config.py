@@ -26,7 +26,14 @@ else:  # pragma: no cover
 
 ENV_PREFIX = "RELEASE_PIPELINE_"
 #: Variables with the prefix that are not configuration (debugging and test hooks).
-NON_CONFIG_VARIABLES = frozenset({"RELEASE_PIPELINE_DEBUG", "RELEASE_PIPELINE_TEST_FAILPOINT"})
+NON_CONFIG_VARIABLES = frozenset(
+    {
+        "RELEASE_PIPELINE_DEBUG",
+        "RELEASE_PIPELINE_TEST_FAILPOINT",
+        "RELEASE_PIPELINE_NO_CACHE",
+        "RELEASE_PIPELINE_CACHE_DIR",
+    }
+)
 LEVEL_CHOICES = ("major", "minor", "patch", "none")
 
 #: towncrier's standard fragment types and the bump each one implies.

@@ -22,7 +22,7 @@ def create_fragment(
 ) -> Path:
     """Write ``ISSUE.TYPE[.N].ext`` into the (section's) fragment directory; return its path."""
     from release.config import read_pyproject
-    from release.fragments import load_towncrier, section_dirs, towncrier_configured
+    from release.fragments import load_towncrier, towncrier_configured
 
     pyproject = read_pyproject(project_dir)
     if not towncrier_configured(project_dir, pyproject):
@@ -47,7 +47,7 @@ def create_fragment(
         raise UsageError("The fragment text is empty.", 'Give the change in a sentence: "..."')
     if any(ord(c) < 32 and c not in "\n\t" for c in body):
         raise UsageError("The fragment text contains control characters.", "Write plain text.")
-    dirs = section_dirs(project_dir, tc.config)
+    dirs = tc.section_dirs
     sections = {name or "(default)": name for name in dirs}
     if section not in dirs:
         raise UsageError(
@@ -79,7 +79,7 @@ def fragment_gate(
 ) -> GateResult:
     """Fail (NoFragment) when the change since ``base`` adds no fragment and is not exempt."""
     from release.config import read_pyproject
-    from release.fragments import load_towncrier, section_dirs, towncrier_configured
+    from release.fragments import load_towncrier, towncrier_configured
 
     runner = Runner(project_dir)
     pyproject = read_pyproject(project_dir)
@@ -98,10 +98,7 @@ def fragment_gate(
         )
     top = Path(runner.git("rev-parse", "--show-toplevel").stdout.strip()).resolve()
     tc = load_towncrier(project_dir, pyproject)
-    frag_dirs = [
-        d.resolve().relative_to(top).as_posix() + "/"
-        for d in section_dirs(project_dir, tc.config).values()
-    ]
+    frag_dirs = [d.resolve().relative_to(top).as_posix() + "/" for d in tc.section_dirs.values()]
     diff = runner.git("diff", "--name-status", "--no-renames", "-z", f"{base}...HEAD").stdout
     fields = diff.split("\0")
     changes = list(zip(fields[0::2], fields[1::2], strict=False))

@@ -19,6 +19,8 @@ from release.commits import Commit
 from release.config import Config, Target
 from release.errors import CommandError, GitError
 from release.fragments import FragmentSet, Towncrier
+from release.gitreads import GitReads
+from release.memo import Memo
 from release.runner import Pending, Runner
 
 
@@ -33,7 +35,7 @@ class GitFacts:
     behind: int
     dirty: tuple[str, ...]
     shallow: bool
-    tags: tuple[tuple[str, str], ...]  # (name, commit it points to)
+    tags: tuple[str, ...]  # every tag's name
     remotes: tuple[str, ...]
     identity: bool = True  # git knows who commits (user.name / user.email or GIT_*)
 
@@ -44,7 +46,7 @@ class Facts:
     config: Config
     files: Mapping[str, str]
     git: GitFacts
-    release_tags: tuple[tags_mod.ReleaseTag, ...]
+    release_tags: tags_mod.ReleaseTags
     towncrier: Towncrier | None
     fragments: FragmentSet
     commits: tuple[Commit, ...] | None
@@ -65,19 +67,10 @@ class RemoteFacts:
     tag_name_valid: bool
 
 
-def read_git(runner: Runner) -> GitFacts:
-    # The four reads overlap; show-ref -d takes peeled tags from packed-refs, where
-    # for-each-ref's %(*objectname) would read every tag object.
-    pending_top = runner.spawn(
-        ["git", "rev-parse", "--show-toplevel", "--absolute-git-dir", "--is-shallow-repository"]
-    )
-    # No optional locks: a read-only command must not refresh (rewrite) .git/index.
-    pending_status = runner.spawn(
-        ["git", "--no-optional-locks", "status", "--porcelain=v2", "--branch", "-z"]
-    )
-    pending_tags = runner.spawn(["git", "show-ref", "--tags", "--dereference"])
-    pending_remotes = runner.spawn(["git", "remote"])
-    pending_identity = runner.spawn(["git", "var", "GIT_COMMITTER_IDENT"])
+def read_git(runner: Runner, started: GitReads | None = None) -> GitFacts:
+    reads = started or GitReads(runner)
+    pending_top, pending_status, pending_tags = reads.top, reads.status, reads.tags
+    pending_remotes, pending_identity = reads.remotes, reads.identity
     try:
         top = pending_top.result()
     except CommandError as exc:
@@ -89,18 +82,7 @@ def read_git(runner: Runner) -> GitFacts:
         ) from None
     toplevel, git_dir, shallow = top.stdout.splitlines()[:3]
     head, branch, upstream, ahead, behind, dirty = _parse_status(pending_status.result().stdout)
-    shown = pending_tags.result(check=False)  # exit 1: no tags at all
-    if shown.returncode not in (0, 1):
-        runner.fail(shown)
-    targets: dict[str, str] = {}
-    for line in shown.stdout.splitlines():
-        sha, _, ref = line.partition(" ")
-        name = ref.removeprefix("refs/tags/")
-        if name.endswith("^{}"):
-            targets[name[:-3]] = sha  # the commit an annotated tag points to
-        else:
-            targets.setdefault(name, sha)
-    tag_list = list(targets.items())
+    tag_names = tuple(pending_tags.result().stdout.splitlines())  # sorted by git
     remotes = tuple(pending_remotes.result().stdout.split())
     return GitFacts(
         Path(toplevel),
@@ -112,7 +94,7 @@ def read_git(runner: Runner) -> GitFacts:
         behind,
         tuple(dirty),
         shallow.strip() == "true",
-        tuple(tag_list),
+        tag_names,
         remotes,
         pending_identity.result(check=False).returncode == 0,
     )
@@ -168,20 +150,17 @@ def gather(
     environ: Mapping[str, str],
     overrides: Sequence[str] = (),
     runner: Runner | None = None,
+    started: GitReads | None = None,
 ) -> Facts:
+    """Read everything a plan needs; git works while the files are read."""
     from release import fragments as fragments_mod
 
     project_dir = project_dir.resolve()
-    runner = runner or Runner(project_dir)
+    if started is None:
+        started = GitReads(runner or Runner(project_dir))
+    runner = started.runner
     config = config_mod.load(project_dir, environ=environ, overrides=overrides)
-    git = read_git(runner)
-    # Only a configured remote is asked (a URL in `remote` must not make a preview call out).
-    listing = (
-        runner.spawn(["git", "ls-remote", "--heads", "--tags", "--", config["remote"]])
-        if config["remote"] in git.remotes
-        else None
-    )
-    releases = tags_mod.release_tags(git.tags, config.tag_format, config.tag_scheme)
+    listing = started.remote_listing(config["remote"])
 
     files: dict[str, str] = {}
     for loc in config.locations:
@@ -191,9 +170,13 @@ def gather(
     towncrier = None
     fragment_set = FragmentSet((), {}, ())
     if fragments_mod.towncrier_configured(project_dir, config.pyproject):
-        towncrier = fragments_mod.load_towncrier(project_dir, config.pyproject)
-        fragment_set = fragments_mod.scan(project_dir, towncrier.config)
+        towncrier = fragments_mod.load_towncrier(
+            project_dir, config.pyproject, Memo.from_environ(environ)
+        )
+        fragment_set = fragments_mod.scan(project_dir, towncrier)
 
+    git = read_git(runner, started)
+    releases = tags_mod.release_tags(git.tags, config.tag_format, config.tag_scheme)
     commits = None
     if config["version-source"] == "commits" and git.head is not None:
         since = releases[-1].name if releases else None
@@ -204,7 +187,7 @@ def gather(
         config,
         files,
         git,
-        tuple(releases),
+        releases,
         towncrier,
         fragment_set,
         commits,
@@ -228,13 +211,10 @@ def read_remote(runner: Runner, facts: Facts, tag: str) -> RemoteFacts:
         return RemoteFacts(
             False, said[0].strip() if said else "git ls-remote failed", None, None, True, valid
         )
-    branch_head = tag_commit = None
-    for line in done.stdout.splitlines():
-        sha, ref = line.split("\t", 1)
-        if ref == f"refs/heads/{facts.git.branch}":
-            branch_head = sha
-        elif ref in (f"refs/tags/{tag}", f"refs/tags/{tag}^{{}}"):
-            tag_commit = sha
+    listed = done.stdout if done.stdout.endswith("\n") else done.stdout + "\n"
+    branch_head = _listed(listed, f"refs/heads/{facts.git.branch}")
+    # An annotated tag's peeled line names its commit; a lightweight tag has only its own.
+    tag_commit = _listed(listed, f"refs/tags/{tag}^{{}}") or _listed(listed, f"refs/tags/{tag}")
     contains = True
     if branch_head and branch_head != facts.git.head:
         contains = (
@@ -242,6 +222,15 @@ def read_remote(runner: Runner, facts: Facts, tag: str) -> RemoteFacts:
             == 0
         )
     return RemoteFacts(True, "", branch_head, tag_commit, contains, valid)
+
+
+def _listed(listing: str, ref: str) -> str | None:
+    """The object ``git ls-remote`` lists for exactly ``ref`` (listings are long: no regex)."""
+    needle = f"\t{ref}\n"
+    end = listing.find(needle)
+    if end < 0:
+        return None
+    return listing[listing.rfind("\n", 0, end) + 1 : end]
 
 
 @dataclass(frozen=True)

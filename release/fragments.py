@@ -12,11 +12,12 @@ import fnmatch
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from release.errors import ConfigError, FragmentError
+from release.memo import Memo, digest, installed
 
 if TYPE_CHECKING:
     from towncrier._settings.load import Config as TowncrierConfig
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 FragmentContents = Mapping[str, Mapping[tuple[str, str, int], str]]
 
 MAX_FRAGMENT_BYTES = 64 * 1024
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0)  # no newline translation on Windows
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # all C0 controls but tab and newline
 
 
@@ -37,17 +39,64 @@ class Fragment:
     counter: int
 
 
+class TowncrierSettings(NamedTuple):
+    """towncrier's own ``Config``, field for field, as plain data that can be stored."""
+
+    sections: dict[str, str]
+    types: dict[str, dict[str, Any]]
+    template: str | tuple[str, str]
+    start_string: str
+    package: str
+    package_dir: str
+    single_file: bool
+    filename: str
+    directory: str | None
+    name: str
+    title_format: str | Literal[False]
+    issue_format: str | None
+    underlines: tuple[str, ...]
+    wrap: bool | int
+    all_bullets: bool
+    orphan_prefix: str
+    create_eof_newline: bool
+    create_add_extension: bool
+    ignore: tuple[str, ...] | None
+    issue_pattern: str
+
+    @classmethod
+    def from_towncrier(cls, config: TowncrierConfig) -> TowncrierSettings:
+        values = {name: getattr(config, name) for name in cls._fields}
+        values["sections"] = dict(config.sections)
+        values["types"] = {name: dict(spec) for name, spec in config.types.items()}
+        values["underlines"] = tuple(config.underlines)
+        values["ignore"] = None if config.ignore is None else tuple(config.ignore)
+        return cls(**values)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> TowncrierSettings:
+        values = dict(data)
+        if isinstance(values["template"], list):
+            values["template"] = tuple(values["template"])
+        values["underlines"] = tuple(values["underlines"])
+        if values["ignore"] is not None:
+            values["ignore"] = tuple(values["ignore"])
+        return cls(**values)
+
+
 @dataclass(frozen=True)
 class Towncrier:
     """towncrier's configuration plus what rendering needs from the disk."""
 
-    config: TowncrierConfig
+    config: TowncrierSettings
     config_file: str
     template_text: str
     template_extension: str
     project_name: str
     news_file: str
     news_text: str | None
+    section_dirs: Mapping[str, Path]  # section name -> its fragment directory
+    memo: Memo = field(default_factory=lambda: Memo(None), compare=False, repr=False)
+    key: str = ""  # the digest of the configuration, for answers that depend on it
 
 
 @dataclass(frozen=True)
@@ -61,14 +110,68 @@ def towncrier_configured(project_dir: Path, pyproject: Mapping[str, Any]) -> boo
     return (project_dir / "towncrier.toml").is_file() or "towncrier" in pyproject.get("tool", {})
 
 
-def load_towncrier(project_dir: Path, pyproject: Mapping[str, Any]) -> Towncrier:
-    """Load ``[tool.towncrier]`` (or ``towncrier.toml``) the way towncrier does."""
+def load_towncrier(
+    project_dir: Path, pyproject: Mapping[str, Any], memo: Memo | None = None
+) -> Towncrier:
+    """Load ``[tool.towncrier]`` (or ``towncrier.toml``) the way towncrier does.
+
+    towncrier's answer (its settings, the fragment directories, a packaged template)
+    is kept in ``memo`` under the digest of the configuration file and the installed
+    towncrier, so that an unchanged project does not import towncrier (and click) at all.
+    """
+    memo = memo or Memo(None)
+    config_file = (
+        "towncrier.toml" if (project_dir / "towncrier.toml").is_file() else "pyproject.toml"
+    )
+    try:
+        config_bytes = (project_dir / config_file).read_bytes()
+    except OSError:
+        config_bytes = b""
+    key = digest(installed("towncrier"), str(project_dir), config_file, config_bytes)
+    stored = memo.get("towncrier-settings", key)
+    try:
+        settings = TowncrierSettings.from_json(stored["settings"])
+        dirs = {name: Path(path) for name, path in stored["section_dirs"].items()}
+        packaged_template: str | None = stored["packaged_template"]
+    except (TypeError, KeyError, ValueError):
+        settings, dirs, packaged_template = _load_with_towncrier(project_dir, config_file)
+        memo.put(
+            "towncrier-settings",
+            key,
+            {
+                "settings": settings._asdict(),
+                "section_dirs": {name: str(path) for name, path in dirs.items()},
+                "packaged_template": packaged_template,
+            },
+        )
+    if isinstance(settings.template, tuple):
+        assert packaged_template is not None
+        template_text = packaged_template
+        extension = os.path.splitext(settings.template[1])[1]
+    else:
+        template_text = _read_template(settings.template, config_file)
+        extension = os.path.splitext(settings.template)[1]
+
+    name = settings.name
+    if not name and settings.package:
+        from towncrier._project import get_project_name
+
+        name = get_project_name(str(project_dir / settings.package_dir), settings.package)
+    news_file = settings.filename
+    news_path = project_dir / news_file
+    news_text = news_path.read_text(encoding="utf-8") if news_path.is_file() else None
+    return Towncrier(
+        settings, config_file, template_text, extension, name, news_file, news_text, dirs, memo, key
+    )
+
+
+def _load_with_towncrier(
+    project_dir: Path, config_file: str
+) -> tuple[TowncrierSettings, dict[str, Path], str | None]:
     from click import ClickException
+    from towncrier._builder import FragmentsPath
     from towncrier._settings.load import load_config
 
-    config_file = (
-        "towncrier.toml" if (project_dir / "towncrier.toml").is_file() else ("pyproject.toml")
-    )
     try:
         config = load_config(str(project_dir))
     except (ClickException, KeyError, TypeError, ValueError) as exc:
@@ -78,28 +181,28 @@ def load_towncrier(project_dir: Path, pyproject: Mapping[str, Any]) -> Towncrier
             "Fix the towncrier configuration (see towncrier's configuration reference).",
         ) from None
     assert config is not None  # pyproject.toml exists
+    path_of = FragmentsPath(str(project_dir), config)
+    dirs = {name: Path(path_of(sub)) for name, sub in config.sections.items()}
+    packaged = None
     if isinstance(config.template, tuple):
         from importlib import resources
 
         package, resource = config.template
-        template_text = resources.files(package).joinpath(resource).read_text(encoding="utf-8")
-        extension = os.path.splitext(resource)[1]
-    else:
-        template_text = Path(config.template).read_text(encoding="utf-8")
-        extension = os.path.splitext(config.template)[1]
-
-    name = config.name
-    if not name and config.package:
-        from towncrier._project import get_project_name
-
-        name = get_project_name(str(project_dir / config.package_dir), config.package)
-    news_file = config.filename
-    news_path = project_dir / news_file
-    news_text = news_path.read_text(encoding="utf-8") if news_path.is_file() else None
-    return Towncrier(config, config_file, template_text, extension, name, news_file, news_text)
+        packaged = resources.files(package).joinpath(resource).read_text(encoding="utf-8")
+    return TowncrierSettings.from_towncrier(config), dirs, packaged
 
 
-def ignored_names(config: TowncrierConfig) -> set[str]:
+def _read_template(path: str, config_file: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(
+            f"{config_file} [tool.towncrier]: the template {path} cannot be read ({exc}).",
+            "Point `template` at a readable UTF-8 file.",
+        ) from None
+
+
+def ignored_names(config: TowncrierSettings) -> set[str]:
     # The same names towncrier's find_fragments passes over.
     names = {".gitignore", ".gitkeep", ".keep", "readme", "readme.md", "readme.rst"}
     if isinstance(config.template, str):
@@ -108,14 +211,7 @@ def ignored_names(config: TowncrierConfig) -> set[str]:
     return names
 
 
-def section_dirs(project_dir: Path, config: TowncrierConfig) -> dict[str, Path]:
-    from towncrier._builder import FragmentsPath
-
-    path_of = FragmentsPath(str(project_dir), config)
-    return {name: Path(path_of(sub)) for name, sub in config.sections.items()}
-
-
-def scan(project_dir: Path, config: TowncrierConfig) -> FragmentSet:
+def scan(project_dir: Path, tc: Towncrier) -> FragmentSet:
     """Find every fragment, collecting every problem instead of stopping at the first.
 
     Names are parsed with towncrier's own parser and the contents are shaped as
@@ -125,8 +221,21 @@ def scan(project_dir: Path, config: TowncrierConfig) -> FragmentSet:
     problems: list[FragmentError] = []
     fragments: list[Fragment] = []
     contents: dict[str, dict[tuple[str, str, int], str]] = {}
-    for section, directory in section_dirs(project_dir, config).items():
-        found, texts, trouble = _scan_directory(project_dir, section, directory, config)
+    listings: list[tuple[str, Path, list[os.DirEntry[str]] | None]] = []
+    for section, directory in tc.section_dirs.items():
+        try:
+            # Directory order, as towncrier's find_fragments reads it: the order of entries
+            # of one issue follows it, and the section must be byte-identical to towncrier's.
+            listings.append((section, directory, list(os.scandir(directory))))
+        except FileNotFoundError:
+            listings.append((section, directory, None))
+    parsed = parse_names(tc, {e.name for _, _, entries in listings for e in entries or ()})
+    for section, directory, entries in listings:
+        found, texts, trouble = (
+            _scan_directory(project_dir, section, directory, entries, tc.config, parsed=parsed)
+            if entries is not None
+            else ([], {}, [])
+        )
         fragments += found
         contents[section] = texts
         problems += trouble
@@ -136,17 +245,37 @@ def scan(project_dir: Path, config: TowncrierConfig) -> FragmentSet:
     return FragmentSet(tuple(fragments), contents, ())
 
 
-def _scan_directory(
-    project_dir: Path, section: str, directory: Path, config: TowncrierConfig
-) -> tuple[list[Fragment], dict[tuple[str, str, int], str], list[FragmentError]]:
-    from towncrier._builder import parse_newfragment_basename
+ParsedName = tuple[str | None, str | None, int | None]
 
-    try:
-        # Directory order, as towncrier's find_fragments reads it: the order of entries of
-        # one issue follows it, and the section must be byte-identical to towncrier's.
-        entries = list(os.scandir(directory))
-    except FileNotFoundError:
-        return [], {}, []
+
+def parse_names(tc: Towncrier, names: set[str]) -> dict[str, ParsedName]:
+    """towncrier's ``parse_newfragment_basename`` of each name, remembered between runs."""
+    stored = tc.memo.get("fragment-names", tc.key) if tc.key else None
+    known: dict[str, ParsedName] = {}
+    if isinstance(stored, dict):
+        for name, value in stored.items():
+            if isinstance(value, list) and len(value) == 3:
+                known[name] = (value[0], value[1], value[2])
+    missing = names - known.keys()
+    if missing:
+        from towncrier._builder import parse_newfragment_basename
+
+        for name in missing:
+            known[name] = parse_newfragment_basename(name, tc.config.types)
+        if tc.key:
+            tc.memo.put("fragment-names", tc.key, {name: known[name] for name in names})
+    return {name: known[name] for name in names}
+
+
+def _scan_directory(
+    project_dir: Path,
+    section: str,
+    directory: Path,
+    entries: list[os.DirEntry[str]],
+    config: TowncrierSettings,
+    *,
+    parsed: Mapping[str, ParsedName],
+) -> tuple[list[Fragment], dict[tuple[str, str, int], str], list[FragmentError]]:
     real_dir = directory.resolve()
     if not real_dir.is_relative_to(project_dir.resolve()):
         return (
@@ -181,7 +310,7 @@ def _scan_directory(
                 )
             )
             continue
-        issue, ftype, counter = parse_newfragment_basename(name, config.types)
+        issue, ftype, counter = parsed[name]
         if ftype is None and entry.is_dir():
             continue  # e.g. another section's directory; towncrier passes over it too
         if ftype is None:
@@ -194,6 +323,8 @@ def _scan_directory(
                 )
             )
             continue
+        assert issue is not None  # towncrier parsed a type, so an issue and a counter too
+        assert counter is not None
         problem = _file_problem(entry, real_dir, shown)
         if problem is not None:
             problems.append(problem)
@@ -251,8 +382,17 @@ def _file_problem(entry: os.DirEntry[str], real_dir: Path, shown: str) -> Fragme
 
 def _read_fragment(entry: os.DirEntry[str], shown: str) -> str | FragmentError:
     """The fragment's text with universal newlines (as towncrier reads it), or the problem."""
-    with open(entry.path, "rb") as handle:
-        raw = handle.read(MAX_FRAGMENT_BYTES + 1)
+    # os.read, not open(): a thousand fragments are read on every preview.
+    fd = os.open(entry.path, _READ_FLAGS)
+    try:
+        raw = b""
+        while len(raw) <= MAX_FRAGMENT_BYTES:
+            chunk = os.read(fd, MAX_FRAGMENT_BYTES + 1 - len(raw))
+            if not chunk:
+                break
+            raw += chunk
+    finally:
+        os.close(fd)
     if len(raw) > MAX_FRAGMENT_BYTES:
         size = entry.stat().st_size
         return FragmentError(

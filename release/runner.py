@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,13 +46,24 @@ class Pending:
         self._proc = proc
         self._error = error
         self._done: Completed | None = None
+        self._output: tuple[str, str] = ("", "")
+        self._reader: threading.Thread | None = None
+        if proc is not None:
+            # Drain the pipes at once: a command whose output outgrows the pipe buffer
+            # would otherwise wait for result() instead of finishing in the meantime.
+            self._reader = threading.Thread(target=self._read, args=(proc,), daemon=True)
+            self._reader.start()
+
+    def _read(self, proc: subprocess.Popen[str]) -> None:
+        self._output = proc.communicate()
 
     def result(self, *, check: bool = True) -> Completed:
         if self._done is None:
-            if self._proc is None:
+            if self._proc is None or self._reader is None:
                 self._done = Completed(tuple(self._args), 127, "", self._error)
             else:
-                out, err = self._proc.communicate()
+                self._reader.join()
+                out, err = self._output
                 self._done = Completed(tuple(self._args), self._proc.returncode, out, err)
         if check and self._done.returncode != 0:
             self._runner.fail(self._done)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from operator import itemgetter
+from typing import overload
 
 from packaging.version import Version
 
@@ -20,8 +22,8 @@ _FORBIDDEN = re.compile(
 #: plain ``X.Y.Z`` tag is ordered without building a packaging ``Version`` at all.
 SortKey = tuple[int, tuple[int, ...], tuple[int, ...], tuple[int, ...], tuple[int, ...]]
 _PLAIN = {
-    "pep440": re.compile(r"\d+(?:\.\d+)*\Z"),
-    "semver": re.compile(r"(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)\Z"),
+    "pep440": r"\d+(?:\.\d+)*",
+    "semver": r"(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)",
 }
 _PRE_RANK = {"a": 0, "b": 1, "rc": 2}
 
@@ -49,14 +51,13 @@ def version_key(v: Version) -> SortKey:
 class ReleaseTag:
     """A tag that names a release. Plain (slotted) because repositories have thousands."""
 
-    __slots__ = ("_version", "commit", "key", "name", "scheme", "text")
+    __slots__ = ("_version", "key", "name", "scheme", "text")
 
     def __init__(
-        self, name: str, text: str, commit: str, key: SortKey, scheme: versions.Scheme = "pep440"
+        self, name: str, text: str, key: SortKey, scheme: versions.Scheme = "pep440"
     ) -> None:
         self.name = name
         self.text = text  # the version as written in the tag
-        self.commit = commit
         self.key = key
         self.scheme = scheme
         self._version: Version | None = None
@@ -68,7 +69,7 @@ class ReleaseTag:
         return self._version
 
     def __repr__(self) -> str:
-        return f"ReleaseTag({self.name!r}, {self.text!r}, {self.commit!r})"
+        return f"ReleaseTag({self.name!r}, {self.text!r})"
 
 
 def render(fmt: str, v: Version, scheme: versions.Scheme) -> str:
@@ -112,35 +113,44 @@ def tag_name_problem(name: str) -> str | None:
     return None
 
 
-def pattern(fmt: str) -> re.Pattern[str]:
+def _affixes(fmt: str) -> tuple[str, str]:
+    """The literal text before and after ``{version}`` in a tag format."""
     prefix, _, suffix = fmt.partition("{version}")
-    prefix = prefix.replace("{{", "{").replace("}}", "}")
-    suffix = suffix.replace("{{", "{").replace("}}", "}")
+    unescape = {"{{": "{", "}}": "}"}
+    for escaped, char in unescape.items():
+        prefix, suffix = prefix.replace(escaped, char), suffix.replace(escaped, char)
+    return prefix, suffix
+
+
+def pattern(fmt: str) -> re.Pattern[str]:
+    prefix, suffix = _affixes(fmt)
     return re.compile(re.escape(prefix) + r"(?P<version>.+)" + re.escape(suffix) + r"\Z")
 
 
-def release_tags(
-    tags: Iterable[tuple[str, str]], fmt: str, scheme: versions.Scheme
-) -> list[ReleaseTag]:
+def release_tags(names: Iterable[str], fmt: str, scheme: versions.Scheme) -> ReleaseTags:
     """The tags that name a release in ``fmt``, lowest version first; others are ignored.
 
-    Thousands of tags are common; a plain ``X.Y.Z`` is ordered by its numbers alone and
-    its ``Version`` is only built if someone asks for it.
+    Thousands of tags are common; a plain ``X.Y.Z`` is recognised by one regular
+    expression, ordered by its numbers alone, and its ``Version`` is only built if
+    someone asks for it.
     """
     regex = pattern(fmt)
-    plain = _PLAIN[scheme]
-    found: list[ReleaseTag] = []
-    for name, commit in tags:
-        match = regex.match(name)
-        if not match:
-            continue
-        text = match["version"]
-        if plain.match(text):
+    prefix, suffix = _affixes(fmt)
+    plain = re.compile(f"{re.escape(prefix)}({_PLAIN[scheme]}){re.escape(suffix)}\\Z", re.ASCII)
+    rows: list[tuple[SortKey, str, str]] = []
+    for name in names:
+        match = plain.match(name)
+        if match is not None:
+            text = match[1]
             release = tuple(map(int, text.split(".")))
             if release[-1] == 0:
                 release = _strip_zeros(release)
-            found.append(ReleaseTag(name, text, commit, (0, release, (2,), (0,), (1,)), scheme))
+            rows.append(((0, release, (2,), (0,), (1,)), name, text))
             continue
+        match = regex.match(name)
+        if match is None:
+            continue
+        text = match["version"]
         # packaging reads "v1.2.0" as 1.2.0: the format, not the parser, owns a 'v'.
         if text[:1] in ("v", "V"):
             continue
@@ -150,6 +160,40 @@ def release_tags(
             continue
         if v.local is not None:
             continue
-        found.append(ReleaseTag(name, text, commit, version_key(v), scheme))
-    found.sort(key=lambda t: t.key)
-    return found
+        rows.append((version_key(v), name, text))
+    rows.sort(key=itemgetter(0))
+    return ReleaseTags(rows, scheme)
+
+
+class ReleaseTags(Sequence[ReleaseTag]):
+    """Release tags, lowest version first; each :class:`ReleaseTag` is made when asked for.
+
+    A plan needs the latest release and rarely more, so thousands of tags stay rows.
+    """
+
+    __slots__ = ("_made", "_rows", "_scheme")
+
+    def __init__(self, rows: list[tuple[SortKey, str, str]], scheme: versions.Scheme) -> None:
+        self._rows = rows
+        self._scheme = scheme
+        self._made: dict[int, ReleaseTag] = {}
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    @overload
+    def __getitem__(self, index: int) -> ReleaseTag: ...
+    @overload
+    def __getitem__(self, index: slice) -> ReleaseTags: ...
+    def __getitem__(self, index: int | slice) -> ReleaseTag | ReleaseTags:
+        if isinstance(index, slice):
+            return ReleaseTags(self._rows[index], self._scheme)
+        position = range(len(self._rows))[index]  # IndexError as a list raises it
+        made = self._made.get(position)
+        if made is None:
+            key, name, text = self._rows[position]
+            made = self._made[position] = ReleaseTag(name, text, key, self._scheme)
+        return made
+
+    def __repr__(self) -> str:
+        return f"ReleaseTags({[name for _, name, _ in self._rows]!r})"

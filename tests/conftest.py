@@ -28,6 +28,7 @@ def isolated_git(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     for key in list(os.environ):
         if key.startswith("RELEASE_PIPELINE_"):
             monkeypatch.delenv(key)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)  # answers cached under this HOME only
 
 
 @pytest.fixture

@@ -174,35 +174,35 @@ def test_every_name_we_allow_git_allows(name: str) -> None:
 def test_release_tags_keeps_matching_tags_sorted_by_version() -> None:
     found = tags.release_tags(
         [
-            ("v1.10.0", "c10"),
-            ("v1.9.0", "c9"),
-            ("v1.10.0rc1", "c10rc1"),
-            ("v2.0.0.dev0", "cdev"),
-            ("v1.9.0.post1", "cpost"),
-            ("docs-1.0", "x"),
-            ("v1.0.0-SNAPSHOT", "x"),
-            ("vnext", "x"),
-            ("v1.0+local", "x"),
-            ("vv1.0.0", "x"),
-            ("V1.0.0", "x"),
-            ("release-3.0.0", "x"),
-            ("1.5.0", "x"),
+            "v1.10.0",
+            "v1.9.0",
+            "v1.10.0rc1",
+            "v2.0.0.dev0",
+            "v1.9.0.post1",
+            "docs-1.0",
+            "v1.0.0-SNAPSHOT",
+            "vnext",
+            "v1.0+local",
+            "vv1.0.0",
+            "V1.0.0",
+            "release-3.0.0",
+            "1.5.0",
         ],
         "v{version}",
         "pep440",
     )
-    assert [(t.name, t.version, t.commit) for t in found] == [
-        ("v1.9.0", Version("1.9.0"), "c9"),
-        ("v1.9.0.post1", Version("1.9.0.post1"), "cpost"),
-        ("v1.10.0rc1", Version("1.10.0rc1"), "c10rc1"),
-        ("v1.10.0", Version("1.10.0"), "c10"),
-        ("v2.0.0.dev0", Version("2.0.0.dev0"), "cdev"),
+    assert [(t.name, t.version) for t in found] == [
+        ("v1.9.0", Version("1.9.0")),
+        ("v1.9.0.post1", Version("1.9.0.post1")),
+        ("v1.10.0rc1", Version("1.10.0rc1")),
+        ("v1.10.0", Version("1.10.0")),
+        ("v2.0.0.dev0", Version("2.0.0.dev0")),
     ]
 
 
 def test_release_tags_with_a_bare_format_ignores_prefixed_tags() -> None:
     found = tags.release_tags(
-        [("1.2.0", "a"), ("v1.3.0", "b"), ("release-1.4.0", "c"), ("1.1.0", "d")],
+        ["1.2.0", "v1.3.0", "release-1.4.0", "1.1.0"],
         "{version}",
         "pep440",
     )
@@ -212,27 +212,27 @@ def test_release_tags_with_a_bare_format_ignores_prefixed_tags() -> None:
 def test_release_tags_semver_scheme() -> None:
     found = tags.release_tags(
         [
-            ("v1.2.0-rc.1", "a"),
-            ("v1.2.0", "b"),
-            ("v1.2.0rc2", "c"),  # PEP 440 syntax is not a semver tag
-            ("v1.2.0-SNAPSHOT", "d"),  # valid semver, no PEP 440 meaning
-            ("v1.2", "e"),
-            ("v1.1.0-beta.2", "f"),
-            ("v1.3.0+build.1", "g"),
+            "v1.2.0-rc.1",
+            "v1.2.0",
+            "v1.2.0rc2",  # PEP 440 syntax is not a semver tag
+            "v1.2.0-SNAPSHOT",  # valid semver, no PEP 440 meaning
+            "v1.2",
+            "v1.1.0-beta.2",
+            "v1.3.0+build.1",
         ],
         "v{version}",
         "semver",
     )
-    assert [(t.name, str(t.version), t.commit) for t in found] == [
-        ("v1.1.0-beta.2", "1.1.0b2", "f"),
-        ("v1.2.0-rc.1", "1.2.0rc1", "a"),
-        ("v1.2.0", "1.2.0", "b"),
+    assert [(t.name, str(t.version)) for t in found] == [
+        ("v1.1.0-beta.2", "1.1.0b2"),
+        ("v1.2.0-rc.1", "1.2.0rc1"),
+        ("v1.2.0", "1.2.0"),
     ]
 
 
 def test_release_tags_with_suffix_and_literal_braces_in_format() -> None:
     found = tags.release_tags(
-        [("v1.0.0-final", "a"), ("v1.0.0", "b"), ("v2.0.0-final-x", "c")],
+        ["v1.0.0-final", "v1.0.0", "v2.0.0-final-x"],
         "v{version}-final",
         "pep440",
     )
@@ -243,7 +243,9 @@ def test_release_tags_with_suffix_and_literal_braces_in_format() -> None:
 
 
 def test_release_tags_of_nothing() -> None:
-    assert tags.release_tags([], "v{version}", "pep440") == []
+    found = tags.release_tags([], "v{version}", "pep440")
+    assert len(found) == 0
+    assert list(found) == []
 
 
 # --------------------------------------------------------------------------- properties
@@ -275,9 +277,9 @@ semver_versions = st.builds(
 
 def _round_trip(fmt: str, v: Version, scheme: Scheme) -> None:
     name = tags.render(fmt, v, scheme)
-    others = [("unrelated", "x"), ("v", "x"), ("release-", "x"), ("nightly-" + name, "x")]
-    found = tags.release_tags([*others, (name, "abc123")], fmt, scheme)
-    assert [(t.name, t.version, t.commit) for t in found] == [(name, v, "abc123")]
+    others = ["unrelated", "v", "release-", "nightly-" + name]
+    found = tags.release_tags([*others, name], fmt, scheme)
+    assert [(t.name, t.version) for t in found] == [(name, v)]
     assert str(found[0].version) == str(v)
 
 
@@ -303,11 +305,11 @@ def test_render_then_release_tags_round_trips_semver(fmt: str, v: Version) -> No
 def test_release_tags_sorts_ascending(
     fmt: str, scheme: Scheme, vs: list[Version], seed: random.Random
 ) -> None:
-    named = [(tags.render(fmt, v, scheme), f"c{i}") for i, v in enumerate(vs)]
+    named = [tags.render(fmt, v, scheme) for v in vs]
     seed.shuffle(named)
     found = tags.release_tags(named, fmt, scheme)
     assert [t.version for t in found] == sorted(vs)
-    assert {(t.name, t.commit) for t in found} == set(named)
+    assert {t.name for t in found} == set(named)
 
 
 @given(st.lists(st.builds(
@@ -333,11 +335,24 @@ def test_version_key_orders_exactly_like_packaging(vs: list[Version]) -> None:
 
 def test_plain_and_parsed_tags_sort_together() -> None:
     found = tags.release_tags(
-        [("v1.10.0", "a"), ("v1.2.0", "b"), ("v1.10.0rc1", "c"), ("v1.2", "d"),
-         ("v1.10.0.post1", "e"), ("v2.0.0.dev0", "f")],
+        ["v1.10.0", "v1.2.0", "v1.10.0rc1", "v1.2",
+         "v1.10.0.post1", "v2.0.0.dev0"],
         "v{version}", "pep440",
     )
     assert [t.name for t in found][:2] in (["v1.2.0", "v1.2"], ["v1.2", "v1.2.0"])
     assert [t.name for t in found][2:] == ["v1.10.0rc1", "v1.10.0", "v1.10.0.post1",
                                            "v2.0.0.dev0"]
     assert found[-1].version == Version("2.0.0.dev0")
+
+
+def test_release_tags_behave_as_a_sequence_made_on_demand() -> None:
+    found = tags.release_tags(["v1.0.0", "v0.9.0", "v2.0.0rc1", "other"], "v{version}", "pep440")
+    assert len(found) == 3
+    assert [t.name for t in found] == ["v0.9.0", "v1.0.0", "v2.0.0rc1"]
+    assert found[-1] is found[2]  # made once, then the same object
+    assert found[-1].version == Version("2.0.0rc1")
+    assert [t.name for t in found[:2]] == ["v0.9.0", "v1.0.0"]
+    with pytest.raises(IndexError):
+        found[3]
+    with pytest.raises(IndexError):
+        found[-4]

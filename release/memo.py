@@ -1,0 +1,116 @@
+"""towncrier's answers kept on disk, keyed by everything they depend on.
+
+Loading towncrier's settings imports click, parsing a fragment name imports
+jinja2, and rendering compiles towncrier's template on every call: together about
+half of what ``release preview`` costs.  Each of those answers is a function of
+its inputs (the configuration files, the fragment names, the fragment texts, the
+version and date, and the installed towncrier and jinja2), so it is stored under
+the SHA-256 of those inputs in the user's cache directory, never in the project,
+and read back while nothing changed.  A missing, unreadable or corrupt entry is
+simply computed again; the cache can be turned off with ``RELEASE_PIPELINE_NO_CACHE=1``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+NO_CACHE_ENV = "RELEASE_PIPELINE_NO_CACHE"
+CACHE_DIR_ENV = "RELEASE_PIPELINE_CACHE_DIR"
+#: Bump when the shape of a stored answer changes.
+FORMAT = 1
+#: Entries of one kind kept; the least recently written go first.
+KEEP = 64
+
+
+def cache_dir(environ: Mapping[str, str]) -> Path | None:
+    """Where answers are kept, or None when caching is off."""
+    if environ.get(NO_CACHE_ENV, "") not in ("", "0"):
+        return None
+    if environ.get(CACHE_DIR_ENV):
+        return Path(environ[CACHE_DIR_ENV])
+    if sys.platform == "win32":
+        base = environ.get("LOCALAPPDATA")
+        return Path(base, "release-pipeline", "Cache") if base else None
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Caches" / "release-pipeline"
+    xdg = environ.get("XDG_CACHE_HOME")
+    return Path(xdg if xdg else Path.home() / ".cache", "release-pipeline")
+
+
+def installed(*modules: str) -> str:
+    """A stamp of the installed modules: a reinstall or upgrade changes it."""
+    from importlib.util import find_spec
+
+    parts = [f"{sys.version_info[0]}.{sys.version_info[1]}", str(FORMAT)]
+    for name in modules:
+        spec = find_spec(name)
+        origin = spec.origin if spec is not None else None
+        if origin is None:
+            parts.append(f"{name}:?")
+            continue
+        stat = os.stat(origin)
+        parts.append(f"{name}:{origin}:{stat.st_mtime_ns}:{stat.st_size}")
+    return "\n".join(parts)
+
+
+def digest(*parts: str | bytes) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        data = part.encode("utf-8", "surrogatepass") if isinstance(part, str) else part
+        h.update(len(data).to_bytes(8, "little"))
+        h.update(data)
+    return h.hexdigest()
+
+
+class Memo:
+    """A directory of JSON answers; every failure to read or write is a miss, never an error."""
+
+    def __init__(self, directory: Path | None) -> None:
+        self.directory = directory
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> Memo:
+        return cls(cache_dir(environ))
+
+    def _path(self, kind: str, key: str) -> Path | None:
+        return None if self.directory is None else self.directory / kind / f"{key}.json"
+
+    def get(self, kind: str, key: str) -> Any:
+        path = self._path(kind, key)
+        if path is None:
+            return None
+        try:
+            with open(path, "rb") as handle:
+                return json.loads(handle.read())
+        except (OSError, ValueError):
+            return None
+
+    def put(self, kind: str, key: str, value: Any) -> None:
+        path = self._path(kind, key)
+        if path is None:
+            return
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_text(json.dumps(value, separators=(",", ":")), encoding="utf-8")
+            os.replace(tmp, path)
+            self._prune(path.parent)
+        except (OSError, TypeError, ValueError):
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
+
+    def _prune(self, kind_dir: Path) -> None:
+        entries = [e for e in os.scandir(kind_dir) if e.name.endswith(".json")]
+        if len(entries) <= KEEP:
+            return
+        entries.sort(key=lambda e: e.stat().st_mtime_ns)
+        for entry in entries[: len(entries) - KEEP]:
+            with contextlib.suppress(OSError):
+                os.unlink(entry.path)
