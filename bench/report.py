@@ -29,6 +29,11 @@ TOOL_ROWS = (
     "floor: python -c pass + git describe + git log",
 )
 BASELINE_TOOL = "release preview"
+#: The build stage alone (the target's row), and with the verify stage's checks (information).
+BUILD_STAGE = "build stage (release build --no-verify)"
+BUILD_VERIFY = "build + verify (release build)"
+#: The label of the build row in results from before ``--no-verify`` (``release build``).
+OLD_BUILD_STAGE = "build stage (release build)"
 #: The local release comparison (``release run`` through post, against the same by hand).
 LOCAL_RELEASE = "full local release (release run)"
 BY_HAND = "by hand: towncrier, git, python -m build, twine check, git push"
@@ -156,7 +161,9 @@ def startup_build_table(results: dict[str, Any]) -> Table:
     for tool, base, base_name in (
         ("python -c pass", python, ""),
         ("release --help", python, "python -c pass"),
-        ("build stage (release build)", by.get(("uv build", None)), "uv build"),
+        (BUILD_STAGE, by.get(("uv build", None)), "uv build"),
+        (BUILD_VERIFY, by.get(("uv build", None)), "uv build"),
+        (OLD_BUILD_STAGE, by.get(("uv build", None)), "uv build"),
         ("uv build", None, ""),
         ("python -m build", by.get(("uv build", None)), "uv build"),
         (LOCAL_RELEASE, by.get((BY_HAND, None)), "by hand"),
@@ -357,11 +364,13 @@ def markdown_report(results: dict[str, Any]) -> str:
     lines += [
         "## Start-up and build",
         "",
-        "The build stage is `release build` on a sample project made by "
-        "`release.demo.create_sample_project`: it builds HEAD from a clean worktree export "
-        "(sdist, then the wheel from the sdist, in isolated environments) and checks the "
-        "result with twine, as the release's build stage does. `uv build` (default "
-        "isolation) and `python -m build` build the same project from its work tree.",
+        "The build stage is `release build --no-verify` on a sample project made by "
+        "`release.demo.create_sample_project`: it builds HEAD as the release's build stage "
+        "does, from a clean worktree export, the sdist and then the wheel from the sdist, in "
+        "one isolated environment (made with uv). `release build` adds the verify stage's "
+        "checks (twine check, the metadata name), shown for information. `uv build` "
+        "(default isolation) and `python -m build` build the same project from its work "
+        "tree.",
         "",
         "The full local release is `release -c next-dev=true run --yes` (check, prepare, tag, "
         "build, verify, push, post; nothing to publish to) on a fresh sample project with two "

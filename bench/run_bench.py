@@ -4,8 +4,10 @@ On generated repositories (``gen_repo.py``: small, medium, large and one with
 10,000 fragments) it times ``release preview`` (and ``--json``) next to
 python-semantic-release, commitizen, bump-my-version, towncrier and the floor
 (``python -c pass`` + ``git describe`` + ``git log`` since the last tag); then
-``release --help`` against ``python -c pass``, the build stage against ``uv
-build`` and ``python -m build`` on a sample project, and a full local release
+``release --help`` against ``python -c pass``, the build stage (``release build
+--no-verify``; ``release build``, which adds the verify stage's checks, for
+information) against ``uv build`` and ``python -m build`` on a sample project, and a
+full local release
 (``release run`` through ``post``, no publishing) against the same tools run by hand
 in sequence, each on a fresh sample project.  The other tools run from their own
 pinned environment (``tools_venv.py``).
@@ -82,9 +84,9 @@ PSR = "semantic-release --noop version --print"
 CZ = "cz bump --dry-run --yes"
 BMV = "bump-my-version show-bump"
 TOWNCRIER = "towncrier build --draft"
+CACHE_OFF = "release preview, cache off"
 FLOOR = "floor: python -c pass + git describe + git log"
 #: commitizen's documented exit codes for "nothing to bump" (NoCommitsFound, NoIncrement).
-CACHE_OFF = "release preview, cache off"
 CZ_NO_RELEASE = frozenset({0, 3, 21})
 #: The local release comparison: the sample project's fragments and the versions involved.
 LOCAL_FRAGMENTS = {
@@ -122,7 +124,7 @@ def release_argv() -> list[str]:
 
 
 def release_build_installer() -> str:
-    """What ``release build`` creates its isolated environments with (as its build step)."""
+    """What ``release build`` makes its isolated environment with (as its build step)."""
     if importlib.util.find_spec("uv") is not None or shutil.which("uv"):
         return "uv"
     return "pip"
@@ -322,11 +324,23 @@ def build_commands(args: argparse.Namespace, tools_problem: str | None) -> list[
     uv = str(tools_venv.script("uv"))
     return [
         # `release build` writes into the project's dist/ (dist-dir must be inside the
-        # project); removed after each run so the other two see a clean work tree.
+        # project); removed after each run so the others see a clean work tree.
+        # The build stage alone (the target) ...
         Command(
-            "build stage (release build)",
+            report.BUILD_STAGE,
             "build",
-            "build stage (release build)",
+            report.BUILD_STAGE,
+            [[*release_argv(), "build", "--no-verify"]],
+            project,
+            validate=_builds(project / "dist"),
+            cleanup=_rmtree(project / "dist"),
+            **reps,
+        ),
+        # ... and with the verify stage's checks (twine check, metadata), for information.
+        Command(
+            report.BUILD_VERIFY,
+            "build",
+            report.BUILD_VERIFY,
             [[*release_argv(), "build"]],
             project,
             validate=_builds(project / "dist"),
@@ -635,8 +649,8 @@ def checks(
     if "build" in groups:
         found.append(
             ratio(
-                "build stage (`release build`) / `uv build`",
-                "build stage (release build)",
+                "build stage (`release build --no-verify`) / `uv build`",
+                report.BUILD_STAGE,
                 "uv build",
                 BUILD_OVER_UV_MAX,
             )

@@ -1,15 +1,14 @@
-"""``release build``: build and verify the sdist and wheel of HEAD into dist/, outside a release.
+"""``release build``: build (and verify) the sdist and wheel of HEAD into dist/, outside a release.
 
 The same clean-export build as the release's build stage (HEAD's committed tree,
-never uncommitted changes), then twine check and the metadata name.
+never uncommitted changes), then, unless ``verify`` is false, what the release's
+verify stage checks: twine check and the metadata name.
 """
 
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
-
-from packaging.utils import canonicalize_name
 
 from release.errors import ReleaseError
 from release.runner import Runner
@@ -19,29 +18,21 @@ class BuildCheckFailed(ReleaseError):
     exit_code = 1
 
 
-def build_head(project_dir: Path, dist_dir: str, project: str) -> list[tuple[Path, str]]:
+def build_head(
+    project_dir: Path, dist_dir: str, project: str, *, verify: bool = True
+) -> list[tuple[Path, str]]:
     from release.journal import state_dir
     from release.steps.build import build_artifacts, sha256
-    from release.steps.verify import read_metadata, twine_check
 
     runner = Runner(project_dir)
-    head = runner.git("rev-parse", "--verify", "HEAD").stdout.strip()
-    git_dir = Path(runner.git("rev-parse", "--absolute-git-dir").stdout.strip())
-    staging = state_dir(git_dir) / "build-head"
+    read = runner.git("rev-parse", "--absolute-git-dir", "--verify", "HEAD")
+    git_dir, head = read.stdout.splitlines()
+    staging = state_dir(Path(git_dir)) / "build-head"
     shutil.rmtree(staging, ignore_errors=True)
     try:
         built = build_artifacts(runner, head, staging)
-        report = twine_check(built)
-        problems = [f"twine check failed:\n{report.strip()}"] if report else []
-        for path in built:
-            name, _version = read_metadata(path)
-            if canonicalize_name(name) != canonicalize_name(project):
-                problems.append(f"{path.name}: metadata Name is {name!r}, expected {project!r}")
-        if problems:
-            raise BuildCheckFailed(
-                "The build of HEAD does not verify:\n  - " + "\n  - ".join(problems),
-                "Fix the packaging metadata.",
-            )
+        if verify:
+            _verify(built, project)
         dist = project_dir / dist_dir
         dist.mkdir(parents=True, exist_ok=True)
         result = []
@@ -52,3 +43,22 @@ def build_head(project_dir: Path, dist_dir: str, project: str) -> list[tuple[Pat
         return result
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _verify(built: list[Path], project: str) -> None:
+    """twine check, and the metadata name is the project's (as the release's verify stage)."""
+    from packaging.utils import canonicalize_name
+
+    from release.steps.verify import read_metadata, twine_check
+
+    report = twine_check(built)
+    problems = [f"twine check failed:\n{report.strip()}"] if report else []
+    for path in built:
+        name, _version = read_metadata(path)
+        if canonicalize_name(name) != canonicalize_name(project):
+            problems.append(f"{path.name}: metadata Name is {name!r}, expected {project!r}")
+    if problems:
+        raise BuildCheckFailed(
+            "The build of HEAD does not verify:\n  - " + "\n  - ".join(problems),
+            "Fix the packaging metadata.",
+        )

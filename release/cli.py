@@ -163,6 +163,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "build", help="build and verify the sdist and wheel of HEAD into dist/ (no release)"
     )
+    p.add_argument(
+        "--no-verify",
+        action="store_true",
+        help="only build (the release's build stage): no twine check, no metadata check",
+    )
 
     p = sub.add_parser(
         "status", help="is a release complete everywhere (remote tag, every file on every target)?"
@@ -420,7 +425,7 @@ def _build(project: Path, args: argparse.Namespace) -> int:
 
     cfg = config_mod.load(project, environ=os.environ, overrides=args.overrides)
     name = str(cfg.pyproject.get("project", {}).get("name") or project.name)
-    built = build_head(project, cfg["dist-dir"], name)
+    built = build_head(project, cfg["dist-dir"], name, verify=not args.no_verify)
     write("".join(f"{path}  sha256 {digest}\n" for path, digest in built))
     return EXIT_OK
 

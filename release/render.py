@@ -10,10 +10,11 @@ import json
 import re
 import sys
 from collections.abc import Sequence
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from release.checks import Problem
-from release.plan import Plan
+if TYPE_CHECKING:  # annotations only: `release build` prints without loading the planner
+    from release.checks import Problem
+    from release.plan import Plan
 
 PREVIEW_SCHEMA_VERSION = 1
 MAX_REASONS = 10

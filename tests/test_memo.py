@@ -25,8 +25,8 @@ from release.cli import main
 out = io.StringIO()
 with contextlib.redirect_stdout(out):
     code = main(["preview", "--json"])
-print(json.dumps({"code": code, "plan": json.loads(out.getvalue())["plan"],
-                  "imported": sorted(m for m in ("towncrier", "jinja2", "click") if m in sys.modules)}))
+loaded = sorted(m for m in ("towncrier", "jinja2", "click") if m in sys.modules)
+print(json.dumps({"code": code, "plan": json.loads(out.getvalue())["plan"], "imported": loaded}))
 """
 
 

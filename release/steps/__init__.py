@@ -6,11 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from release.journal import Journal
-from release.plan import Plan, Step
-from release.runner import Runner
+if TYPE_CHECKING:  # annotations only: `release build` runs a step without the planner
+    from release.journal import Journal
+    from release.plan import Plan, Step
+    from release.runner import Runner
 
 
 @dataclass

@@ -1,9 +1,13 @@
 """Build the sdist and wheel from a clean checkout of the tagged commit, never the work tree.
 
-The wheel is built from the sdist (as ``python -m build`` does), each in a fresh
-isolated environment (uv when available, else pip), with ``SOURCE_DATE_EPOCH``
-set from the commit time.  Output lands in a temporary directory and moves into
-``dist/`` only when complete.
+The wheel is built from the sdist (as ``python -m build`` does), both in one fresh
+isolated environment (made and filled by uv when available, else pip), with
+``SOURCE_DATE_EPOCH`` set from the commit time.  Output lands in a temporary
+directory and moves into ``dist/`` only when complete.
+
+The git commands that export the commit run while ``build`` is imported, and the
+export is removed while the wheel builds (the wheel is built from the sdist, not
+from the export); every PEP 517 hook still runs in its own process.
 """
 
 from __future__ import annotations
@@ -13,14 +17,17 @@ import shutil
 import subprocess
 import tarfile
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from release.errors import CommandError, ReleaseError
-from release.plan import Step
-from release.runner import Runner
-from release.steps import Context
+from release.runner import Pending, Runner
+
+if TYPE_CHECKING:
+    from release.plan import Step
+    from release.steps import Context
 
 
 class BuildFailed(ReleaseError):
@@ -53,9 +60,17 @@ def _hook_runner(runner: Runner, epoch: str) -> object:
     return run
 
 
-def _build_pair(runner: Runner, source: Path, work: Path, epoch: str) -> tuple[Path, Path]:
+def _build_pair(
+    runner: Runner,
+    source: Path,
+    work: Path,
+    epoch: str,
+    sdist_built: Callable[[], None] = lambda: None,
+) -> tuple[Path, Path]:
     """The sdist of ``source``, then the wheel built from that sdist (as ``python -m build``
-    does), in one isolated environment: the build requirements are installed once."""
+    does), in one isolated environment: the build requirements are installed once.
+
+    ``sdist_built`` is called once ``source`` is no longer needed."""
     from build import BuildBackendException, BuildException, ProjectBuilder
     from build.env import DefaultIsolatedEnv
 
@@ -68,6 +83,7 @@ def _build_pair(runner: Runner, source: Path, work: Path, epoch: str) -> tuple[P
             env.install(builder.build_system_requires)
             env.install(builder.get_requires_for_build("sdist"))
             sdist = Path(builder.build("sdist", out))
+            sdist_built()
             kind = "wheel"
             unpacked = _unpack(sdist, work / "sdist")
             builder = ProjectBuilder.from_isolated_env(env, unpacked, runner=hooks)  # type: ignore[arg-type]
@@ -119,14 +135,25 @@ def build_artifacts(runner: Runner, commit: str, into: Path) -> list[Path]:
 
     The project is ``runner.cwd``; it may sit in a subdirectory of the repository.
     """
-    epoch = runner.git("log", "-1", "--format=%ct", commit).stdout.strip()
-    top = Path(runner.git("rev-parse", "--show-toplevel").stdout.strip())
-    subdir = runner.cwd.resolve().relative_to(top.resolve())
     work = Path(tempfile.mkdtemp(prefix="release-build-"))
     checkout = work / "checkout"
-    runner.git("worktree", "add", "--detach", "--quiet", str(checkout), commit)
+    # The two reads and the export run at once, while build's modules are imported.
+    epoch_read = runner.spawn(["git", "log", "-1", "--format=%ct", commit])
+    top_read = runner.spawn(["git", "rev-parse", "--show-toplevel"])
+    export = runner.spawn(["git", "worktree", "add", "--detach", "--quiet", str(checkout), commit])
+    removal: list[Pending] = []
+
+    def remove_export() -> None:  # the wheel is built from the sdist: the export can go
+        removal.append(runner.spawn(["git", "worktree", "remove", "--force", str(checkout)]))
+
     try:
-        sdist, wheel = _build_pair(runner, checkout / subdir, work, epoch)
+        import build.env  # noqa: F401 - the slow import, while git works
+
+        epoch = epoch_read.result().stdout.strip()
+        top = Path(top_read.result().stdout.strip())
+        export.result()
+        subdir = runner.cwd.resolve().relative_to(top.resolve())
+        sdist, wheel = _build_pair(runner, checkout / subdir, work, epoch, remove_export)
         into.mkdir(parents=True, exist_ok=True)
         moved = []
         for built in (sdist, wheel):
@@ -134,7 +161,10 @@ def build_artifacts(runner: Runner, commit: str, into: Path) -> list[Path]:
             moved.append(into / built.name)
         return moved
     finally:
-        runner.git("worktree", "remove", "--force", str(checkout), check=False)
+        for pending in (epoch_read, top_read, export):
+            pending.result(check=False)  # never leave a git command running
+        if not removal or removal[0].result(check=False).returncode != 0:
+            runner.git("worktree", "remove", "--force", str(checkout), check=False)
         shutil.rmtree(work, ignore_errors=True)
 
 
