@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from release.errors import EXIT_CHECK_FAILED, EXIT_USAGE, ReleaseError
 from release.facts import Facts, RemoteFacts, TargetFacts
 from release.plan import Plan, Request
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(NamedTuple):
     code: str
     message: str
     hint: str

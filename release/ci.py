@@ -146,9 +146,8 @@ def run_ci(
         stages = ("publish", "announce")
     else:
         stages = ("build", "verify", "publish", "announce")
-    from dataclasses import replace
 
-    plan = replace(plan, steps=tuple(s for s in plan.steps if s.stage in stages))
+    plan = plan._replace(steps=tuple(s for s in plan.steps if s.stage in stages))
     head = runner.git("rev-parse", "HEAD").stdout.strip()
     with Lock(git_dir):
         journal = Journal(

@@ -333,7 +333,7 @@ def _config(project: Path, args: argparse.Namespace) -> int:
     if args.json:
         data = {
             key.name: {
-                "value": json.loads(json.dumps(cfg.values[key.name], default=_jsonable)),
+                "value": _jsonable(cfg.values[key.name]),
                 "source": cfg.sources[key.name],
             }
             for key in config_mod.SCHEMA
@@ -465,10 +465,15 @@ def _status(project: Path, args: argparse.Namespace) -> int:
 
 
 def _jsonable(value: object) -> object:
+    """A configuration value as JSON data (tables as objects, not as the tuples they are)."""
     from release.config import Forge, Location, Target
 
     if isinstance(value, Location):
         return {"kind": value.kind, "path": value.path, "key": value.key}
     if isinstance(value, (Forge, Target)):
         return value.as_dict()
-    raise TypeError(type(value).__name__)
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(item) for item in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    return value

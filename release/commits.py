@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from release.version import Level
 
@@ -12,8 +12,7 @@ _HEADER = re.compile(r"^(?P<type>[A-Za-z]+)(?:\([^)\n]*\))?(?P<bang>!)?: \S")
 _BREAKING = re.compile(r"^BREAKING[ -]CHANGE: ", re.MULTILINE)
 
 
-@dataclass(frozen=True)
-class Commit:
+class Commit(NamedTuple):
     sha: str
     message: str
 

@@ -13,9 +13,8 @@ import fnmatch
 import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from release.errors import ConfigError
 
@@ -52,8 +51,7 @@ DEFAULT_FRAGMENT_BUMPS: dict[str, str] = {
 DEFAULT_COMMIT_BUMPS: dict[str, str] = {"feat": "minor", "fix": "patch", "perf": "patch"}
 
 
-@dataclass(frozen=True)
-class Location:
+class Location(NamedTuple):
     """One place that holds the project's version."""
 
     kind: Literal["toml", "python", "text", "scm"]
@@ -70,22 +68,16 @@ class Location:
         return self.path
 
 
-class _Table:
-    """A configuration table as a dataclass: to and from dicts with '-' or '_' in keys."""
-
-    def as_dict(self, sep: str = "-") -> dict[str, Any]:
-        import dataclasses
-
-        assert dataclasses.is_dataclass(self)
-        return {f.name.replace("_", sep): getattr(self, f.name) for f in dataclasses.fields(self)}
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Any:
-        return cls(**{key.replace("-", "_"): value for key, value in data.items()})
+def _table_as_dict(table: tuple[Any, ...], fields: tuple[str, ...], sep: str) -> dict[str, Any]:
+    """A configuration table's fields as a dict, with ``sep`` for '_' in the keys."""
+    return {name.replace("_", sep): value for name, value in zip(fields, table, strict=True)}
 
 
-@dataclass(frozen=True)
-class Target(_Table):
+def _python_names(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {key.replace("-", "_"): value for key, value in data.items()}
+
+
+class Target(NamedTuple):
     """A package index to publish to (``[[tool.release.publish]]``)."""
 
     name: str
@@ -99,9 +91,15 @@ class Target(_Table):
     def describe(self) -> str:
         return self.repository_url or f".pypirc [{self.repository}]"
 
+    def as_dict(self, sep: str = "-") -> dict[str, Any]:
+        return _table_as_dict(self, self._fields, sep)
 
-@dataclass(frozen=True)
-class Forge(_Table):
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Target:
+        return cls(**_python_names(data))
+
+
+class Forge(NamedTuple):
     """Where the announce stage makes a release (``[tool.release.github]``)."""
 
     repository: str
@@ -109,6 +107,13 @@ class Forge(_Table):
     token_env: str = "GITHUB_TOKEN"
     draft: bool = False
     attach_artifacts: bool = True
+
+    def as_dict(self, sep: str = "-") -> dict[str, Any]:
+        return _table_as_dict(self, self._fields, sep)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Forge:
+        return cls(**_python_names(data))
 
 
 FORGE_KEYS = ("repository", "api-url", "token-env", "draft", "attach-artifacts")
@@ -135,8 +140,7 @@ TARGET_KEYS = (
 Validator = Callable[[Any, str], Any]
 
 
-@dataclass(frozen=True)
-class Key:
+class Key(NamedTuple):
     name: str
     type_name: str
     default: Any
@@ -630,12 +634,25 @@ def _did_you_mean(word: str, choices: Sequence[str]) -> str:
     return f" Did you mean {close[0]!r}?" if close else ""
 
 
-@dataclass(frozen=True)
 class Config:
-    project_dir: Path
-    pyproject: Mapping[str, Any]
-    values: Mapping[str, Any]
-    sources: Mapping[str, str]
+    """The effective configuration: each key's value and where it came from."""
+
+    __slots__ = ("project_dir", "pyproject", "sources", "values")
+
+    def __init__(
+        self,
+        project_dir: Path,
+        pyproject: Mapping[str, Any],
+        values: Mapping[str, Any],
+        sources: Mapping[str, str],
+    ) -> None:
+        self.project_dir = project_dir
+        self.pyproject = pyproject
+        self.values = values
+        self.sources = sources
+
+    def __repr__(self) -> str:
+        return f"Config({self.project_dir!r}, values={self.values!r})"
 
     def __getitem__(self, key: str) -> Any:
         return self.values[key]

@@ -8,8 +8,8 @@ start fast and cost what the commits since the last release cost.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from packaging.version import Version
 
@@ -24,8 +24,7 @@ from release.memo import Memo
 from release.runner import Pending, Runner
 
 
-@dataclass(frozen=True)
-class GitFacts:
+class GitFacts(NamedTuple):
     toplevel: Path
     git_dir: Path
     head: str | None
@@ -40,8 +39,7 @@ class GitFacts:
     identity: bool = True  # git knows who commits (user.name / user.email or GIT_*)
 
 
-@dataclass(frozen=True)
-class Facts:
+class Facts(NamedTuple):
     project_dir: Path
     config: Config
     files: Mapping[str, str]
@@ -52,11 +50,10 @@ class Facts:
     commits: tuple[Commit, ...] | None
     date: str
     # The remote's heads and tags, asked for at the start so the answer overlaps the rest.
-    remote_listing: Pending | None = field(default=None, compare=False, repr=False)
+    remote_listing: Pending | None = None
 
 
-@dataclass(frozen=True)
-class RemoteFacts:
+class RemoteFacts(NamedTuple):
     """What the remote says about the planned release (read with ``git ls-remote``)."""
 
     reachable: bool
@@ -233,8 +230,7 @@ def _listed(listing: str, ref: str) -> str | None:
     return listing[listing.rfind("\n", 0, end) + 1 : end]
 
 
-@dataclass(frozen=True)
-class TargetFacts:
+class TargetFacts(NamedTuple):
     """What a publish target says about the planned version (read-only)."""
 
     name: str

@@ -12,7 +12,6 @@ import fnmatch
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
@@ -30,8 +29,7 @@ _READ_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0)  # no newline translation
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # all C0 controls but tab and newline
 
 
-@dataclass(frozen=True)
-class Fragment:
+class Fragment(NamedTuple):
     path: str  # relative to the project directory, with forward slashes
     section: str
     issue: str
@@ -83,8 +81,7 @@ class TowncrierSettings(NamedTuple):
         return cls(**values)
 
 
-@dataclass(frozen=True)
-class Towncrier:
+class Towncrier(NamedTuple):
     """towncrier's configuration plus what rendering needs from the disk."""
 
     config: TowncrierSettings
@@ -95,12 +92,11 @@ class Towncrier:
     news_file: str
     news_text: str | None
     section_dirs: Mapping[str, Path]  # section name -> its fragment directory
-    memo: Memo = field(default_factory=lambda: Memo(None), compare=False, repr=False)
+    memo: Memo = Memo(None)
     key: str = ""  # the digest of the configuration, for answers that depend on it
 
 
-@dataclass(frozen=True)
-class FragmentSet:
+class FragmentSet(NamedTuple):
     fragments: tuple[Fragment, ...]
     contents: FragmentContents
     problems: tuple[FragmentError, ...]

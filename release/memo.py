@@ -72,8 +72,13 @@ def digest(*parts: str | bytes) -> str:
 class Memo:
     """A directory of JSON answers; every failure to read or write is a miss, never an error."""
 
+    __slots__ = ("directory",)
+
     def __init__(self, directory: Path | None) -> None:
         self.directory = directory
+
+    def __repr__(self) -> str:
+        return f"Memo({self.directory!r})"
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Memo:

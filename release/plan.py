@@ -11,8 +11,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from packaging.version import Version
 
@@ -33,8 +32,7 @@ class NothingToRelease(ReleaseError):
     exit_code = 1
 
 
-@dataclass(frozen=True)
-class Request:
+class Request(NamedTuple):
     """What the user asked for: a version, a level, ``post``, or nothing (let fragments decide)."""
 
     target: str | None = None
@@ -42,8 +40,7 @@ class Request:
     final: bool = False
 
 
-@dataclass(frozen=True)
-class FileEdit:
+class FileEdit(NamedTuple):
     path: str
     before: str | None
     after: str
@@ -63,8 +60,7 @@ class FileEdit:
         )
 
 
-@dataclass(frozen=True)
-class Step:
+class Step(NamedTuple):
     """One planned side effect.  ``id`` is stable: the journal and failpoints use it."""
 
     stage: str
@@ -78,14 +74,12 @@ class Step:
         return f"{self.stage}.{self.name}" + (f":{self.path}" if self.path else "")
 
 
-@dataclass(frozen=True)
-class VersionSource:
+class VersionSource(NamedTuple):
     location: str
     value: str
 
 
-@dataclass(frozen=True)
-class Plan:
+class Plan(NamedTuple):
     project: str
     current: Version
     sources: tuple[VersionSource, ...]
@@ -407,8 +401,6 @@ def _project_name(facts: Facts) -> str:
 
 
 def _with_steps(plan: Plan, facts: Facts) -> Plan:
-    from dataclasses import replace
-
     cfg = facts.config
     dist = cfg["dist-dir"]
     steps: list[Step] = [Step("check", "preflight", "check every release gate")]
@@ -550,7 +542,7 @@ def _with_steps(plan: Plan, facts: Facts) -> Plan:
                 ("git", "push", plan.remote, branch),
             )
         )
-    return replace(plan, steps=tuple(steps))
+    return plan._replace(steps=tuple(steps))
 
 
 CI_STAGES = ("build", "verify", "publish", "announce")
@@ -558,8 +550,6 @@ CI_STAGES = ("build", "verify", "publish", "announce")
 
 def for_tag(facts: Facts, tag: str, version: Version, notes: str) -> Plan:
     """The plan of ``release ci``: the tagged commit exists; build, verify, publish, announce."""
-    from dataclasses import replace
-
     cfg = facts.config
     below = tags_mod.version_key(version)
     previous = [t for t in facts.release_tags if t.key < below]
@@ -593,4 +583,4 @@ def for_tag(facts: Facts, tag: str, version: Version, notes: str) -> Plan:
         latest_release=facts.release_tags[-1].version if facts.release_tags else None,
     )
     full = _with_steps(plan, facts)
-    return replace(full, steps=tuple(s for s in full.steps if s.stage in CI_STAGES))
+    return full._replace(steps=tuple(s for s in full.steps if s.stage in CI_STAGES))

@@ -10,8 +10,8 @@ import os
 import subprocess
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import quote
 
 from release.errors import CommandError
@@ -27,8 +27,7 @@ def mask(text: str, secrets: Iterable[str]) -> str:
     return text
 
 
-@dataclass(frozen=True)
-class Completed:
+class Completed(NamedTuple):
     argv: tuple[str, ...]
     returncode: int
     stdout: str
@@ -70,14 +69,29 @@ class Pending:
         return self._done
 
 
-@dataclass
 class Runner:
-    """Runs commands in ``cwd``; ``log`` receives each masked argument list."""
+    """Runs commands in ``cwd``; ``log`` receives each masked argument list.
 
-    cwd: Path
-    secrets: list[str] = field(default_factory=list)
-    log: Callable[[str], None] | None = None
-    env: Mapping[str, str] | None = None
+    ``secrets`` grows as steps learn them (an index password, a token); every
+    argument list, output and error is masked with them.
+    """
+
+    __slots__ = ("cwd", "env", "log", "secrets")
+
+    def __init__(
+        self,
+        cwd: Path,
+        secrets: list[str] | None = None,
+        log: Callable[[str], None] | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        self.cwd = cwd
+        self.secrets: list[str] = [] if secrets is None else secrets
+        self.log = log
+        self.env = env
+
+    def __repr__(self) -> str:
+        return f"Runner({self.cwd!r})"  # never the secrets
 
     def run(
         self,
@@ -125,7 +139,7 @@ class Runner:
         return done
 
     def spawn(self, argv: Sequence[str]) -> Pending:
-        """Start a read-only command now and collect it later, so commands overlap."""
+        """Start a command now and collect it later, so commands overlap."""
         args = [str(a) for a in argv]
         if self.log is not None:
             self.log(mask(" ".join(args), self.secrets))
