@@ -11,14 +11,18 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeAlias
 
 from release.errors import EXIT_OK, EXIT_USAGE, ReleaseError, UsageError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from release.facts import Facts
     from release.gitreads import GitReads
     from release.plan import Plan, Request
+
+    Subparsers: TypeAlias = "argparse._SubParsersAction[_Parser]"
 
 PRE_CHOICES = ("alpha", "beta", "rc")
 EXIT_INTERNAL = 70  # EX_SOFTWARE
@@ -56,7 +60,8 @@ def _add_run_args(p: argparse.ArgumentParser) -> None:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser of ``release``; with ``command``, only that subcommand's (faster)."""
     parser = _Parser(
         prog="release",
         description="Preview and cut releases of a Python project, as declared in "
@@ -81,11 +86,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=_own_version())
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name, add in _SUBCOMMANDS.items():
+        if command is None or name == command:
+            add(sub)
+    return parser
 
+
+def _preview_parser(sub: Subparsers) -> None:
     p = sub.add_parser("preview", help="show exactly what the next release would do")
     _add_request_args(p)
     p.add_argument("--json", action="store_true", help="print the plan as JSON")
 
+
+def _check_parser(sub: Subparsers) -> None:
     p = sub.add_parser("check", help="run every preflight gate and report all problems")
     _add_request_args(p)
     p.add_argument("--json", action="store_true", help="print the problems as JSON")
@@ -98,6 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--base", metavar="REF", help="with --fragments: the branch point, e.g. origin/main"
     )
 
+
+def _init_parser(sub: Subparsers) -> None:
     p = sub.add_parser("init", help="adopt this project: detect its setup, write [tool.release]")
     p.add_argument("--dry-run", action="store_true", help="print the decisions, write nothing")
     p.add_argument(
@@ -112,31 +127,45 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: this version from PyPI)",
     )
 
+
+def _fragment_parser(sub: Subparsers) -> None:
     p = sub.add_parser("fragment", help="create a changelog fragment")
     p.add_argument("issue", help="issue number or name (+name for no issue)")
     p.add_argument("type", help="fragment type, as configured for towncrier")
     p.add_argument("text", help="the change, in a sentence or two, for users")
     p.add_argument("--section", default="", help="changelog section (default: the main one)")
 
+
+def _version_parser(sub: Subparsers) -> None:
     p = sub.add_parser("version", help="print the current (or next) version")
     _add_request_args(p)
     p.add_argument("--next", action="store_true", help="print the next version instead")
 
+
+def _changelog_parser(sub: Subparsers) -> None:
     p = sub.add_parser("changelog", help="print the next release's changelog section")
     _add_request_args(p)
 
+
+def _run_parser(sub: Subparsers) -> None:
     p = sub.add_parser(
         "run", help="make the release: check, prepare, tag, build, verify, push, post"
     )
     _add_request_args(p)
     _add_run_args(p)
 
+
+def _resume_parser(sub: Subparsers) -> None:
     p = sub.add_parser("resume", help="finish a release that stopped (failure or Ctrl-C)")
     _add_run_args(p)
 
+
+def _abort_parser(sub: Subparsers) -> None:
     p = sub.add_parser("abort", help="undo a release that has not been pushed")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
+
+def _ci_parser(sub: Subparsers) -> None:
     p = sub.add_parser(
         "ci", help="the release job of a CI run on a tag: build, verify, publish, announce"
     )
@@ -160,6 +189,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --build-only: where to write artifacts and manifest (default: dist-dir)",
     )
 
+
+def _build_parser(sub: Subparsers) -> None:
     p = sub.add_parser(
         "build", help="build and verify the sdist and wheel of HEAD into dist/ (no release)"
     )
@@ -169,15 +200,35 @@ def build_parser() -> argparse.ArgumentParser:
         help="only build (the release's build stage): no twine check, no metadata check",
     )
 
+
+def _status_parser(sub: Subparsers) -> None:
     p = sub.add_parser(
         "status", help="is a release complete everywhere (remote tag, every file on every target)?"
     )
     p.add_argument("version", nargs="?", help="the version (default: the latest released here)")
     p.add_argument("--json", action="store_true", help="print it as JSON")
 
+
+def _config_parser(sub: Subparsers) -> None:
     p = sub.add_parser("config", help="print the effective configuration and its sources")
     p.add_argument("--json", action="store_true", help="print it as JSON")
-    return parser
+
+
+_SUBCOMMANDS: dict[str, Callable[[Subparsers], None]] = {
+    "preview": _preview_parser,
+    "check": _check_parser,
+    "init": _init_parser,
+    "fragment": _fragment_parser,
+    "version": _version_parser,
+    "changelog": _changelog_parser,
+    "run": _run_parser,
+    "resume": _resume_parser,
+    "abort": _abort_parser,
+    "ci": _ci_parser,
+    "build": _build_parser,
+    "status": _status_parser,
+    "config": _config_parser,
+}
 
 
 def _own_version() -> str:
@@ -224,8 +275,25 @@ def _error(exc: ReleaseError) -> None:
     print(safe(text), file=sys.stderr)
 
 
+def _command_of(argv: list[str]) -> str | None:
+    """The subcommand ``argv`` plainly names, or None (then the whole parser is built)."""
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg in ("-C", "-c"):
+            i += 2
+        elif arg[:2] in ("-C", "-c"):
+            i += 1
+        elif arg.startswith("-"):
+            return None  # --help, --version, or a mistake: argparse explains
+        else:
+            return arg if arg in _SUBCOMMANDS else None
+    return None
+
+
 def _main(argv: list[str]) -> int:
-    parser = build_parser()
+    # Only the subcommand at hand: argparse looks up translations for every parser.
+    parser = build_parser(_command_of(argv))
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import os
 import subprocess
-import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import NamedTuple
+from typing import IO, NamedTuple
 from urllib.parse import quote
 
 from release.errors import CommandError
@@ -35,38 +34,45 @@ class Completed(NamedTuple):
 
 
 class Pending:
-    """A command started by :meth:`Runner.spawn`; :meth:`result` waits for it."""
+    """A command started by :meth:`Runner.spawn`; :meth:`result` waits for it.
+
+    Its output goes to unnamed temporary files, not pipes: a command whose output
+    outgrows a pipe's buffer would otherwise stop until ``result()`` reads it, and
+    reader threads would take the interpreter lock from the work done meanwhile.
+    """
 
     def __init__(
-        self, runner: Runner, args: list[str], proc: subprocess.Popen[str] | None, error: str = ""
+        self,
+        runner: Runner,
+        args: list[str],
+        proc: subprocess.Popen[bytes] | None,
+        outputs: tuple[IO[bytes], IO[bytes]] | None = None,
+        error: str = "",
     ) -> None:
         self._runner = runner
         self._args = args
         self._proc = proc
+        self._outputs = outputs
         self._error = error
         self._done: Completed | None = None
-        self._output: tuple[str, str] = ("", "")
-        self._reader: threading.Thread | None = None
-        if proc is not None:
-            # Drain the pipes at once: a command whose output outgrows the pipe buffer
-            # would otherwise wait for result() instead of finishing in the meantime.
-            self._reader = threading.Thread(target=self._read, args=(proc,), daemon=True)
-            self._reader.start()
-
-    def _read(self, proc: subprocess.Popen[str]) -> None:
-        self._output = proc.communicate()
 
     def result(self, *, check: bool = True) -> Completed:
         if self._done is None:
-            if self._proc is None or self._reader is None:
+            if self._proc is None or self._outputs is None:
                 self._done = Completed(tuple(self._args), 127, "", self._error)
             else:
-                self._reader.join()
-                out, err = self._output
-                self._done = Completed(tuple(self._args), self._proc.returncode, out, err)
+                returncode = self._proc.wait()
+                out, err = (_read_back(handle) for handle in self._outputs)
+                self._done = Completed(tuple(self._args), returncode, out, err)
         if check and self._done.returncode != 0:
             self._runner.fail(self._done)
         return self._done
+
+
+def _read_back(handle: IO[bytes]) -> str:
+    with handle:
+        handle.seek(0)
+        return handle.read().decode("utf-8", "replace")
 
 
 class Runner:
@@ -140,24 +146,27 @@ class Runner:
 
     def spawn(self, argv: Sequence[str]) -> Pending:
         """Start a command now and collect it later, so commands overlap."""
+        import tempfile
+
         args = [str(a) for a in argv]
         if self.log is not None:
             self.log(mask(" ".join(args), self.secrets))
+        # Closed by Pending.result() once read.
+        outputs = (tempfile.TemporaryFile(), tempfile.TemporaryFile())  # noqa: SIM115
         try:
             proc = subprocess.Popen(
                 args,
                 cwd=self.cwd,
                 stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-                encoding="utf-8",
-                errors="replace",
+                stdout=outputs[0],
+                stderr=outputs[1],
                 start_new_session=True,
             )
         except FileNotFoundError as exc:
-            return Pending(self, args, None, f"{args[0]}: not found ({exc})")
-        return Pending(self, args, proc)
+            for handle in outputs:
+                handle.close()
+            return Pending(self, args, None, error=f"{args[0]}: not found ({exc})")
+        return Pending(self, args, proc, outputs)
 
     def fail(self, done: Completed) -> None:
         raise CommandError(

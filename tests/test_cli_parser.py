@@ -1,0 +1,46 @@
+"""The command line is parsed by only the subcommand's parser, with the same result."""
+
+from __future__ import annotations
+
+import pytest
+
+from release.cli import _SUBCOMMANDS, _command_of, build_parser
+
+ARGVS = [
+    ["preview"],
+    ["-C", "/tmp/x", "-c", "remote=up", "preview", "minor", "--pre", "rc", "--json"],
+    ["-C/tmp/x", "-cnext-dev=true", "check", "--fragments", "--base", "origin/main"],
+    ["version", "--next", "2.0.0"],
+    ["changelog", "patch"],
+    ["run", "--yes", "--until", "tag", "--final"],
+    ["resume", "--yes"],
+    ["abort"],
+    ["init", "--dry-run", "--ci", "github"],
+    ["fragment", "12", "feature", "Add a thing.", "--section", "api"],
+    ["ci", "--build-only", "--outdir", "out"],
+    ["build", "--no-verify"],
+    ["status", "1.2.0", "--json"],
+    ["config", "--json"],
+]
+
+
+@pytest.mark.parametrize("argv", ARGVS, ids=" ".join)
+def test_the_subcommand_parser_alone_parses_like_the_whole_parser(argv: list[str]) -> None:
+    command = _command_of(argv)
+    assert command == next(a for a in argv if a in _SUBCOMMANDS)
+    assert vars(build_parser(command).parse_args(argv)) == vars(build_parser().parse_args(argv))
+
+
+def test_every_subcommand_is_known_to_the_fast_path() -> None:
+    assert {a[next(i for i, x in enumerate(a) if x in _SUBCOMMANDS)] for a in ARGVS} == set(
+        _SUBCOMMANDS
+    )
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [[], ["--help"], ["--version"], ["-C", "dir"], ["previe"], ["--bogus", "preview"]],
+    ids=lambda a: " ".join(a) or "(nothing)",
+)
+def test_anything_else_builds_the_whole_parser(argv: list[str]) -> None:
+    assert _command_of(argv) is None
