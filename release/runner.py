@@ -69,6 +69,21 @@ class Pending:
         return self._done
 
 
+def _scratch_file() -> IO[bytes]:
+    """An unnamed temporary file: O_TMPFILE where the system has it (no tempfile import,
+    which costs more than the file), else ``tempfile.TemporaryFile``."""
+    if hasattr(os, "O_TMPFILE"):
+        try:
+            fd = os.open(os.environ.get("TMPDIR") or "/tmp", os.O_TMPFILE | os.O_RDWR, 0o600)
+        except OSError:
+            pass
+        else:
+            return os.fdopen(fd, "w+b")
+    import tempfile
+
+    return tempfile.TemporaryFile()
+
+
 def _read_back(handle: IO[bytes]) -> str:
     with handle:
         handle.seek(0)
@@ -146,13 +161,10 @@ class Runner:
 
     def spawn(self, argv: Sequence[str]) -> Pending:
         """Start a command now and collect it later, so commands overlap."""
-        import tempfile
-
         args = [str(a) for a in argv]
         if self.log is not None:
             self.log(mask(" ".join(args), self.secrets))
-        # Closed by Pending.result() once read.
-        outputs = (tempfile.TemporaryFile(), tempfile.TemporaryFile())  # noqa: SIM115
+        outputs = (_scratch_file(), _scratch_file())  # closed by Pending.result()
         try:
             proc = subprocess.Popen(
                 args,

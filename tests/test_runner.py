@@ -66,3 +66,11 @@ def test_output_keeps_carriage_returns_and_undecodable_bytes_are_replaced(
     script = "import sys; sys.stdout.buffer.write(b'a\\r\\nb\\rc\\0d\\xff')"
     done = Runner(tmp_path).spawn([sys.executable, "-c", script]).result()
     assert done.stdout == "a\r\nb\rc\0d\ufffd"
+
+
+def test_spawn_falls_back_when_the_temporary_directory_cannot_hold_unnamed_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "does-not-exist"))
+    done = Runner(tmp_path).spawn([sys.executable, "-c", "print('still works')"]).result()
+    assert done.stdout.strip() == "still works"
