@@ -145,6 +145,9 @@ SIZES: dict[str, Params] = {
     "small": Params(commits=1_000, tags=50, fragments=10),
     "medium": Params(commits=20_000, tags=1_000, fragments=1_000),
     "large": Params(commits=100_000, tags=5_000, fragments=1_000),
+    # The small history with the large repository's 1,000 unreleased fragments: against
+    # "large" only the history differs (the commits and tags before the last release).
+    "small-1k-fragments": Params(commits=1_000, tags=50, fragments=1_000),
     # The medium history (the same commits but the last) with ten times the fragments.
     "many-fragments": Params(commits=20_000, tags=1_000, fragments=10_000),
 }
@@ -521,7 +524,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         nargs="?",
         choices=sorted(SIZES),
         help="a preset of commits/tags/fragments (small: 1,000/50/10; medium: "
-        "20,000/1,000/1,000; large: 100,000/5,000/1,000; many-fragments: 20,000/1,000/10,000)",
+        "20,000/1,000/1,000; large: 100,000/5,000/1,000; small-1k-fragments: 1,000/50/1,000; "
+        "many-fragments: 20,000/1,000/10,000)",
     )
     parser.add_argument("--commits", type=int)
     parser.add_argument("--tags", type=int)

@@ -383,10 +383,11 @@ def _read_fragment(entry: os.DirEntry[str], shown: str) -> str | FragmentError:
     try:
         raw = b""
         while len(raw) <= MAX_FRAGMENT_BYTES:
-            chunk = os.read(fd, MAX_FRAGMENT_BYTES + 1 - len(raw))
-            if not chunk:
-                break
+            wanted = MAX_FRAGMENT_BYTES + 1 - len(raw)
+            chunk = os.read(fd, wanted)
             raw += chunk
+            if len(chunk) < wanted:
+                break  # a regular file's short read is its end: no read just to see b""
     finally:
         os.close(fd)
     if len(raw) > MAX_FRAGMENT_BYTES:
