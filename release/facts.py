@@ -164,16 +164,15 @@ def gather(
         if loc.kind != "scm":
             files[loc.path] = _read_text(project_dir / loc.path, loc.path)
 
+    memo = Memo.from_environ(environ)
     towncrier = None
     fragment_set = FragmentSet((), {}, ())
     if fragments_mod.towncrier_configured(project_dir, config.pyproject):
-        towncrier = fragments_mod.load_towncrier(
-            project_dir, config.pyproject, Memo.from_environ(environ)
-        )
+        towncrier = fragments_mod.load_towncrier(project_dir, config.pyproject, memo)
         fragment_set = fragments_mod.scan(project_dir, towncrier)
 
     git = read_git(runner, started)
-    releases = tags_mod.release_tags(git.tags, config.tag_format, config.tag_scheme)
+    releases = tags_mod.release_tags(git.tags, config.tag_format, config.tag_scheme, memo)
     commits = None
     if config["version-source"] == "commits" and git.head is not None:
         since = releases[-1].name if releases else None

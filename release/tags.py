@@ -11,6 +11,7 @@ from packaging.version import Version
 
 from release import version as versions
 from release.errors import VersionError
+from release.memo import Memo, digest, installed
 
 # Characters a tag may not contain: whitespace, shell metacharacters and what git forbids.
 _FORBIDDEN = re.compile(
@@ -127,13 +128,34 @@ def pattern(fmt: str) -> re.Pattern[str]:
     return re.compile(re.escape(prefix) + r"(?P<version>.+)" + re.escape(suffix) + r"\Z")
 
 
-def release_tags(names: Iterable[str], fmt: str, scheme: versions.Scheme) -> ReleaseTags:
+def release_tags(
+    names: Sequence[str], fmt: str, scheme: versions.Scheme, memo: Memo | None = None
+) -> ReleaseTags:
     """The tags that name a release in ``fmt``, lowest version first; others are ignored.
 
-    Thousands of tags are common; a plain ``X.Y.Z`` is recognised by one regular
-    expression, ordered by its numbers alone, and its ``Version`` is only built if
-    someone asks for it.
+    Thousands of tags are common: a plain ``X.Y.Z`` is recognised by one regular
+    expression and ordered by its numbers alone, its ``Version`` is only built if
+    someone asks for it, and the order is kept in ``memo`` under the digest of the
+    tag names (a new tag is a new key), so an unchanged repository is not sorted again.
     """
+    key = ""
+    if memo is not None and memo.directory is not None:
+        key = digest(installed("release.tags", "packaging"), fmt, scheme, "\n".join(names))
+        stored = memo.get("release-tags", key)
+        if isinstance(stored, list) and all(
+            isinstance(row, list) and len(row) == 2 and all(isinstance(x, str) for x in row)
+            for row in stored
+        ):
+            return ReleaseTags([(None, name, text) for name, text in stored], scheme)
+    rows = _sorted_rows(names, fmt, scheme)
+    if key and memo is not None:
+        memo.put("release-tags", key, [[name, text] for _, name, text in rows])
+    return ReleaseTags(rows, scheme)
+
+
+def _sorted_rows(
+    names: Iterable[str], fmt: str, scheme: versions.Scheme
+) -> list[tuple[SortKey | None, str, str]]:
     regex = pattern(fmt)
     prefix, suffix = _affixes(fmt)
     plain = re.compile(f"{re.escape(prefix)}({_PLAIN[scheme]}){re.escape(suffix)}\\Z", re.ASCII)
@@ -142,10 +164,7 @@ def release_tags(names: Iterable[str], fmt: str, scheme: versions.Scheme) -> Rel
         match = plain.match(name)
         if match is not None:
             text = match[1]
-            release = tuple(map(int, text.split(".")))
-            if release[-1] == 0:
-                release = _strip_zeros(release)
-            rows.append(((0, release, (2,), (0,), (1,)), name, text))
+            rows.append((_plain_key(text), name, text))
             continue
         match = regex.match(name)
         if match is None:
@@ -162,18 +181,35 @@ def release_tags(names: Iterable[str], fmt: str, scheme: versions.Scheme) -> Rel
             continue
         rows.append((version_key(v), name, text))
     rows.sort(key=itemgetter(0))
-    return ReleaseTags(rows, scheme)
+    return list(rows)
+
+
+def _plain_key(text: str) -> SortKey:
+    release = tuple(map(int, text.split(".")))
+    if release[-1] == 0:
+        release = _strip_zeros(release)
+    return (0, release, (2,), (0,), (1,))
+
+
+def _text_key(text: str, scheme: versions.Scheme) -> SortKey:
+    """The sort key of a release tag's version text (as :func:`_sorted_rows` computes it)."""
+    if re.fullmatch(_PLAIN[scheme], text, re.ASCII):
+        return _plain_key(text)
+    return version_key(versions.read(text, scheme))
 
 
 class ReleaseTags(Sequence[ReleaseTag]):
     """Release tags, lowest version first; each :class:`ReleaseTag` is made when asked for.
 
-    A plan needs the latest release and rarely more, so thousands of tags stay rows.
+    A plan needs the latest release and rarely more, so thousands of tags stay rows
+    (a row read back from the memo has no sort key until its tag is made).
     """
 
     __slots__ = ("_made", "_rows", "_scheme")
 
-    def __init__(self, rows: list[tuple[SortKey, str, str]], scheme: versions.Scheme) -> None:
+    def __init__(
+        self, rows: Sequence[tuple[SortKey | None, str, str]], scheme: versions.Scheme
+    ) -> None:
         self._rows = rows
         self._scheme = scheme
         self._made: dict[int, ReleaseTag] = {}
@@ -192,6 +228,8 @@ class ReleaseTags(Sequence[ReleaseTag]):
         made = self._made.get(position)
         if made is None:
             key, name, text = self._rows[position]
+            if key is None:
+                key = _text_key(text, self._scheme)
             made = self._made[position] = ReleaseTag(name, text, key, self._scheme)
         return made
 

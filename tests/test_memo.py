@@ -56,7 +56,7 @@ def test_second_preview_answers_from_the_cache_without_importing_towncrier(
     first = probe(project, RELEASE_PIPELINE_CACHE_DIR=str(cache))
     assert first["imported"] == ["click", "jinja2", "towncrier"]
     assert {p.parent.name for p in cached_files(cache)} == {
-        "towncrier-settings", "fragment-names", "changelog-section"
+        "towncrier-settings", "fragment-names", "changelog-section", "release-tags"
     }
     second = probe(project, RELEASE_PIPELINE_CACHE_DIR=str(cache))
     assert second["imported"] == []

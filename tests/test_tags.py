@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import subprocess
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -12,6 +13,7 @@ from packaging.version import Version
 
 from release import tags
 from release.errors import VersionError
+from release.memo import Memo
 from release.version import Scheme
 
 FORMATS = ["v{version}", "release-{version}", "{version}", "pkg/v{version}", "v{version}-final"]
@@ -356,3 +358,17 @@ def test_release_tags_behave_as_a_sequence_made_on_demand() -> None:
         found[3]
     with pytest.raises(IndexError):
         found[-4]
+
+
+def test_release_tags_remembered_give_the_same_order_and_keys(tmp_path: Path) -> None:
+    memo = Memo(tmp_path)
+    names = ["v1.10.0", "v1.9.0", "v1.10.0rc1", "v2.0.0.dev0", "v1.9.0.post1", "docs-1.0"]
+    computed = tags.release_tags(names, "v{version}", "pep440", memo)
+    remembered = tags.release_tags(names, "v{version}", "pep440", memo)
+    assert list((tmp_path / "release-tags").glob("*.json"))
+    assert [t.name for t in remembered] == [t.name for t in computed]
+    assert [t.key for t in remembered] == [t.key for t in computed]
+    assert remembered[-1].version == Version("2.0.0.dev0")
+    newer = tags.release_tags([*names, "v2.0.0"], "v{version}", "pep440", memo)
+    assert newer[-1].name == "v2.0.0"
+    assert len(tags.release_tags(names, "{version}", "pep440", memo)) == 0  # format in the key
