@@ -1,7 +1,7 @@
 """One read-only snapshot of the world: configuration, files, git, fragments.
 
-Git state is read with a few plain ``git`` commands through the runner (GitPython
-is kept for the steps that change the repository), so the read-only commands
+Git state is read with a few plain ``git`` commands through the runner, started
+together before the rest of the program is imported, so the read-only commands
 start fast and cost what the commits since the last release cost.
 """
 
