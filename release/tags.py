@@ -142,14 +142,27 @@ def release_tags(
     if memo is not None and memo.directory is not None:
         key = digest(installed("release.tags", "packaging"), fmt, scheme, "\n".join(names))
         stored = memo.get("release-tags", key)
-        if isinstance(stored, list) and all(
-            isinstance(row, list) and len(row) == 2 and all(isinstance(x, str) for x in row)
-            for row in stored
+        # Two texts of lines (a tag name holds no newline): read back without a check per tag.
+        if isinstance(stored, dict) and all(
+            isinstance(stored.get(part), str) for part in ("names", "versions")
         ):
-            return ReleaseTags([(None, name, text) for name, text in stored], scheme)
+            sorted_names = stored["names"].split("\n") if stored["names"] else []
+            texts = stored["versions"].split("\n") if stored["versions"] else []
+            if len(sorted_names) == len(texts):
+                remembered = [
+                    (None, name, text) for name, text in zip(sorted_names, texts, strict=True)
+                ]
+                return ReleaseTags(remembered, scheme)
     rows = _sorted_rows(names, fmt, scheme)
     if key and memo is not None:
-        memo.put("release-tags", key, [[name, text] for _, name, text in rows])
+        memo.put(
+            "release-tags",
+            key,
+            {
+                "names": "\n".join(name for _, name, _ in rows),
+                "versions": "\n".join(text for _, _, text in rows),
+            },
+        )
     return ReleaseTags(rows, scheme)
 
 
