@@ -920,23 +920,24 @@ class FaultProxy:
         if fault is not None and fault.kind == "status":
             self._wait(delay)
             message = f"injected fault: {fault.status}\n".encode()
-            handler.reply(fault.status, [("Content-Type", "text/plain")], message)
+            # Recorded before the answer: a client that got it must find it in `seen`.
             self._record(replace(base, status=fault.status, forwarded=False, fault="status"))
+            handler.reply(fault.status, [("Content-Type", "text/plain")], message)
             return
         try:
             status, headers, payload = self._forward(handler, body)
         except OSError as error:
+            self._record(replace(base, status=502, forwarded=False))
             handler.reply(502, [("Content-Type", "text/plain")],
                           f"proxy: upstream failed: {type(error).__name__}\n".encode())
-            self._record(replace(base, status=502, forwarded=False))
             return
         if fault is not None:  # reset after forwarding
-            handler.reset()
             self._record(replace(base, upstream_status=status, fault="reset"))
+            handler.reset()
             return
         self._wait(delay)
-        handler.reply(status, headers, payload)
         self._record(replace(base, status=status, upstream_status=status))
+        handler.reply(status, headers, payload)
 
     def _forward(self, handler: _ProxyHandler,
                  body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:

@@ -21,6 +21,7 @@ import pytest
 from conftest import Result, commit_all, git, remote_of, tree_state
 
 from release.demo import DEMO_FRAGMENTS
+from release.render import MAX_REASONS
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -159,8 +160,10 @@ def test_dogfooding(tmp_path: Path, uv_cache_dir: Path) -> None:
     fragments = sorted(p.name for p in (clone / "changelog.d").iterdir()
                        if p.name != ".gitkeep")
     assert fragments, "this project has no changelog fragments to release"
-    consumed = ", ".join(f"changelog.d/{name}" for name in fragments)
-    assert f"Fragments consumed ({len(fragments)}): {consumed}\n" in result.stdout
+    # The text lists the first ten (release.render.MAX_REASONS), then "...".
+    consumed = ", ".join(f"changelog.d/{name}" for name in fragments[:MAX_REASONS])
+    more = " ..." if len(fragments) > MAX_REASONS else ""
+    assert f"Fragments consumed ({len(fragments)}): {consumed}{more}\n" in result.stdout
     assert "Changelog section (CHANGELOG.md):" in result.stdout
     assert result.stdout.rstrip().endswith("Checks: all passed.")
     assert git(clone, "status", "--porcelain") == ""
