@@ -723,7 +723,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="timed runs of python-semantic-release (default: 3)",
     )
     parser.add_argument(
-        "--build-repeat", type=int, default=5, help="timed runs of each build (default: 5)"
+        "--build-repeat", type=int, default=9, help="timed runs of each build (default: 9)"
     )
     parser.add_argument(
         "--release-repeat",

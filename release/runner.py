@@ -126,16 +126,11 @@ class Runner:
         args = [str(a) for a in argv]
         if self.log is not None:
             self.log(mask(" ".join(args), self.secrets))
-        full_env = None
-        if self.env is not None or env is not None:
-            full_env = dict(os.environ)
-            full_env.update(self.env or {})
-            full_env.update(env or {})
         try:
             proc = subprocess.run(
                 args,
                 cwd=cwd or self.cwd,
-                env=full_env,
+                env=self._environ(env),
                 input=input_text,
                 capture_output=True,
                 text=True,
@@ -159,7 +154,7 @@ class Runner:
             )
         return done
 
-    def spawn(self, argv: Sequence[str]) -> Pending:
+    def spawn(self, argv: Sequence[str], *, env: Mapping[str, str] | None = None) -> Pending:
         """Start a command now and collect it later, so commands overlap."""
         args = [str(a) for a in argv]
         if self.log is not None:
@@ -169,6 +164,7 @@ class Runner:
             proc = subprocess.Popen(
                 args,
                 cwd=self.cwd,
+                env=self._environ(env),
                 stdin=subprocess.DEVNULL,
                 stdout=outputs[0],
                 stderr=outputs[1],
@@ -179,6 +175,12 @@ class Runner:
                 handle.close()
             return Pending(self, args, None, error=f"{args[0]}: not found ({exc})")
         return Pending(self, args, proc, outputs)
+
+    def _environ(self, extra: Mapping[str, str] | None) -> dict[str, str] | None:
+        """The children's environment: ours, the runner's variables, then ``extra``."""
+        if self.env is None and extra is None:
+            return None
+        return {**os.environ, **(self.env or {}), **(extra or {})}
 
     def fail(self, done: Completed) -> None:
         raise CommandError(
