@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TYPE_CHECKING
 
 from release.errors import EXIT_OK, EXIT_USAGE, ReleaseError, UsageError
 
@@ -21,8 +21,6 @@ if TYPE_CHECKING:
     from release.facts import Facts
     from release.gitreads import GitReads
     from release.plan import Plan, Request
-
-    Subparsers: TypeAlias = "argparse._SubParsersAction[_Parser]"
 
 PRE_CHOICES = ("alpha", "beta", "rc")
 EXIT_INTERNAL = 70  # EX_SOFTWARE
@@ -60,8 +58,9 @@ def _add_run_args(p: argparse.ArgumentParser) -> None:
     )
 
 
-def build_parser(command: str | None = None) -> argparse.ArgumentParser:
-    """The parser of ``release``; with ``command``, only that subcommand's (faster)."""
+def build_parser(command: str | None = None, *, arguments: bool = True) -> argparse.ArgumentParser:
+    """The parser of ``release``: with ``command``, only that subcommand's (faster); without
+    ``arguments``, the subcommands without their arguments (all that ``release --help`` shows)."""
     parser = _Parser(
         prog="release",
         description="Preview and cut releases of a Python project, as declared in "
@@ -86,20 +85,20 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=_own_version())
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name, add in _SUBCOMMANDS.items():
+    for name, (help_text, add_arguments) in _SUBCOMMANDS.items():
         if command is None or name == command:
-            add(sub)
+            p = sub.add_parser(name, help=help_text)
+            if arguments:
+                add_arguments(p)
     return parser
 
 
-def _preview_parser(sub: Subparsers) -> None:
-    p = sub.add_parser("preview", help="show exactly what the next release would do")
+def _preview_arguments(p: argparse.ArgumentParser) -> None:
     _add_request_args(p)
     p.add_argument("--json", action="store_true", help="print the plan as JSON")
 
 
-def _check_parser(sub: Subparsers) -> None:
-    p = sub.add_parser("check", help="run every preflight gate and report all problems")
+def _check_arguments(p: argparse.ArgumentParser) -> None:
     _add_request_args(p)
     p.add_argument("--json", action="store_true", help="print the problems as JSON")
     p.add_argument(
@@ -112,8 +111,7 @@ def _check_parser(sub: Subparsers) -> None:
     )
 
 
-def _init_parser(sub: Subparsers) -> None:
-    p = sub.add_parser("init", help="adopt this project: detect its setup, write [tool.release]")
+def _init_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dry-run", action="store_true", help="print the decisions, write nothing")
     p.add_argument(
         "--ci",
@@ -128,47 +126,36 @@ def _init_parser(sub: Subparsers) -> None:
     )
 
 
-def _fragment_parser(sub: Subparsers) -> None:
-    p = sub.add_parser("fragment", help="create a changelog fragment")
+def _fragment_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("issue", help="issue number or name (+name for no issue)")
     p.add_argument("type", help="fragment type, as configured for towncrier")
     p.add_argument("text", help="the change, in a sentence or two, for users")
     p.add_argument("--section", default="", help="changelog section (default: the main one)")
 
 
-def _version_parser(sub: Subparsers) -> None:
-    p = sub.add_parser("version", help="print the current (or next) version")
+def _version_arguments(p: argparse.ArgumentParser) -> None:
     _add_request_args(p)
     p.add_argument("--next", action="store_true", help="print the next version instead")
 
 
-def _changelog_parser(sub: Subparsers) -> None:
-    p = sub.add_parser("changelog", help="print the next release's changelog section")
+def _changelog_arguments(p: argparse.ArgumentParser) -> None:
     _add_request_args(p)
 
 
-def _run_parser(sub: Subparsers) -> None:
-    p = sub.add_parser(
-        "run", help="make the release: check, prepare, tag, build, verify, push, post"
-    )
+def _run_arguments(p: argparse.ArgumentParser) -> None:
     _add_request_args(p)
     _add_run_args(p)
 
 
-def _resume_parser(sub: Subparsers) -> None:
-    p = sub.add_parser("resume", help="finish a release that stopped (failure or Ctrl-C)")
+def _resume_arguments(p: argparse.ArgumentParser) -> None:
     _add_run_args(p)
 
 
-def _abort_parser(sub: Subparsers) -> None:
-    p = sub.add_parser("abort", help="undo a release that has not been pushed")
+def _abort_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
 
-def _ci_parser(sub: Subparsers) -> None:
-    p = sub.add_parser(
-        "ci", help="the release job of a CI run on a tag: build, verify, publish, announce"
-    )
+def _ci_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tag", help="the release tag (default: from GITHUB_REF, else HEAD's tag)")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument(
@@ -190,10 +177,7 @@ def _ci_parser(sub: Subparsers) -> None:
     )
 
 
-def _build_parser(sub: Subparsers) -> None:
-    p = sub.add_parser(
-        "build", help="build and verify the sdist and wheel of HEAD into dist/ (no release)"
-    )
+def _build_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--no-verify",
         action="store_true",
@@ -201,33 +185,36 @@ def _build_parser(sub: Subparsers) -> None:
     )
 
 
-def _status_parser(sub: Subparsers) -> None:
-    p = sub.add_parser(
-        "status", help="is a release complete everywhere (remote tag, every file on every target)?"
-    )
+def _status_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("version", nargs="?", help="the version (default: the latest released here)")
     p.add_argument("--json", action="store_true", help="print it as JSON")
 
 
-def _config_parser(sub: Subparsers) -> None:
-    p = sub.add_parser("config", help="print the effective configuration and its sources")
+def _config_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print it as JSON")
 
 
-_SUBCOMMANDS: dict[str, Callable[[Subparsers], None]] = {
-    "preview": _preview_parser,
-    "check": _check_parser,
-    "init": _init_parser,
-    "fragment": _fragment_parser,
-    "version": _version_parser,
-    "changelog": _changelog_parser,
-    "run": _run_parser,
-    "resume": _resume_parser,
-    "abort": _abort_parser,
-    "ci": _ci_parser,
-    "build": _build_parser,
-    "status": _status_parser,
-    "config": _config_parser,
+#: Each subcommand: its one-line help, and what adds its arguments.
+_SUBCOMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
+    "preview": ("show exactly what the next release would do", _preview_arguments),
+    "check": ("run every preflight gate and report all problems", _check_arguments),
+    "init": ("adopt this project: detect its setup, write [tool.release]", _init_arguments),
+    "fragment": ("create a changelog fragment", _fragment_arguments),
+    "version": ("print the current (or next) version", _version_arguments),
+    "changelog": ("print the next release's changelog section", _changelog_arguments),
+    "run": ("make the release: check, prepare, tag, build, verify, push, post", _run_arguments),
+    "resume": ("finish a release that stopped (failure or Ctrl-C)", _resume_arguments),
+    "abort": ("undo a release that has not been pushed", _abort_arguments),
+    "ci": ("the release job of a CI run on a tag: build, verify, publish, announce", _ci_arguments),
+    "build": (
+        "build and verify the sdist and wheel of HEAD into dist/ (no release)",
+        _build_arguments,
+    ),
+    "status": (
+        "is a release complete everywhere (remote tag, every file on every target)?",
+        _status_arguments,
+    ),
+    "config": ("print the effective configuration and its sources", _config_arguments),
 }
 
 
@@ -293,7 +280,9 @@ def _command_of(argv: list[str]) -> str | None:
 
 def _main(argv: list[str]) -> int:
     # Only the subcommand at hand: argparse looks up translations for every parser.
-    parser = build_parser(_command_of(argv))
+    command = _command_of(argv)
+    help_only = command is None and argv in ([], ["-h"], ["--help"])
+    parser = build_parser(command, arguments=not help_only)
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()

@@ -44,3 +44,7 @@ def test_every_subcommand_is_known_to_the_fast_path() -> None:
 )
 def test_anything_else_builds_the_whole_parser(argv: list[str]) -> None:
     assert _command_of(argv) is None
+
+
+def test_the_top_level_help_is_the_same_without_the_subcommands_arguments() -> None:
+    assert build_parser(arguments=False).format_help() == build_parser().format_help()
