@@ -124,12 +124,10 @@ def load_towncrier(
     except OSError:
         config_bytes = b""
     key = digest(installed("towncrier"), str(project_dir), config_file, config_bytes)
-    stored = memo.get("towncrier-settings", key)
-    try:
-        settings = TowncrierSettings.from_json(stored["settings"])
-        dirs = {name: Path(path) for name, path in stored["section_dirs"].items()}
-        packaged_template: str | None = stored["packaged_template"]
-    except (TypeError, KeyError, ValueError):
+    remembered = _remembered_settings(memo.get("towncrier-settings", key))
+    if remembered is not None:
+        settings, dirs, packaged_template = remembered
+    else:
         settings, dirs, packaged_template = _load_with_towncrier(project_dir, config_file)
         memo.put(
             "towncrier-settings",
@@ -159,6 +157,21 @@ def load_towncrier(
     return Towncrier(
         settings, config_file, template_text, extension, name, news_file, news_text, dirs, memo, key
     )
+
+
+def _remembered_settings(
+    stored: Any,
+) -> tuple[TowncrierSettings, dict[str, Path], str | None] | None:
+    """A stored answer of :func:`_load_with_towncrier`, or None when it is not one."""
+    try:
+        settings = TowncrierSettings.from_json(stored["settings"])
+        dirs = {name: Path(path) for name, path in stored["section_dirs"].items()}
+        packaged_template = stored["packaged_template"]
+    except (AttributeError, TypeError, KeyError, ValueError):
+        return None
+    if isinstance(settings.template, tuple) != isinstance(packaged_template, str):
+        return None  # a packaged template comes with its text, a file template without
+    return settings, dirs, packaged_template
 
 
 def _load_with_towncrier(

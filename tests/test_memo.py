@@ -168,3 +168,19 @@ def test_memo_keeps_a_bounded_number_of_entries(tmp_path: Path) -> None:
     assert memo.get("kind", f"key{KEEP + 9}") == {"n": KEEP + 9}
     assert memo.get("kind", "key0") is None
     assert not list((tmp_path / "kind").glob(".*.tmp"))
+
+
+def test_a_stored_packaged_template_without_its_text_is_loaded_again(
+    sample: Callable[..., Path], tmp_path: Path
+) -> None:
+    project = sample(fragments={"12.feature.md": "Add a thing."})
+    cache = tmp_path / "cache"
+    first = probe(project, RELEASE_PIPELINE_CACHE_DIR=str(cache))
+    (entry,) = (cache / "towncrier-settings").glob("*.json")
+    stored = json.loads(entry.read_text(encoding="utf-8"))
+    assert isinstance(stored["settings"]["template"], list)  # towncrier's packaged template
+    stored["packaged_template"] = None
+    entry.write_text(json.dumps(stored), encoding="utf-8")
+    again = probe(project, RELEASE_PIPELINE_CACHE_DIR=str(cache))
+    assert again["plan"] == first["plan"]
+    assert "towncrier" in again["imported"]  # type: ignore[operator]
