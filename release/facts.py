@@ -196,12 +196,10 @@ def read_remote(runner: Runner, facts: Facts, tag: str) -> RemoteFacts:
     """Ask the remote about the release branch and the planned tag (no fetch: nothing changes)."""
     valid = runner.git("check-ref-format", f"refs/tags/{tag}", check=False).returncode == 0
     remote = facts.config["remote"]
-    if remote not in facts.git.remotes:
+    # gather() started the listing of the configured remote, if git knows it by that name.
+    if remote not in facts.git.remotes or facts.remote_listing is None:
         return RemoteFacts(False, f"no remote named {remote!r}", None, None, True, valid)
-    pending = facts.remote_listing or runner.spawn(
-        ["git", "ls-remote", "--heads", "--tags", "--", remote]
-    )
-    done = pending.result(check=False)
+    done = facts.remote_listing.result(check=False)
     if done.returncode != 0:
         said = [line for line in done.stderr.splitlines() if line.strip()]
         return RemoteFacts(
