@@ -53,11 +53,8 @@ def sha256(path: Path) -> str:
 
 
 def installer() -> str:
-    try:
-        import uv  # noqa: F401
-    except ImportError:
-        return "uv" if shutil.which("uv") else "pip"
-    return "uv"
+    """What makes isolated environments here: uv when it is installed, else pip."""
+    return "pip" if _uv_bin() is None else "uv"
 
 
 def _hook_runner(runner: Runner, epoch: str) -> object:
@@ -153,6 +150,7 @@ def declared_requires(pyproject: str) -> list[str] | None:
 
 
 def _uv_bin() -> str | None:
+    """uv's executable, found as build finds it (the uv package, else $UV or uv on PATH)."""
     try:
         import uv
     except ImportError:
