@@ -52,11 +52,12 @@ def installed(*modules: str) -> str:
     for name in modules:
         spec = find_spec(name)
         origin = spec.origin if spec is not None else None
-        if origin is None:
-            parts.append(f"{name}:?")
-            continue
-        stat = os.stat(origin)
-        parts.append(f"{name}:{origin}:{stat.st_mtime_ns}:{stat.st_size}")
+        try:
+            stat = os.stat(origin) if origin else None
+        except OSError:  # e.g. a module inside a zip file: then its path alone
+            stat = None
+        shown = f"{stat.st_mtime_ns}:{stat.st_size}" if stat else "?"
+        parts.append(f"{name}:{origin}:{shown}")
     return "\n".join(parts)
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import Result, git, write_fragments
 
-from release.memo import KEEP, Memo, cache_dir
+from release.memo import KEEP, Memo, cache_dir, installed
 
 pytestmark = pytest.mark.usefixtures("utc")
 
@@ -184,3 +184,14 @@ def test_a_stored_packaged_template_without_its_text_is_loaded_again(
     again = probe(project, RELEASE_PIPELINE_CACHE_DIR=str(cache))
     assert again["plan"] == first["plan"]
     assert "towncrier" in again["imported"]  # type: ignore[operator]
+
+
+def test_installed_stamps_change_with_the_module_file(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    module = tmp_path / "stamped_module_for_test.py"
+    module.write_text("X = 1\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    before = installed("stamped_module_for_test", "no_such_module_anywhere")
+    os.utime(module, ns=(10**18, 10**18))
+    assert installed("stamped_module_for_test", "no_such_module_anywhere") != before
+    assert "no_such_module_anywhere:None:?" in before
