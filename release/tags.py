@@ -172,29 +172,18 @@ def _sorted_rows(
     regex = pattern(fmt)
     prefix, suffix = _affixes(fmt)
     plain = re.compile(f"{re.escape(prefix)}({_PLAIN[scheme]}){re.escape(suffix)}\\Z", re.ASCII)
-    rows: list[tuple[SortKey, str, str]] = []
+    rows: list[tuple[SortKey | None, str, str]] = []
     for name in names:
-        match = plain.match(name)
+        match = plain.match(name)  # the common case, in one match: no version to parse
         if match is not None:
-            text = match[1]
-            rows.append((_plain_key(text), name, text))
+            rows.append((_plain_key(match[1]), name, match[1]))
             continue
         match = regex.match(name)
-        if match is None:
-            continue
-        text = match["version"]
-        # packaging reads "v1.2.0" as 1.2.0: the format, not the parser, owns a 'v'.
-        if text[:1] in ("v", "V"):
-            continue
-        try:
-            v = versions.read(text, scheme)
-        except VersionError:
-            continue
-        if v.local is not None:
-            continue
-        rows.append((version_key(v), name, text))
+        key = None if match is None else _text_key(match["version"], scheme)
+        if match is not None and key is not None:
+            rows.append((key, name, match["version"]))
     rows.sort(key=itemgetter(0))
-    return list(rows)
+    return rows
 
 
 def _plain_key(text: str) -> SortKey:
@@ -204,11 +193,18 @@ def _plain_key(text: str) -> SortKey:
     return (0, release, (2,), (0,), (1,))
 
 
-def _text_key(text: str, scheme: versions.Scheme) -> SortKey:
-    """The sort key of a release tag's version text (as :func:`_sorted_rows` computes it)."""
+def _text_key(text: str, scheme: versions.Scheme) -> SortKey | None:
+    """The sort key of the version a release tag holds, or None when ``text`` is none."""
     if re.fullmatch(_PLAIN[scheme], text, re.ASCII):
         return _plain_key(text)
-    return version_key(versions.read(text, scheme))
+    # packaging reads "v1.2.0" as 1.2.0: the format, not the parser, owns a 'v'.
+    if text[:1] in ("v", "V"):
+        return None
+    try:
+        v = versions.read(text, scheme)
+    except VersionError:
+        return None
+    return None if v.local is not None else version_key(v)
 
 
 class ReleaseTags(Sequence[ReleaseTag]):
@@ -241,8 +237,9 @@ class ReleaseTags(Sequence[ReleaseTag]):
         made = self._made.get(position)
         if made is None:
             key, name, text = self._rows[position]
-            if key is None:
+            if key is None:  # read back from the memo, which keeps release tags only
                 key = _text_key(text, self._scheme)
+                assert key is not None
             made = self._made[position] = ReleaseTag(name, text, key, self._scheme)
         return made
 
