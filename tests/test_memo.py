@@ -30,11 +30,6 @@ print(json.dumps({"code": code, "plan": json.loads(out.getvalue())["plan"], "imp
 """
 
 
-@pytest.fixture
-def sample(sample_copy: Callable[..., Path]) -> Callable[..., Path]:
-    return sample_copy
-
-
 def probe(project: Path, **env: str) -> dict[str, object]:
     done = subprocess.run(
         [sys.executable, "-c", PROBE], cwd=project, capture_output=True, text=True,
@@ -49,9 +44,9 @@ def cached_files(root: Path) -> list[Path]:
 
 
 def test_second_preview_answers_from_the_cache_without_importing_towncrier(
-    sample: Callable[..., Path], tmp_path: Path
+    sample_copy: Callable[..., Path], tmp_path: Path
 ) -> None:
-    project = sample(fragments={"12.feature.md": "Add a thing.", "13.bugfix.md": "Fix a bug."})
+    project = sample_copy(fragments={"12.feature.md": "Add a thing.", "13.bugfix.md": "Fix a bug."})
     cache = tmp_path / "cache"
     first = probe(project, RELEASE_PIPELINE_CACHE_DIR=str(cache))
     assert first["imported"] == ["click", "jinja2", "towncrier"]
@@ -65,9 +60,9 @@ def test_second_preview_answers_from_the_cache_without_importing_towncrier(
 
 
 def test_the_cache_lives_outside_the_project_under_xdg_cache_home(
-    sample: Callable[..., Path], tmp_path: Path
+    sample_copy: Callable[..., Path], tmp_path: Path
 ) -> None:
-    project = sample(fragments={"12.feature.md": "Add a thing."})
+    project = sample_copy(fragments={"12.feature.md": "Add a thing."})
     before = git(project, "status", "--porcelain", "--ignored")
     probe(project, XDG_CACHE_HOME=str(tmp_path / "xdg"))
     assert cached_files(tmp_path / "xdg" / "release-pipeline")
@@ -76,11 +71,11 @@ def test_the_cache_lives_outside_the_project_under_xdg_cache_home(
 
 
 def test_changed_fragments_and_versions_are_never_answered_stale(
-    sample: Callable[..., Path], run_inprocess: CLI, tmp_path: Path,
+    sample_copy: Callable[..., Path], run_inprocess: CLI, tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("RELEASE_PIPELINE_CACHE_DIR", str(tmp_path / "cache"))
-    project = sample(fragments={"12.feature.md": "Add a thing."})
+    project = sample_copy(fragments={"12.feature.md": "Add a thing."})
 
     def changelog(*args: str) -> str:
         result = run_inprocess("changelog", *args, cwd=project)
@@ -99,11 +94,11 @@ def test_changed_fragments_and_versions_are_never_answered_stale(
 
 
 def test_a_changed_towncrier_configuration_is_read_again(
-    sample: Callable[..., Path], run_inprocess: CLI, tmp_path: Path,
+    sample_copy: Callable[..., Path], run_inprocess: CLI, tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("RELEASE_PIPELINE_CACHE_DIR", str(tmp_path / "cache"))
-    project = sample(fragments={"12.feature.md": "Add a thing."})
+    project = sample_copy(fragments={"12.feature.md": "Add a thing."})
     assert "Features" in run_inprocess("changelog", cwd=project).stdout
     pyproject = project / "pyproject.toml"
     text = pyproject.read_text(encoding="utf-8")
@@ -118,9 +113,9 @@ def test_a_changed_towncrier_configuration_is_read_again(
 
 
 def test_corrupt_or_foreign_cache_entries_are_computed_again(
-    sample: Callable[..., Path], tmp_path: Path
+    sample_copy: Callable[..., Path], tmp_path: Path
 ) -> None:
-    project = sample(fragments={"12.feature.md": "Add a thing."})
+    project = sample_copy(fragments={"12.feature.md": "Add a thing."})
     cache = tmp_path / "cache"
     first = probe(project, RELEASE_PIPELINE_CACHE_DIR=str(cache))
     files = cached_files(cache)
@@ -133,9 +128,9 @@ def test_corrupt_or_foreign_cache_entries_are_computed_again(
 
 
 def test_an_unwritable_cache_or_no_cache_changes_nothing_but_speed(
-    sample: Callable[..., Path], tmp_path: Path
+    sample_copy: Callable[..., Path], tmp_path: Path
 ) -> None:
-    project = sample(fragments={"12.feature.md": "Add a thing."})
+    project = sample_copy(fragments={"12.feature.md": "Add a thing."})
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory", encoding="utf-8")
     reference = probe(project, RELEASE_PIPELINE_NO_CACHE="1")
@@ -171,9 +166,9 @@ def test_memo_keeps_a_bounded_number_of_entries(tmp_path: Path) -> None:
 
 
 def test_a_stored_packaged_template_without_its_text_is_loaded_again(
-    sample: Callable[..., Path], tmp_path: Path
+    sample_copy: Callable[..., Path], tmp_path: Path
 ) -> None:
-    project = sample(fragments={"12.feature.md": "Add a thing."})
+    project = sample_copy(fragments={"12.feature.md": "Add a thing."})
     cache = tmp_path / "cache"
     first = probe(project, RELEASE_PIPELINE_CACHE_DIR=str(cache))
     (entry,) = (cache / "towncrier-settings").glob("*.json")
