@@ -8,18 +8,14 @@ Every decision is reported with its reason.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from release.config import read_pyproject
-from release.errors import ConfigError, UsageError
+from release.errors import UsageError
 from release.runner import Runner
-
-# An assignment of a string literal (not a computed value such as version("pkg")).
-_LITERAL_VERSION = r"^{name}\s*(?::\s*str\s*)?=\s*[\"']"
 
 START = {
     ".md": "<!-- towncrier release notes start -->\n",
@@ -45,86 +41,40 @@ class Decisions:
     reasons: list[str] = field(default_factory=list)
 
 
-def _module_file(project_dir: Path, module: str) -> str | None:
-    parts = module.split(".")
-    for root in ("src", "."):
-        base = project_dir / root
-        package = base.joinpath(*parts)
-        for candidate in (package / "__init__.py", base.joinpath(*parts[:-1], parts[-1] + ".py")):
-            if candidate.is_file():
-                return candidate.relative_to(project_dir).as_posix()
-    return None
-
-
 def detect_version(project_dir: Path, pyproject: Mapping[str, Any]) -> tuple[list[Any], str]:
-    project = pyproject.get("project", {})
-    tool = pyproject.get("tool", {})
-    name = str(project.get("name", "")).replace("-", "_")
-    dynamic = project.get("dynamic", [])
-    if "version" in project and "version" not in dynamic:
-        locations: list[Any] = ["pyproject.toml"]
-        reason = "project.version is static in pyproject.toml"
-        init = _module_file(project_dir, name) if name else None
-        if init and re.search(
-            _LITERAL_VERSION.format(name="__version__"),
-            (project_dir / init).read_text(encoding="utf-8"),
-            re.MULTILINE,
-        ):
-            locations.append(init)
-            reason += f", and {init} repeats it in __version__ (both are kept in step)"
-        return locations, reason
-    requires = " ".join(pyproject.get("build-system", {}).get("requires", []))
-    if (
-        tool.get("hatch", {}).get("version", {}).get("source") == "vcs"
-        or "setuptools_scm" in tool
-        or re.search(r"setuptools[-_]scm|hatch-vcs", requires)
-    ):
-        return ["scm"], "the version comes from git tags (setuptools-scm / hatch-vcs)"
-    hatch_path = tool.get("hatch", {}).get("version", {}).get("path")
-    if hatch_path:
-        text = (project_dir / hatch_path).read_text(encoding="utf-8")
-        for name in ("__version__", "VERSION"):  # what hatch's regex source looks for
-            if re.search(_LITERAL_VERSION.format(name=name), text, re.MULTILINE):
-                entry = hatch_path if name == "__version__" else {"path": hatch_path, "key": name}
-                return [entry], f"hatch reads the version from {hatch_path} ({name})"
-        raise ConfigError(
-            f"hatch reads the version from {hatch_path}, but it has no __version__ or VERSION "
-            "string assignment.",
-            "Set version-locations by hand, with the variable as `key`.",
-        )
-    attr = tool.get("setuptools", {}).get("dynamic", {}).get("version", {}).get("attr")
-    if attr:
-        module, _, variable = attr.rpartition(".")
-        path = _module_file(project_dir, module)
-        if path is None:
-            raise ConfigError(
-                f"setuptools reads the version from {attr!r}, but no file for "
-                f"module {module!r} was found.",
-                "Set version-locations by hand.",
-            )
-        located: Any = path if variable == "__version__" else {"path": path, "key": variable}
-        return [located], f"setuptools reads the version from attr: {attr}"
-    if "flit_core" in requires or "flit" in tool:
-        module = tool.get("flit", {}).get("module", {}).get("name", name)
-        path = _module_file(project_dir, module)
-        if path:
-            return [path], f"flit reads __version__ from {path}"
-    raise ConfigError(
-        "Cannot tell where this project keeps its version (no static project.version, "
-        "no setuptools-scm / hatch-vcs, no hatch version path, setuptools attr or flit module).",
-        'Add [tool.release] version-locations = ["path/to/file"] by hand.',
-    )
+    """``version-locations`` as init writes them, and why (see :mod:`release.detect`)."""
+    from release.config import location_as_toml
+    from release.detect import version_locations
+
+    found = version_locations(project_dir, pyproject)
+    return [location_as_toml(loc) for loc in found.locations], found.reason
 
 
 def detect_tag_format(runner: Runner) -> tuple[str, str]:
-    tags = runner.git("tag", "--list").stdout.split()
-    v = sum(1 for t in tags if re.fullmatch(r"v\d+(\.\d+)*\S*", t))
-    bare = sum(1 for t in tags if re.fullmatch(r"\d+(\.\d+)*\S*", t))
-    if not tags:
-        return "v{version}", "no tags yet, so the common v{version}"
-    if bare > v:
-        return "{version}", f"{bare} of {len(tags)} existing tags are bare versions"
-    return "v{version}", f"{v} of {len(tags)} existing tags look like v1.2.3"
+    from release.detect import tag_format
+
+    names = runner.git("for-each-ref", "--format=%(refname:lstrip=2)", "refs/tags").stdout
+    found = tag_format(names.splitlines())
+    return found.format, found.reason
+
+
+def fragment_bumps(types: Mapping[str, Any]) -> tuple[dict[str, str], list[str]]:
+    """A bump level for every towncrier type: the built-in one, else by the name rule.
+
+    Only the levels of types without a built-in one are written (the others are
+    the defaults already); every decision is shown.
+    """
+    from release.config import DEFAULT_FRAGMENT_BUMPS, level_by_name
+
+    bumps: dict[str, str] = {}
+    shown: list[str] = []
+    for name in types:
+        if name in DEFAULT_FRAGMENT_BUMPS:
+            shown.append(f"{name} = {DEFAULT_FRAGMENT_BUMPS[name]} (built in)")
+        else:
+            bumps[name] = level_by_name(name)
+            shown.append(f"{name} = {bumps[name]} (by its name)")
+    return bumps, shown
 
 
 def detect_branch(runner: Runner) -> tuple[str, str]:
@@ -157,10 +107,22 @@ def decide(project_dir: Path) -> Decisions:
     branch, why = detect_branch(runner)
     out.table["branches"] = [branch]
     out.reasons.append(f"branches = [{branch!r}]: {why}.")
-    from release.fragments import towncrier_configured
+    from release.fragments import load_towncrier, towncrier_configured
 
     if towncrier_configured(project_dir, pyproject):
         out.reasons.append("towncrier is already configured; its settings are used as they are.")
+        if "fragment-bumps" not in out.table:
+            types = load_towncrier(project_dir, pyproject).config.types
+            bumps, shown = fragment_bumps(types)
+            if bumps:
+                out.table["fragment-bumps"] = bumps
+            out.reasons.append(
+                "fragment-bumps: a level for each of towncrier's fragment types ("
+                + "; ".join(shown)
+                + "). Breaking/removal types are major (minor below 1.0), new features, "
+                "improvements and deprecations minor, documentation and internal ones none, "
+                "anything else a patch."
+            )
         return out
     news = next((n for n in NEWS_CANDIDATES if (project_dir / n).is_file()), "CHANGELOG.md")
     ext = Path(news).suffix

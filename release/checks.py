@@ -30,24 +30,10 @@ class Problem(NamedTuple):
 
 
 def input_problems(facts: Facts) -> list[Problem]:
-    """Problems with what the user wrote (exit 2): fragments and the fragment-bump map."""
+    """Problems with what the user wrote (exit 2): the fragments and towncrier's presence."""
     found = [Problem.from_error("fragment", e) for e in facts.fragments.problems]
     tc = facts.towncrier
     cfg = facts.config
-    if tc is not None and cfg["version-source"] == "fragments":
-        bumps = cfg["fragment-bumps"]
-        missing = sorted(t for t in tc.config.types if t not in bumps)
-        if missing:
-            example = ", ".join(f'{t} = "patch"' for t in missing)
-            found.append(
-                Problem(
-                    "fragment-bumps",
-                    f"towncrier fragment type(s) {', '.join(missing)} have no bump level.",
-                    "Add them to [tool.release] fragment-bumps, e.g. "
-                    f"fragment-bumps = {{ {example} }}.",
-                    EXIT_USAGE,
-                )
-            )
     if tc is None and cfg["version-source"] == "fragments":
         found.append(
             Problem(
@@ -297,11 +283,12 @@ def evaluate(
 
     problems = input_problems(facts)
     plan = None
-    if not problems:
-        try:
-            plan = build(facts, request)
-        except ReleaseError as exc:
-            problems.append(Problem.from_error("plan", exc))
+    # Problems with the input do not withhold the plan: it is shown beside them, and only
+    # a plan that cannot be made at all (no current version, nothing to release) is missing.
+    try:
+        plan = build(facts, request)
+    except ReleaseError as exc:
+        problems.append(Problem.from_error("plan", exc))
     remote = None
     targets: tuple[TargetFacts, ...] = ()
     if plan is not None:

@@ -136,6 +136,12 @@ def _fragment_arguments(p: argparse.ArgumentParser) -> None:
 def _version_arguments(p: argparse.ArgumentParser) -> None:
     _add_request_args(p)
     p.add_argument("--next", action="store_true", help="print the next version instead")
+    p.add_argument(
+        "--explain",
+        action="store_true",
+        help="say which files or tags the version was read from, which tags were passed "
+        "over, and why",
+    )
 
 
 def _changelog_arguments(p: argparse.ArgumentParser) -> None:
@@ -320,7 +326,7 @@ def _main(argv: list[str]) -> int:
     request = _request(args)
     facts = _gather(project, args.overrides, started)
     if args.command == "version":
-        return _version(facts, request, args.next)
+        return _version(facts, request, args.next, explain=args.explain)
     if args.command == "changelog":
         sys.stdout.write(_plan_or_raise(facts, request).changelog + "\n")
         return EXIT_OK
@@ -367,17 +373,23 @@ def _plan_or_raise(facts: Facts, request: Request) -> Plan:
     return build(facts, request)
 
 
-def _version(facts: Facts, request: Request, want_next: bool) -> int:
+def _version(facts: Facts, request: Request, want_next: bool, *, explain: bool = False) -> int:
     from release.plan import current_version
 
     if want_next:
         plan = _plan_or_raise(facts, request)
         print(plan.version)
+        if explain:
+            print("\n".join(f"  {reason}" for reason in plan.reasons))
         return EXIT_OK
-    current, _sources = current_version(facts)
+    current, sources = current_version(facts)
     if current is None:
         _plan_or_raise(facts, request)  # raises the disagreement error
     print(current)
+    if explain:
+        from release import render
+
+        render.write(render.version_explanation(facts, sources))
     return EXIT_OK
 
 

@@ -47,6 +47,45 @@ DEFAULT_FRAGMENT_BUMPS: dict[str, str] = {
     "misc": "none",
 }
 
+# The name rule for fragment types the map does not list (see `fragment-bumps` in
+# docs/configuration.md): a word that says "breaking" is major, one that says "new" is
+# minor, one that users never see is none, and any other change is a patch.
+_MAJOR_WORDS = ("break", "remov", "incompat")
+_MINOR_WORDS = ("feat", "improv", "enhanc", "deprecat", "added", "addition", "new")
+_NONE_WORDS = (
+    "doc",
+    "docs",
+    "documentation",
+    "misc",
+    "trivial",
+    "internal",
+    "contrib",
+    "contributor",
+    "process",
+    "chore",
+    "skip",
+)
+
+
+def level_by_name(fragment_type: str) -> str:
+    """The bump level of a fragment type by its name alone (the rule `release init` writes)."""
+    words = [w for w in re.split(r"[^a-z]+", fragment_type.lower()) if w]
+    if any(w.startswith(_MAJOR_WORDS) for w in words):
+        return "major"
+    if any(w.startswith(_MINOR_WORDS) for w in words):
+        return "minor"
+    if any(w.rstrip("s") in _NONE_WORDS or w in _NONE_WORDS for w in words):
+        return "none"
+    return "patch"
+
+
+def fragment_level(bumps: Mapping[str, str], fragment_type: str) -> tuple[str, bool]:
+    """The level of ``fragment_type``: from ``fragment-bumps``, else by the name rule (True)."""
+    if fragment_type in bumps:
+        return bumps[fragment_type], False
+    return level_by_name(fragment_type), True
+
+
 #: Conventional-commit types and their bumps; a ``!`` or ``BREAKING CHANGE`` is major.
 DEFAULT_COMMIT_BUMPS: dict[str, str] = {"feat": "minor", "fix": "patch", "perf": "patch"}
 
@@ -54,9 +93,9 @@ DEFAULT_COMMIT_BUMPS: dict[str, str] = {"feat": "minor", "fix": "patch", "perf":
 class Location(NamedTuple):
     """One place that holds the project's version."""
 
-    kind: Literal["toml", "python", "text", "scm"]
+    kind: Literal["toml", "python", "text", "scm", "pattern", "incremental"]
     path: str = ""
-    key: str = ""
+    key: str = ""  # the TOML key, the Python variable, or (kind "pattern") the regex
 
     def describe(self) -> str:
         if self.kind == "scm":
@@ -65,6 +104,10 @@ class Location(NamedTuple):
             return f"{self.path} [{self.key}]"
         if self.kind == "python":
             return f"{self.path} ({self.key} = ...)"
+        if self.kind == "pattern":
+            return f"{self.path} (pattern {self.key!r})"
+        if self.kind == "incremental":
+            return f"{self.path} (incremental Version(...))"
         return self.path
 
 
@@ -304,13 +347,31 @@ def _locations(key: str) -> Validator:
             if isinstance(item, str):
                 found.append(location_from_path(item))
             elif isinstance(item, dict):
-                unknown = set(item) - {"path", "key"}
+                unknown = set(item) - {"path", "key", "pattern", "format"}
                 if unknown or not isinstance(item.get("path"), str):
                     raise ConfigError(
                         f"{where}: each table in `{key}` needs a string `path` and may have a "
-                        f"`key`; got {item!r}.",
+                        f'`key`, a `pattern` or `format = "incremental"`; got {item!r}.',
                         'Example: { path = "src/pkg/_version.py", key = "VERSION" }.',
                     )
+                if len({"key", "pattern", "format"} & set(item)) > 1:
+                    raise ConfigError(
+                        f"{where}: a table in `{key}` takes one of `key`, `pattern` and "
+                        f"`format`; got {item!r}.",
+                        "Keep the one that says how the version is written in that file.",
+                    )
+                if "pattern" in item:
+                    found.append(_pattern_location(item, key, where))
+                    continue
+                if "format" in item:
+                    if item["format"] != "incremental":
+                        raise ConfigError(
+                            f'{where}: `format` in `{key}` can only be "incremental" (a '
+                            f"_version.py holding Version(...)); got {item['format']!r}.",
+                            'Remove `format`, or set it to "incremental".',
+                        )
+                    found.append(Location("incremental", item["path"]))
+                    continue
                 loc = location_from_path(item["path"])
                 if "key" in item:
                     if not isinstance(item["key"], str) or loc.kind not in ("toml", "python"):
@@ -326,6 +387,27 @@ def _locations(key: str) -> Validator:
         return tuple(found)
 
     return check
+
+
+def _pattern_location(item: Mapping[str, Any], key: str, where: str) -> Location:
+    pattern = item["pattern"]
+    problem = ""
+    if not isinstance(pattern, str):
+        problem = "is not a string"
+    else:
+        try:
+            compiled = re.compile(pattern, re.MULTILINE)
+        except re.error as exc:
+            problem = f"is not a valid regular expression ({exc})"
+        else:
+            if "version" not in compiled.groupindex:
+                problem = "has no named group `version`"
+    if problem:
+        raise ConfigError(
+            f"{where}: the `pattern` {pattern!r} of {item['path']!r} in `{key}` {problem}.",
+            "Write a regular expression with a group (?P<version>...) around the version.",
+        )
+    return Location("pattern", item["path"], pattern)
 
 
 def _targets(key: str) -> Validator:
@@ -450,6 +532,19 @@ def location_from_path(text: str) -> Location:
     if text.endswith(".py"):
         return Location("python", text, "__version__")
     return Location("text", text)
+
+
+def location_as_toml(loc: Location) -> str | dict[str, str]:
+    """A location as ``version-locations`` writes it (the inverse of the validator)."""
+    if loc.kind == "scm":
+        return "scm"
+    if loc.kind == "pattern":
+        return {"path": loc.path, "pattern": loc.key}
+    if loc.kind == "incremental":
+        return {"path": loc.path, "format": "incremental"}
+    if location_from_path(loc.path) == loc:
+        return loc.path
+    return {"path": loc.path, "key": loc.key}
 
 
 SCHEMA: tuple[Key, ...] = (
@@ -724,27 +819,18 @@ def parse_value(raw: str) -> Any:
         return raw
 
 
-def default_locations(pyproject: Mapping[str, Any]) -> tuple[Location, ...]:
-    project = pyproject.get("project", {})
-    dynamic = project.get("dynamic", []) if isinstance(project, dict) else []
-    if isinstance(project, dict) and "version" in project and "version" not in dynamic:
-        return (Location("toml", "pyproject.toml", "project.version"),)
-    tool = pyproject.get("tool", {})
-    requires = " ".join(pyproject.get("build-system", {}).get("requires", []))
-    hatch_source = tool.get("hatch", {}).get("version", {}).get("source")
-    if (
-        "setuptools_scm" in tool
-        or "setuptools-scm" in tool
-        or hatch_source == "vcs"
-        or re.search(r"setuptools[-_]scm|hatch-vcs", requires)
-    ):
-        return (Location("scm"),)
-    raise ConfigError(
-        "pyproject.toml: cannot tell where the version is kept: `project.version` is not "
-        "static and no setuptools-scm or hatch-vcs configuration was found.",
-        "Set `version-locations` in [tool.release], e.g. "
-        'version-locations = ["src/pkg/__init__.py"].',
-    )
+def default_locations(project_dir: Path, pyproject: Mapping[str, Any]) -> tuple[Location, ...]:
+    """Where the build backend keeps the version (see :mod:`release.detect`)."""
+    return _detected_locations(project_dir, pyproject)[0]
+
+
+def _detected_locations(
+    project_dir: Path, pyproject: Mapping[str, Any]
+) -> tuple[tuple[Location, ...], str]:
+    from release.detect import version_locations
+
+    found = version_locations(project_dir, pyproject)
+    return found.locations, found.reason
 
 
 def load(
@@ -806,8 +892,8 @@ def load(
         values["github"] = None
         sources["github"] = "default"
     if "version-locations" not in values:
-        values["version-locations"] = default_locations(data)
-        sources["version-locations"] = "default (detected from pyproject.toml)"
+        values["version-locations"], why = _detected_locations(project_dir, data)
+        sources["version-locations"] = f"default (detected from the build configuration: {why})"
 
     for loc in values["version-locations"]:
         parts = Path(loc.path).parts
@@ -843,6 +929,10 @@ def show_value(value: Any) -> str:
     if isinstance(value, Location):
         if value.kind == "scm":
             return '"scm"'
+        if value.kind == "pattern":
+            return f"{{ path = {show_value(value.path)}, pattern = {show_value(value.key)} }}"
+        if value.kind == "incremental":
+            return f'{{ path = {show_value(value.path)}, format = "incremental" }}'
         default_key = location_from_path(value.path).key
         if value.key != default_key:
             return f"{{ path = {show_value(value.path)}, key = {show_value(value.key)} }}"

@@ -102,18 +102,14 @@ def fragment_gate(
     diff = runner.git("diff", "--name-status", "--no-renames", "-z", f"{base}...HEAD").stdout
     fields = diff.split("\0")
     changes = list(zip(fields[0::2], fields[1::2], strict=False))
-    from towncrier._builder import parse_newfragment_basename
+    from release.fragments import scan
 
-    from release.fragments import ignored_names
-
-    skipped = ignored_names(tc.config)
+    # The fragments towncrier itself finds; the diff's paths are relative to the top.
+    here = project_dir.resolve().relative_to(top).as_posix()
+    found = {f.path if here == "." else f"{here}/{f.path}" for f in scan(project_dir, tc).fragments}
 
     def is_fragment(path: str) -> bool:
-        # A name towncrier would take as a fragment: not README or .gitkeep, a known type.
-        name = path.rsplit("/", 1)[-1]
-        if any(fnmatch.fnmatchcase(name.lower(), pattern) for pattern in skipped):
-            return False
-        return parse_newfragment_basename(name, tc.config.types)[1] is not None
+        return path in found
 
     added = tuple(
         path

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from packaging.version import Version
 
@@ -39,6 +39,17 @@ class GitFacts(NamedTuple):
     identity: bool = True  # git knows who commits (user.name / user.email or GIT_*)
 
 
+class TagHistory(NamedTuple):
+    """How the release tags were found: the format (and why), the tags passed over, and
+    for a version kept in tags, the release tag nearest to HEAD (what setuptools-scm,
+    hatch-vcs and the like describe)."""
+
+    format_reason: str
+    skipped: tuple[tuple[str, str], ...]
+    nearest: str | None = None
+    nearest_reason: str = ""
+
+
 class Facts(NamedTuple):
     project_dir: Path
     config: Config
@@ -51,6 +62,7 @@ class Facts(NamedTuple):
     date: str
     # The remote's heads and tags, asked for at the start so the answer overlaps the rest.
     remote_listing: Pending | None = None
+    history: TagHistory = TagHistory("", ())
 
 
 class RemoteFacts(NamedTuple):
@@ -158,13 +170,21 @@ def gather(
     runner = started.runner
     config = config_mod.load(project_dir, environ=environ, overrides=overrides)
     listing = started.remote_listing(config["remote"])
+    memo = Memo.from_environ(environ)
+    config, history = _tag_format(config, started, memo)
+    describe = None
+    if any(loc.kind == "scm" for loc in config.locations):
+        # The tag a tag-versioned build would describe: the nearest reachable one.
+        prefix, suffix = tags_mod.affixes(config.tag_format)
+        describe = runner.spawn(
+            ["git", "describe", "--tags", "--abbrev=0", "--match", f"{prefix}[0-9]*{suffix}"]
+        )
 
     files: dict[str, str] = {}
     for loc in config.locations:
         if loc.kind != "scm":
             files[loc.path] = _read_text(project_dir / loc.path, loc.path)
 
-    memo = Memo.from_environ(environ)
     towncrier = None
     fragment_set = FragmentSet((), {}, ())
     if fragments_mod.towncrier_configured(project_dir, config.pyproject):
@@ -173,6 +193,8 @@ def gather(
 
     git = read_git(runner, started)
     releases = tags_mod.release_tags(git.tags, config.tag_format, config.tag_scheme, memo)
+    if describe is not None:
+        history = _nearest_release(runner, history, describe, releases)
     commits = None
     if config["version-source"] == "commits" and git.head is not None:
         since = releases[-1].name if releases else None
@@ -189,7 +211,60 @@ def gather(
         commits,
         fragments_mod.release_date(environ),
         listing,
+        history,
     )
+
+
+def _tag_format(config: Config, started: GitReads, memo: Memo) -> tuple[Config, TagHistory]:
+    """The configured tag format, or the one the existing tags use (remembered by their names)."""
+    if config.sources["tag-format"] != "default":
+        return config, TagHistory(f"set in {config.sources['tag-format']}", ())
+    from release.detect import TagFormat, tag_format
+    from release.memo import digest, installed
+
+    names = started.tags.result(check=False).stdout.splitlines()
+    key = digest(installed("release.detect"), "\n".join(names)) if memo.directory else ""
+    stored: Any = memo.get("tag-format", key) if key else None
+    try:
+        found = TagFormat(
+            stored["format"], stored["reason"], tuple((n, w) for n, w in stored["skipped"])
+        )
+    except (TypeError, KeyError, ValueError):
+        found = tag_format(names)
+        if key:
+            memo.put("tag-format", key, found._asdict())
+    values = {**config.values, "tag-format": found.format}
+    sources = {**config.sources, "tag-format": "default (detected from the tags)"}
+    detected = config_mod.Config(config.project_dir, config.pyproject, values, sources)
+    return detected, TagHistory(found.reason, found.skipped)
+
+
+def _nearest_release(
+    runner: Runner, history: TagHistory, describe: Pending, releases: tags_mod.ReleaseTags
+) -> TagHistory:
+    done = describe.result(check=False)
+    name = done.stdout.strip()
+    if done.returncode == 0 and name and releases.find(name) is not None:
+        # Several tags on that commit: the highest release among them.
+        together = runner.git(
+            "tag", "--points-at", f"{name}^{{commit}}", check=False
+        ).stdout.split()
+        found = [tag for tag in map(releases.find, together) if tag is not None]
+        best = max(found, key=lambda tag: tag.key).name if found else name
+        return history._replace(
+            nearest=best, nearest_reason=f"{best} is the nearest release tag reachable from HEAD"
+        )
+    if releases:
+        last = releases[-1].name
+        why = (
+            "no release tag is reachable from HEAD"
+            if done.returncode
+            else (f"the nearest tag, {name}, is not a release tag")
+        )
+        return history._replace(
+            nearest=last, nearest_reason=f"{why}; the highest release tag, {last}, is used"
+        )
+    return history._replace(nearest=None, nearest_reason="no release tag yet: 0.0.0")
 
 
 def read_remote(runner: Runner, facts: Facts, tag: str) -> RemoteFacts:

@@ -6,6 +6,7 @@ import shutil
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
+from release.checks import Problem
 from release.errors import EXIT_CHECK_FAILED, ReleaseError, UsageError
 from release.executor import Outcome, Report, execute
 from release.journal import PENDING, Journal, Lock, state_dir
@@ -37,7 +38,7 @@ def run(
     environ: Mapping[str, str],
     overrides: Sequence[str],
     until: str | None,
-    show: Callable[[Plan, list[str]], None],
+    show: Callable[[Plan, list[Problem]], None],
     confirm: Callable[[Plan], bool],
     on_step: Callable[[Outcome], None],
     note: Callable[[str], None] = lambda _text: None,
@@ -59,15 +60,15 @@ def run(
             )
         facts = gather(project_dir, environ=environ, overrides=overrides, runner=runner)
         plan, problems = evaluate(facts, request, environ, until)
-        show_problems = [f"[{p.code}] {p.message} {p.hint}".rstrip() for p in problems]
         if plan is None:
+            show_problems = [f"[{p.code}] {p.message} {p.hint}".rstrip() for p in problems]
             refused = ChecksFailed(
                 "No release can be planned:\n  - " + "\n  - ".join(show_problems),
                 "Fix every problem listed, then run release again.",
             )
             refused.exit_code = max(p.exit_code for p in problems)  # 2 for bad input
             raise refused
-        show(plan, show_problems)
+        show(plan, problems)
         if problems:
             code = max(p.exit_code for p in problems)
             error = ChecksFailed(

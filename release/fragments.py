@@ -8,7 +8,6 @@ raises a bare ``ValueError`` on duplicates; here each of those is a
 from __future__ import annotations
 
 import datetime
-import fnmatch
 import os
 import re
 from collections.abc import Mapping
@@ -211,119 +210,41 @@ def _read_template(path: str, config_file: str) -> str:
         ) from None
 
 
-def ignored_names(config: TowncrierSettings) -> set[str]:
-    # The same names towncrier's find_fragments passes over.
-    names = {".gitignore", ".gitkeep", ".keep", "readme", "readme.md", "readme.rst"}
-    if isinstance(config.template, str):
-        names.add(os.path.basename(config.template))
-    names.update(n.lower() for n in (config.ignore or []))
-    return names
-
-
 def scan(project_dir: Path, tc: Towncrier) -> FragmentSet:
-    """Find every fragment, collecting every problem instead of stopping at the first.
+    """Find every fragment as towncrier's own ``find_fragments`` does, then check each strictly.
 
-    Names are parsed with towncrier's own parser and the contents are shaped as
-    towncrier's ``find_fragments`` returns them, in one pass that reads each file
-    once, strictly (towncrier would read it again, with ``errors="replace"``).
+    Which files are fragments, and their issue, type and counter, is towncrier's answer
+    (remembered under the directory listing, so an unchanged project does not import
+    towncrier). On top of it every problem is collected instead of stopping at the first:
+    a file towncrier passes over although it is not on its ignore list, a name with
+    control characters, a link out of the directory, text that is not UTF-8.
     """
     problems: list[FragmentError] = []
-    fragments: list[Fragment] = []
-    contents: dict[str, dict[tuple[str, str, int], str]] = {}
-    listings: list[tuple[str, Path, list[os.DirEntry[str]] | None]] = []
+    listings: list[tuple[str, Path, list[os.DirEntry[str]]]] = []
     for section, directory in tc.section_dirs.items():
+        problem = _outside_problem(project_dir, directory)
+        if problem is not None:
+            return FragmentSet((), {name: {} for name in tc.section_dirs}, (problem,))
         try:
             # Directory order, as towncrier's find_fragments reads it: the order of entries
             # of one issue follows it, and the section must be byte-identical to towncrier's.
             listings.append((section, directory, list(os.scandir(directory))))
         except FileNotFoundError:
-            listings.append((section, directory, None))
-    parsed = parse_names(tc, {e.name for _, _, entries in listings for e in entries or ()})
-    for section, directory, entries in listings:
-        found, texts, trouble = (
-            _scan_directory(project_dir, section, directory, entries, tc.config, parsed=parsed)
-            if entries is not None
-            else ([], {}, [])
-        )
-        fragments += found
-        contents[section] = texts
-        problems += trouble
-    fragments.sort(key=lambda f: f.path)  # listings are sorted; contents keep towncrier's order
-    if problems:
-        return FragmentSet(tuple(fragments), {}, tuple(problems))
-    return FragmentSet(tuple(fragments), contents, ())
-
-
-ParsedName = tuple[str | None, str | None, int | None]
-
-
-def parse_names(tc: Towncrier, names: set[str]) -> dict[str, ParsedName]:
-    """towncrier's ``parse_newfragment_basename`` of each name, remembered between runs."""
-    stored = tc.memo.get("fragment-names", tc.key) if tc.key else None
-    known: dict[str, ParsedName] = {}
-    if isinstance(stored, dict):
-        for name, value in stored.items():
-            if isinstance(value, list) and len(value) == 3:
-                known[name] = (value[0], value[1], value[2])
-    missing = names - known.keys()
-    if missing:
-        from towncrier._builder import parse_newfragment_basename
-
-        for name in missing:
-            known[name] = parse_newfragment_basename(name, tc.config.types)
-        if tc.key:
-            tc.memo.put("fragment-names", tc.key, {name: known[name] for name in names})
-    return {name: known[name] for name in names}
-
-
-def _scan_directory(
-    project_dir: Path,
-    section: str,
-    directory: Path,
-    entries: list[os.DirEntry[str]],
-    config: TowncrierSettings,
-    *,
-    parsed: Mapping[str, ParsedName],
-) -> tuple[list[Fragment], dict[tuple[str, str, int], str], list[FragmentError]]:
-    real_dir = directory.resolve()
-    if not real_dir.is_relative_to(project_dir.resolve()):
-        return (
-            [],
-            {},
-            [
-                FragmentError(
-                    f"The fragment directory {directory} is outside the project {project_dir}.",
-                    "Point towncrier's `directory` (or section `path`) inside the project.",
-                )
-            ],
-        )
-    ignored = re.compile("|".join(fnmatch.translate(p) for p in ignored_names(config)))
-    problems: list[FragmentError] = []
+            listings.append((section, directory, []))
+    found = discover(project_dir, tc, listings)
+    if found.error:
+        problems.append(found.error_problem())
     fragments: list[Fragment] = []
-    texts: dict[tuple[str, str, int], str] = {}
-    seen: dict[tuple[str, str, int], str] = {}
-    orphans: dict[str, int] = {}
-    rel_dir = os.path.relpath(directory, project_dir).replace(os.sep, "/")
-    for entry in entries:
-        name = entry.name
-        if ignored.match(name.lower()):
-            continue
-        rel = f"{rel_dir}/{name}" if rel_dir != "." else name
-        shown = _printable(rel)
-        if shown != rel:
-            problems.append(
-                FragmentError(
-                    f"Fragment {shown} has control characters in its name (they would reach "
-                    "the changelog and terminals).",
-                    "Rename it to ISSUE.TYPE with plain characters.",
-                )
-            )
-            continue
-        issue, ftype, counter = parsed[name]
-        if ftype is None and entry.is_dir():
-            continue  # e.g. another section's directory; towncrier passes over it too
-        if ftype is None:
-            known = ", ".join(sorted(config.types))
+    contents: dict[str, dict[tuple[str, str, int], str]] = {name: {} for name in tc.section_dirs}
+    for (section, directory, entries), discovered, invalid in zip(
+        listings, found.sections, found.invalid, strict=True
+    ):
+        by_name = {entry.name: entry for entry in entries}
+        rel_dir = os.path.relpath(directory, project_dir).replace(os.sep, "/")
+        real_dir = directory.resolve()
+        for name in invalid:
+            shown = _printable(_join(rel_dir, name))
+            known = ", ".join(sorted(tc.config.types))
             problems.append(
                 FragmentError(
                     f"Fragment {shown} has no known type, so towncrier would silently skip it.",
@@ -331,45 +252,206 @@ def _scan_directory(
                     "`ignore` if it is not a fragment.",
                 )
             )
-            continue
-        assert issue is not None  # towncrier parsed a type, so an issue and a counter too
-        assert counter is not None
-        problem = _file_problem(entry, real_dir, shown)
-        if problem is not None:
-            problems.append(problem)
-            continue
-        if config.orphan_prefix and issue.startswith(config.orphan_prefix):
-            # towncrier numbers orphans per type, so they never collide.
-            key = ("", ftype, orphans.get(ftype, 0))
-            orphans[ftype] = key[2] + 1
-        else:
-            key = (issue, ftype, counter)
-            if config.issue_pattern and not re.fullmatch(config.issue_pattern, issue):
+        for name, issue, ftype, counter in discovered:
+            rel = _join(rel_dir, name)
+            shown = _printable(rel)
+            entry = by_name[name]
+            if shown != rel:
                 problems.append(
                     FragmentError(
-                        f"Fragment {shown}: the issue {_printable(issue)!r} does not match "
-                        f"towncrier's issue_pattern {config.issue_pattern!r}.",
-                        "Rename the fragment after a valid issue.",
+                        f"Fragment {shown} has control characters in its name (they would "
+                        "reach the changelog and terminals).",
+                        "Rename it to ISSUE.TYPE with plain characters.",
                     )
                 )
+            problem = _file_problem(entry, real_dir, shown)
+            text: str | FragmentError = problem if problem else _read_fragment(entry, shown)
+            if isinstance(text, FragmentError):
+                # Left out of the preview: it may lead outside the project or hold escapes.
+                problems.append(text)
                 continue
-        if key in seen:
-            problems.append(
-                FragmentError(
-                    f"Fragments {seen[key]} and {shown} are both for issue {issue!r} of type "
-                    f"{ftype!r}; towncrier would stop with an error.",
-                    "Merge them into one file, or number them (e.g. 12.feature.1, 12.feature.2).",
-                )
+            contents[section][(issue, ftype, counter)] = text
+            fragments.append(Fragment(rel, section, issue, ftype, counter))
+    fragments.sort(key=lambda f: f.path)  # contents keep towncrier's order
+    return FragmentSet(tuple(fragments), contents, tuple(problems))
+
+
+def _join(rel_dir: str, name: str) -> str:
+    return f"{rel_dir}/{name}" if rel_dir != "." else name
+
+
+def _outside_problem(project_dir: Path, directory: Path) -> FragmentError | None:
+    if directory.resolve().is_relative_to(project_dir.resolve()):
+        return None
+    return FragmentError(
+        f"The fragment directory {directory} is outside the project {project_dir}.",
+        "Point towncrier's `directory` (or section `path`) inside the project.",
+    )
+
+
+#: One fragment as towncrier found it: (file name, issue, type, counter).
+Found = tuple[str, str, str, int]
+
+
+class Discovery(NamedTuple):
+    """towncrier's answer for each section (in its order), and the names it rejects."""
+
+    sections: tuple[tuple[Found, ...], ...]
+    invalid: tuple[tuple[str, ...], ...]  # names towncrier skips but would reject if strict
+    error: str = ""  # towncrier stopped (duplicate fragments, an issue not matching the pattern)
+
+    def error_problem(self) -> FragmentError:
+        return FragmentError(
+            f"towncrier stops on the fragments: {self.error}",
+            "Merge fragments for the same issue and type into one file or number them "
+            "(12.feature.1, 12.feature.2), and name fragments after issues that match "
+            "towncrier's `issue_pattern`.",
+        )
+
+
+def discover(
+    project_dir: Path, tc: Towncrier, listings: list[tuple[str, Path, list[os.DirEntry[str]]]]
+) -> Discovery:
+    """towncrier's ``find_fragments`` answer, remembered under the names it was given."""
+    names = [
+        "\0".join(f"{entry.name}{'/' if entry.is_dir() else ''}" for entry in entries)
+        for _, _, entries in listings
+    ]
+    key = digest(tc.key, "\n".join(names)) if tc.key else ""
+    stored = tc.memo.get("fragment-discovery", key) if key else None
+    remembered = _remembered_discovery(stored, len(listings))
+    if remembered is not None:
+        return remembered
+    found = _discover_with_towncrier(project_dir, tc, listings)
+    if key:
+        tc.memo.put("fragment-discovery", key, found._asdict())
+    return found
+
+
+def _remembered_discovery(stored: Any, count: int) -> Discovery | None:
+    try:
+        sections = tuple(
+            tuple((str(n), str(i), str(t), int(c)) for n, i, t, c in section)
+            for section in stored["sections"]
+        )
+        invalid = tuple(tuple(str(n) for n in section) for section in stored["invalid"])
+        error = str(stored["error"])
+    except (TypeError, KeyError, ValueError):
+        return None
+    if len(sections) != count or len(invalid) != count:
+        return None
+    return Discovery(sections, invalid, error)
+
+
+def _towncrier_config(settings: TowncrierSettings, **changes: Any) -> Any:
+    from towncrier._settings.load import Config
+
+    values = settings._asdict()
+    values["ignore"] = None if settings.ignore is None else list(settings.ignore)
+    values.update(changes)
+    return Config(**values)
+
+
+def _discover_with_towncrier(
+    project_dir: Path, tc: Towncrier, listings: list[tuple[str, Path, list[os.DirEntry[str]]]]
+) -> Discovery:
+    from click import ClickException
+    from towncrier._builder import find_fragments, parse_newfragment_basename
+
+    config = _towncrier_config(tc.config)
+    empty = tuple(() for _ in listings)
+    try:
+        contents, files = find_fragments(str(project_dir), config, strict=False)
+    except ClickException as exc:
+        return Discovery(empty, empty, exc.format_message())
+    except ValueError as exc:
+        return Discovery(empty, empty, _duplicates(project_dir, config, listings) or str(exc))
+    except OSError as exc:
+        return Discovery(empty, empty, str(exc))
+    sections: list[tuple[Found, ...]] = []
+    invalid: list[tuple[str, ...]] = []
+    position = 0
+    template = os.path.realpath(tc.config.template) if isinstance(tc.config.template, str) else None
+    for section, _directory, entries in listings:
+        # find_fragments lists each section's files in the order of its contents.
+        keys = list(contents.get(section, {}))
+        paths = [path for path, _ in files[position : position + len(keys)]]
+        position += len(keys)
+        taken = [
+            (os.path.basename(path), issue, ftype, counter)
+            for path, (issue, ftype, counter) in zip(paths, keys, strict=True)
+        ]
+        sections.append(tuple(taken))
+        taken_names = {name for name, *_ in taken}
+        candidates = [
+            entry.name
+            for entry in entries
+            if entry.name not in taken_names
+            and not entry.is_dir()
+            and os.path.realpath(entry.path) != template
+            and parse_newfragment_basename(entry.name, config.types)[1] is None
+        ]
+        # Everything but the fragments and the name asked about is put on the ignore list.
+        untaken = [entry.name for entry in entries if entry.name not in taken_names]
+        invalid.append(
+            tuple(
+                name
+                for name in candidates
+                if _rejected_by_towncrier(project_dir, tc, section, name, untaken)
             )
-            continue
-        seen[key] = shown
-        text_or_problem = _read_fragment(entry, shown)
-        if isinstance(text_or_problem, FragmentError):
-            problems.append(text_or_problem)
-            continue
-        texts[key] = text_or_problem
-        fragments.append(Fragment(rel, section, issue, ftype, counter))
-    return fragments, texts, problems
+        )
+    return Discovery(tuple(sections), tuple(invalid))
+
+
+def _duplicates(
+    project_dir: Path, config: Any, listings: list[tuple[str, Path, list[os.DirEntry[str]]]]
+) -> str:
+    """The files towncrier takes for the same issue, type and counter, named."""
+    from towncrier._builder import parse_newfragment_basename
+
+    clashes = []
+    for _, directory, entries in listings:
+        rel_dir = os.path.relpath(directory, project_dir).replace(os.sep, "/")
+        seen: dict[tuple[str | None, str | None, int | None], list[str]] = {}
+        for entry in entries:
+            issue, ftype, counter = parse_newfragment_basename(entry.name, config.types)
+            if ftype is not None and not (
+                config.orphan_prefix and issue.startswith(config.orphan_prefix)
+            ):
+                seen.setdefault((issue, ftype, counter), []).append(_join(rel_dir, entry.name))
+        for (issue, ftype, _), paths in seen.items():
+            if len(paths) > 1:
+                shown = " and ".join(_printable(p) for p in sorted(paths))
+                clashes.append(f"{shown} are both for issue {issue!r} of type {ftype!r}")
+    return "; ".join(clashes)
+
+
+def _rejected_by_towncrier(
+    project_dir: Path, tc: Towncrier, section: str, name: str, untaken: list[str]
+) -> bool:
+    """Whether towncrier's strict mode (``towncrier check``) rejects ``name``.
+
+    The other names it did not take are put on the ignore list, so only ``name`` can be
+    rejected; towncrier's own ignore rules decide (its defaults, the configured list).
+    """
+    import glob
+
+    from click import ClickException
+    from towncrier._builder import find_fragments
+
+    others = [glob.escape(other).lower() for other in untaken if other != name]
+    config = _towncrier_config(
+        tc.config,
+        sections={section: tc.config.sections[section]},
+        ignore=[*(tc.config.ignore or ()), *others],
+    )
+    try:
+        find_fragments(str(project_dir), config, strict=True)
+    except ClickException:
+        return True
+    except (ValueError, OSError):
+        return False
+    return False
 
 
 def _file_problem(entry: os.DirEntry[str], real_dir: Path, shown: str) -> FragmentError | None:

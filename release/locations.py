@@ -68,7 +68,93 @@ def read_version(loc: Location, text: str) -> str:
                 "Leave just the version in it, or point `version-locations` elsewhere.",
             )
         return value
+    if loc.kind == "pattern":
+        return _pattern_match(loc, text)["version"]
+    if loc.kind == "incremental":
+        return _incremental_read(loc, text)[0]
     raise AssertionError(loc.kind)
+
+
+def _pattern_match(loc: Location, text: str) -> re.Match[str]:
+    match = re.compile(loc.key, re.MULTILINE).search(text)
+    if match is None or match["version"] is None:
+        raise ConfigError(
+            f"{loc.path}: the pattern {loc.key!r} finds no version.",
+            "Fix the `pattern` of this entry of `version-locations` (it needs a group "
+            "(?P<version>...)), or the file.",
+        )
+    return match
+
+
+# incremental's _version.py: __version__ = Version("Name", 24, 7, 0, release_candidate=1, ...)
+_INCREMENTAL = re.compile(
+    r"(?P<lead>^__version__[ \t]*=[ \t]*Version\([ \t]*)(?P<args>[^)]*)\)", re.MULTILINE
+)
+_INCREMENTAL_ARGS = re.compile(
+    r"\A(?P<q>['\"])(?P<name>[^'\"]*)(?P=q)\s*,\s*(?P<major>\d+)\s*,\s*(?P<minor>\d+)\s*,"
+    r"\s*(?P<micro>\d+)(?P<keywords>(?:\s*,\s*\w+\s*=\s*\d+)*)\s*,?\s*\Z"
+)
+_INCREMENTAL_KEYWORDS = {
+    "release_candidate": "rc",
+    "prerelease": "rc",
+    "post": ".post",
+    "dev": ".dev",
+}
+
+
+def _incremental_read(loc: Location, text: str) -> tuple[str, re.Match[str], re.Match[str]]:
+    call = _INCREMENTAL.search(text)
+    args = _INCREMENTAL_ARGS.match(call["args"]) if call else None
+    if call is None or args is None:
+        raise ConfigError(
+            f'{loc.path}: no `__version__ = Version("Name", MAJOR, MINOR, MICRO, ...)` with '
+            "plain numbers was found (incremental's form).",
+            "Restore the line incremental writes (e.g. with `incremental update NAME`), or "
+            "point `version-locations` elsewhere.",
+        )
+    version = f"{args['major']}.{args['minor']}.{args['micro']}"
+    keywords = dict(
+        (part.split("=")[0].strip(), int(part.split("=")[1]))
+        for part in args["keywords"].split(",")
+        if part.strip()
+    )
+    unknown = set(keywords) - set(_INCREMENTAL_KEYWORDS)
+    if unknown:
+        raise ConfigError(
+            f"{loc.path}: Version(...) has the argument(s) {', '.join(sorted(unknown))}, "
+            "which incremental does not define.",
+            "Use only release_candidate, post and dev.",
+        )
+    for name in ("release_candidate", "prerelease", "post", "dev"):
+        if name in keywords:
+            version += f"{_INCREMENTAL_KEYWORDS[name]}{keywords[name]}"
+    return version, call, args
+
+
+def _incremental_write(loc: Location, text: str, new: str) -> str:
+    from packaging.version import Version
+
+    _, call, args = _incremental_read(loc, text)
+    v = Version(new)
+    if v.epoch or len(v.release) > 3 or (v.pre is not None and v.pre[0] != "rc") or v.local:
+        raise ConfigError(
+            f"{loc.path}: incremental's Version(...) cannot hold {new} (it has three numbers, "
+            "and release candidates as its only pre-releases).",
+            "Choose a version such as 24.8.0, 24.8.0rc1, 24.8.0.post1 or 24.8.0.dev0.",
+        )
+    major, minor, micro = (*v.release, 0, 0)[:3]
+    rc_name = (
+        "prerelease" if re.search(r"\bprerelease\s*=", args["keywords"]) else ("release_candidate")
+    )
+    parts = [f"{args['q']}{args['name']}{args['q']}", str(major), str(minor), str(micro)]
+    if v.pre is not None:
+        parts.append(f"{rc_name}={v.pre[1]}")
+    if v.post is not None:
+        parts.append(f"post={v.post}")
+    if v.dev is not None:
+        parts.append(f"dev={v.dev}")
+    start, end = call.span("args")
+    return text[:start] + ", ".join(parts) + text[end:]
 
 
 def _toml_quick_edit(loc: Location, text: str, old: str, new: str) -> str | None:
@@ -138,6 +224,11 @@ def write_version(loc: Location, text: str, new: str) -> str:
         return _python_pattern(loc.key).sub(
             lambda m: f"{m['lead']}{m['quote']}{new}{m['quote']}", text, count=1
         )
+    if loc.kind == "pattern":
+        match = _pattern_match(loc, text)
+        return text[: match.start("version")] + new + text[match.end("version") :]
+    if loc.kind == "incremental":
+        return _incremental_write(loc, text, new)
     start = len(text) - len(text.lstrip())
     end = len(text.rstrip())
     return text[:start] + new + text[end:]

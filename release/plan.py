@@ -19,7 +19,7 @@ from release import changelog, locations
 from release import tags as tags_mod
 from release import version as versions
 from release.commits import deciding_commits
-from release.config import Forge, Target
+from release.config import Forge, Target, fragment_level
 from release.errors import ReleaseError, VersionError
 from release.facts import Facts
 
@@ -77,6 +77,7 @@ class Step(NamedTuple):
 class VersionSource(NamedTuple):
     location: str
     value: str
+    why: str = ""  # where the location came from, or which tag was read and why
 
 
 class Plan(NamedTuple):
@@ -130,7 +131,10 @@ class Plan(NamedTuple):
         return cls(
             project=pub["project"],
             current=Version(pub["current_version"]),
-            sources=tuple(VersionSource(s["location"], s["value"]) for s in pub["version_sources"]),
+            sources=tuple(
+                VersionSource(s["location"], s["value"], s.get("why", ""))
+                for s in pub["version_sources"]
+            ),
             version=Version(pub["version"]),
             level=pub["bump"],
             decided_by=pub["decided_by"],
@@ -165,7 +169,9 @@ class Plan(NamedTuple):
             "schema_version": SCHEMA_VERSION,
             "project": self.project,
             "current_version": str(self.current),
-            "version_sources": [{"location": s.location, "value": s.value} for s in self.sources],
+            "version_sources": [
+                {"location": s.location, "value": s.value, "why": s.why} for s in self.sources
+            ],
             "version": str(self.version),
             "is_prerelease": self.version.is_prerelease,
             "bump": self.level,
@@ -213,14 +219,28 @@ def current_version(facts: Facts) -> tuple[Version | None, tuple[VersionSource, 
     Returns ``None`` as the version when the locations disagree.
     """
     found: list[VersionSource] = []
+    configured = facts.config.sources["version-locations"]
+    if configured == "pyproject.toml":
+        configured = "version-locations in pyproject.toml [tool.release]"
     for loc in facts.config.locations:
         if loc.kind == "scm":
-            value = str(facts.release_tags[-1].version) if facts.release_tags else "0.0.0"
+            tag = scm_tag(facts)
+            value = str(tag.version) if tag is not None else "0.0.0"
+            why = facts.history.nearest_reason
         else:
             value = locations.read_version(loc, facts.files[loc.path])
-        found.append(VersionSource(loc.describe(), value))
+            why = configured
+        found.append(VersionSource(loc.describe(), value, why))
     parsed = {versions.parse(s.value, where=s.location) for s in found}
     return (parsed.pop() if len(parsed) == 1 else None), tuple(found)
+
+
+def scm_tag(facts: Facts) -> tags_mod.ReleaseTag | None:
+    """The release tag a version kept in tags is read from (the nearest reachable one)."""
+    name = facts.history.nearest
+    if name is None:
+        return facts.release_tags[-1] if facts.release_tags else None
+    return facts.release_tags.find(name)
 
 
 def _as_level(text: str) -> versions.Level:
@@ -240,11 +260,12 @@ def decide_level(facts: Facts, current: Version) -> tuple[versions.Level | None,
     else:
         bumps: dict[str, str] = cfg["fragment-bumps"]
         source = "fragments"
-        items = [
-            (_as_level(bumps.get(frag.type, "none")), f"{frag.path} ({frag.type})")
-            for frag in facts.fragments.fragments
-            if bumps.get(frag.type, "none") != "none"
-        ]
+        items = []
+        for frag in facts.fragments.fragments:
+            level_text, by_name = fragment_level(bumps, frag.type)
+            if level_text != "none":
+                rule = ", by its name" if by_name else ""
+                items.append((_as_level(level_text), f"{frag.path} ({frag.type}{rule})"))
     level: versions.Level | None = None
     for lvl, _ in items:
         level = versions.higher_level(level, lvl)
@@ -323,6 +344,9 @@ def build(facts: Facts, request: Request) -> Plan:
         raise VersionError(problem, "Choose a version without a local label.")
     tag = tags_mod.render(cfg.tag_format, new, cfg.tag_scheme)
     previous_tag = facts.release_tags[-1].name if facts.release_tags else None
+    if any(loc.kind == "scm" for loc in cfg.locations):
+        nearest = scm_tag(facts)
+        previous_tag = nearest.name if nearest is not None else None
     fmt = {"version": str(new), "previous": str(current), "tag": tag}
 
     edits = [

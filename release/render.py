@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:  # annotations only: `release build` prints without loading the planner
     from release.checks import Problem
-    from release.plan import Plan
+    from release.facts import Facts
+    from release.plan import Plan, VersionSource
 
 PREVIEW_SCHEMA_VERSION = 1
 MAX_REASONS = 10
@@ -36,6 +37,30 @@ def problems_text(problems: Sequence[Problem]) -> str:
         lines.append(f"  x [{p.code}] {p.message}")
         if p.hint:
             lines.append(f"      {p.hint}")
+    return "\n".join(lines) + "\n"
+
+
+def version_explanation(facts: Facts, sources: Sequence[VersionSource]) -> str:
+    """Where ``release version`` read the version, and what it passed over (``--explain``)."""
+    cfg = facts.config
+    lines = ["Read from:"]
+    for source in sources:
+        lines.append(f"  {source.location} = {source.value}")
+        lines.append(f"      {source.why}")
+    lines.append(f"Tag format: {cfg.tag_format} ({cfg.sources['tag-format']})")
+    if facts.history.format_reason:
+        lines.append(f"      {facts.history.format_reason}")
+    releases = facts.release_tags
+    lines.append(
+        f"Release tags: {len(releases)}"
+        + (f", the highest {releases[-1].name}" if releases else "")
+    )
+    skipped = facts.history.skipped
+    if skipped:
+        lines.append(f"Tags passed over: {len(skipped)}")
+        lines += [f"  {safe(name)}: {why}" for name, why in skipped[:20]]
+        if len(skipped) > 20:
+            lines.append(f"  ... and {len(skipped) - 20} more")
     return "\n".join(lines) + "\n"
 
 

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from release import flow, render
+from release.checks import Problem
 from release.errors import EXIT_OK, UsageError
 from release.executor import Outcome, Report
 from release.plan import Plan
@@ -84,10 +85,10 @@ def dispatch(project: Path, args: argparse.Namespace) -> int:
 def _run(project: Path, args: argparse.Namespace) -> int:
     from release.plan import Request
 
-    def show(plan: Plan, problems: list[str]) -> None:
+    def show(plan: Plan, problems: list[Problem]) -> None:
         render.write(render.plan_text(plan) + "\n")
         if problems:
-            render.write("Checks failed:\n" + "".join(f"  x {p}\n" for p in problems))
+            render.write(render.problems_text(problems))
 
     def confirm(plan: Plan) -> bool:
         return _confirm(args.yes, f"Release {plan.project} {plan.version}?")

@@ -114,7 +114,7 @@ def tag_name_problem(name: str) -> str | None:
     return None
 
 
-def _affixes(fmt: str) -> tuple[str, str]:
+def affixes(fmt: str) -> tuple[str, str]:
     """The literal text before and after ``{version}`` in a tag format."""
     prefix, _, suffix = fmt.partition("{version}")
     unescape = {"{{": "{", "}}": "}"}
@@ -124,7 +124,7 @@ def _affixes(fmt: str) -> tuple[str, str]:
 
 
 def pattern(fmt: str) -> re.Pattern[str]:
-    prefix, suffix = _affixes(fmt)
+    prefix, suffix = affixes(fmt)
     return re.compile(re.escape(prefix) + r"(?P<version>.+)" + re.escape(suffix) + r"\Z")
 
 
@@ -170,7 +170,7 @@ def _sorted_rows(
     names: Iterable[str], fmt: str, scheme: versions.Scheme
 ) -> list[tuple[SortKey | None, str, str]]:
     regex = pattern(fmt)
-    prefix, suffix = _affixes(fmt)
+    prefix, suffix = affixes(fmt)
     plain = re.compile(f"{re.escape(prefix)}({_PLAIN[scheme]}){re.escape(suffix)}\\Z", re.ASCII)
     rows: list[tuple[SortKey | None, str, str]] = []
     for name in names:
@@ -242,6 +242,13 @@ class ReleaseTags(Sequence[ReleaseTag]):
                 assert key is not None
             made = self._made[position] = ReleaseTag(name, text, key, self._scheme)
         return made
+
+    def find(self, name: str) -> ReleaseTag | None:
+        """The release tag called ``name``, or None when it is not a release tag."""
+        for position, (_, row_name, _) in enumerate(self._rows):
+            if row_name == name:
+                return self[position]
+        return None
 
     def __repr__(self) -> str:
         return f"ReleaseTags({[name for _, name, _ in self._rows]!r})"

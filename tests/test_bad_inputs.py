@@ -268,7 +268,7 @@ def test_a_fragment_of_one_megabyte(project: Path, run_inprocess: CLI) -> None:
         result = run_inprocess(*command, cwd=project)
         shown = assert_refused(result, "changelog.d/14.feature.md", "bytes", "65536")
         assert "Shorten it" in shown  # the fix
-        assert len(shown) < 4000, "the fragment's text was echoed"
+        assert len(shown) < 10_000, "the fragment's text was echoed"
         assert "All work and no play" not in shown
     assert world(project) == before
 

@@ -212,7 +212,7 @@ def test_documented_defaults_match_the_schema(
                 "in tests/test_docs.py"
             )
             for pyproject in examples:
-                shown = config.show_value(config.default_locations(pyproject))
+                shown = config.show_value(config.default_locations(Path("."), pyproject))
                 if shown not in doc.default:
                     wrong.append(f"`{key.name}` (line {doc.line}): the Default line does not "
                                  f"mention the detected default {shown} (for {pyproject})")

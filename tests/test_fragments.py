@@ -220,13 +220,21 @@ showcontent = true
 """
 
 
-def test_custom_type_without_a_bump_level(bare: Path, cli: CLI) -> None:
+def test_custom_type_without_a_bump_level_gets_one_by_its_name(
+    bare: Path, run_inprocess: CLI
+) -> None:
+    """A type fragment-bumps does not list is no longer a problem: its name decides."""
     set_towncrier_config(bare, _CUSTOM_TYPES)
-    write_fragments(bare, {"1.bugfix.md": "Fix."})
-    for command in (["preview"], ["version", "--next"]):
-        both = assert_usage_error(cli(*command, cwd=bare), "custom", "fragment-bumps")
-        line = next(ln for ln in both.splitlines() if "no bump level" in ln)
-        assert "bugfix" not in line  # it has a default level
+    write_fragments(bare, {"1.custom.md": "Custom.", "2.bugfix.md": "Fix."})
+    result = run_inprocess("preview", "--json", cwd=bare)
+    assert result.code == 0, result.stdout + result.stderr
+    plan = json.loads(result.stdout)["plan"]
+    # "custom" says neither breaking, new nor internal: a patch, and the reason says why.
+    assert (plan["bump"], plan["version"]) == ("patch", "1.2.1")
+    assert plan["reasons"] == [
+        "changelog.d/1.custom.md (custom, by its name): patch",
+        "changelog.d/2.bugfix.md (bugfix): patch",
+    ]
 
 
 def test_custom_type_with_a_bump_level(bare: Path, run_inprocess: CLI) -> None:

@@ -286,9 +286,12 @@ def test_the_demo_layouts_adopt_to_a_working_configuration(
 @pytest.mark.parametrize(
     ("tags", "fmt", "why"),
     [
-        (["v0.9.0", "v1.0.0"], "v{version}", "2 of 2 existing tags look like v1.2.3"),
-        (["0.9.0", "1.0.0", "v0.1"], "{version}", "2 of 3 existing tags are bare versions"),
-        ([], "v{version}", "no tags yet, so the common v{version}"),
+        (["v0.9.0", "v1.0.0"], "v{version}",
+         "the highest version's tag, v1.0.0, is written 'v{version}'"),
+        (["0.9.0", "1.0.0", "v0.1"], "{version}",
+         "the highest version's tag, 1.0.0, is written '{version}' "
+         "(2 of 3 version tags; other prefixes: v: 1)"),
+        ([], "v{version}", "no tag names a version yet, so the common v{version}"),
     ],
     ids=["v-prefixed", "bare", "no-tags"],
 )
@@ -544,7 +547,7 @@ def test_every_decision_is_printed_with_its_reason(tmp_path: Path, cli: CLI) -> 
         "  - version-locations = ['pyproject.toml', 'src/mypkg/__init__.py']: project.version "
         "is static in pyproject.toml, and src/mypkg/__init__.py repeats it in __version__ (both "
         "are kept in step).\n"
-        "  - tag-format = 'v{version}': 1 of 1 existing tags look like v1.2.3.\n"
+        "  - tag-format = 'v{version}': the highest version's tag, v0.4.1, is written 'v{version}'.\n"
         "  - branches = ['main']: the remote names no default branch; the current branch is "
         "main.\n"
         "  - towncrier: new configuration writing CHANGELOG.md from fragments in changelog.d/.\n"
@@ -573,6 +576,6 @@ def test_a_project_whose_version_cannot_be_found(tmp_path: Path, cli: CLI) -> No
     project = make_project(tmp_path, {"pyproject.toml": original})
     result = cli("init", cwd=project)
     assert result.code == 2, result.stdout + result.stderr
-    assert "Cannot tell where this project keeps its version" in result.stderr
+    assert "cannot tell where the version is kept" in result.stderr
     assert "version-locations" in result.stderr
     assert (project / "pyproject.toml").read_text(encoding="utf-8") == original

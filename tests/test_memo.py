@@ -51,7 +51,8 @@ def test_second_preview_answers_from_the_cache_without_importing_towncrier(
     first = probe(project, RELEASE_PIPELINE_CACHE_DIR=str(cache))
     assert first["imported"] == ["click", "jinja2", "towncrier"]
     assert {p.parent.name for p in cached_files(cache)} == {
-        "towncrier-settings", "fragment-names", "changelog-section", "release-tags"
+        "towncrier-settings", "fragment-discovery", "changelog-section", "release-tags",
+        "tag-format"
     }
     second = probe(project, RELEASE_PIPELINE_CACHE_DIR=str(cache))
     assert second["imported"] == []

@@ -90,7 +90,11 @@ def test_preview_hatch_vcs_takes_current_version_from_the_last_release_tag(
     assert result.code == 0, result.stdout + result.stderr
     plan = json.loads(result.stdout)["plan"]
     assert plan["current_version"] == "2.0.3"
-    assert plan["version_sources"] == [{"location": "scm (last release tag)", "value": "2.0.3"}]
+    assert plan["version_sources"] == [{
+        "location": "scm (last release tag)",
+        "value": "2.0.3",
+        "why": "v2.0.3 is the nearest release tag reachable from HEAD",
+    }]
     assert (plan["version"], plan["previous_tag"]) == ("2.0.4", "v2.0.3")
     # The version lives in tags only: no file gets a version edit, only the changelog.
     assert [e["path"] for e in plan["edits"]] == ["CHANGELOG.md"]
