@@ -208,7 +208,7 @@ def gather_artifacts(source: Path, plan: Plan, dist: Path) -> dict[str, str]:
     """Verify every manifest's files in ``source`` (searched recursively) and copy them to dist."""
     from packaging.utils import canonicalize_name
 
-    from release.steps.build import sha256
+    from release.ops.hashing import sha256
 
     manifests = sorted(source.rglob(f"{MANIFEST_PREFIX}*.json"))
     if not manifests:

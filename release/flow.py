@@ -9,10 +9,10 @@ from pathlib import Path
 from release.errors import EXIT_CHECK_FAILED, ReleaseError, UsageError
 from release.executor import Outcome, Report, execute
 from release.journal import PENDING, Journal, Lock, state_dir
+from release.ops.hashing import matches
 from release.plan import Plan, Request
 from release.runner import Runner
 from release.steps import Context
-from release.steps.build import sha256
 
 
 class AbortRefused(ReleaseError):
@@ -232,7 +232,7 @@ def _remove_artifacts(ctx: Context) -> None:
     dist = ctx.project_dir / ctx.plan.dist_dir
     for name, digest in ctx.journal.artifacts.items():
         path = dist / name
-        if path.is_file() and sha256(path) == digest:
+        if matches(path, digest):
             path.unlink()
     ctx.journal.artifacts = {}
     if not ctx.journal.dist_existed and dist.is_dir() and not any(dist.iterdir()):

@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 from conftest import commit_all, git
 
+from release.ops.hashing import sha256
 from release.runner import Runner
 from release.steps import build as build_step
-from release.steps.build import BuildFailed, build_artifacts, declared_requires, sha256
+from release.steps.build import BuildFailed, build_artifacts, declared_requires
 
 pytestmark = pytest.mark.usefixtures("utc", "shared_uv_cache")
 

@@ -14,7 +14,6 @@ PEP 517 hook still runs in its own process, through ``build``'s ``ProjectBuilder
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import shutil
 import subprocess
@@ -28,6 +27,7 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 from release.errors import CommandError, ReleaseError
+from release.ops.hashing import all_match, sha256
 from release.runner import Completed, Pending, Runner
 
 if sys.version_info >= (3, 11):
@@ -42,14 +42,6 @@ if TYPE_CHECKING:
 
 class BuildFailed(ReleaseError):
     exit_code = 1
-
-
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def installer() -> str:
@@ -297,12 +289,7 @@ class Build:
     step: Step
 
     def is_done(self, ctx: Context) -> bool:
-        dist = ctx.project_dir / ctx.plan.dist_dir
-        arts = ctx.journal.artifacts
-        return bool(arts) and all(
-            (dist / name).is_file() and sha256(dist / name) == digest
-            for name, digest in arts.items()
-        )
+        return all_match(ctx.project_dir / ctx.plan.dist_dir, ctx.journal.artifacts)
 
     def run(self, ctx: Context) -> None:
         staging = ctx.git_dir / "release-pipeline" / "staging"

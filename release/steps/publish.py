@@ -18,6 +18,7 @@ from release.config import Target
 from release.credentials import Resolved, missing_hint, resolve
 from release.errors import ReleaseError
 from release.index import IndexError_, file_sha256, read_files
+from release.ops.hashing import matches
 from release.plan import Step
 from release.runner import mask
 from release.steps import Context
@@ -143,7 +144,7 @@ def publish_file(ctx: Context, target: Target, resolved: Resolved, name: str) ->
                 ),
                 "Run release resume when the index works again; files already there are kept.",
             )
-        if sha256_of(path) != digest:
+        if not matches(path, digest):
             raise PublishFailed(
                 f"{path} no longer has the verified sha256 {digest}.",
                 "Run release resume to rebuild and verify it.",
@@ -179,12 +180,6 @@ def publish_file(ctx: Context, target: Target, resolved: Resolved, name: str) ->
             f"{target.name} rejected {name} (HTTP {status}): {text.strip()[:300]}",
             "Fix the cause and run release resume.",
         )
-
-
-def sha256_of(path: Path) -> str:
-    from release.steps.build import sha256
-
-    return sha256(path) if path.is_file() else ""
 
 
 def status_table(rows: list[tuple[str, str, str]]) -> str:

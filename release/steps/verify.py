@@ -17,9 +17,10 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from release.errors import ReleaseError
+from release.ops.hashing import all_match, sha256
 from release.plan import Plan, Step
 from release.steps import Context
-from release.steps.build import build_artifacts, sha256
+from release.steps.build import build_artifacts
 
 
 class VerifyFailed(ReleaseError):
@@ -92,11 +93,13 @@ class Verify:
     step: Step
 
     def is_done(self, ctx: Context) -> bool:
-        return ctx.journal.steps.get(self.step.id) == "done" and _hashes_match(ctx)
+        return ctx.journal.steps.get(self.step.id) == "done" and all_match(
+            ctx.project_dir / ctx.plan.dist_dir, ctx.journal.artifacts
+        )
 
     def run(self, ctx: Context) -> None:
         dist = ctx.project_dir / ctx.plan.dist_dir
-        if not _hashes_match(ctx):
+        if not all_match(dist, ctx.journal.artifacts):
             raise VerifyFailed(
                 f"The artifacts in {ctx.plan.dist_dir}/ are not the ones this release built "
                 "(missing, or a different sha256).",
@@ -119,14 +122,6 @@ class Verify:
         from release import manifest
 
         manifest.write(ctx.git_dir, ctx.plan, ctx.journal.artifacts)
-
-
-def _hashes_match(ctx: Context) -> bool:
-    dist = ctx.project_dir / ctx.plan.dist_dir
-    arts = ctx.journal.artifacts
-    return bool(arts) and all(
-        (dist / n).is_file() and sha256(dist / n) == h for n, h in arts.items()
-    )
 
 
 def _reproduce(ctx: Context) -> list[str]:
