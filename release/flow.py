@@ -9,6 +9,7 @@ from pathlib import Path
 from release.errors import EXIT_CHECK_FAILED, ReleaseError, UsageError
 from release.executor import Outcome, Report, execute
 from release.journal import PENDING, Journal, Lock, state_dir
+from release.ops.git import find_git_dir, head_commit_is, is_ancestor, remote_refs, rev
 from release.ops.hashing import matches
 from release.plan import Plan, Request
 from release.runner import Runner
@@ -17,10 +18,6 @@ from release.steps import Context
 
 class AbortRefused(ReleaseError):
     exit_code = EXIT_CHECK_FAILED
-
-
-def _git_dir(runner: Runner) -> Path:
-    return Path(runner.git("rev-parse", "--absolute-git-dir").stdout.strip())
 
 
 def _commands(project_dir: Path, *, pushed: bool = False) -> str:
@@ -47,7 +44,7 @@ def run(
     from release.steps.check import ChecksFailed
 
     runner = Runner(project_dir)
-    git_dir = _git_dir(runner)
+    git_dir = find_git_dir(runner)
     with Lock(git_dir) as lock:
         _note_stale(lock, note)
         existing = Journal.load(git_dir)
@@ -178,7 +175,7 @@ def resume(
     note: Callable[[str], None],
 ) -> Report:
     runner = Runner(project_dir)
-    git_dir = _git_dir(runner)
+    git_dir = find_git_dir(runner)
     with Lock(git_dir) as lock:
         _note_stale(lock, note)
         journal = _load(git_dir)
@@ -194,19 +191,17 @@ def _reconcile(ctx: Context, note: Callable[[str], None]) -> None:
 
     A release commit rebased onto new upstream work (after a rejected push) is adopted.
     """
-    from release.steps.git import _head_commit_is, is_ancestor, rev
-
     journal = ctx.journal
-    head = rev(ctx, "HEAD")
+    head = rev(ctx.runner, "HEAD")
     release = journal.release_commit
-    if release is None or head is None or is_ancestor(ctx, release, head):
+    if release is None or head is None or is_ancestor(ctx.runner, release, head):
         return
     if journal.pushed:
         raise ReleaseError(
             f"HEAD no longer contains the pushed release commit {release[:12]}.",
             "Check out the release branch as pushed, then run release resume.",
         )
-    rebased = _head_commit_is(ctx, ctx.plan.commit_message, None)
+    rebased = head_commit_is(ctx.runner, ctx.plan.commit_message, None)
     if rebased is None:
         raise ReleaseError(
             f"HEAD ({head[:12]}) does not contain the release commit {release[:12]}, and is not "
@@ -217,7 +212,7 @@ def _reconcile(ctx: Context, note: Callable[[str], None]) -> None:
         f"The release commit was rebased ({release[:12]} -> {rebased[:12]}); the tag, "
         "artifacts and checks are redone for it."
     )
-    tag_target = rev(ctx, f"refs/tags/{ctx.plan.tag}")
+    tag_target = rev(ctx.runner, f"refs/tags/{ctx.plan.tag}")
     if tag_target == release:
         ctx.runner.git("tag", "--delete", ctx.plan.tag)
     _remove_artifacts(ctx)
@@ -240,10 +235,8 @@ def _remove_artifacts(ctx: Context) -> None:
 
 
 def abort(project_dir: Path, *, environ: Mapping[str, str], note: Callable[[str], None]) -> None:
-    from release.steps.git import remote_refs, rev
-
     runner = Runner(project_dir)
-    git_dir = _git_dir(runner)
+    git_dir = find_git_dir(runner)
     with Lock(git_dir) as lock:
         _note_stale(lock, note)
         journal = _load(git_dir, finished_is_public=True)
@@ -252,7 +245,7 @@ def abort(project_dir: Path, *, environ: Mapping[str, str], note: Callable[[str]
         public = journal.pushed
         if not public:
             try:
-                found = remote_refs(ctx, f"refs/tags/{plan.tag}")
+                found = remote_refs(runner, plan.remote, f"refs/tags/{plan.tag}")
                 public = bool(found)
             except ReleaseError:
                 pass
@@ -262,7 +255,7 @@ def abort(project_dir: Path, *, environ: Mapping[str, str], note: Callable[[str]
                 "is public, and abort never rewrites public history.",
                 "Finish it with release resume (or release a fixed version after it).",
             )
-        head = rev(ctx, "HEAD")
+        head = rev(runner, "HEAD")
         known = {journal.start_head, journal.release_commit, journal.dev_commit} - {None}
         if head not in known:
             raise AbortRefused(
@@ -283,7 +276,7 @@ def abort(project_dir: Path, *, environ: Mapping[str, str], note: Callable[[str]
                 "Commit or stash them first, so abort cannot lose them.",
             )
         if (
-            rev(ctx, f"refs/tags/{plan.tag}") == journal.release_commit
+            rev(runner, f"refs/tags/{plan.tag}") == journal.release_commit
             and journal.release_commit is not None
         ):
             runner.git("tag", "--delete", plan.tag)

@@ -31,10 +31,10 @@ def status(project_dir: Path, version: str | None) -> tuple[dict[str, Any], list
     from release.config import Target
     from release.credentials import resolve
     from release.index import IndexError_, file_sha256, read_files
+    from release.ops.git import find_git_dir
 
     runner = Runner(project_dir)
-    git_dir = Path(runner.git("rev-parse", "--absolute-git-dir").stdout.strip())
-    data = manifest.load(git_dir, version)
+    data = manifest.load(find_git_dir(runner), version)
     if data is None:
         which = version or "any version"
         raise UsageError(
