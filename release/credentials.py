@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from release.config import KNOWN_SECTIONS, Target
-from release.index import Credentials
+from release.ops.index import Credentials
 
 TOKEN_USERNAME = "__token__"
 

@@ -30,8 +30,8 @@ def status(project_dir: Path, version: str | None) -> tuple[dict[str, Any], list
     from release import manifest
     from release.config import Target
     from release.credentials import resolve
-    from release.index import IndexError_, file_sha256, read_files
     from release.ops.git import find_git_dir
+    from release.ops.index import IndexError_, file_sha256, read_files
 
     runner = Runner(project_dir)
     data = manifest.load(find_git_dir(runner), version)

@@ -17,8 +17,8 @@ from pathlib import Path
 from release.config import Target
 from release.credentials import Resolved, missing_hint, resolve
 from release.errors import ReleaseError
-from release.index import IndexError_, file_sha256, read_files
 from release.ops.hashing import matches
+from release.ops.index import IndexError_, file_sha256, read_files
 from release.plan import Step
 from release.runner import mask
 from release.steps import Context
