@@ -22,8 +22,8 @@ def build_head(
     project_dir: Path, dist_dir: str, project: str, *, verify: bool = True
 ) -> list[tuple[Path, str]]:
     from release.journal import state_dir
+    from release.ops.build import build_artifacts
     from release.ops.hashing import sha256
-    from release.steps.build import build_artifacts
 
     runner = Runner(project_dir)
     read = runner.git("rev-parse", "--absolute-git-dir", "--verify", "HEAD")

@@ -17,10 +17,10 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from release.errors import ReleaseError
+from release.ops.build import build_artifacts
 from release.ops.hashing import all_match, sha256
 from release.plan import Plan, Step
 from release.steps import Context
-from release.steps.build import build_artifacts
 
 
 class VerifyFailed(ReleaseError):
