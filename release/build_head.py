@@ -50,7 +50,7 @@ def _verify(built: list[Path], project: str) -> None:
     """twine check, and the metadata name is the project's (as the release's verify stage)."""
     from packaging.utils import canonicalize_name
 
-    from release.steps.verify import read_metadata, twine_check
+    from release.ops.dists import read_metadata, twine_check
 
     report = twine_check(built)
     problems = [f"twine check failed:\n{report.strip()}"] if report else []

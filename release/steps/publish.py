@@ -82,7 +82,7 @@ def _upload(ctx: Context, resolved: Resolved, target: Target, path: Path) -> tup
         non_interactive=True,
         disable_progress_bar=True,
     )
-    from release.steps.verify import twine_output
+    from release.ops.dists import twine_output
 
     captured = io.StringIO()
     try:
