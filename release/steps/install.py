@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
+from release.credentials import require
 from release.errors import CommandError, ReleaseError
 from release.ops.buildenv import fresh_env
 from release.plan import Step
 from release.steps import Context
-from release.steps.publish import credentials_for, target_named
 
 
 class InstallFailed(ReleaseError):
@@ -54,8 +54,8 @@ class VerifyInstall:
         return ctx.journal.steps.get(self.step.id) == "done"
 
     def run(self, ctx: Context) -> None:
-        target = target_named(ctx, self.step.path)
-        resolved = credentials_for(ctx, target)
+        target = ctx.target(self.step.path)
+        resolved = require(target, ctx.environ, ctx.runner.secrets)
         index = target.index_url
         if resolved.credentials is not None:
             index = _with_credentials(

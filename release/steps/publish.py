@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from release.config import Target
-from release.credentials import Resolved, missing_hint, resolve
+from release.credentials import Resolved, missing_hint, require
 from release.errors import ReleaseError
 from release.ops.hashing import matches
 from release.ops.index import IndexError_, file_sha256, read_files
@@ -31,24 +31,6 @@ UPLOADED, ALREADY, MISSING, CONFLICT = "uploaded", "already there", "missing", "
 
 class PublishFailed(ReleaseError):
     exit_code = 1
-
-
-def target_named(ctx: Context, name: str) -> Target:
-    for target in ctx.plan.targets:
-        if target.name == name:
-            return target
-    raise KeyError(name)
-
-
-def credentials_for(ctx: Context, target: Target) -> Resolved:
-    found = resolve(target, ctx.environ)
-    if found is None:
-        raise PublishFailed(
-            f"No credentials for the publish target {target.name!r}.", missing_hint(target)
-        )
-    if found.credentials is not None:
-        ctx.runner.secrets.append(found.credentials.password)
-    return found
 
 
 def file_states(ctx: Context, target: Target, resolved: Resolved) -> dict[str, str]:
@@ -194,8 +176,8 @@ class Publish:
     step: Step
 
     def is_done(self, ctx: Context) -> bool:
-        target = target_named(ctx, self.step.path)
-        resolved = credentials_for(ctx, target)
+        target = ctx.target(self.step.path)
+        resolved = require(target, ctx.environ, ctx.runner.secrets)
         try:
             states = file_states(ctx, target, resolved)
         except IndexError_:
@@ -205,8 +187,8 @@ class Publish:
         return all(s == ALREADY for s in states.values())
 
     def run(self, ctx: Context) -> None:
-        target = target_named(ctx, self.step.path)
-        resolved = credentials_for(ctx, target)
+        target = ctx.target(self.step.path)
+        resolved = require(target, ctx.environ, ctx.runner.secrets)
         done: dict[str, str] = {}
         try:
             for name in sorted(ctx.journal.artifacts, key=lambda n: not n.endswith(".tar.gz")):
