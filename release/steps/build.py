@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from release.ops.build import build_artifacts
 from release.ops.hashing import all_match, sha256
+from release.testhooks import failpoint
 
 if TYPE_CHECKING:
     from release.plan import Step
@@ -32,8 +33,6 @@ class Build:
         shutil.rmtree(staging, ignore_errors=True)
         assert ctx.journal.release_commit is not None
         built = build_artifacts(ctx.runner, ctx.journal.release_commit, staging)
-        from release.executor import failpoint
-
         failpoint(self.step.id, "during")  # tests: e.g. the disk fills before dist/ is touched
         dist = ctx.project_dir / ctx.plan.dist_dir
         dist.mkdir(parents=True, exist_ok=True)
