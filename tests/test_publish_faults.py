@@ -255,7 +255,7 @@ def test_partial_publication_names_each_file_and_resume_uploads_only_what_is_mis
     assert step_shown(failed.stdout, "done", "publish", "upload to first")
     assert step_shown(failed.stdout, "failed", "publish", "upload to second")
     rows = table_rows(text)
-    assert rows[("second", SDIST)] == "already there"
+    assert rows[("second", SDIST)] == "present"
     assert rows[("second", WHEEL)] == "missing"
     assert rows.get(("first", SDIST)) == "uploaded", f"no row for the first target:\n{text}"
     assert rows.get(("first", WHEEL)) == "uploaded", f"no row for the first target:\n{text}"

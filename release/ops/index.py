@@ -11,11 +11,13 @@ import base64
 import json
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from urllib.parse import unquote, urldefrag, urljoin, urlsplit
 
 from release.errors import ReleaseError
+from release.ops import CONFLICTING, MISSING, PRESENT
 
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
 ACCEPT = f"{JSON_TYPE}, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.1"
@@ -153,3 +155,21 @@ def read_files(
     if JSON_TYPE in content_type:
         return parse_json(body, url)
     return parse_html(body, url)
+
+
+def file_states(
+    index_url: str, project: str, files: Mapping[str, str], credentials: Credentials | None
+) -> dict[str, str]:
+    """Each of ``files`` (name -> sha256) on the index: present (listed with that sha256),
+    missing, or conflicting (listed with another); :class:`IndexError_` when unreadable."""
+    listed = read_files(index_url, project, credentials)
+    states: dict[str, str] = {}
+    for name, digest in files.items():
+        entry = listed.get(name)
+        if entry is None:
+            states[name] = MISSING
+        elif file_sha256(entry, credentials) == digest:
+            states[name] = PRESENT
+        else:
+            states[name] = CONFLICTING
+    return states

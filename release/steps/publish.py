@@ -17,8 +17,9 @@ from pathlib import Path
 from release.config import Target
 from release.credentials import Resolved, missing_hint, require
 from release.errors import ReleaseError
+from release.ops import CONFLICTING, MISSING, PRESENT
 from release.ops.hashing import matches
-from release.ops.index import IndexError_, file_sha256, read_files
+from release.ops.index import IndexError_, file_sha256, file_states, read_files
 from release.plan import Step
 from release.runner import mask
 from release.steps import Context
@@ -26,26 +27,18 @@ from release.steps import Context
 RETRIES = 3  # failed attempts retried per file (connection errors, 5xx)
 BACKOFF_SECONDS = 0.5
 
-UPLOADED, ALREADY, MISSING, CONFLICT = "uploaded", "already there", "missing", "conflicting"
+UPLOADED = "uploaded"  # how a file got there when this run sent it (else: PRESENT)
 
 
 class PublishFailed(ReleaseError):
     exit_code = 1
 
 
-def file_states(ctx: Context, target: Target, resolved: Resolved) -> dict[str, str]:
-    """Each artifact's state on the target: already there, missing or conflicting."""
-    listed = read_files(target.index_url, ctx.plan.project, resolved.credentials)
-    states: dict[str, str] = {}
-    for name, digest in ctx.journal.artifacts.items():
-        entry = listed.get(name)
-        if entry is None:
-            states[name] = MISSING
-        elif file_sha256(entry, resolved.credentials) == digest:
-            states[name] = ALREADY
-        else:
-            states[name] = CONFLICT
-    return states
+def _states(ctx: Context, target: Target, resolved: Resolved) -> dict[str, str]:
+    """Each artifact's state on the target: present, missing or conflicting."""
+    return file_states(
+        target.index_url, ctx.plan.project, ctx.journal.artifacts, resolved.credentials
+    )
 
 
 def _upload(ctx: Context, resolved: Resolved, target: Target, path: Path) -> tuple[int, str]:
@@ -99,16 +92,16 @@ def publish_file(ctx: Context, target: Target, resolved: Resolved, name: str) ->
     last_error = ""
     while True:
         try:
-            state = file_states(ctx, target, resolved).get(name, MISSING)
+            state = _states(ctx, target, resolved).get(name, MISSING)
         except IndexError_ as exc:
             if not exc.retryable or failures >= RETRIES:
                 raise
             failures, last_error = failures + 1, exc.message
             time.sleep(BACKOFF_SECONDS * 2 ** (failures - 1))
             continue
-        if state == ALREADY:
-            return UPLOADED if uploaded or failures else ALREADY
-        if state == CONFLICT:
+        if state == PRESENT:
+            return UPLOADED if uploaded or failures else PRESENT
+        if state == CONFLICTING:
             listed = read_files(target.index_url, ctx.plan.project, resolved.credentials)
             theirs = file_sha256(listed[name], resolved.credentials) if name in listed else "?"
             raise PublishFailed(
@@ -147,10 +140,10 @@ def publish_file(ctx: Context, target: Target, resolved: Resolved, name: str) ->
                 time.sleep(BACKOFF_SECONDS * 2 ** (failures - 1))
             continue
         if status in (400, 409):
-            states = file_states(ctx, target, resolved)
-            if states.get(name) == ALREADY:
+            states = _states(ctx, target, resolved)
+            if states.get(name) == PRESENT:
                 return UPLOADED
-            if states.get(name) == CONFLICT:
+            if states.get(name) == CONFLICTING:
                 continue  # reported as a conflict on the next pass
             raise PublishFailed(
                 f"{target.name} rejected {name} (HTTP {status}: {text.strip()[:300]}), and the "
@@ -179,12 +172,12 @@ class Publish:
         target = ctx.target(self.step.path)
         resolved = require(target, ctx.environ, ctx.runner.secrets)
         try:
-            states = file_states(ctx, target, resolved)
+            states = _states(ctx, target, resolved)
         except IndexError_:
             return False  # run() reports it, with the table
-        if CONFLICT in states.values():
+        if CONFLICTING in states.values():
             return False  # run() reports it
-        return all(s == ALREADY for s in states.values())
+        return all(s == PRESENT for s in states.values())
 
     def run(self, ctx: Context) -> None:
         target = ctx.target(self.step.path)
@@ -206,8 +199,8 @@ class Publish:
                     earlier.append((other.name, fname, how))
             exc.message += "\n" + status_table(earlier + _rows(ctx, target, resolved, done))
             raise
-        final = file_states(ctx, target, resolved)
-        if any(s != ALREADY for s in final.values()):
+        final = _states(ctx, target, resolved)
+        if any(s != PRESENT for s in final.values()):
             raise PublishFailed(
                 f"After uploading, {target.name}'s index does not list every file with the "
                 "right sha256:\n" + status_table(_rows(ctx, target, resolved, done)),
@@ -219,13 +212,13 @@ def _rows(
     ctx: Context, target: Target, resolved: Resolved, done: dict[str, str]
 ) -> list[tuple[str, str, str]]:
     try:
-        states = file_states(ctx, target, resolved)
+        states = _states(ctx, target, resolved)
     except IndexError_:
         states = {}
     rows = []
     for name in sorted(ctx.journal.artifacts):
         state = states.get(name, "unknown (index unreadable)")
-        if state == ALREADY and done.get(name) == UPLOADED:
+        if state == PRESENT and done.get(name) == UPLOADED:
             state = UPLOADED
         rows.append((target.name, name, state))
     return rows
