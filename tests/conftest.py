@@ -31,9 +31,29 @@ def isolated_git(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     monkeypatch.delenv("XDG_CACHE_HOME", raising=False)  # answers cached under this HOME only
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "cached_samples: `sample` and `project` in this module are the cached "
+        "copies (`sample_copy`, `project_copy`); see the note at `sample`."
+    )
+
+
 @pytest.fixture
-def sample(tmp_path: Path) -> Callable[..., Path]:
-    """Create a sample project (see release.demo.create_sample_project) under tmp_path."""
+def sample(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[..., Path]:
+    """Create a sample project (see release.demo.create_sample_project) under tmp_path.
+
+    In a module marked ``pytest.mark.cached_samples`` this is ``sample_copy``: each distinct
+    project is built once per session and copied. That is not the default, because a copy
+    carries the commits, dates and identity of the test that built it, and the release
+    tests depend on their own: test_kill_matrix and test_fault_matrix_full pin the commit
+    and tag dates (``pinned_dates``) before they make a sample, and compare a resumed
+    release with an uninterrupted one byte for byte (the artifacts' timestamps come from
+    the release commit). Mark only modules whose tests read projects rather than release
+    them with pinned dates or an environment of their own.
+    """
+    if request.node.get_closest_marker("cached_samples") is not None:
+        cached: Callable[..., Path] = request.getfixturevalue("sample_copy")
+        return cached
 
     def make(layout: Layout = "hatchling", **kwargs: object) -> Path:
         return create_sample_project(tmp_path, layout=layout, **kwargs)  # type: ignore[arg-type]
@@ -53,6 +73,9 @@ class Result:
     stderr: str
 
 
+CLI = Callable[..., Result]  # the `cli` and `run_inprocess` fixtures
+
+
 @pytest.fixture
 def cli() -> Callable[..., Result]:
     """Run the real ``release`` command in a subprocess, as a user would."""
@@ -69,7 +92,8 @@ def cli() -> Callable[..., Result]:
 
 @pytest.fixture
 def project(sample: Callable[..., Path]) -> Path:
-    """The default sample project with a feature and a bugfix fragment."""
+    """The default sample project with a feature and a bugfix fragment (the cached copy in a
+    module marked ``cached_samples``)."""
     return sample(fragments={"12.feature.md": "Add a thing.", "13.bugfix.md": "Fix a bug."})
 
 
@@ -223,6 +247,17 @@ def run_inprocess(capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
 @pytest.fixture(scope="session")
 def uv_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("uv-cache")
+
+
+PINNED_DATE = "1767229200 +0000"  # 2026-01-01 01:00 UTC, for author, committer and tagger
+
+
+@pytest.fixture
+def pinned_dates(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Commits and tags made from here on (the sample's included) carry PINNED_DATE, so two
+    releases of the same sample build byte-identical artifacts."""
+    monkeypatch.setenv("GIT_AUTHOR_DATE", PINNED_DATE)
+    monkeypatch.setenv("GIT_COMMITTER_DATE", PINNED_DATE)
 
 
 @pytest.fixture

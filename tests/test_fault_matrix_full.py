@@ -60,7 +60,6 @@ pytestmark = pytest.mark.usefixtures(
 )
 
 FAILPOINT = "RELEASE_PIPELINE_TEST_FAILPOINT"
-PINNED_DATE = "1767229200 +0000"  # 2026-01-01 01:00 UTC, for author, committer and tagger
 FRAGMENTS = {"12.feature.md": "Add a thing.", "13.bugfix.md": "Fix a bug."}
 PROJECT = "sample-project"
 TARGET = "local"
@@ -93,12 +92,6 @@ STEPS = LOCAL_STEPS + PUBLIC_STEPS
 # saved before ``after`` fires), so: before every step after the push, and after the last.
 # (push.push:before is test_kill_matrix's.)
 KILL_POINTS = (*(f"{step}:before" for step in PUBLIC_STEPS[1:]), f"{PUBLIC_STEPS[-1]}:after")
-
-
-@pytest.fixture
-def pinned_dates(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("GIT_AUTHOR_DATE", PINNED_DATE)
-    monkeypatch.setenv("GIT_COMMITTER_DATE", PINNED_DATE)
 
 
 def both(result: Result) -> str:

@@ -49,13 +49,6 @@ STEPS = (
     "post.push",
 )
 BOUNDARIES = (*(f"{step}:before" for step in STEPS), f"{STEPS[-1]}:after")
-PINNED_DATE = "1767229200 +0000"  # 2026-01-01 01:00 UTC, for author, committer and tagger
-
-
-@pytest.fixture
-def pinned_dates(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("GIT_AUTHOR_DATE", PINNED_DATE)
-    monkeypatch.setenv("GIT_COMMITTER_DATE", PINNED_DATE)
 
 
 def both(result: Result) -> str:
