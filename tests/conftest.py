@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from release.demo import GIT_ENV, Layout, create_sample_project
+from release.testhooks import FAILPOINT_ENV as FAILPOINT  # noqa: F401 - for the tests
 
 
 @pytest.fixture(autouse=True)
@@ -264,6 +265,32 @@ def pinned_dates(monkeypatch: pytest.MonkeyPatch) -> None:
 def shared_uv_cache(uv_cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """One uv cache for every build of the session (each test's fresh HOME would start cold)."""
     monkeypatch.setenv("UV_CACHE_DIR", str(uv_cache_dir))
+
+
+# The ids of the sample project's release steps (hatchling layout), as the journal and the
+# failpoints name them: the local stages, and the post stage of a release with next-dev.
+SAMPLE_INIT = "src/sample_project/__init__.py"
+LOCAL_STEPS = (
+    "check.preflight",
+    "prepare.edit-version:pyproject.toml",
+    f"prepare.edit-version:{SAMPLE_INIT}",
+    "prepare.changelog",
+    "prepare.commit",
+    "tag.tag",
+    "build.build",
+    "verify.verify",
+)
+POST_STEPS = (
+    "post.edit-version:pyproject.toml",
+    f"post.edit-version:{SAMPLE_INIT}",
+    "post.commit",
+    "post.push",
+)
+
+
+def publish_steps(target: str) -> tuple[str, str]:
+    """The publish stage's steps for a target with ``verify-install = true``."""
+    return f"publish.upload:{target}", f"publish.verify-install:{target}"
 
 
 def run_release(project: Path, *args: str, env: dict[str, str] | None = None) -> Result:
