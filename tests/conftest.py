@@ -77,18 +77,27 @@ class Result:
 CLI = Callable[..., Result]  # the `cli` and `run_inprocess` fixtures
 
 
+def both(result: Result) -> str:
+    return result.stdout + result.stderr
+
+
+def release_command(*args: str, cwd: Path | None = None,
+                    env: dict[str, str] | None = None) -> Result:
+    """``release ARGS`` in a subprocess, as a user would run it (this interpreter's
+    ``-m release``, so the tree under test), with no terminal on stdin and the test's
+    environment plus ``env``. The ``cli`` fixture and ``run_release`` are this."""
+    done = subprocess.run(
+        [sys.executable, "-m", "release", *args], cwd=cwd, stdin=subprocess.DEVNULL,
+        capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=600,
+        check=False,
+    )
+    return Result(done.returncode, done.stdout, done.stderr)
+
+
 @pytest.fixture
-def cli() -> Callable[..., Result]:
+def cli() -> CLI:
     """Run the real ``release`` command in a subprocess, as a user would."""
-
-    def run(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> Result:
-        done = subprocess.run(
-            [sys.executable, "-m", "release", *args], cwd=cwd, capture_output=True, text=True,
-            env={**os.environ, **(env or {})}, check=False,
-        )
-        return Result(done.returncode, done.stdout, done.stderr)
-
-    return run
+    return release_command
 
 
 @pytest.fixture
@@ -294,13 +303,8 @@ def publish_steps(target: str) -> tuple[str, str]:
 
 
 def run_release(project: Path, *args: str, env: dict[str, str] | None = None) -> Result:
-    """``release ARGS`` run in ``project`` as a user would, with no terminal on stdin."""
-    done = subprocess.run(
-        [sys.executable, "-m", "release", *args], cwd=project, stdin=subprocess.DEVNULL,
-        capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=600,
-        check=False,
-    )
-    return Result(done.returncode, done.stdout, done.stderr)
+    """``release ARGS`` run in ``project`` (see :func:`release_command`)."""
+    return release_command(*args, cwd=project, env=env)
 
 
 def bare_refs(remote: Path) -> dict[str, str]:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Result, configure_targets, run_release, target_env
+from conftest import Result, both, configure_targets, run_release, target_env
 from github_standin import GitHubStandIn
 from indexes import FaultProxy, IndexTarget, PypiserverIndex, http_request, listed_files
 
@@ -31,10 +31,6 @@ PROJECT = "sample-project"
 def dist_names(version: str) -> tuple[str, str]:
     """(sdist, wheel) file names of the sample project at ``version``."""
     return f"sample_project-{version}.tar.gz", f"sample_project-{version}-py3-none-any.whl"
-
-
-def both(result: Result) -> str:
-    return result.stdout + result.stderr
 
 
 def changelog_section(project: Path, version: str) -> str:

@@ -46,6 +46,7 @@ from conftest import (
     SAMPLE_INIT,
     Result,
     bare_refs,
+    both,
     commit_all,
     git,
     publish_steps,
@@ -76,10 +77,6 @@ STEPS = LOCAL_STEPS + PUBLIC_STEPS
 # saved before ``after`` fires), so: before every step after the push, and after the last.
 # (push.push:before is test_kill_matrix's.)
 KILL_POINTS = (*(f"{step}:before" for step in PUBLIC_STEPS[1:]), f"{PUBLIC_STEPS[-1]}:after")
-
-
-def both(result: Result) -> str:
-    return result.stdout + result.stderr
 
 
 # --- the module's index, proxy and GitHub --------------------------------------------------

@@ -28,8 +28,8 @@ from conftest import (
     FAILPOINT,
     LOCAL_STEPS,
     POST_STEPS,
-    Result,
     bare_refs,
+    both,
     git,
     read_journal,
     remote_of,
@@ -44,10 +44,6 @@ FRAGMENTS = {"12.feature.md": "Add a thing.", "13.bugfix.md": "Fix a bug."}
 NEXT_DEV = ("-c", "next-dev=true")
 STEPS = (*LOCAL_STEPS, "push.push", *POST_STEPS)
 BOUNDARIES = (*(f"{step}:before" for step in STEPS), f"{STEPS[-1]}:after")
-
-
-def both(result: Result) -> str:
-    return result.stdout + result.stderr
 
 
 def rev(project: Path, name: str) -> str:

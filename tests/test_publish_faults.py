@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 from conftest import (
     PublishTo,
-    Result,
     accepted_uploads,
     assert_exit,
+    both,
     configure_publish,
     publish_env,
     read_journal,
@@ -44,10 +44,6 @@ TWINE_ATTEMPTS = 5  # twine itself sends an upload answered with a 5xx up to 5 t
 FOREVER = 1000
 
 ProxyFactory = Callable[[IndexTarget], FaultProxy]
-
-
-def both(result: Result) -> str:
-    return result.stdout + result.stderr
 
 
 def verified(project: Path) -> dict[str, str]:

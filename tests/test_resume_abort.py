@@ -21,8 +21,8 @@ import pytest
 from conftest import (
     FAILPOINT,
     LOCAL_STEPS,
-    Result,
     bare_refs,
+    both,
     commit_all,
     git,
     read_journal,
@@ -37,10 +37,6 @@ SDIST = "sample_project-1.3.0.tar.gz"
 WHEEL = "sample_project-1.3.0-py3-none-any.whl"
 STAGE_OF = {step: step.split(".", 1)[0] for step in LOCAL_STEPS}
 LOCAL_STAGES = ("check", "prepare", "tag", "build", "verify")
-
-
-def both(result: Result) -> str:
-    return result.stdout + result.stderr
 
 
 def rev(project: Path, name: str) -> str | None:
