@@ -22,7 +22,8 @@ def build_head(
     project_dir: Path, dist_dir: str, project: str, *, verify: bool = True
 ) -> list[tuple[Path, str]]:
     from release.journal import state_dir
-    from release.steps.build import build_artifacts, sha256
+    from release.ops.build import build_artifacts
+    from release.ops.hashing import sha256
 
     runner = Runner(project_dir)
     read = runner.git("rev-parse", "--absolute-git-dir", "--verify", "HEAD")
@@ -49,7 +50,7 @@ def _verify(built: list[Path], project: str) -> None:
     """twine check, and the metadata name is the project's (as the release's verify stage)."""
     from packaging.utils import canonicalize_name
 
-    from release.steps.verify import read_metadata, twine_check
+    from release.ops.dists import read_metadata, twine_check
 
     report = twine_check(built)
     problems = [f"twine check failed:\n{report.strip()}"] if report else []

@@ -21,6 +21,7 @@ from packaging.version import Version
 from release.errors import EXIT_USAGE, ReleaseError, UsageError
 from release.executor import Outcome, execute
 from release.journal import PENDING, Journal, Lock, state_dir
+from release.ops.git import find_git_dir
 from release.plan import Plan, for_tag
 from release.runner import Runner
 from release.steps import Context
@@ -121,8 +122,7 @@ def prepare_plan(
     if facts.towncrier is not None:
         notes = extract_section(facts.towncrier, str(version)) or ""
     plan = for_tag(facts, name, version, notes)
-    git_dir = Path(runner.git("rev-parse", "--absolute-git-dir").stdout.strip())
-    return plan, runner, git_dir
+    return plan, runner, find_git_dir(runner)
 
 
 def run_ci(
@@ -208,7 +208,7 @@ def gather_artifacts(source: Path, plan: Plan, dist: Path) -> dict[str, str]:
     """Verify every manifest's files in ``source`` (searched recursively) and copy them to dist."""
     from packaging.utils import canonicalize_name
 
-    from release.steps.build import sha256
+    from release.ops.hashing import sha256
 
     manifests = sorted(source.rglob(f"{MANIFEST_PREFIX}*.json"))
     if not manifests:

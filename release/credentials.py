@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from release.config import KNOWN_SECTIONS, Target
-from release.index import Credentials
+from release.errors import ReleaseError
+from release.ops.index import Credentials
 
 TOKEN_USERNAME = "__token__"
 
@@ -25,6 +26,10 @@ class Resolved:
     repository_url: str
     credentials: Credentials | None
     source: str
+
+
+class NoCredentials(ReleaseError):
+    exit_code = 1
 
 
 def pypirc_path(environ: Mapping[str, str]) -> Path:
@@ -88,6 +93,19 @@ def resolve(target: Target, environ: Mapping[str, str]) -> Resolved | None:
     if trusted_publishing_available(url, environ):
         return Resolved(url, None, "trusted publishing (GitHub Actions OIDC, through twine)")
     return None
+
+
+def require(target: Target, environ: Mapping[str, str], secrets: list[str]) -> Resolved:
+    """:func:`resolve`, or :class:`NoCredentials` when there are none; the password joins
+    ``secrets`` (what a runner masks), so it is never shown from then on."""
+    found = resolve(target, environ)
+    if found is None:
+        raise NoCredentials(
+            f"No credentials for the publish target {target.name!r}.", missing_hint(target)
+        )
+    if found.credentials is not None:
+        secrets.append(found.credentials.password)
+    return found
 
 
 def _keyring(url: str, username: str) -> str | None:

@@ -7,8 +7,6 @@ exact commands to resume or abort.
 
 from __future__ import annotations
 
-import errno
-import os
 import signal
 import time
 from collections.abc import Callable
@@ -21,8 +19,7 @@ from release.plan import Step
 from release.runner import mask
 from release.stages import STAGES
 from release.steps import Context, implementation
-
-FAILPOINT_ENV = "RELEASE_PIPELINE_TEST_FAILPOINT"
+from release.testhooks import failpoint
 
 
 class Interrupted(ReleaseError):
@@ -43,28 +40,6 @@ class Outcome:
 @dataclass
 class Report:
     outcomes: list[Outcome] = field(default_factory=list)
-
-
-def failpoint(step_id: str, when: str) -> None:
-    """Tests only: ``RELEASE_PIPELINE_TEST_FAILPOINT=<step id>:<before|after>:<action>``.
-
-    The action is ``kill`` (SIGKILL), ``sigint`` (as Ctrl-C), ``raise`` (an error) or
-    ``enospc`` (a write failing for lack of space). Steps may call ``during`` points too.
-    """
-    spec = os.environ.get(FAILPOINT_ENV)
-    if not spec:
-        return
-    point, _, action = spec.rpartition(":")
-    if point != f"{step_id}:{when}":
-        return
-    if action == "kill":
-        os.kill(os.getpid(), signal.SIGKILL)
-    elif action == "sigint":
-        os.kill(os.getpid(), signal.SIGINT)
-    elif action == "raise":
-        raise RuntimeError(f"failpoint {point}")
-    elif action == "enospc":
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), f"failpoint {point}")
 
 
 def selected(steps: tuple[Step, ...], until: str | None) -> list[Step]:

@@ -10,18 +10,15 @@ from release.checks import Problem
 from release.errors import EXIT_CHECK_FAILED, ReleaseError, UsageError
 from release.executor import Outcome, Report, execute
 from release.journal import PENDING, Journal, Lock, state_dir
+from release.ops.git import find_git_dir, head_commit_is, is_ancestor, remote_refs, rev
+from release.ops.hashing import matches
 from release.plan import Plan, Request
 from release.runner import Runner
 from release.steps import Context
-from release.steps.build import sha256
 
 
 class AbortRefused(ReleaseError):
     exit_code = EXIT_CHECK_FAILED
-
-
-def _git_dir(runner: Runner) -> Path:
-    return Path(runner.git("rev-parse", "--absolute-git-dir").stdout.strip())
 
 
 def _commands(project_dir: Path, *, pushed: bool = False) -> str:
@@ -48,7 +45,7 @@ def run(
     from release.steps.check import ChecksFailed
 
     runner = Runner(project_dir)
-    git_dir = _git_dir(runner)
+    git_dir = find_git_dir(runner)
     with Lock(git_dir) as lock:
         _note_stale(lock, note)
         existing = Journal.load(git_dir)
@@ -179,7 +176,7 @@ def resume(
     note: Callable[[str], None],
 ) -> Report:
     runner = Runner(project_dir)
-    git_dir = _git_dir(runner)
+    git_dir = find_git_dir(runner)
     with Lock(git_dir) as lock:
         _note_stale(lock, note)
         journal = _load(git_dir)
@@ -195,19 +192,17 @@ def _reconcile(ctx: Context, note: Callable[[str], None]) -> None:
 
     A release commit rebased onto new upstream work (after a rejected push) is adopted.
     """
-    from release.steps.git import _head_commit_is, is_ancestor, rev
-
     journal = ctx.journal
-    head = rev(ctx, "HEAD")
+    head = rev(ctx.runner, "HEAD")
     release = journal.release_commit
-    if release is None or head is None or is_ancestor(ctx, release, head):
+    if release is None or head is None or is_ancestor(ctx.runner, release, head):
         return
     if journal.pushed:
         raise ReleaseError(
             f"HEAD no longer contains the pushed release commit {release[:12]}.",
             "Check out the release branch as pushed, then run release resume.",
         )
-    rebased = _head_commit_is(ctx, ctx.plan.commit_message, None)
+    rebased = head_commit_is(ctx.runner, ctx.plan.commit_message, None)
     if rebased is None:
         raise ReleaseError(
             f"HEAD ({head[:12]}) does not contain the release commit {release[:12]}, and is not "
@@ -218,7 +213,7 @@ def _reconcile(ctx: Context, note: Callable[[str], None]) -> None:
         f"The release commit was rebased ({release[:12]} -> {rebased[:12]}); the tag, "
         "artifacts and checks are redone for it."
     )
-    tag_target = rev(ctx, f"refs/tags/{ctx.plan.tag}")
+    tag_target = rev(ctx.runner, f"refs/tags/{ctx.plan.tag}")
     if tag_target == release:
         ctx.runner.git("tag", "--delete", ctx.plan.tag)
     _remove_artifacts(ctx)
@@ -233,7 +228,7 @@ def _remove_artifacts(ctx: Context) -> None:
     dist = ctx.project_dir / ctx.plan.dist_dir
     for name, digest in ctx.journal.artifacts.items():
         path = dist / name
-        if path.is_file() and sha256(path) == digest:
+        if matches(path, digest):
             path.unlink()
     ctx.journal.artifacts = {}
     if not ctx.journal.dist_existed and dist.is_dir() and not any(dist.iterdir()):
@@ -241,10 +236,8 @@ def _remove_artifacts(ctx: Context) -> None:
 
 
 def abort(project_dir: Path, *, environ: Mapping[str, str], note: Callable[[str], None]) -> None:
-    from release.steps.git import remote_refs, rev
-
     runner = Runner(project_dir)
-    git_dir = _git_dir(runner)
+    git_dir = find_git_dir(runner)
     with Lock(git_dir) as lock:
         _note_stale(lock, note)
         journal = _load(git_dir, finished_is_public=True)
@@ -253,7 +246,7 @@ def abort(project_dir: Path, *, environ: Mapping[str, str], note: Callable[[str]
         public = journal.pushed
         if not public:
             try:
-                found = remote_refs(ctx, f"refs/tags/{plan.tag}")
+                found = remote_refs(runner, plan.remote, f"refs/tags/{plan.tag}")
                 public = bool(found)
             except ReleaseError:
                 pass
@@ -263,7 +256,7 @@ def abort(project_dir: Path, *, environ: Mapping[str, str], note: Callable[[str]
                 "is public, and abort never rewrites public history.",
                 "Finish it with release resume (or release a fixed version after it).",
             )
-        head = rev(ctx, "HEAD")
+        head = rev(runner, "HEAD")
         known = {journal.start_head, journal.release_commit, journal.dev_commit} - {None}
         if head not in known:
             raise AbortRefused(
@@ -284,7 +277,7 @@ def abort(project_dir: Path, *, environ: Mapping[str, str], note: Callable[[str]
                 "Commit or stash them first, so abort cannot lose them.",
             )
         if (
-            rev(ctx, f"refs/tags/{plan.tag}") == journal.release_commit
+            rev(runner, f"refs/tags/{plan.tag}") == journal.release_commit
             and journal.release_commit is not None
         ):
             runner.git("tag", "--delete", plan.tag)

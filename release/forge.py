@@ -12,11 +12,13 @@ import json
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
 
 from release.errors import ReleaseError
+from release.ops import BROKEN, CONFLICTING, MISSING, PRESENT
 
 API_VERSION = "2022-11-28"
 RETRIES = 3
@@ -181,6 +183,25 @@ class GitHub:
             "DELETE",
             f"{self.api_url.rstrip('/')}/repos/{self.repository}/releases/assets/{asset_id}",
         )
+
+    def asset_states(
+        self, release: dict[str, Any], files: Mapping[str, str]
+    ) -> dict[str, tuple[str, dict[str, Any] | None]]:
+        """Each of ``files`` (name -> sha256) on ``release``: present, missing, broken (an
+        upload that never completed, GitHub's "starter" state) or conflicting, with the
+        asset when there is one."""
+        by_name = {a["name"]: a for a in self.assets(int(release["id"]))}
+        states: dict[str, tuple[str, dict[str, Any] | None]] = {}
+        for name, digest in files.items():
+            asset = by_name.get(name)
+            if asset is None:
+                states[name] = (MISSING, None)
+            elif asset.get("state") not in (None, "uploaded"):
+                states[name] = (BROKEN, asset)
+            else:
+                same = self.asset_sha256(asset) == digest
+                states[name] = (PRESENT if same else CONFLICTING, asset)
+        return states
 
     def asset_sha256(self, asset: dict[str, Any]) -> str:
         """An asset's sha256: GitHub's stated digest, else the downloaded bytes' digest."""

@@ -1,7 +1,8 @@
 """``release status [VERSION]``: is a release complete everywhere?
 
 Tag on the remote, each file of the manifest on each target with the manifest's
-sha256.  Read-only.
+sha256, and the GitHub release with its assets: asked through the same probes the
+publish and announce steps decide by, so the states are theirs. Read-only.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from release.errors import UsageError
+from release.errors import CommandError, UsageError
+from release.ops import CONFLICTING, MISSING, PRESENT
 from release.runner import Runner
 
 
@@ -19,22 +21,22 @@ from release.runner import Runner
 class Row:
     where: str
     item: str
-    state: str  # "present", "missing", "conflicting", "unknown: ..."
+    state: str  # a probe's state (release.ops: present, missing, ...) or "unknown: ..."
 
     @property
     def ok(self) -> bool:
-        return self.state == "present"
+        return self.state == PRESENT
 
 
 def status(project_dir: Path, version: str | None) -> tuple[dict[str, Any], list[Row]]:
     from release import manifest
     from release.config import Target
     from release.credentials import resolve
-    from release.index import IndexError_, file_sha256, read_files
+    from release.ops.git import find_git_dir
+    from release.ops.index import IndexError_, file_states
 
     runner = Runner(project_dir)
-    git_dir = Path(runner.git("rev-parse", "--absolute-git-dir").stdout.strip())
-    data = manifest.load(git_dir, version)
+    data = manifest.load(find_git_dir(runner), version)
     if data is None:
         which = version or "any version"
         raise UsageError(
@@ -42,45 +44,34 @@ def status(project_dir: Path, version: str | None) -> tuple[dict[str, Any], list
             "release status knows the versions this repository released with "
             "release run (or release ci).",
         )
-    rows: list[Row] = []
-    tag_ref = f"refs/tags/{data['tag']}"
-    done = runner.git("ls-remote", "--", data["remote"], tag_ref, check=False)
-    local = runner.git("rev-parse", "--verify", "--quiet", tag_ref, check=False).stdout.strip()
-    if done.returncode != 0:
-        rows.append(Row(data["remote"], data["tag"], "unknown: remote unreadable"))
-    else:
-        remote_sha = next(
-            (
-                line.split("\t")[0]
-                for line in done.stdout.splitlines()
-                if line.endswith("\t" + tag_ref)
-            ),
-            None,
-        )
-        state = (
-            "missing"
-            if remote_sha is None
-            else ("present" if remote_sha == local else "conflicting")
-        )
-        rows.append(Row(data["remote"], data["tag"], state))
+    rows = [_tag_row(runner, data)]
     for t in data["publish"]:
         target = Target.from_dict(t)
         resolved = resolve(target, os.environ)
         creds = resolved.credentials if resolved else None
         try:
-            listed = read_files(target.index_url, data["project"], creds)
+            states = file_states(target.index_url, data["project"], data["files"], creds)
         except IndexError_ as exc:
             rows += [Row(target.name, name, f"unknown: {exc.message}") for name in data["files"]]
             continue
-        for name, digest in data["files"].items():
-            entry = listed.get(name)
-            if entry is None:
-                rows.append(Row(target.name, name, "missing"))
-            else:
-                same = file_sha256(entry, creds) == digest
-                rows.append(Row(target.name, name, "present" if same else "conflicting"))
+        rows += [Row(target.name, name, state) for name, state in states.items()]
     rows += _forge_rows(data)
     return data, rows
+
+
+def _tag_row(runner: Runner, data: dict[str, Any]) -> Row:
+    """The tag on the remote: present when it is the local tag object."""
+    from release.ops.git import remote_refs
+
+    tag_ref = f"refs/tags/{data['tag']}"
+    try:
+        remote_sha = remote_refs(runner, data["remote"], tag_ref).get(tag_ref)
+    except CommandError:
+        return Row(data["remote"], data["tag"], "unknown: remote unreadable")
+    local = runner.git("rev-parse", "--verify", "--quiet", tag_ref, check=False).stdout.strip()
+    if remote_sha is None:
+        return Row(data["remote"], data["tag"], MISSING)
+    return Row(data["remote"], data["tag"], PRESENT if remote_sha == local else CONFLICTING)
 
 
 def _forge_rows(data: dict[str, Any]) -> list[Row]:
@@ -98,18 +89,11 @@ def _forge_rows(data: dict[str, Any]) -> list[Row]:
     try:
         release = gh.release_by_tag(data["tag"])
         if release is None:
-            return [Row(where, f"release {data['tag']}", "missing")]
-        rows = [Row(where, f"release {data['tag']}", "present")]
+            return [Row(where, f"release {data['tag']}", MISSING)]
+        rows = [Row(where, f"release {data['tag']}", PRESENT)]
         if forge["attach_artifacts"]:
-            assets = {a["name"]: a for a in gh.assets(int(release["id"]))}
-            for name, digest in data["files"].items():
-                asset = assets.get(name)
-                if asset is None:
-                    state = "missing"
-                else:
-                    same = gh.asset_sha256(asset) == digest
-                    state = "present" if same else "conflicting"
-                rows.append(Row(where, name, state))
+            states = gh.asset_states(release, data["files"])
+            rows += [Row(where, name, state) for name, (state, _asset) in states.items()]
         return rows
     except ForgeError as exc:
         return [Row(where, f"release {data['tag']}", f"unknown: {exc.message}")]

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from release.demo import GIT_ENV, Layout, create_sample_project
+from release.testhooks import FAILPOINT_ENV as FAILPOINT  # noqa: F401 - for the tests
 
 
 @pytest.fixture(autouse=True)
@@ -31,9 +32,29 @@ def isolated_git(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     monkeypatch.delenv("XDG_CACHE_HOME", raising=False)  # answers cached under this HOME only
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "cached_samples: `sample` and `project` in this module are the cached "
+        "copies (`sample_copy`, `project_copy`); see the note at `sample`."
+    )
+
+
 @pytest.fixture
-def sample(tmp_path: Path) -> Callable[..., Path]:
-    """Create a sample project (see release.demo.create_sample_project) under tmp_path."""
+def sample(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[..., Path]:
+    """Create a sample project (see release.demo.create_sample_project) under tmp_path.
+
+    In a module marked ``pytest.mark.cached_samples`` this is ``sample_copy``: each distinct
+    project is built once per session and copied. That is not the default, because a copy
+    carries the commits, dates and identity of the test that built it, and the release
+    tests depend on their own: test_kill_matrix and test_fault_matrix_full pin the commit
+    and tag dates (``pinned_dates``) before they make a sample, and compare a resumed
+    release with an uninterrupted one byte for byte (the artifacts' timestamps come from
+    the release commit). Mark only modules whose tests read projects rather than release
+    them with pinned dates or an environment of their own.
+    """
+    if request.node.get_closest_marker("cached_samples") is not None:
+        cached: Callable[..., Path] = request.getfixturevalue("sample_copy")
+        return cached
 
     def make(layout: Layout = "hatchling", **kwargs: object) -> Path:
         return create_sample_project(tmp_path, layout=layout, **kwargs)  # type: ignore[arg-type]
@@ -53,23 +74,36 @@ class Result:
     stderr: str
 
 
+CLI = Callable[..., Result]  # the `cli` and `run_inprocess` fixtures
+
+
+def both(result: Result) -> str:
+    return result.stdout + result.stderr
+
+
+def release_command(*args: str, cwd: Path | None = None,
+                    env: dict[str, str] | None = None) -> Result:
+    """``release ARGS`` in a subprocess, as a user would run it (this interpreter's
+    ``-m release``, so the tree under test), with no terminal on stdin and the test's
+    environment plus ``env``. The ``cli`` fixture and ``run_release`` are this."""
+    done = subprocess.run(
+        [sys.executable, "-m", "release", *args], cwd=cwd, stdin=subprocess.DEVNULL,
+        capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=600,
+        check=False,
+    )
+    return Result(done.returncode, done.stdout, done.stderr)
+
+
 @pytest.fixture
-def cli() -> Callable[..., Result]:
+def cli() -> CLI:
     """Run the real ``release`` command in a subprocess, as a user would."""
-
-    def run(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> Result:
-        done = subprocess.run(
-            [sys.executable, "-m", "release", *args], cwd=cwd, capture_output=True, text=True,
-            env={**os.environ, **(env or {})}, check=False,
-        )
-        return Result(done.returncode, done.stdout, done.stderr)
-
-    return run
+    return release_command
 
 
 @pytest.fixture
 def project(sample: Callable[..., Path]) -> Path:
-    """The default sample project with a feature and a bugfix fragment."""
+    """The default sample project with a feature and a bugfix fragment (the cached copy in a
+    module marked ``cached_samples``)."""
     return sample(fragments={"12.feature.md": "Add a thing.", "13.bugfix.md": "Fix a bug."})
 
 
@@ -225,20 +259,52 @@ def uv_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("uv-cache")
 
 
+PINNED_DATE = "1767229200 +0000"  # 2026-01-01 01:00 UTC, for author, committer and tagger
+
+
+@pytest.fixture
+def pinned_dates(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Commits and tags made from here on (the sample's included) carry PINNED_DATE, so two
+    releases of the same sample build byte-identical artifacts."""
+    monkeypatch.setenv("GIT_AUTHOR_DATE", PINNED_DATE)
+    monkeypatch.setenv("GIT_COMMITTER_DATE", PINNED_DATE)
+
+
 @pytest.fixture
 def shared_uv_cache(uv_cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """One uv cache for every build of the session (each test's fresh HOME would start cold)."""
     monkeypatch.setenv("UV_CACHE_DIR", str(uv_cache_dir))
 
 
+# The ids of the sample project's release steps (hatchling layout), as the journal and the
+# failpoints name them: the local stages, and the post stage of a release with next-dev.
+SAMPLE_INIT = "src/sample_project/__init__.py"
+LOCAL_STEPS = (
+    "check.preflight",
+    "prepare.edit-version:pyproject.toml",
+    f"prepare.edit-version:{SAMPLE_INIT}",
+    "prepare.changelog",
+    "prepare.commit",
+    "tag.tag",
+    "build.build",
+    "verify.verify",
+)
+POST_STEPS = (
+    "post.edit-version:pyproject.toml",
+    f"post.edit-version:{SAMPLE_INIT}",
+    "post.commit",
+    "post.push",
+)
+
+
+def publish_steps(target: str) -> tuple[str, str]:
+    """The publish stage's steps for a target with ``verify-install = true``."""
+    return f"publish.upload:{target}", f"publish.verify-install:{target}"
+
+
 def run_release(project: Path, *args: str, env: dict[str, str] | None = None) -> Result:
-    """``release ARGS`` run in ``project`` as a user would, with no terminal on stdin."""
-    done = subprocess.run(
-        [sys.executable, "-m", "release", *args], cwd=project, stdin=subprocess.DEVNULL,
-        capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=600,
-        check=False,
-    )
-    return Result(done.returncode, done.stdout, done.stderr)
+    """``release ARGS`` run in ``project`` (see :func:`release_command`)."""
+    return release_command(*args, cwd=project, env=env)
 
 
 def bare_refs(remote: Path) -> dict[str, str]:

@@ -8,6 +8,7 @@ attached assets' bytes against dist/, the requests GitHub saw, the uploads the i
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Callable
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Result, configure_targets, run_release, target_env
+from conftest import Result, both, configure_targets, run_release, target_env
 from github_standin import GitHubStandIn
 from indexes import FaultProxy, IndexTarget, PypiserverIndex, http_request, listed_files
 
@@ -30,10 +31,6 @@ PROJECT = "sample-project"
 def dist_names(version: str) -> tuple[str, str]:
     """(sdist, wheel) file names of the sample project at ``version``."""
     return f"sample_project-{version}.tar.gz", f"sample_project-{version}-py3-none-any.whl"
-
-
-def both(result: Result) -> str:
-    return result.stdout + result.stderr
 
 
 def changelog_section(project: Path, version: str) -> str:
@@ -338,3 +335,36 @@ def test_an_upload_failure_after_github_acted_is_repaired(setup: Callable[..., S
     release = only_release(s.github)
     check_assets(s.github, release, s.dist, names)
     assert s.proxy.upload_count == 2
+
+
+def test_status_shows_the_github_release_in_the_announce_steps_states(
+    setup: Callable[..., Setup],
+) -> None:
+    """`release status` reads the GitHub release through the probe the announce step decides
+    by: assets whose uploads GitHub left unfinished ("starter") are broken, as the step sees
+    them, until `release resume` repairs them."""
+    s = setup()
+    names = dist_names("1.3.0")
+    s.github.fail_next("POST", f"/repos/{s.github.full_name}/releases/*/assets", 502,
+                       count=len(names) * UPLOAD_ATTEMPTS, after_effect=True, host="uploads")
+    failed = s.release("run", "--yes")
+    assert failed.code == 1, both(failed)
+    where = f"github {s.github.full_name}"
+
+    def states() -> tuple[int, dict[tuple[str, str], str]]:
+        result = s.release("status", "--json")
+        items = json.loads(result.stdout)["items"]
+        return result.code, {(i["where"], i["item"]): i["state"] for i in items}
+
+    code, found = states()
+    assert code == 1, found
+    assert found[(where, "release v1.3.0")] == "present"
+    assert [found[(where, name)] for name in names] == ["broken", "broken"]
+    assert found[("local", names[0])] == "present"
+
+    resumed = s.release("resume")
+    assert resumed.code == 0, both(resumed)
+    code, found = states()
+    assert code == 0, found
+    assert set(found.values()) == {"present"}
+    assert {item for w, item in found if w == where} == {"release v1.3.0", *names}

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pytest
 from conftest import (
+    CLI,
     Result,
     assert_usage_error,
     bare_refs,
@@ -36,16 +37,11 @@ from conftest import (
     write_fragments,
 )
 
-CLI = Callable[..., Result]
+pytestmark = pytest.mark.cached_samples
+
 FRAGMENTS = {"12.feature.md": "Add a thing.", "13.bugfix.md": "Fix a bug."}
 INIT = "src/sample_project/__init__.py"
 READ_ONLY = (("preview",), ("preview", "--json"), ("check",), ("version",), ("changelog",))
-
-
-@pytest.fixture
-def project(project_copy: Path) -> Path:
-    """The sample project (released at 1.2.0) with a feature and a bugfix fragment."""
-    return project_copy
 
 
 # --- "nothing changed" -----------------------------------------------------------------------

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from conftest import commit_all, git
 
+from release.ops import build as build_step
+from release.ops import buildenv
+from release.ops.build import BuildFailed, build_artifacts, declared_requires
+from release.ops.hashing import sha256
 from release.runner import Runner
-from release.steps import build as build_step
-from release.steps.build import BuildFailed, build_artifacts, declared_requires, sha256
+from release.steps.install import VerifyInstall
 
 pytestmark = pytest.mark.usefixtures("utc", "shared_uv_cache")
 
@@ -52,7 +57,7 @@ def test_the_early_uv_environment_builds_what_builds_own_environment_builds(
     early = build(project_copy, tmp_path / "early")
     assert started == [frozenset({"hatchling"})]
 
-    monkeypatch.setattr(build_step, "_uv_bin", lambda: None)  # build's DefaultIsolatedEnv
+    monkeypatch.setattr(buildenv, "uv_bin", lambda: None)  # build's DefaultIsolatedEnv
     own = build(project_copy, tmp_path / "own")
     assert len(started) == 1
     assert early == own
@@ -94,3 +99,32 @@ def test_a_build_requirement_that_cannot_be_installed_is_a_build_failure(
     assert "no-such-project-exists-9f3a" in caught.value.message
     assert not (tmp_path / "out").exists()
     assert git(project_copy, "worktree", "list", "--porcelain").count("worktree ") == 1
+
+
+def test_uv_named_by_the_uv_variable_makes_every_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the uv package not installed and no uv on PATH, ``$UV`` names uv for the build
+    stage's environment and for the environment verify-install installs the release into."""
+    fake = tmp_path / "x" / "uv"
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\nexit 0\n", encoding="utf-8")
+    fake.chmod(0o755)
+    monkeypatch.setitem(sys.modules, "uv", None)  # `import uv` fails
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    monkeypatch.setenv("UV", str(fake))
+
+    assert buildenv.uv_bin() == str(fake)
+    assert buildenv.installer() == "uv"
+    ran: list[str] = []
+    ctx = SimpleNamespace(runner=Runner(tmp_path, log=ran.append))
+    python = VerifyInstall(None)._install(  # type: ignore[arg-type]
+        ctx, tmp_path / "venv", "http://127.0.0.1:9/simple/", "sample-project==1.3.0"
+    )
+    assert python == str(tmp_path / "venv" / "bin" / "python")
+    assert [line.split()[:3] for line in ran] == [
+        [str(fake), "venv", "--quiet"],
+        [str(fake), "pip", "install"],
+        [str(fake), "pip", "install"],
+        [str(fake), "pip", "check"],
+    ]

@@ -12,23 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from conftest import Result, git, set_release_config, set_towncrier_config, write_fragments
+from conftest import CLI, git, set_release_config, set_towncrier_config, write_fragments
 
-pytestmark = pytest.mark.usefixtures("utc")
-
-CLI = Callable[..., Result]
-
-
-@pytest.fixture
-def sample(sample_copy: Callable[..., Path]) -> Callable[..., Path]:
-    """Sample projects in this module are built once and copied (see conftest.sample_copy)."""
-    return sample_copy
-
-
-@pytest.fixture
-def project(project_copy: Path) -> Path:
-    """The default sample project with a feature and a bugfix fragment (copied)."""
-    return project_copy
+pytestmark = [pytest.mark.cached_samples, pytest.mark.usefixtures("utc")]
 
 
 @dataclass

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from conftest import (
+    CLI,
     Result,
     assert_usage_error,
     commit_all,
@@ -21,19 +22,7 @@ from conftest import (
     set_release_config,
 )
 
-CLI = Callable[..., Result]
-
-
-@pytest.fixture
-def sample(sample_copy: Callable[..., Path]) -> Callable[..., Path]:
-    """Sample projects in this module are built once and copied (see conftest.sample_copy)."""
-    return sample_copy
-
-
-@pytest.fixture
-def project(project_copy: Path) -> Path:
-    """The default sample project with a feature and a bugfix fragment (copied)."""
-    return project_copy
+pytestmark = pytest.mark.cached_samples
 
 
 def check_fails(result: Result, *codes: str) -> str:

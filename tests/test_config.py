@@ -8,21 +8,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import Result, assert_usage_error, set_release_config
+from conftest import CLI, assert_usage_error, set_release_config
 
-CLI = Callable[..., Result]
-
-
-@pytest.fixture
-def sample(sample_copy: Callable[..., Path]) -> Callable[..., Path]:
-    """Sample projects in this module are built once and copied (see conftest.sample_copy)."""
-    return sample_copy
-
-
-@pytest.fixture
-def project(project_copy: Path) -> Path:
-    """The default sample project with a feature and a bugfix fragment (copied)."""
-    return project_copy
+pytestmark = pytest.mark.cached_samples
 
 
 def config_sources(stdout: str) -> dict[str, tuple[str, str]]:

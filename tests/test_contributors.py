@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from conftest import (
+    CLI,
     Result,
     assert_usage_error,
     commit_all,
@@ -19,7 +20,6 @@ from conftest import (
     tree_state,
 )
 
-CLI = Callable[..., Result]
 TYPES = "feature, bugfix, doc, removal, misc"
 
 

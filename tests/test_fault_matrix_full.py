@@ -40,10 +40,16 @@ from typing import Any
 
 import pytest
 from conftest import (
+    FAILPOINT,
+    LOCAL_STEPS,
+    POST_STEPS,
+    SAMPLE_INIT,
     Result,
     bare_refs,
+    both,
     commit_all,
     git,
+    publish_steps,
     read_journal,
     remote_of,
     run_release,
@@ -59,50 +65,18 @@ pytestmark = pytest.mark.usefixtures(
     "utc", "shared_uv_cache", "pinned_dates", "no_ambient_credentials"
 )
 
-FAILPOINT = "RELEASE_PIPELINE_TEST_FAILPOINT"
-PINNED_DATE = "1767229200 +0000"  # 2026-01-01 01:00 UTC, for author, committer and tagger
 FRAGMENTS = {"12.feature.md": "Add a thing.", "13.bugfix.md": "Fix a bug."}
 PROJECT = "sample-project"
 TARGET = "local"
 SDIST = "sample_project-1.3.0.tar.gz"
 WHEEL = "sample_project-1.3.0-py3-none-any.whl"
 FILES = (SDIST, WHEEL)
-INIT = "src/sample_project/__init__.py"
-LOCAL_STEPS = (
-    "check.preflight",
-    "prepare.edit-version:pyproject.toml",
-    f"prepare.edit-version:{INIT}",
-    "prepare.changelog",
-    "prepare.commit",
-    "tag.tag",
-    "build.build",
-    "verify.verify",
-)
-PUBLIC_STEPS = (
-    "push.push",
-    f"publish.upload:{TARGET}",
-    f"publish.verify-install:{TARGET}",
-    "announce.github-release",
-    "post.edit-version:pyproject.toml",
-    f"post.edit-version:{INIT}",
-    "post.commit",
-    "post.push",
-)
+PUBLIC_STEPS = ("push.push", *publish_steps(TARGET), "announce.github-release", *POST_STEPS)
 STEPS = LOCAL_STEPS + PUBLIC_STEPS
 # ``X:after`` and ``Y:before`` of consecutive steps are the same boundary (the journal is
 # saved before ``after`` fires), so: before every step after the push, and after the last.
 # (push.push:before is test_kill_matrix's.)
 KILL_POINTS = (*(f"{step}:before" for step in PUBLIC_STEPS[1:]), f"{PUBLIC_STEPS[-1]}:after")
-
-
-@pytest.fixture
-def pinned_dates(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("GIT_AUTHOR_DATE", PINNED_DATE)
-    monkeypatch.setenv("GIT_COMMITTER_DATE", PINNED_DATE)
-
-
-def both(result: Result) -> str:
-    return result.stdout + result.stderr
 
 
 # --- the module's index, proxy and GitHub --------------------------------------------------
@@ -266,7 +240,9 @@ def outcome(project: Path, world: World) -> Outcome:
         head=git(project, "rev-parse", "HEAD").strip(),
         history=git(project, "log", "--format=%H %T %s"),
         status=git(project, "status", "--porcelain", "--untracked-files=all"),
-        files=tuple((p, _text(project, p)) for p in ("pyproject.toml", INIT, "CHANGELOG.md")),
+        files=tuple(
+            (p, _text(project, p)) for p in ("pyproject.toml", SAMPLE_INIT, "CHANGELOG.md")
+        ),
         dist=tuple((n, sha256_of(dist / n)) for n in names),
         index=tuple(sorted((n, f.sha256) for n, f in listed_files(world.server.target,
                                                                    PROJECT).items())),

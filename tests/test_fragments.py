@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from conftest import (
-    Result,
+    CLI,
     assert_usage_error,
     commit_all,
     git,
@@ -18,19 +18,7 @@ from conftest import (
     write_fragments,
 )
 
-CLI = Callable[..., Result]
-
-
-@pytest.fixture
-def sample(sample_copy: Callable[..., Path]) -> Callable[..., Path]:
-    """Sample projects in this module are built once and copied (see conftest.sample_copy)."""
-    return sample_copy
-
-
-@pytest.fixture
-def project(project_copy: Path) -> Path:
-    """The default sample project with a feature and a bugfix fragment (copied)."""
-    return project_copy
+pytestmark = pytest.mark.cached_samples
 
 
 ESC = "\x1b"

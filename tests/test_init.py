@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Result, commit_all, git, tree_state
+from conftest import CLI, Result, commit_all, git, tree_state
 
 from release.demo import LAYOUTS, Layout
 
@@ -24,7 +24,6 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-CLI = Callable[..., Result]
 
 MARKER_MD = "<!-- towncrier release notes start -->"
 MARKER_RST = ".. towncrier release notes start"

@@ -24,42 +24,26 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 import pytest
-from conftest import Result, bare_refs, git, read_journal, remote_of, run_release
+from conftest import (
+    FAILPOINT,
+    LOCAL_STEPS,
+    POST_STEPS,
+    bare_refs,
+    both,
+    git,
+    read_journal,
+    remote_of,
+    run_release,
+)
 
 from release.demo import create_sample_project
 
 pytestmark = pytest.mark.usefixtures("utc", "shared_uv_cache", "pinned_dates")
 
-FAILPOINT = "RELEASE_PIPELINE_TEST_FAILPOINT"
 FRAGMENTS = {"12.feature.md": "Add a thing.", "13.bugfix.md": "Fix a bug."}
 NEXT_DEV = ("-c", "next-dev=true")
-STEPS = (
-    "check.preflight",
-    "prepare.edit-version:pyproject.toml",
-    "prepare.edit-version:src/sample_project/__init__.py",
-    "prepare.changelog",
-    "prepare.commit",
-    "tag.tag",
-    "build.build",
-    "verify.verify",
-    "push.push",
-    "post.edit-version:pyproject.toml",
-    "post.edit-version:src/sample_project/__init__.py",
-    "post.commit",
-    "post.push",
-)
+STEPS = (*LOCAL_STEPS, "push.push", *POST_STEPS)
 BOUNDARIES = (*(f"{step}:before" for step in STEPS), f"{STEPS[-1]}:after")
-PINNED_DATE = "1767229200 +0000"  # 2026-01-01 01:00 UTC, for author, committer and tagger
-
-
-@pytest.fixture
-def pinned_dates(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("GIT_AUTHOR_DATE", PINNED_DATE)
-    monkeypatch.setenv("GIT_COMMITTER_DATE", PINNED_DATE)
-
-
-def both(result: Result) -> str:
-    return result.stdout + result.stderr
 
 
 def rev(project: Path, name: str) -> str:

@@ -10,13 +10,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import Result, git, write_fragments
+from conftest import CLI, git, write_fragments
 
 from release.memo import KEEP, Memo, cache_dir, installed
 
 pytestmark = pytest.mark.usefixtures("utc")
 
-CLI = Callable[..., Result]
 
 #: Runs `release preview --json` and reports which of towncrier, jinja2 and click it imported.
 PROBE = """

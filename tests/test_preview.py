@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from conftest import (
-    Result,
+    CLI,
     assert_usage_error,
     check_golden,
     git,
@@ -26,21 +26,7 @@ from conftest import (
 )
 from packaging.version import Version
 
-pytestmark = pytest.mark.usefixtures("utc")
-
-CLI = Callable[..., Result]
-
-
-@pytest.fixture
-def sample(sample_copy: Callable[..., Path]) -> Callable[..., Path]:
-    """Sample projects in this module are built once and copied (see conftest.sample_copy)."""
-    return sample_copy
-
-
-@pytest.fixture
-def project(project_copy: Path) -> Path:
-    """The default sample project with a feature and a bugfix fragment (copied)."""
-    return project_copy
+pytestmark = [pytest.mark.cached_samples, pytest.mark.usefixtures("utc")]
 
 
 FRAGMENTS = {"12.feature.md": "Add a thing.", "13.bugfix.md": "Fix a bug."}

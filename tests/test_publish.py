@@ -28,6 +28,7 @@ from conftest import (
     Result,
     assert_exit,
     assert_no_crash,
+    both,
     configure_publish,
     forwarded_uploads,
     git,
@@ -59,10 +60,6 @@ VERSION = "1.3.0"
 SDIST = "sample_project-1.3.0.tar.gz"
 WHEEL = "sample_project-1.3.0-py3-none-any.whl"
 FILES = sorted([SDIST, WHEEL])
-
-
-def both(result: Result) -> str:
-    return result.stdout + result.stderr
 
 
 def assert_ok(result: Result) -> None:

@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 from conftest import (
     PublishTo,
-    Result,
     accepted_uploads,
     assert_exit,
+    both,
     configure_publish,
     publish_env,
     read_journal,
@@ -44,10 +44,6 @@ TWINE_ATTEMPTS = 5  # twine itself sends an upload answered with a 5xx up to 5 t
 FOREVER = 1000
 
 ProxyFactory = Callable[[IndexTarget], FaultProxy]
-
-
-def both(result: Result) -> str:
-    return result.stdout + result.stderr
 
 
 def verified(project: Path) -> dict[str, str]:
@@ -255,7 +251,7 @@ def test_partial_publication_names_each_file_and_resume_uploads_only_what_is_mis
     assert step_shown(failed.stdout, "done", "publish", "upload to first")
     assert step_shown(failed.stdout, "failed", "publish", "upload to second")
     rows = table_rows(text)
-    assert rows[("second", SDIST)] == "already there"
+    assert rows[("second", SDIST)] == "present"
     assert rows[("second", WHEEL)] == "missing"
     assert rows.get(("first", SDIST)) == "uploaded", f"no row for the first target:\n{text}"
     assert rows.get(("first", WHEEL)) == "uploaded", f"no row for the first target:\n{text}"

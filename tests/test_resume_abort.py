@@ -19,8 +19,10 @@ from pathlib import Path
 
 import pytest
 from conftest import (
-    Result,
+    FAILPOINT,
+    LOCAL_STEPS,
     bare_refs,
+    both,
     commit_all,
     git,
     read_journal,
@@ -33,23 +35,8 @@ pytestmark = pytest.mark.usefixtures("utc", "shared_uv_cache")
 FRAGMENTS = {"12.feature.md": "Add a thing.", "13.bugfix.md": "Fix a bug."}
 SDIST = "sample_project-1.3.0.tar.gz"
 WHEEL = "sample_project-1.3.0-py3-none-any.whl"
-FAILPOINT = "RELEASE_PIPELINE_TEST_FAILPOINT"
-LOCAL_STEPS = (
-    "check.preflight",
-    "prepare.edit-version:pyproject.toml",
-    "prepare.edit-version:src/sample_project/__init__.py",
-    "prepare.changelog",
-    "prepare.commit",
-    "tag.tag",
-    "build.build",
-    "verify.verify",
-)
 STAGE_OF = {step: step.split(".", 1)[0] for step in LOCAL_STEPS}
 LOCAL_STAGES = ("check", "prepare", "tag", "build", "verify")
-
-
-def both(result: Result) -> str:
-    return result.stdout + result.stderr
 
 
 def rev(project: Path, name: str) -> str | None:

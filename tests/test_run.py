@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 from conftest import (
-    Result,
     bare_refs,
+    both,
     git,
     read_journal,
     remote_of,
@@ -39,10 +39,6 @@ VERSION_FILES = {
 }
 SDIST = "sample_project-1.3.0.tar.gz"
 WHEEL = "sample_project-1.3.0-py3-none-any.whl"
-
-
-def both(result: Result) -> str:
-    return result.stdout + result.stderr
 
 
 def version_in(path: str, text: str) -> str:

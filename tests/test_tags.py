@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from packaging.version import Version
+from strategies import built_versions
 
 from release import tags
 from release.errors import VersionError
@@ -253,28 +254,8 @@ def test_release_tags_of_nothing() -> None:
 # --------------------------------------------------------------------------- properties
 
 
-def _join(
-    release: list[int], pre: tuple[str, int] | None, post: int | None, dev: int | None
-) -> Version:
-    text = ".".join(map(str, release))
-    if pre is not None:
-        text += f"{pre[0]}{pre[1]}"
-    if post is not None:
-        text += f".post{post}"
-    if dev is not None:
-        text += f".dev{dev}"
-    return Version(text)
-
-
-_small = st.integers(0, 5)
-_pre_part = st.none() | st.tuples(st.sampled_from(["a", "b", "rc"]), _small)
-_optional = st.none() | _small
-pep440_versions = st.builds(
-    _join, st.lists(st.integers(0, 30), min_size=1, max_size=3), _pre_part, _optional, _optional
-)
-semver_versions = st.builds(
-    _join, st.lists(st.integers(0, 30), min_size=3, max_size=3), _pre_part, st.none(), _optional
-)
+pep440_versions = built_versions(parts=(1, 3), top=30, small=5)
+semver_versions = built_versions(parts=(3, 3), top=30, small=5, post=False)
 
 
 def _round_trip(fmt: str, v: Version, scheme: Scheme) -> None:

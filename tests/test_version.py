@@ -7,6 +7,7 @@ import semver
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from packaging.version import Version
+from strategies import built_versions
 
 from release import version as versions
 from release.errors import VersionError
@@ -430,31 +431,10 @@ def test_read_pep440_names_the_origin() -> None:
 # --------------------------------------------------------------------------- properties
 
 
-def _join(
-    release: list[int], pre: tuple[str, int] | None, post: int | None, dev: int | None
-) -> Version:
-    text = ".".join(map(str, release))
-    if pre is not None:
-        text += f"{pre[0]}{pre[1]}"
-    if post is not None:
-        text += f".post{post}"
-    if dev is not None:
-        text += f".dev{dev}"
-    return Version(text)
-
-
-_small = st.integers(0, 4)
-_pre_part = st.none() | st.tuples(st.sampled_from(["a", "b", "rc"]), _small)
-_optional = st.none() | _small
-
 #: Epoch 0, 1-3 release numbers, optional pre (a/b/rc), post and dev.
-pep440_versions = st.builds(
-    _join, st.lists(st.integers(0, 12), min_size=1, max_size=3), _pre_part, _optional, _optional
-)
+pep440_versions = built_versions(parts=(1, 3), top=12, small=4)
 #: X.Y.Z[{a|b|rc}N][.devN]: what semver tags can express.
-semver_subset = st.builds(
-    _join, st.lists(st.integers(0, 40), min_size=3, max_size=3), _pre_part, st.none(), _optional
-)
+semver_subset = built_versions(parts=(3, 3), top=40, small=4, post=False)
 
 
 levels = st.sampled_from([None, "major", "minor", "patch"])

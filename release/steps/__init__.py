@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:  # annotations only: `release build` runs a step without the planner
+    from release.config import Target
     from release.journal import Journal
     from release.plan import Plan, Step
     from release.runner import Runner
@@ -25,6 +26,13 @@ class Context:
     overrides: tuple[str, ...] = ()
     until: str | None = None  # the last stage this run will reach
     log: Callable[[str], None] = field(default=lambda _text: None)
+
+    def target(self, name: str) -> Target:
+        """The plan's publish target ``name``."""
+        for target in self.plan.targets:
+            if target.name == name:
+                return target
+        raise KeyError(name)
 
 
 class StepImpl(Protocol):

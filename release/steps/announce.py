@@ -11,6 +11,7 @@ from typing import Any
 from release.config import Forge
 from release.errors import ReleaseError
 from release.forge import ForgeError, GitHub
+from release.ops import CONFLICTING, PRESENT
 from release.plan import Step
 from release.steps import Context
 
@@ -40,25 +41,6 @@ def wanted_fields(ctx: Context, forge: Forge) -> dict[str, Any]:
     }
 
 
-def asset_states(
-    ctx: Context, gh: GitHub, release: dict[str, Any]
-) -> dict[str, tuple[str, dict[str, Any] | None]]:
-    """Each artifact on the release: present, missing, broken (an upload that never
-    completed, GitHub's "starter" state) or conflicting, with the asset when there is one."""
-    by_name = {a["name"]: a for a in gh.assets(int(release["id"]))}
-    states: dict[str, tuple[str, dict[str, Any] | None]] = {}
-    for name, digest in ctx.journal.artifacts.items():
-        asset = by_name.get(name)
-        if asset is None:
-            states[name] = ("missing", None)
-        elif asset.get("state") not in (None, "uploaded"):
-            states[name] = ("broken", asset)
-        else:
-            same = gh.asset_sha256(asset) == digest
-            states[name] = ("present" if same else "conflicting", asset)
-    return states
-
-
 @dataclass
 class Announce:
     step: Step
@@ -75,8 +57,8 @@ class Announce:
             return False
         want = wanted_fields(ctx, forge)
         same = all(release.get(k) == v for k, v in want.items() if k != "tag_name")
-        states = asset_states(ctx, gh, release) if forge.attach_artifacts else {}
-        return same and all(state == "present" for state, _asset in states.values())
+        states = gh.asset_states(release, ctx.journal.artifacts) if forge.attach_artifacts else {}
+        return same and all(state == PRESENT for state, _asset in states.values())
 
     def run(self, ctx: Context) -> None:
         forge = self._forge(ctx)
@@ -99,15 +81,15 @@ class Announce:
         dist = ctx.project_dir / ctx.plan.dist_dir
         last: ForgeError | None = None
         for attempt in range(UPLOAD_ATTEMPTS):
-            states = asset_states(ctx, gh, release)
-            conflicts = sorted(n for n, (s, _) in states.items() if s == "conflicting")
+            states = gh.asset_states(release, ctx.journal.artifacts)
+            conflicts = sorted(n for n, (s, _) in states.items() if s == CONFLICTING)
             if conflicts:
                 raise ReleaseError(
                     f"The GitHub release {ctx.plan.tag} already has {', '.join(conflicts)} with "
                     "different content than this release's verified artifacts.",
                     "Delete those assets on GitHub if they are wrong, then run release resume.",
                 )
-            todo = sorted((n, a) for n, (s, a) in states.items() if s != "present")
+            todo = sorted((n, a) for n, (s, a) in states.items() if s != PRESENT)
             if not todo:
                 return
             if attempt:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from release.ops.files import apply_edit, read_exact
 from release.plan import Step
 from release.steps import Context
-from release.steps.edit import _current, apply_edit
 
 
 @dataclass
@@ -18,13 +18,15 @@ class WriteChangelog:
         if ctx.journal.release_commit is not None:
             return True
         assert plan.changelog_file is not None
-        written = _current(ctx, plan.changelog_file) == plan.edit_for(plan.changelog_file).after
+        edit = plan.edit_for(plan.changelog_file)
+        written = read_exact(ctx.project_dir / edit.path) == edit.after
         return written and not any((ctx.project_dir / f).exists() for f in plan.consumed_fragments)
 
     def run(self, ctx: Context) -> None:
         plan = ctx.plan
         assert plan.changelog_file is not None
-        apply_edit(ctx, plan.edit_for(plan.changelog_file))
+        edit = plan.edit_for(plan.changelog_file)
+        apply_edit(ctx.project_dir, edit.path, edit.before, edit.after)
         present = [f for f in plan.consumed_fragments if (ctx.project_dir / f).exists()]
         if present:
             ctx.runner.git("rm", "--quiet", "--", *present)

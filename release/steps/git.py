@@ -5,41 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from release.errors import CommandError, ReleaseError
+from release.ops.git import head_commit_is, is_ancestor, remote_refs, rev
 from release.plan import Step
 from release.steps import Context
 
 
 class PushRejected(ReleaseError):
     exit_code = 1
-
-
-def rev(ctx: Context, name: str) -> str | None:
-    done = ctx.runner.git("rev-parse", "--quiet", "--verify", f"{name}^{{commit}}", check=False)
-    return done.stdout.strip() or None
-
-
-def is_ancestor(ctx: Context, older: str, newer: str) -> bool:
-    return ctx.runner.git("merge-base", "--is-ancestor", older, newer, check=False).returncode == 0
-
-
-def _head_commit_is(ctx: Context, message: str, parent: str | None) -> str | None:
-    """HEAD's sha when HEAD is a commit with ``message`` on top of ``parent``."""
-    out = ctx.runner.git("log", "-1", "--format=%H%x00%P%x00%B", "HEAD", check=False).stdout
-    if not out:
-        return None
-    sha, parents, body = out.split("\0", 2)
-    if body.strip() == message.strip() and (parent is None or parents.split() == [parent]):
-        return sha
-    return None
-
-
-def remote_refs(ctx: Context, *refs: str) -> dict[str, str]:
-    done = ctx.runner.git("ls-remote", "--", ctx.plan.remote, *refs)
-    found: dict[str, str] = {}
-    for line in done.stdout.splitlines():
-        sha, ref = line.split("\t", 1)
-        found[ref] = sha
-    return found
 
 
 def _commit(ctx: Context, message: str, paths: list[str]) -> str:
@@ -52,7 +24,7 @@ def _commit(ctx: Context, message: str, paths: list[str]) -> str:
     ctx.runner.git("add", "--", *[p for p in paths if (ctx.project_dir / p).exists()])
     # Only the paths this release changed are committed (never commit -a).
     ctx.runner.git("commit", "--quiet", "--no-verify", "-m", message, "--", *paths)
-    sha = rev(ctx, "HEAD")
+    sha = rev(ctx.runner, "HEAD")
     assert sha is not None
     return sha
 
@@ -61,10 +33,10 @@ def _commit_made(ctx: Context, known: str | None, message: str, parent: str | No
     """The commit a commit step made: the journaled one if HEAD contains it, else HEAD when
     HEAD is a commit with the step's message on top of ``parent`` (made, then killed before
     the journal was written)."""
-    head = rev(ctx, "HEAD")
-    if known is not None and head is not None and is_ancestor(ctx, known, head):
+    head = rev(ctx.runner, "HEAD")
+    if known is not None and head is not None and is_ancestor(ctx.runner, known, head):
         return known
-    return _head_commit_is(ctx, message, parent)
+    return head_commit_is(ctx.runner, message, parent)
 
 
 @dataclass
@@ -88,7 +60,7 @@ class Tag:
     step: Step
 
     def is_done(self, ctx: Context) -> bool:
-        target = rev(ctx, f"refs/tags/{ctx.plan.tag}")
+        target = rev(ctx.runner, f"refs/tags/{ctx.plan.tag}")
         if target is None:
             return False
         if target != ctx.journal.release_commit:
@@ -126,15 +98,15 @@ class Push:
 
     def is_done(self, ctx: Context) -> bool:
         branch_ref, tag_ref = self._refs(ctx)
-        found = remote_refs(ctx, branch_ref, tag_ref)
+        found = remote_refs(ctx.runner, ctx.plan.remote, branch_ref, tag_ref)
         local_tag = ctx.runner.git("rev-parse", "--verify", tag_ref).stdout.strip()
         release = ctx.journal.release_commit
         assert release is not None
         done = (
             found.get(tag_ref) == local_tag
             and branch_ref in found
-            and rev(ctx, found[branch_ref]) is not None
-            and is_ancestor(ctx, release, found[branch_ref])
+            and rev(ctx.runner, found[branch_ref]) is not None
+            and is_ancestor(ctx.runner, release, found[branch_ref])
         )
         if done:
             ctx.journal.pushed = True
@@ -192,13 +164,13 @@ class PushDev:
 
     def is_done(self, ctx: Context) -> bool:
         branch_ref = f"refs/heads/{ctx.plan.branch}"
-        remote = remote_refs(ctx, branch_ref).get(branch_ref)
+        remote = remote_refs(ctx.runner, ctx.plan.remote, branch_ref).get(branch_ref)
         dev = ctx.journal.dev_commit
         return (
             remote is not None
             and dev is not None
-            and rev(ctx, remote) is not None
-            and is_ancestor(ctx, dev, remote)
+            and rev(ctx.runner, remote) is not None
+            and is_ancestor(ctx.runner, dev, remote)
         )
 
     def run(self, ctx: Context) -> None:

@@ -4,17 +4,17 @@ import it, and compare ``importlib.metadata.version`` with the plan."""
 from __future__ import annotations
 
 import shutil
-import sys
 import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
+from release.credentials import require
 from release.errors import CommandError, ReleaseError
+from release.ops.buildenv import fresh_env
 from release.plan import Step
 from release.steps import Context
-from release.steps.publish import credentials_for, target_named
 
 
 class InstallFailed(ReleaseError):
@@ -54,8 +54,8 @@ class VerifyInstall:
         return ctx.journal.steps.get(self.step.id) == "done"
 
     def run(self, ctx: Context) -> None:
-        target = target_named(ctx, self.step.path)
-        resolved = credentials_for(ctx, target)
+        target = ctx.target(self.step.path)
+        resolved = require(target, ctx.environ, ctx.runner.secrets)
         index = target.index_url
         if resolved.credentials is not None:
             index = _with_credentials(
@@ -94,37 +94,9 @@ class VerifyInstall:
     def _install(self, ctx: Context, venv: Path, index: str, requirement: str) -> str:
         """Install the release itself only from the target (never a same-named package from
         another index), then its dependencies from the default index."""
-        from release.steps.build import installer
-
-        bindir = "Scripts" if sys.platform == "win32" else "bin"
-        python = str(venv / bindir / "python")
-        if installer() == "uv":
-            uv = _uv_binary()
-            ctx.runner.run([uv, "venv", "--quiet", "--python", sys.executable, str(venv)])
-            pip = [uv, "pip", "install", "--quiet", "--no-cache", "--python", python]
-        else:
-            ctx.runner.run([sys.executable, "-m", "venv", str(venv)])
-            pip = [
-                python,
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--no-cache-dir",
-                "--disable-pip-version-check",
-            ]
-        ctx.runner.run([*pip, "--no-deps", "--index-url", index, requirement])
-        ctx.runner.run([*pip, requirement])
-        if installer() == "uv":  # uv's --no-deps install skips the Requires-Python check
-            ctx.runner.run([_uv_binary(), "pip", "check", "--python", python])
-        return python
-
-
-def _uv_binary() -> str:
-    try:
-        import uv
-    except ImportError:
-        found = shutil.which("uv")
-        assert found is not None
-        return found
-    return str(uv.find_uv_bin())
+        env = fresh_env(ctx.runner, venv)
+        ctx.runner.run([*env.install, "--no-deps", "--index-url", index, requirement])
+        ctx.runner.run([*env.install, requirement])
+        if env.check is not None:
+            ctx.runner.run(list(env.check))
+        return env.python

@@ -15,9 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from release.config import Target
-from release.credentials import Resolved, missing_hint, resolve
+from release.credentials import Resolved, missing_hint, require
 from release.errors import ReleaseError
-from release.index import IndexError_, file_sha256, read_files
+from release.ops import CONFLICTING, MISSING, PRESENT
+from release.ops.hashing import matches
+from release.ops.index import IndexError_, file_sha256, file_states, read_files
 from release.plan import Step
 from release.runner import mask
 from release.steps import Context
@@ -25,44 +27,18 @@ from release.steps import Context
 RETRIES = 3  # failed attempts retried per file (connection errors, 5xx)
 BACKOFF_SECONDS = 0.5
 
-UPLOADED, ALREADY, MISSING, CONFLICT = "uploaded", "already there", "missing", "conflicting"
+UPLOADED = "uploaded"  # how a file got there when this run sent it (else: PRESENT)
 
 
 class PublishFailed(ReleaseError):
     exit_code = 1
 
 
-def target_named(ctx: Context, name: str) -> Target:
-    for target in ctx.plan.targets:
-        if target.name == name:
-            return target
-    raise KeyError(name)
-
-
-def credentials_for(ctx: Context, target: Target) -> Resolved:
-    found = resolve(target, ctx.environ)
-    if found is None:
-        raise PublishFailed(
-            f"No credentials for the publish target {target.name!r}.", missing_hint(target)
-        )
-    if found.credentials is not None:
-        ctx.runner.secrets.append(found.credentials.password)
-    return found
-
-
-def file_states(ctx: Context, target: Target, resolved: Resolved) -> dict[str, str]:
-    """Each artifact's state on the target: already there, missing or conflicting."""
-    listed = read_files(target.index_url, ctx.plan.project, resolved.credentials)
-    states: dict[str, str] = {}
-    for name, digest in ctx.journal.artifacts.items():
-        entry = listed.get(name)
-        if entry is None:
-            states[name] = MISSING
-        elif file_sha256(entry, resolved.credentials) == digest:
-            states[name] = ALREADY
-        else:
-            states[name] = CONFLICT
-    return states
+def _states(ctx: Context, target: Target, resolved: Resolved) -> dict[str, str]:
+    """Each artifact's state on the target: present, missing or conflicting."""
+    return file_states(
+        target.index_url, ctx.plan.project, ctx.journal.artifacts, resolved.credentials
+    )
 
 
 def _upload(ctx: Context, resolved: Resolved, target: Target, path: Path) -> tuple[int, str]:
@@ -81,7 +57,7 @@ def _upload(ctx: Context, resolved: Resolved, target: Target, path: Path) -> tup
         non_interactive=True,
         disable_progress_bar=True,
     )
-    from release.steps.verify import twine_output
+    from release.ops.dists import twine_output
 
     captured = io.StringIO()
     try:
@@ -116,16 +92,16 @@ def publish_file(ctx: Context, target: Target, resolved: Resolved, name: str) ->
     last_error = ""
     while True:
         try:
-            state = file_states(ctx, target, resolved).get(name, MISSING)
+            state = _states(ctx, target, resolved).get(name, MISSING)
         except IndexError_ as exc:
             if not exc.retryable or failures >= RETRIES:
                 raise
             failures, last_error = failures + 1, exc.message
             time.sleep(BACKOFF_SECONDS * 2 ** (failures - 1))
             continue
-        if state == ALREADY:
-            return UPLOADED if uploaded or failures else ALREADY
-        if state == CONFLICT:
+        if state == PRESENT:
+            return UPLOADED if uploaded or failures else PRESENT
+        if state == CONFLICTING:
             listed = read_files(target.index_url, ctx.plan.project, resolved.credentials)
             theirs = file_sha256(listed[name], resolved.credentials) if name in listed else "?"
             raise PublishFailed(
@@ -143,7 +119,7 @@ def publish_file(ctx: Context, target: Target, resolved: Resolved, name: str) ->
                 ),
                 "Run release resume when the index works again; files already there are kept.",
             )
-        if sha256_of(path) != digest:
+        if not matches(path, digest):
             raise PublishFailed(
                 f"{path} no longer has the verified sha256 {digest}.",
                 "Run release resume to rebuild and verify it.",
@@ -164,10 +140,10 @@ def publish_file(ctx: Context, target: Target, resolved: Resolved, name: str) ->
                 time.sleep(BACKOFF_SECONDS * 2 ** (failures - 1))
             continue
         if status in (400, 409):
-            states = file_states(ctx, target, resolved)
-            if states.get(name) == ALREADY:
+            states = _states(ctx, target, resolved)
+            if states.get(name) == PRESENT:
                 return UPLOADED
-            if states.get(name) == CONFLICT:
+            if states.get(name) == CONFLICTING:
                 continue  # reported as a conflict on the next pass
             raise PublishFailed(
                 f"{target.name} rejected {name} (HTTP {status}: {text.strip()[:300]}), and the "
@@ -179,12 +155,6 @@ def publish_file(ctx: Context, target: Target, resolved: Resolved, name: str) ->
             f"{target.name} rejected {name} (HTTP {status}): {text.strip()[:300]}",
             "Fix the cause and run release resume.",
         )
-
-
-def sha256_of(path: Path) -> str:
-    from release.steps.build import sha256
-
-    return sha256(path) if path.is_file() else ""
 
 
 def status_table(rows: list[tuple[str, str, str]]) -> str:
@@ -199,19 +169,19 @@ class Publish:
     step: Step
 
     def is_done(self, ctx: Context) -> bool:
-        target = target_named(ctx, self.step.path)
-        resolved = credentials_for(ctx, target)
+        target = ctx.target(self.step.path)
+        resolved = require(target, ctx.environ, ctx.runner.secrets)
         try:
-            states = file_states(ctx, target, resolved)
+            states = _states(ctx, target, resolved)
         except IndexError_:
             return False  # run() reports it, with the table
-        if CONFLICT in states.values():
+        if CONFLICTING in states.values():
             return False  # run() reports it
-        return all(s == ALREADY for s in states.values())
+        return all(s == PRESENT for s in states.values())
 
     def run(self, ctx: Context) -> None:
-        target = target_named(ctx, self.step.path)
-        resolved = credentials_for(ctx, target)
+        target = ctx.target(self.step.path)
+        resolved = require(target, ctx.environ, ctx.runner.secrets)
         done: dict[str, str] = {}
         try:
             for name in sorted(ctx.journal.artifacts, key=lambda n: not n.endswith(".tar.gz")):
@@ -229,8 +199,8 @@ class Publish:
                     earlier.append((other.name, fname, how))
             exc.message += "\n" + status_table(earlier + _rows(ctx, target, resolved, done))
             raise
-        final = file_states(ctx, target, resolved)
-        if any(s != ALREADY for s in final.values()):
+        final = _states(ctx, target, resolved)
+        if any(s != PRESENT for s in final.values()):
             raise PublishFailed(
                 f"After uploading, {target.name}'s index does not list every file with the "
                 "right sha256:\n" + status_table(_rows(ctx, target, resolved, done)),
@@ -242,13 +212,13 @@ def _rows(
     ctx: Context, target: Target, resolved: Resolved, done: dict[str, str]
 ) -> list[tuple[str, str, str]]:
     try:
-        states = file_states(ctx, target, resolved)
+        states = _states(ctx, target, resolved)
     except IndexError_:
         states = {}
     rows = []
     for name in sorted(ctx.journal.artifacts):
         state = states.get(name, "unknown (index unreadable)")
-        if state == ALREADY and done.get(name) == UPLOADED:
+        if state == PRESENT and done.get(name) == UPLOADED:
             state = UPLOADED
         rows.append((target.name, name, state))
     return rows

@@ -2,52 +2,23 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
-import logging
 import shutil
-import tarfile
-import zipfile
-from collections.abc import Iterator
 from dataclasses import dataclass
-from email.parser import HeaderParser
 from pathlib import Path
 
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from release.errors import ReleaseError
+from release.ops.build import build_artifacts
+from release.ops.dists import read_metadata, twine_check
+from release.ops.hashing import all_match, sha256
 from release.plan import Plan, Step
 from release.steps import Context
-from release.steps.build import build_artifacts, sha256
 
 
 class VerifyFailed(ReleaseError):
     exit_code = 1
-
-
-def read_metadata(path: Path) -> tuple[str, str]:
-    """(Name, Version) from a wheel's METADATA or an sdist's PKG-INFO."""
-    raw: bytes | None = None
-    if path.name.endswith(".whl"):
-        with zipfile.ZipFile(path) as wheel:
-            names = [
-                n
-                for n in wheel.namelist()
-                if n.count("/") == 1 and n.endswith(".dist-info/METADATA")
-            ]
-            raw = wheel.read(names[0]) if names else None
-    elif path.name.endswith(".tar.gz"):
-        with tarfile.open(path) as sdist:
-            for member in sdist.getmembers():
-                if member.name.count("/") == 1 and member.name.endswith("/PKG-INFO"):
-                    handle = sdist.extractfile(member)
-                    raw = handle.read() if handle else None
-                    break
-    if raw is None:
-        raise VerifyFailed(f"{path.name} has no metadata file.", "Rebuild it.")
-    headers = HeaderParser().parsestr(raw.decode("utf-8"))
-    return headers.get("Name", ""), headers.get("Version", "")
 
 
 def metadata_problems(plan: Plan, path: Path) -> list[str]:
@@ -64,39 +35,18 @@ def metadata_problems(plan: Plan, path: Path) -> list[str]:
     return found
 
 
-@contextlib.contextmanager
-def twine_output() -> Iterator[io.StringIO]:
-    """Collect what twine prints and logs, instead of letting it reach the terminal."""
-    out = io.StringIO()
-    handler = logging.StreamHandler(out)
-    logger = logging.getLogger("twine")
-    logger.addHandler(handler)
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
-            yield out
-    finally:
-        logger.removeHandler(handler)
-
-
-def twine_check(paths: list[Path]) -> str | None:
-    """Run twine's check; return its report when it fails."""
-    from twine.commands.check import check
-
-    with twine_output() as out:
-        failed = check([str(p) for p in paths], strict=True)
-    return out.getvalue() if failed else None
-
-
 @dataclass
 class Verify:
     step: Step
 
     def is_done(self, ctx: Context) -> bool:
-        return ctx.journal.steps.get(self.step.id) == "done" and _hashes_match(ctx)
+        return ctx.journal.steps.get(self.step.id) == "done" and all_match(
+            ctx.project_dir / ctx.plan.dist_dir, ctx.journal.artifacts
+        )
 
     def run(self, ctx: Context) -> None:
         dist = ctx.project_dir / ctx.plan.dist_dir
-        if not _hashes_match(ctx):
+        if not all_match(dist, ctx.journal.artifacts):
             raise VerifyFailed(
                 f"The artifacts in {ctx.plan.dist_dir}/ are not the ones this release built "
                 "(missing, or a different sha256).",
@@ -119,14 +69,6 @@ class Verify:
         from release import manifest
 
         manifest.write(ctx.git_dir, ctx.plan, ctx.journal.artifacts)
-
-
-def _hashes_match(ctx: Context) -> bool:
-    dist = ctx.project_dir / ctx.plan.dist_dir
-    arts = ctx.journal.artifacts
-    return bool(arts) and all(
-        (dist / n).is_file() and sha256(dist / n) == h for n, h in arts.items()
-    )
 
 
 def _reproduce(ctx: Context) -> list[str]:
