@@ -65,3 +65,26 @@ def bench(session: nox.Session) -> None:
     # The other tools, pinned, in their own environment (bench/.cache/tools-venv).
     session.run("python", "bench/tools_venv.py", "--versions")
     session.run("python", "bench/run_bench.py", *session.posargs)
+
+
+@nox.session
+def conformance(session: nox.Session) -> None:
+    """Compare release with towncrier and the build backend on full clones of real projects
+    (not part of CI): `nox -s conformance -- [--install] [--diff] DIR [DIR ...]`."""
+    dirs = [
+        str(Path(session.invoked_from, arg).resolve())
+        for arg in session.posargs
+        if not arg.startswith("-")
+    ]
+    options = [arg for arg in session.posargs if arg.startswith("-")]
+    if not dirs:
+        session.error("Give the clones: nox -s conformance -- [--install] [--diff] DIR [DIR ...]")
+    session.install("-e", ".")
+    if "--install" in options:
+        # For projects whose towncrier configuration has a `package` but no [project] name:
+        # towncrier imports the package to name the project, so it must be importable, as
+        # in the project's own development environment.
+        options.remove("--install")
+        for directory in dirs:
+            session.install(directory)
+    session.run("python", "tests/conformance/harness.py", *options, *dirs)
