@@ -8,12 +8,13 @@ Every decision is reported with its reason.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from release.config import read_pyproject
+from release.config import Location, location_as_toml, read_pyproject
+from release.detect import version_locations
 from release.errors import UsageError
 from release.runner import Runner
 
@@ -41,20 +42,30 @@ class Decisions:
     reasons: list[str] = field(default_factory=list)
 
 
-def detect_version(project_dir: Path, pyproject: Mapping[str, Any]) -> tuple[list[Any], str]:
-    """``version-locations`` as init writes them, and why (see :mod:`release.detect`)."""
-    from release.config import location_as_toml
-    from release.detect import version_locations
-
-    found = version_locations(project_dir, pyproject)
-    return [location_as_toml(loc) for loc in found.locations], found.reason
-
-
-def detect_tag_format(runner: Runner) -> tuple[str, str]:
+def detect_tag_format(
+    runner: Runner, project_dir: Path, locations: Sequence[Location]
+) -> tuple[str, str]:
+    """The tag format, decided as for an unconfigured project (:func:`detect.tag_format`):
+    by the nearest tag for a version kept in tags, else by the tag of the current version."""
     from release.detect import tag_format
+    from release.errors import ReleaseError
+    from release.locations import read_version
 
     names = runner.git("for-each-ref", "--format=%(refname:lstrip=2)", "refs/tags").stdout
-    found = tag_format(names.splitlines())
+    current = nearest = None
+    files = [loc for loc in locations if loc.kind != "scm"]
+    if not files:
+        described = runner.git(
+            "describe", "--tags", "--abbrev=0", "--match", "*[0-9]*", check=False
+        )
+        nearest = described.stdout.strip() or None
+    else:
+        try:
+            text = (project_dir / files[0].path).read_text(encoding="utf-8")
+            current = read_version(files[0], text)
+        except (ReleaseError, OSError, UnicodeDecodeError):
+            current = None
+    found = tag_format(names.splitlines(), current=current, nearest=nearest)
     return found.format, found.reason
 
 
@@ -78,15 +89,13 @@ def fragment_bumps(types: Mapping[str, Any]) -> tuple[dict[str, str], list[str]]
 
 
 def detect_branch(runner: Runner) -> tuple[str, str]:
+    from release.detect import release_branch
+
     head = runner.git(
         "symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD", check=False
     ).stdout.strip()
-    if head:
-        return head.split("/", 1)[1], f"origin/HEAD points to {head}"
     current = runner.git("branch", "--show-current", check=False).stdout.strip()
-    if current:
-        return current, f"the remote names no default branch; the current branch is {current}"
-    return "main", "no branch could be detected"
+    return release_branch(head, current or None)
 
 
 def decide(project_dir: Path) -> Decisions:
@@ -98,10 +107,11 @@ def decide(project_dir: Path) -> Decisions:
         )
     runner = Runner(project_dir)
     out = Decisions()
-    locations, why = detect_version(project_dir, pyproject)
+    found = version_locations(project_dir, pyproject)
+    locations = [location_as_toml(loc) for loc in found.locations]
     out.table["version-locations"] = locations
-    out.reasons.append(f"version-locations = {locations}: {why}.")
-    fmt, why = detect_tag_format(runner)
+    out.reasons.append(f"version-locations = {locations}: {found.reason}.")
+    fmt, why = detect_tag_format(runner, project_dir, found.locations)
     out.table["tag-format"] = fmt
     out.reasons.append(f"tag-format = {fmt!r}: {why}.")
     branch, why = detect_branch(runner)

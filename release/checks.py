@@ -190,8 +190,12 @@ def _target_problems(plan: Plan, targets: tuple[TargetFacts, ...]) -> list[Probl
 
 
 def _plan_problems(facts: Facts, plan: Plan, remote: RemoteFacts | None) -> list[Problem]:
+    from release.plan import reachable_top
+
     found: list[Problem] = []
-    top = plan.latest_release
+    # Releases on other branches (2.0 beside the 1.4.x line) do not bound this one.
+    reachable = reachable_top(facts)
+    top = reachable.version if reachable is not None else None
     if (
         top is not None
         and plan.current < top

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from release.config import Location
-from release.errors import ConfigError
+from release.errors import ConfigError, VersionError
 
 # An assignment of a string literal (not a computed value such as version("pkg")).
 _LITERAL = r"^{name}\s*(?::\s*str\s*)?=\s*[\"']"
@@ -30,6 +30,9 @@ _SCM_TOOLS = (
     "setuptools-git-versioning",
     "uv-dynamic-versioning",
 )
+
+
+_INCREMENTAL_CALL = re.compile(r"^__version__\s*=\s*Version\(", re.MULTILINE)
 
 
 class Detected(NamedTuple):
@@ -83,10 +86,32 @@ def _requires(pyproject: Mapping[str, Any]) -> str:
     return " ".join(str(r) for r in requires) if isinstance(requires, list) else ""
 
 
-def _scm_reason(pyproject: Mapping[str, Any]) -> str | None:
+def _hatch_version_table(project_dir: Path | None, tool: Mapping[str, Any]) -> dict[str, Any]:
+    """hatch's ``version`` table: from ``hatch.toml`` when it has one (hatch reads it
+    before ``[tool.hatch]``), else from pyproject.toml."""
+    if project_dir is not None and (project_dir / "hatch.toml").is_file():
+        import sys
+
+        if sys.version_info >= (3, 11):
+            import tomllib
+        else:  # pragma: no cover
+            import tomli as tomllib
+        try:
+            data = tomllib.loads((project_dir / "hatch.toml").read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(
+                f"hatch.toml cannot be read ({exc}), so the version hatch reads is unknown.",
+                "Fix hatch.toml, or set version-locations in [tool.release].",
+            ) from None
+        if "version" in data:
+            return _table(data, "version")
+    return _table(tool, "hatch", "version")
+
+
+def _scm_reason(pyproject: Mapping[str, Any], project_dir: Path | None = None) -> str | None:
     """Which tool takes the version from git tags, or None."""
     tool = _table(pyproject, "tool")
-    if _table(tool, "hatch", "version").get("source") == "vcs":
+    if _hatch_version_table(project_dir, tool).get("source") == "vcs":
         return 'hatch-vcs ([tool.hatch.version] source = "vcs")'
     if _table(tool, "pdm", "version").get("source") == "scm":
         return 'pdm-backend ([tool.pdm.version] source = "scm")'
@@ -106,13 +131,26 @@ def _incremental(project_dir: Path, pyproject: Mapping[str, Any]) -> Detected | 
     tool = _table(pyproject, "tool")
     uses = (
         "incremental" in tool
-        or _table(tool, "hatch", "version").get("source") == "incremental"
+        or _hatch_version_table(project_dir, tool).get("source") == "incremental"
         or re.search(r"(?i)\bincremental\b", _requires(pyproject)) is not None
     )
     if not uses:
         return None
     name = _table(tool, "incremental").get("name") or _table(pyproject, "project").get("name")
     if not isinstance(name, str) or not name:
+        # setup.py projects (use_incremental=True) name the package only in setup.py: the
+        # one _version.py in incremental's places that holds Version(...) is the answer.
+        found = [
+            path.relative_to(project_dir).as_posix()
+            for pattern in ("src/*/_version.py", "*/_version.py")
+            for path in sorted(project_dir.glob(pattern))
+            if _INCREMENTAL_CALL.search(path.read_text(encoding="utf-8", errors="replace"))
+        ]
+        if len(found) == 1:
+            return Detected(
+                (Location("incremental", found[0]),),
+                f"incremental keeps the version in {found[0]} as Version(...)",
+            )
         raise ConfigError(
             "pyproject.toml: the version is kept by incremental, but neither "
             "[tool.incremental] name nor [project] name says which package it is.",
@@ -257,10 +295,10 @@ def version_locations(project_dir: Path, pyproject: Mapping[str, Any]) -> Detect
     incremental = _incremental(project_dir, pyproject)
     if incremental is not None:
         return incremental
-    scm = _scm_reason(pyproject)
+    scm = _scm_reason(pyproject, project_dir)
     if scm is not None:
         return Detected((Location("scm"),), f"the version comes from git tags ({scm})")
-    hatch = _hatch_path(project_dir, _table(tool, "hatch", "version"))
+    hatch = _hatch_path(project_dir, _hatch_version_table(project_dir, tool))
     if hatch is not None:
         return hatch
     pdm_version = _table(tool, "pdm", "version")
@@ -336,18 +374,25 @@ def split_tag(name: str) -> tuple[str, str] | None:
     return None
 
 
-def tag_format(names: Iterable[str]) -> TagFormat:
-    """The format of the tags that name versions, decided by the highest version.
+def tag_format(
+    names: Iterable[str], *, current: str | None = None, nearest: str | None = None
+) -> TagFormat:
+    """The format the project writes its release tags in.
 
-    Projects change prefixes over time (``release-1.0``, ``v2.0``, ``3.0``); the tag of
-    the highest version shows how the next one will be written.
+    Projects change prefixes over time (``release-1.0``, ``v2.0``, ``3.0``) and collect
+    tags that are no releases of theirs (``99.99.99``, another component's
+    ``tool-v2.0``), so the tag that decides is the one that belongs to the version at
+    hand: for a version kept in tags, the ``nearest`` tag reachable from HEAD (what
+    setuptools-scm describes); for a version kept in files, the tag of the ``current``
+    version or the highest one below it; without either, the highest version's tag.
+    Where two prefixes write the same version, the one with more tags wins.
     """
     from release.tags import _plain_key, version_key
     from release.version import parse
 
     by_prefix: dict[str, list[str]] = {}
     skipped: list[tuple[str, str]] = []
-    best: tuple[Any, str, str] | None = None
+    rows: list[tuple[Any, str, str]] = []  # (key, prefix, name)
     for name in names:
         plain = _PLAIN_TAG.match(name)  # most tags: thousands are common, parse none of them
         if plain is not None and not plain[1].endswith("."):
@@ -361,21 +406,40 @@ def tag_format(names: Iterable[str]) -> TagFormat:
             prefix, text = split
             key = version_key(parse(text))
         by_prefix.setdefault(prefix, []).append(name)
-        if best is None or key > best[0]:
-            best = (key, prefix, name)
-    if best is None:
+        rows.append((key, prefix, name))
+    if not rows:
         reason = "no tag names a version yet, so the common v{version}"
         return TagFormat("v{version}", reason, tuple(skipped))
-    _, prefix, highest = best
+    chosen: tuple[Any, str, str] | None = None
+    why = ""
+    if nearest is not None:
+        chosen = next((row for row in rows if row[2] == nearest), None)
+        why = f"{nearest}, the nearest tag reachable from HEAD,"
+    if chosen is None and current is not None:
+        try:
+            ceiling = version_key(parse(current))
+        except VersionError:  # an unreadable version is reported by the plan
+            ceiling = None
+        below = [row for row in rows if ceiling is not None and row[0] <= ceiling]
+        if below:
+            top = max(row[0] for row in below)
+            same = [row for row in below if row[0] == top]
+            chosen = max(same, key=lambda row: len(by_prefix[row[1]]))
+            which = "the tag of the current version" if top == ceiling else "the last tag below"
+            why = f"{chosen[2]}, {which} {current},"
+    if chosen is None:
+        chosen = max(rows, key=lambda row: row[0])
+        why = f"{chosen[2]}, the highest version's tag,"
+    prefix = chosen[1]
     fmt = prefix.replace("{", "{{").replace("}", "}}") + "{version}"
-    reason = f"the highest version's tag, {highest}, is written {fmt!r}"
-    total = sum(len(v) for v in by_prefix.values())
+    reason = f"{why} is written {fmt!r}"
+    total = len(rows)
     others = [p for p in by_prefix if p != prefix]
     if others:
         shown = ", ".join(f"{p or '(no prefix)'!s}: {len(by_prefix[p])}" for p in others)
         reason += f" ({len(by_prefix[prefix])} of {total} version tags; other prefixes: {shown})"
         for other in others:
-            skipped += [(n, f"written with the older prefix {other!r}") for n in by_prefix[other]]
+            skipped += [(n, f"written with another prefix, {other!r}") for n in by_prefix[other]]
     return TagFormat(fmt, reason, tuple(skipped))
 
 
@@ -385,3 +449,16 @@ def shown_skipped(skipped: Sequence[tuple[str, str]], limit: int = 5) -> str:
     if len(skipped) > limit:
         items.append(f"and {len(skipped) - limit} more")
     return ", ".join(items)
+
+
+def release_branch(remote_head: str, current: str | None) -> tuple[str, str]:
+    """The branch releases are made from: the remote's default branch (``remote_head`` is
+    ``git symbolic-ref --short refs/remotes/REMOTE/HEAD``, empty when unknown), else the
+    current branch."""
+    if "/" in remote_head:
+        return remote_head.split("/", 1)[
+            1
+        ], f"{remote_head.split('/', 1)[0]}/HEAD points to {remote_head}"
+    if current:
+        return current, f"the remote names no default branch; the current branch is {current}"
+    return "main", "no branch could be detected"

@@ -48,6 +48,9 @@ class TagHistory(NamedTuple):
     skipped: tuple[tuple[str, str], ...]
     nearest: str | None = None
     nearest_reason: str = ""
+    # The highest release tag reachable from HEAD: what a new version must exceed. A
+    # higher one on another branch (2.0 while 1.4.1 is made on release/1.4.x) is not.
+    reachable_top: str | None = None
 
 
 class Facts(NamedTuple):
@@ -171,19 +174,38 @@ def gather(
     config = config_mod.load(project_dir, environ=environ, overrides=overrides)
     listing = started.remote_listing(config["remote"])
     memo = Memo.from_environ(environ)
-    config, history = _tag_format(config, started, memo)
+    scm = any(loc.kind == "scm" for loc in config.locations)
+    guess_format = config.sources["tag-format"] == "default"
+    # The tag a tag-versioned build describes: the nearest reachable one (of any format
+    # while the format is still to be found from the tags).
     describe = None
-    if any(loc.kind == "scm" for loc in config.locations):
-        # The tag a tag-versioned build would describe: the nearest reachable one.
+    if scm:
         prefix, suffix = tags_mod.affixes(config.tag_format)
-        describe = runner.spawn(
-            ["git", "describe", "--tags", "--abbrev=0", "--match", f"{prefix}[0-9]*{suffix}"]
+        pattern = "*[0-9]*" if guess_format else f"{prefix}[0-9]*{suffix}"
+        describe = runner.spawn(["git", "describe", "--tags", "--abbrev=0", "--match", pattern])
+    remote_head = None
+    if config.sources["branches"] == "default":
+        remote_head = runner.spawn(
+            ["git", "symbolic-ref", "--quiet", "--short", f"refs/remotes/{config['remote']}/HEAD"]
         )
 
     files: dict[str, str] = {}
     for loc in config.locations:
         if loc.kind != "scm":
             files[loc.path] = _read_text(project_dir / loc.path, loc.path)
+
+    names = started.tags.result(check=False).stdout.splitlines()
+    if guess_format:
+        nearest = describe.result(check=False).stdout.strip() or None if describe else None
+        config, history = _tag_format(config, names, memo, _first_version(config, files), nearest)
+    else:
+        history = TagHistory(f"set in {config.sources['tag-format']}", ())
+    releases = tags_mod.release_tags(names, config.tag_format, config.tag_scheme, memo)
+    top_is_reachable = None
+    if releases:
+        top_is_reachable = runner.spawn(
+            ["git", "merge-base", "--is-ancestor", f"refs/tags/{releases[-1].name}", "HEAD"]
+        )
 
     towncrier = None
     fragment_set = FragmentSet((), {}, ())
@@ -192,12 +214,15 @@ def gather(
         fragment_set = fragments_mod.scan(project_dir, towncrier)
 
     git = read_git(runner, started)
-    releases = tags_mod.release_tags(git.tags, config.tag_format, config.tag_scheme, memo)
+    if remote_head is not None:
+        config = _release_branch(config, remote_head, git.branch)
+    if top_is_reachable is not None:
+        history = history._replace(reachable_top=_reachable_top(runner, top_is_reachable, releases))
     if describe is not None:
         history = _nearest_release(runner, history, describe, releases)
     commits = None
     if config["version-source"] == "commits" and git.head is not None:
-        since = releases[-1].name if releases else None
+        since = history.reachable_top
         commits = read_commits(runner, since)
 
     return Facts(
@@ -215,22 +240,62 @@ def gather(
     )
 
 
-def _tag_format(config: Config, started: GitReads, memo: Memo) -> tuple[Config, TagHistory]:
-    """The configured tag format, or the one the existing tags use (remembered by their names)."""
-    if config.sources["tag-format"] != "default":
-        return config, TagHistory(f"set in {config.sources['tag-format']}", ())
+def _reachable_top(
+    runner: Runner, top_is_reachable: Pending, releases: tags_mod.ReleaseTags
+) -> str | None:
+    """The highest release tag that HEAD contains (usually the highest of all: one check)."""
+    if top_is_reachable.result(check=False).returncode == 0:
+        return releases[-1].name
+    merged = runner.git(
+        "for-each-ref", "--merged", "HEAD", "--format=%(refname:lstrip=2)", "refs/tags", check=False
+    ).stdout.split()
+    found = [tag for tag in map(releases.find, merged) if tag is not None]
+    return max(found, key=lambda tag: tag.key).name if found else None
+
+
+def _release_branch(config: Config, remote_head: Pending, current: str | None) -> Config:
+    """Without `branches`, the branch init would write is a release branch too."""
+    from release.detect import release_branch
+
+    branch, why = release_branch(remote_head.result(check=False).stdout.strip(), current)
+    if config.branch_allowed(branch):
+        return config
+    values = {**config.values, "branches": (*config["branches"], branch)}
+    sources = {**config.sources, "branches": f"default (with {branch}: {why})"}
+    return config_mod.Config(config.project_dir, config.pyproject, values, sources)
+
+
+def _first_version(config: Config, files: Mapping[str, str]) -> str | None:
+    """The version the first file location holds, when it can be read (for the tag format)."""
+    from release.errors import ReleaseError
+    from release.locations import read_version
+
+    for loc in config.locations:
+        if loc.kind != "scm":
+            try:
+                return read_version(loc, files[loc.path])
+            except ReleaseError:
+                return None
+    return None
+
+
+def _tag_format(
+    config: Config, names: list[str], memo: Memo, current: str | None, nearest: str | None
+) -> tuple[Config, TagHistory]:
+    """The tag format the existing tags use (remembered under their names)."""
     from release.detect import TagFormat, tag_format
     from release.memo import digest, installed
 
-    names = started.tags.result(check=False).stdout.splitlines()
-    key = digest(installed("release.detect"), "\n".join(names)) if memo.directory else ""
+    key = ""
+    if memo.directory:
+        key = digest(installed("release.detect"), str(current), str(nearest), "\n".join(names))
     stored: Any = memo.get("tag-format", key) if key else None
     try:
         found = TagFormat(
             stored["format"], stored["reason"], tuple((n, w) for n, w in stored["skipped"])
         )
     except (TypeError, KeyError, ValueError):
-        found = tag_format(names)
+        found = tag_format(names, current=current, nearest=nearest)
         if key:
             memo.put("tag-format", key, found._asdict())
     values = {**config.values, "tag-format": found.format}
@@ -254,15 +319,16 @@ def _nearest_release(
         return history._replace(
             nearest=best, nearest_reason=f"{best} is the nearest release tag reachable from HEAD"
         )
-    if releases:
-        last = releases[-1].name
-        why = (
-            "no release tag is reachable from HEAD"
-            if done.returncode
-            else (f"the nearest tag, {name}, is not a release tag")
-        )
+    top = history.reachable_top
+    if top is not None:
+        why = f"the nearest tag, {name}, is not a release tag" if name else "git describe failed"
         return history._replace(
-            nearest=last, nearest_reason=f"{why}; the highest release tag, {last}, is used"
+            nearest=top,
+            nearest_reason=f"{why}; the highest release tag reachable from HEAD, {top}, is used",
+        )
+    if releases:
+        return history._replace(
+            nearest=None, nearest_reason="no release tag is reachable from HEAD: 0.0.0"
         )
     return history._replace(nearest=None, nearest_reason="no release tag yet: 0.0.0")
 

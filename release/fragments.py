@@ -397,7 +397,8 @@ def _discover_with_towncrier(
             tuple(
                 name
                 for name in candidates
-                if _rejected_by_towncrier(project_dir, tc, section, name, untaken)
+                if _looks_like_a_fragment(name, tc.config.orphan_prefix)
+                and _rejected_by_towncrier(project_dir, tc, section, name, untaken)
             )
         )
     return Discovery(tuple(sections), tuple(invalid))
@@ -424,6 +425,24 @@ def _duplicates(
                 shown = " and ".join(_printable(p) for p in sorted(paths))
                 clashes.append(f"{shown} are both for issue {issue!r} of type {ftype!r}")
     return "; ".join(clashes)
+
+
+def _looks_like_a_fragment(name: str, orphan_prefix: str) -> bool:
+    """Whether a file towncrier passes over is probably a fragment with a wrong type.
+
+    Fragment directories hold other files too (templates, notes, examples), which
+    towncrier silently skips and so do we: a hidden file, or a plain ``NAME.EXT``.
+    ``12.feeture``, ``12.feeture.md`` and ``CVE-1.fix.rst`` are reported.
+    """
+    if name.startswith("."):
+        return False
+    parts = name.split(".")
+    if len(parts) >= 3:
+        return True
+    first = parts[0]
+    return len(parts) == 2 and (
+        any(c.isdigit() for c in first) or bool(orphan_prefix and first.startswith(orphan_prefix))
+    )
 
 
 def _rejected_by_towncrier(

@@ -235,12 +235,16 @@ def current_version(facts: Facts) -> tuple[Version | None, tuple[VersionSource, 
     return (parsed.pop() if len(parsed) == 1 else None), tuple(found)
 
 
+def reachable_top(facts: Facts) -> tags_mod.ReleaseTag | None:
+    """The highest release HEAD contains: a new version must be above it."""
+    name = facts.history.reachable_top
+    return facts.release_tags.find(name) if name is not None else None
+
+
 def scm_tag(facts: Facts) -> tags_mod.ReleaseTag | None:
     """The release tag a version kept in tags is read from (the nearest reachable one)."""
     name = facts.history.nearest
-    if name is None:
-        return facts.release_tags[-1] if facts.release_tags else None
-    return facts.release_tags.find(name)
+    return facts.release_tags.find(name) if name is not None else None
 
 
 def _as_level(text: str) -> versions.Level:
@@ -279,7 +283,8 @@ def decide_level(facts: Facts, current: Version) -> tuple[versions.Level | None,
 def next_version(
     facts: Facts, request: Request, current: Version
 ) -> tuple[Version, str | None, str, list[str]]:
-    released = [facts.release_tags[-1].version] if facts.release_tags else []
+    top = reachable_top(facts)
+    released = [top.version] if top is not None else []
     target = request.target
     if target == "post":
         if request.pre or request.final:
@@ -343,7 +348,7 @@ def build(facts: Facts, request: Request) -> Plan:
     if problem:
         raise VersionError(problem, "Choose a version without a local label.")
     tag = tags_mod.render(cfg.tag_format, new, cfg.tag_scheme)
-    previous_tag = facts.release_tags[-1].name if facts.release_tags else None
+    previous_tag = facts.history.reachable_top
     if any(loc.kind == "scm" for loc in cfg.locations):
         nearest = scm_tag(facts)
         previous_tag = nearest.name if nearest is not None else None

@@ -134,10 +134,14 @@ def next_version(
         level = level or "patch"
 
     if keep:
-        release: tuple[int, ...] = current.release if len(current.release) >= 3 else base
+        # Finishing a cycle keeps the release as written: 26.3.dev0 -> 26.3 (pip's spelling).
+        release: tuple[int, ...] = current.release
     else:
         assert level is not None
-        release = _bumped(base, level)
+        # As many numbers as the current version has, and as the level needs (at most
+        # three): 26.2 + minor -> 26.3, 26.2 + patch -> 26.2.1, 1.2.0 + minor -> 1.3.0.
+        size = min(3, max(len(current.release), LEVELS.index(level) + 1))
+        release = _bumped(base, level)[:size]
 
     if pre is None:
         return _compose(current.epoch, release)

@@ -194,7 +194,7 @@ def test_tags_passed_over_are_named_with_the_reason() -> None:
     found = tag_format(["v1.0", "2.0", "latest"])
     assert dict(found.skipped) == {
         "latest": "not a version",
-        "v1.0": "written with the older prefix 'v'",
+        "v1.0": "written with another prefix, 'v'",
     }
 
 
@@ -258,3 +258,23 @@ def test_a_pattern_location_rewrites_only_its_group() -> None:
     assert locations.write_version(loc, text, "1.1.0") == (
         "VERSION = ('1.1.0', 'final')\nOTHER = '1.0.0'\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("tags", "current", "nearest", "expected"),
+    [
+        # A stray version tag above every release does not decide; the current version's does.
+        (["0.2.0", "v0.2.1", "99.99.99", "release-23.10.0", "release-23.11.0"], "23.11.0", None,
+         "release-{version}"),
+        # The last tag below the current development version.
+        (["release-23.10.0", "99.99.99"], "23.11.0.dev0", None, "release-{version}"),
+        # Another component's tags in a monorepo: the nearest tag (version kept in tags).
+        (["tool-v2.0.0", "lib-v1.0.0b8"], None, "lib-v1.0.0b8", "lib-v{version}"),
+        # Two prefixes on one version: the one with more tags.
+        (["v1.0.0", "v1.1.0", "1.1.0"], "1.1.0", None, "v{version}"),
+    ],
+)
+def test_tag_format_follows_the_current_version(
+    tags: list[str], current: str | None, nearest: str | None, expected: str
+) -> None:
+    assert tag_format(tags, current=current, nearest=nearest).format == expected

@@ -286,9 +286,9 @@ def test_the_demo_layouts_adopt_to_a_working_configuration(
     ("tags", "fmt", "why"),
     [
         (["v0.9.0", "v1.0.0"], "v{version}",
-         "the highest version's tag, v1.0.0, is written 'v{version}'"),
+         "v1.0.0, the tag of the current version 1.0.0, is written 'v{version}'"),
         (["0.9.0", "1.0.0", "v0.1"], "{version}",
-         "the highest version's tag, 1.0.0, is written '{version}' "
+         "1.0.0, the tag of the current version 1.0.0, is written '{version}' "
          "(2 of 3 version tags; other prefixes: v: 1)"),
         ([], "v{version}", "no tag names a version yet, so the common v{version}"),
     ],
@@ -546,7 +546,7 @@ def test_every_decision_is_printed_with_its_reason(tmp_path: Path, cli: CLI) -> 
         "  - version-locations = ['pyproject.toml', 'src/mypkg/__init__.py']: project.version "
         "is static in pyproject.toml, and src/mypkg/__init__.py repeats it in __version__ (both "
         "are kept in step).\n"
-        "  - tag-format = 'v{version}': the highest version's tag, v0.4.1, is written 'v{version}'.\n"
+        "  - tag-format = 'v{version}': v0.4.1, the tag of the current version 0.4.1, is written 'v{version}'.\n"
         "  - branches = ['main']: the remote names no default branch; the current branch is "
         "main.\n"
         "  - towncrier: new configuration writing CHANGELOG.md from fragments in changelog.d/.\n"

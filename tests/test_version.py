@@ -137,7 +137,8 @@ NEXT = [
     ("1.2.3", "minor", None, False, "1.3.0"),
     ("1.2.3", "patch", None, False, "1.2.4"),
     ("1.2.3", "patch", None, True, "1.2.4"),
-    ("1.2", "minor", None, False, "1.3.0"),
+    ("1.2", "minor", None, False, "1.3"),  # as many numbers as the project writes
+    ("1.2", "patch", None, False, "1.2.1"),
     ("1", "patch", None, False, "1.0.1"),
     ("1.2.3.4", "patch", None, False, "1.2.4"),
     ("1.2.3.4", "minor", None, False, "1.3.0"),
@@ -171,8 +172,9 @@ NEXT = [
     ("2.0.0rc1", "major", None, False, "2.0.0"),
     ("2.0.0b1", "major", "rc", False, "2.0.0rc1"),
     ("0.3.0rc1", "patch", None, False, "0.3.0"),
-    ("1.3rc1", "minor", None, False, "1.3.0"),
-    ("1rc1", "major", None, False, "1.0.0"),
+    ("1.3rc1", "minor", None, False, "1.3"),
+    ("1rc1", "major", None, False, "1"),
+    ("26.3.dev0", "patch", None, False, "26.3"),  # pip's two-number calendar versions
     # Development versions.
     ("1.3.1.dev0", "patch", None, False, "1.3.1"),
     ("1.3.1.dev0", "minor", None, False, "1.4.0"),
@@ -491,8 +493,9 @@ def test_a_level_bump_reaches_the_bumped_release(current: Version, level: Level)
     padded = (*current.release, 0, 0)[:3]
     index = ("major", "minor", "patch").index(level)
     floor = (*padded[:index], padded[index] + (0 if versions.in_cycle(current) else 1))
-    assert result.release[: index + 1] >= floor
-    assert not any(result.release[index + 1 :])
+    released = (*result.release, 0, 0)  # 1.3 is 1.3.0: the project's spelling is kept
+    assert released[: index + 1] >= floor
+    assert not any(released[index + 1 :])
 
 
 @FAST
