@@ -324,7 +324,7 @@ def read_targets(
     )
 
     from release.credentials import resolve
-    from release.index import IndexError_, read_files
+    from release.ops.index import IndexError_, read_files
 
     found = []
     for target in targets:
