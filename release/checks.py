@@ -8,6 +8,7 @@ from typing import NamedTuple
 from release.errors import EXIT_CHECK_FAILED, EXIT_USAGE, ReleaseError
 from release.facts import Facts, RemoteFacts, TargetFacts
 from release.plan import Plan, Request
+from release.stages import reaches
 
 
 class Problem(NamedTuple):
@@ -140,7 +141,7 @@ def state_problems(
     if plan is not None:
         found += _plan_problems(facts, plan, remote)
         found += _target_problems(plan, targets)
-        forge = plan.forge if runs_stage("announce", until) else None
+        forge = plan.forge if reaches("announce", until) else None
         if forge is not None and environ is not None and not environ.get(forge.token_env):
             found.append(
                 Problem(
@@ -266,13 +267,6 @@ def exit_code(problems: list[Problem]) -> int:
     return max((p.exit_code for p in problems), default=0)
 
 
-def runs_stage(stage: str, until: str | None) -> bool:
-    """Whether a run that stops after ``until`` (None: the whole release) reaches ``stage``."""
-    from release.stages import STAGES
-
-    return until is None or STAGES.index(stage) <= STAGES.index(until)
-
-
 def evaluate(
     facts: Facts, request: Request, environ: Mapping[str, str], until: str | None = None
 ) -> tuple[Plan | None, list[Problem]]:
@@ -295,7 +289,7 @@ def evaluate(
         remote = read_remote(Runner(facts.project_dir), facts, plan.tag)
         # A run that stops before publishing (e.g. --until push, with CI publishing later
         # through trusted publishing) needs no index credentials now.
-        if runs_stage("publish", until):
+        if reaches("publish", until):
             targets = read_targets(plan.targets, plan.project, plan.version, environ)
     problems += state_problems(facts, plan, remote, targets, environ=environ, until=until)
     return plan, problems

@@ -14,6 +14,7 @@ from release.ops.git import find_git_dir, head_commit_is, is_ancestor, remote_re
 from release.ops.hashing import matches
 from release.plan import Plan, Request
 from release.runner import Runner
+from release.stages import after
 from release.steps import Context
 
 
@@ -219,8 +220,9 @@ def _reconcile(ctx: Context, note: Callable[[str], None]) -> None:
     _remove_artifacts(ctx)
     journal.release_commit = rebased
     journal.start_head = rebased  # the old start is no longer an ancestor
+    redone = after("prepare")
     for step in ctx.plan.steps:
-        if step.stage in ("tag", "build", "verify", "push", "publish", "announce", "post"):
+        if step.stage in redone:
             journal.steps[step.id] = PENDING
 
 

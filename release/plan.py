@@ -22,6 +22,7 @@ from release.commits import deciding_commits
 from release.config import Forge, Target, fragment_level
 from release.errors import ReleaseError, VersionError
 from release.facts import Facts
+from release.stages import ci_stages
 
 SCHEMA_VERSION = 1
 
@@ -569,11 +570,11 @@ def _with_steps(plan: Plan, facts: Facts) -> Plan:
     return plan._replace(steps=tuple(steps))
 
 
-CI_STAGES = ("build", "verify", "publish", "announce")
-
-
-def for_tag(facts: Facts, tag: str, version: Version, notes: str) -> Plan:
-    """The plan of ``release ci``: the tagged commit exists; build, verify, publish, announce."""
+def for_tag(
+    facts: Facts, tag: str, version: Version, notes: str, *, job: str | None = None
+) -> Plan:
+    """The plan of ``release ci``: the tagged commit exists; the stages CI runs (those of
+    ``job``, see :data:`release.stages.CI_JOBS`)."""
     cfg = facts.config
     below = tags_mod.version_key(version)
     previous = [t for t in facts.release_tags if t.key < below]
@@ -607,4 +608,5 @@ def for_tag(facts: Facts, tag: str, version: Version, notes: str) -> Plan:
         latest_release=facts.release_tags[-1].version if facts.release_tags else None,
     )
     full = _with_steps(plan, facts)
-    return full._replace(steps=tuple(s for s in full.steps if s.stage in CI_STAGES))
+    ci = ci_stages(job)
+    return full._replace(steps=tuple(s for s in full.steps if s.stage in ci))

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from release.errors import EXIT_CHECK_FAILED, ReleaseError
 from release.plan import Step
+from release.stages import reaches
 from release.steps import Context
 
 
@@ -30,11 +31,9 @@ class Preflight:
         )
         problems = input_problems(facts)
         plan = ctx.plan
-        from release.checks import runs_stage
-
         targets = (
             read_targets(plan.targets, plan.project, plan.version, ctx.environ)
-            if runs_stage("publish", ctx.until)
+            if reaches("publish", ctx.until)
             else ()
         )
         problems += state_problems(
