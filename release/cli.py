@@ -358,18 +358,12 @@ def _gather(project: Path, overrides: list[str], started: GitReads) -> Facts:
 
 
 def _plan_or_raise(facts: Facts, request: Request) -> Plan:
-    from release.checks import input_problems
-    from release.errors import ReleaseError
+    from release.checks import input_problems, refusal
     from release.plan import build
 
     problems = input_problems(facts)
-    if len(problems) == 1:
-        raise ReleaseError(problems[0].message, problems[0].hint)
     if problems:
-        raise ReleaseError(
-            "\n".join(f"- {p.message} {p.hint}".rstrip() for p in problems),
-            "Fix every problem listed.",
-        )
+        raise refusal(problems)
     return build(facts, request)
 
 

@@ -41,9 +41,8 @@ def run(
     on_step: Callable[[Outcome], None],
     note: Callable[[str], None] = lambda _text: None,
 ) -> Report:
-    from release.checks import evaluate
+    from release.checks import evaluate, refusal
     from release.facts import gather
-    from release.steps.check import ChecksFailed
 
     runner = Runner(project_dir)
     git_dir = find_git_dir(runner)
@@ -57,24 +56,12 @@ def run(
                 _commands(project_dir),
             )
         facts = gather(project_dir, environ=environ, overrides=overrides, runner=runner)
-        plan, problems = evaluate(facts, request, environ, until)
+        plan, problems = evaluate(facts, request, environ, until, runner=runner)
         if plan is None:
-            show_problems = [f"[{p.code}] {p.message} {p.hint}".rstrip() for p in problems]
-            refused = ChecksFailed(
-                "No release can be planned:\n  - " + "\n  - ".join(show_problems),
-                "Fix every problem listed, then run release again.",
-            )
-            refused.exit_code = max(p.exit_code for p in problems)  # 2 for bad input
-            raise refused
+            raise refusal(problems, "No release can be planned")
         show(plan, problems)
         if problems:
-            code = max(p.exit_code for p in problems)
-            error = ChecksFailed(
-                "The release checks failed; nothing was changed.",
-                "Fix every problem listed, then run release again.",
-            )
-            error.exit_code = code
-            raise error
+            raise refusal(problems, "The release checks failed; nothing was changed", listed=False)
         if not confirm(plan):
             raise UsageError("Release cancelled; nothing was changed.", "")
         assert facts.git.head is not None
