@@ -18,7 +18,7 @@ from pathlib import Path
 
 from packaging.version import Version
 
-from release.errors import EXIT_USAGE, ReleaseError, UsageError
+from release.errors import EXIT_USAGE, NothingToRelease, ReleaseError, UsageError
 from release.executor import Outcome, execute
 from release.journal import PENDING, Journal, Lock, state_dir
 from release.ops.git import find_git_dir
@@ -26,12 +26,7 @@ from release.plan import Plan, for_tag
 from release.runner import Runner
 from release.steps import Context
 
-EXIT_NOTHING_TO_RELEASE = 3
 MANIFEST_PREFIX = "release-manifest"
-
-
-class NothingToRelease(ReleaseError):
-    exit_code = EXIT_NOTHING_TO_RELEASE
 
 
 class TagMismatch(ReleaseError):

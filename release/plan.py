@@ -20,17 +20,11 @@ from release import tags as tags_mod
 from release import version as versions
 from release.commits import deciding_commits
 from release.config import Forge, Target, fragment_level
-from release.errors import ReleaseError, VersionError
+from release.errors import NothingToRelease, VersionError
 from release.facts import Facts
 from release.stages import ci_stages
 
 SCHEMA_VERSION = 1
-
-
-class NothingToRelease(ReleaseError):
-    """No version, level, fragment or commit calls for a release."""
-
-    exit_code = 1
 
 
 class Request(NamedTuple):
