@@ -22,7 +22,7 @@ from release.errors import EXIT_USAGE, NothingToRelease, ReleaseError, UsageErro
 from release.executor import Outcome, execute
 from release.journal import PENDING, Journal, Lock, state_dir
 from release.ops.git import find_git_dir
-from release.plan import Plan, for_tag
+from release.plan import Plan, Request, Tagged, build
 from release.runner import Runner
 from release.steps import Context
 
@@ -122,7 +122,7 @@ def prepare_plan(
     notes = ""
     if facts.towncrier is not None:
         notes = extract_section(facts.towncrier, str(version)) or ""
-    plan = for_tag(facts, name, version, notes, job=job)
+    plan = build(facts, Request(tagged=Tagged(name, version, notes, job)))
     return plan, runner, find_git_dir(runner)
 
 
