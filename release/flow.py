@@ -40,11 +40,14 @@ def run(
     confirm: Callable[[Plan], bool],
     on_step: Callable[[Outcome], None],
     note: Callable[[str], None] = lambda _text: None,
+    runner: Runner | None = None,
 ) -> Report:
+    """Plan, check and run a new release; ``runner`` runs every command (tests pass one that
+    records them)."""
     from release.checks import evaluate, refusal
     from release.facts import gather
 
-    runner = Runner(project_dir)
+    runner = runner or Runner(project_dir)
     git_dir = find_git_dir(runner)
     with Lock(git_dir) as lock:
         _note_stale(lock, note)

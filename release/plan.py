@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 
 from packaging.version import Version
 
-from release import changelog, locations
+from release import changelog, commands, locations
 from release import tags as tags_mod
 from release import version as versions
 from release.commits import deciding_commits
@@ -116,6 +116,7 @@ class Plan(NamedTuple):
     sign: str = "none"
     reproducible: bool = False
     latest_release: Version | None = None  # the highest version among the release tags
+    commit_hooks: bool = True  # whether git commit runs the pre-commit and commit-msg hooks
 
     def edit_for(self, path: str, *, dev: bool = False) -> FileEdit:
         for edit in self.dev_edits if dev else self.edits:
@@ -337,9 +338,9 @@ def build(facts: Facts, request: Request) -> Plan:
         sign=cfg["sign"],
         reproducible=cfg["reproducible"],
         latest_release=facts.release_tags[-1].version if facts.release_tags else None,
+        commit_hooks=cfg["commit-hooks"],
     )
-    steps = _with_steps(plan, facts).steps
-    return plan._replace(steps=tuple(s for s in steps if s.stage in stages))
+    return plan._replace(steps=tuple(s for s in _steps(plan) if s.stage in stages))
 
 
 def _decide(facts: Facts, request: Request) -> _Decision:
@@ -446,9 +447,9 @@ def _project_name(facts: Facts) -> str:
     return str(name or facts.project_dir.name)
 
 
-def _with_steps(plan: Plan, facts: Facts) -> Plan:
-    cfg = facts.config
-    dist = cfg["dist-dir"]
+def _steps(plan: Plan) -> tuple[Step, ...]:
+    """Every step of ``plan``, in order; each command is the one the step runs
+    (:mod:`release.commands`), with placeholders for the commits the run makes."""
     steps: list[Step] = [Step("check", "preflight", "check every release gate")]
     for edit in plan.edits:
         if edit.path != plan.changelog_file:
@@ -462,49 +463,30 @@ def _with_steps(plan: Plan, facts: Facts) -> Plan:
                 "changelog",
                 f"write the {plan.version} section to {plan.changelog_file} and remove "
                 f"{len(plan.consumed_fragments)} fragment(s)",
-                ("git", "rm", "--quiet", "--", *plan.consumed_fragments)
-                if plan.consumed_fragments
-                else (),
+                commands.stage_changelog(plan),
             )
         )
-    changed = [e.path for e in plan.edits]
     steps.append(
         Step(
             "prepare",
             "commit",
             f"commit: {(plan.commit_message.splitlines() or [''])[0]}",
-            ("git", "commit", "-m", plan.commit_message, "--", *changed, *plan.consumed_fragments),
+            commands.release_commit(plan),
         )
     )
-    # The same arguments the tag step runs (release.steps.git.Tag), the commit named last.
-    prefix = ["-c", "gpg.format=ssh"] if cfg["sign"] == "ssh" else []
-    flags = ["--annotate"] if cfg["sign"] == "none" else ["--sign"]
-    kind = "annotated" if cfg["sign"] == "none" else f"{cfg['sign']}-signed"
+    kind = "annotated" if plan.sign == "none" else f"{plan.sign}-signed"
     steps.append(
         Step(
             "tag",
             "tag",
             f"create the {kind} tag {plan.tag} on the release commit",
-            (
-                "git",
-                *prefix,
-                "tag",
-                *flags,
-                "-m",
-                plan.tag_message,
-                "--",
-                plan.tag,
-                "<release commit>",
-            ),
+            commands.tag(plan),
         )
     )
+    # Built in a clean export of the tagged commit by build's API, and checked by twine's:
+    # no one command to show.
     steps.append(
-        Step(
-            "build",
-            "build",
-            f"build the sdist and wheel of {plan.tag} into {dist}/",
-            ("python", "-m", "build", "--sdist", "--wheel", "--outdir", dist),
-        )
+        Step("build", "build", f"build the sdist and wheel of {plan.tag} into {plan.dist_dir}/")
     )
     steps.append(
         Step(
@@ -512,7 +494,6 @@ def _with_steps(plan: Plan, facts: Facts) -> Plan:
             "verify",
             "twine check; metadata name and version match the plan; sha256 manifest"
             + ("; rebuild and compare hashes" if plan.reproducible else ""),
-            ("twine", "check", "--strict", f"{dist}/*"),
         )
     )
     branch = plan.branch or "HEAD"
@@ -521,7 +502,7 @@ def _with_steps(plan: Plan, facts: Facts) -> Plan:
             "push",
             "push",
             f"push {branch} and {plan.tag} to {plan.remote} atomically",
-            ("git", "push", "--atomic", plan.remote, branch, f"refs/tags/{plan.tag}"),
+            commands.push(plan),
         )
     )
     for target in plan.targets:
@@ -566,29 +547,12 @@ def _with_steps(plan: Plan, facts: Facts) -> Plan:
                 )
             )
         steps.append(
-            Step(
-                "post",
-                "commit",
-                f"commit: {plan.dev_commit_message}",
-                (
-                    "git",
-                    "commit",
-                    "-m",
-                    plan.dev_commit_message,
-                    "--",
-                    *[e.path for e in plan.dev_edits],
-                ),
-            )
+            Step("post", "commit", f"commit: {plan.dev_commit_message}", commands.dev_commit(plan))
         )
         steps.append(
-            Step(
-                "post",
-                "push",
-                f"push {branch} to {plan.remote}",
-                ("git", "push", plan.remote, branch),
-            )
+            Step("post", "push", f"push {branch} to {plan.remote}", commands.push_dev(plan))
         )
-    return plan._replace(steps=tuple(steps))
+    return tuple(steps)
 
 
 # --- Serialisation: each member of the plan JSON once, both ways --------------------------
@@ -658,6 +622,7 @@ _PUBLIC: tuple[_Member, ...] = (
     _field("tag", "tag"),
     _field("tag_message", "tag_message"),
     _field("commit_message", "commit_message"),
+    _field("commit_hooks", "commit_hooks"),
     _field("branch", "branch"),
     _field("remote", "remote"),
     _shown("edits", lambda plan: _diffs(plan.edits)),  # the texts are kept in the journal
