@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import NamedTuple
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, NamedTuple
 
 from release.errors import EXIT_CHECK_FAILED, EXIT_USAGE, ReleaseError
 from release.facts import Facts, RemoteFacts, TargetFacts
 from release.plan import Plan, Request
+from release.stages import reaches
+
+if TYPE_CHECKING:
+    from release.runner import Runner
 
 
 class Problem(NamedTuple):
@@ -140,7 +144,7 @@ def state_problems(
     if plan is not None:
         found += _plan_problems(facts, plan, remote)
         found += _target_problems(plan, targets)
-        forge = plan.forge if runs_stage("announce", until) else None
+        forge = plan.forge if reaches("announce", until) else None
         if forge is not None and environ is not None and not environ.get(forge.token_env):
             found.append(
                 Problem(
@@ -266,40 +270,77 @@ def _plan_problems(facts: Facts, plan: Plan, remote: RemoteFacts | None) -> list
     return found
 
 
-def exit_code(problems: list[Problem]) -> int:
+def exit_code(problems: Sequence[Problem]) -> int:
+    """The exit status of a command that found ``problems``: the highest of theirs."""
     return max((p.exit_code for p in problems), default=0)
 
 
-def runs_stage(stage: str, until: str | None) -> bool:
-    """Whether a run that stops after ``until`` (None: the whole release) reaches ``stage``."""
-    from release.stages import STAGES
+class ChecksFailed(ReleaseError):
+    """Problems stop the command: a check failed (status 1)."""
 
-    return until is None or STAGES.index(stage) <= STAGES.index(until)
+    exit_code = EXIT_CHECK_FAILED
+
+
+class InputRejected(ChecksFailed):
+    """Problems stop the command, and one of them is with what the user wrote (status 2)."""
+
+    exit_code = EXIT_USAGE
+
+
+def refusal(
+    problems: Sequence[Problem], headline: str = "", *, listed: bool = True
+) -> ChecksFailed:
+    """The one error that ``problems`` stop a command with; its status is :func:`exit_code`'s.
+
+    ``headline`` says what they stop; each problem (code, message, hint) follows it unless
+    ``listed`` is false (the command showed them already). Without a headline a single
+    problem is reported as itself.
+    """
+    assert problems, "no problem, no refusal"
+    kind = InputRejected if exit_code(problems) == EXIT_USAGE else ChecksFailed
+    if not headline and len(problems) == 1:
+        return kind(problems[0].message, problems[0].hint)
+    text = headline or f"{len(problems)} problems were found"
+    if listed:
+        text += ":\n" + "\n".join(f"  - [{p.code}] {p.message} {p.hint}".rstrip() for p in problems)
+    else:
+        text += "."
+    return kind(text, "Fix every problem listed, then run release again.")
 
 
 def evaluate(
-    facts: Facts, request: Request, environ: Mapping[str, str], until: str | None = None
+    facts: Facts,
+    wanted: Request | Plan,
+    environ: Mapping[str, str],
+    until: str | None = None,
+    *,
+    runner: Runner | None = None,
 ) -> tuple[Plan | None, list[Problem]]:
-    """Plan the release and collect every problem: input problems first, then state."""
+    """Every problem with releasing: input problems first, then the plan's, then state.
+
+    ``wanted`` is a request to plan (preview, check, run) or a plan already made (the check
+    step of a run, just before anything changes). The plan is None when none can be made.
+    """
     from release.facts import read_remote, read_targets
     from release.plan import build
     from release.runner import Runner
 
     problems = input_problems(facts)
-    plan = None
+    plan = wanted if isinstance(wanted, Plan) else None
     # Problems with the input do not withhold the plan: it is shown beside them, and only
     # a plan that cannot be made at all (no current version, nothing to release) is missing.
-    try:
-        plan = build(facts, request)
-    except ReleaseError as exc:
-        problems.append(Problem.from_error("plan", exc))
+    if isinstance(wanted, Request):
+        try:
+            plan = build(facts, wanted)
+        except ReleaseError as exc:
+            problems.append(Problem.from_error("plan", exc))
     remote = None
     targets: tuple[TargetFacts, ...] = ()
     if plan is not None:
-        remote = read_remote(Runner(facts.project_dir), facts, plan.tag)
+        remote = read_remote(runner or Runner(facts.project_dir), facts, plan.tag)
         # A run that stops before publishing (e.g. --until push, with CI publishing later
         # through trusted publishing) needs no index credentials now.
-        if runs_stage("publish", until):
+        if reaches("publish", until):
             targets = read_targets(plan.targets, plan.project, plan.version, environ)
     problems += state_problems(facts, plan, remote, targets, environ=environ, until=until)
     return plan, problems

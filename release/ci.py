@@ -18,20 +18,15 @@ from pathlib import Path
 
 from packaging.version import Version
 
-from release.errors import EXIT_USAGE, ReleaseError, UsageError
+from release.errors import EXIT_USAGE, NothingToRelease, ReleaseError, UsageError
 from release.executor import Outcome, execute
 from release.journal import PENDING, Journal, Lock, state_dir
 from release.ops.git import find_git_dir
-from release.plan import Plan, for_tag
+from release.plan import Plan, Request, Tagged, build
 from release.runner import Runner
 from release.steps import Context
 
-EXIT_NOTHING_TO_RELEASE = 3
 MANIFEST_PREFIX = "release-manifest"
-
-
-class NothingToRelease(ReleaseError):
-    exit_code = EXIT_NOTHING_TO_RELEASE
 
 
 class TagMismatch(ReleaseError):
@@ -68,8 +63,14 @@ def _unshallow(runner: Runner, remote: str) -> None:
 
 
 def prepare_plan(
-    project_dir: Path, environ: Mapping[str, str], overrides: Sequence[str], tag: str | None
+    project_dir: Path,
+    environ: Mapping[str, str],
+    overrides: Sequence[str],
+    tag: str | None,
+    job: str | None = None,
 ) -> tuple[Plan, Runner, Path]:
+    """The plan of ``release ci`` for the tag: the stages of ``job`` (see
+    :data:`release.stages.CI_JOBS`), or of every CI job when None."""
     from release import tags as tags_mod
     from release import version as versions
     from release.changelog import extract_section
@@ -121,7 +122,7 @@ def prepare_plan(
     notes = ""
     if facts.towncrier is not None:
         notes = extract_section(facts.towncrier, str(version)) or ""
-    plan = for_tag(facts, name, version, notes)
+    plan = build(facts, Request(tagged=Tagged(name, version, notes, job)))
     return plan, runner, find_git_dir(runner)
 
 
@@ -137,17 +138,9 @@ def run_ci(
     on_step: Callable[[Outcome], None] = lambda _o: None,
     on_plan: Callable[[Plan], None] = lambda _p: None,
 ) -> CiResult:
-    plan, runner, git_dir = prepare_plan(project_dir, environ, overrides, tag)
+    job = "build" if build_only else "publish" if publish_from is not None else None
+    plan, runner, git_dir = prepare_plan(project_dir, environ, overrides, tag, job)
     on_plan(plan)
-    stages: tuple[str, ...]
-    if build_only:
-        stages = ("build", "verify")
-    elif publish_from is not None:
-        stages = ("publish", "announce")
-    else:
-        stages = ("build", "verify", "publish", "announce")
-
-    plan = plan._replace(steps=tuple(s for s in plan.steps if s.stage in stages))
     head = runner.git("rev-parse", "HEAD").stdout.strip()
     with Lock(git_dir):
         journal = Journal(

@@ -13,7 +13,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from release.errors import EXIT_OK, EXIT_USAGE, ReleaseError, UsageError
+from release.errors import (
+    EXIT_NOTHING_TO_RELEASE,
+    EXIT_OK,
+    EXIT_USAGE,
+    NothingToRelease,
+    ReleaseError,
+    UsageError,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -231,11 +238,12 @@ def _own_version() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
     try:
-        return _main(list(sys.argv[1:] if argv is None else argv))
+        return _main(args)
     except ReleaseError as exc:
         _error(exc)
-        return exc.exit_code
+        return exit_status(exc, _command_of(args))
     except KeyboardInterrupt:
         print("release: interrupted.", file=sys.stderr)
         return 130
@@ -257,6 +265,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_INTERNAL
+
+
+def exit_status(error: ReleaseError, command: str | None) -> int:
+    """The exit status of ``command`` stopped by ``error``: the error type's own, except
+    that ``release ci`` says "nothing to release" with a status of its own, so a workflow
+    that also runs on other pushes can tell "not a release" from a failure."""
+    if command == "ci" and isinstance(error, NothingToRelease):
+        return EXIT_NOTHING_TO_RELEASE
+    return error.exit_code
 
 
 def _error(exc: ReleaseError) -> None:
@@ -358,18 +375,12 @@ def _gather(project: Path, overrides: list[str], started: GitReads) -> Facts:
 
 
 def _plan_or_raise(facts: Facts, request: Request) -> Plan:
-    from release.checks import input_problems
-    from release.errors import ReleaseError
+    from release.checks import input_problems, refusal
     from release.plan import build
 
     problems = input_problems(facts)
-    if len(problems) == 1:
-        raise ReleaseError(problems[0].message, problems[0].hint)
     if problems:
-        raise ReleaseError(
-            "\n".join(f"- {p.message} {p.hint}".rstrip() for p in problems),
-            "Fix every problem listed.",
-        )
+        raise refusal(problems)
     return build(facts, request)
 
 

@@ -597,6 +597,14 @@ SCHEMA: tuple[Key, ...] = (
         _template("commit-message"),
     ),
     Key(
+        "commit-hooks",
+        "boolean",
+        True,
+        "Run git's pre-commit and commit-msg hooks for the release commit and the development "
+        "commit, as any commit does. `false` skips them (`git commit --no-verify`).",
+        _boolean("commit-hooks"),
+    ),
+    Key(
         "branches",
         "list of strings",
         ("main", "master"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 EXIT_OK = 0
 EXIT_CHECK_FAILED = 1
 EXIT_USAGE = 2
+EXIT_NOTHING_TO_RELEASE = 3  # release ci only: the run is not for a release tag
 
 
 class ReleaseError(Exception):
@@ -38,6 +39,13 @@ class VersionError(ReleaseError):
 
 class FragmentError(ReleaseError):
     """A changelog fragment is invalid (unknown type, duplicate, unsafe path, encoding)."""
+
+
+class NothingToRelease(ReleaseError):
+    """Nothing calls for a release: no version, level, fragment or commit (``release run``,
+    ``preview``), or no release tag (``release ci``, which says so with its own status)."""
+
+    exit_code = EXIT_CHECK_FAILED
 
 
 class GitError(ReleaseError):

@@ -17,7 +17,7 @@ from release.errors import EXIT_CHECK_FAILED, ReleaseError
 from release.journal import DONE, FAILED
 from release.plan import Step
 from release.runner import mask
-from release.stages import STAGES
+from release.stages import reaches
 from release.steps import Context, implementation
 from release.testhooks import failpoint
 
@@ -43,10 +43,7 @@ class Report:
 
 
 def selected(steps: tuple[Step, ...], until: str | None) -> list[Step]:
-    if until is None:
-        return list(steps)
-    last = STAGES.index(until)
-    return [s for s in steps if STAGES.index(s.stage) <= last]
+    return [s for s in steps if reaches(s.stage, until)]
 
 
 def execute(

@@ -14,6 +14,7 @@ from release.ops.git import find_git_dir, head_commit_is, is_ancestor, remote_re
 from release.ops.hashing import matches
 from release.plan import Plan, Request
 from release.runner import Runner
+from release.stages import after
 from release.steps import Context
 
 
@@ -39,12 +40,14 @@ def run(
     confirm: Callable[[Plan], bool],
     on_step: Callable[[Outcome], None],
     note: Callable[[str], None] = lambda _text: None,
+    runner: Runner | None = None,
 ) -> Report:
-    from release.checks import evaluate
+    """Plan, check and run a new release; ``runner`` runs every command (tests pass one that
+    records them)."""
+    from release.checks import evaluate, refusal
     from release.facts import gather
-    from release.steps.check import ChecksFailed
 
-    runner = Runner(project_dir)
+    runner = runner or Runner(project_dir)
     git_dir = find_git_dir(runner)
     with Lock(git_dir) as lock:
         _note_stale(lock, note)
@@ -56,24 +59,12 @@ def run(
                 _commands(project_dir),
             )
         facts = gather(project_dir, environ=environ, overrides=overrides, runner=runner)
-        plan, problems = evaluate(facts, request, environ, until)
+        plan, problems = evaluate(facts, request, environ, until, runner=runner)
         if plan is None:
-            show_problems = [f"[{p.code}] {p.message} {p.hint}".rstrip() for p in problems]
-            refused = ChecksFailed(
-                "No release can be planned:\n  - " + "\n  - ".join(show_problems),
-                "Fix every problem listed, then run release again.",
-            )
-            refused.exit_code = max(p.exit_code for p in problems)  # 2 for bad input
-            raise refused
+            raise refusal(problems, "No release can be planned")
         show(plan, problems)
         if problems:
-            code = max(p.exit_code for p in problems)
-            error = ChecksFailed(
-                "The release checks failed; nothing was changed.",
-                "Fix every problem listed, then run release again.",
-            )
-            error.exit_code = code
-            raise error
+            raise refusal(problems, "The release checks failed; nothing was changed", listed=False)
         if not confirm(plan):
             raise UsageError("Release cancelled; nothing was changed.", "")
         assert facts.git.head is not None
@@ -219,8 +210,9 @@ def _reconcile(ctx: Context, note: Callable[[str], None]) -> None:
     _remove_artifacts(ctx)
     journal.release_commit = rebased
     journal.start_head = rebased  # the old start is no longer an ancestor
+    redone = after("prepare")
     for step in ctx.plan.steps:
-        if step.stage in ("tag", "build", "verify", "push", "publish", "announce", "post"):
+        if step.stage in redone:
             journal.steps[step.id] = PENDING
 
 

@@ -131,7 +131,7 @@ class GitHub:
             )
             return found
         except ForgeError as exc:
-            if "answered 404" not in exc.message:
+            if exc.status != 404:
                 raise
         # Drafts are not found by tag name; look through the first page of releases.
         for release in self._json("GET", f"/repos/{self.repository}/releases?per_page=100"):

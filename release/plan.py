@@ -11,33 +11,41 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from packaging.version import Version
 
-from release import changelog, locations
+from release import changelog, commands, locations
 from release import tags as tags_mod
 from release import version as versions
 from release.commits import deciding_commits
 from release.config import Forge, Target, fragment_level
-from release.errors import ReleaseError, VersionError
+from release.errors import NothingToRelease, VersionError
 from release.facts import Facts
+from release.stages import STAGES, ci_stages
 
 SCHEMA_VERSION = 1
 
 
-class NothingToRelease(ReleaseError):
-    """No version, level, fragment or commit calls for a release."""
+class Tagged(NamedTuple):
+    """``release ci``'s release: the tag exists, with the release commit it names and the
+    changelog section that commit holds."""
 
-    exit_code = 1
+    tag: str
+    version: Version
+    notes: str
+    job: str | None = None  # the CI job (release.stages.CI_JOBS); None: every CI stage
 
 
 class Request(NamedTuple):
-    """What the user asked for: a version, a level, ``post``, or nothing (let fragments decide)."""
+    """What the user asked for: a version, a level, ``post``, or nothing (let fragments decide);
+    or, for ``release ci``, the release of a tag that exists (``tagged``)."""
 
     target: str | None = None
     pre: versions.Pre | None = None
     final: bool = False
+    tagged: Tagged | None = None
 
 
 class FileEdit(NamedTuple):
@@ -108,6 +116,7 @@ class Plan(NamedTuple):
     sign: str = "none"
     reproducible: bool = False
     latest_release: Version | None = None  # the highest version among the release tags
+    commit_hooks: bool = True  # whether git commit runs the pre-commit and commit-msg hooks
 
     def edit_for(self, path: str, *, dev: bool = False) -> FileEdit:
         for edit in self.dev_edits if dev else self.edits:
@@ -115,98 +124,29 @@ class Plan(NamedTuple):
                 return edit
         raise KeyError(path)
 
+    def to_json(self) -> dict[str, Any]:
+        """The plan object of ``release preview --json`` (docs/plan-json.md)."""
+        data: dict[str, Any] = {"schema": "release-pipeline/plan", "schema_version": SCHEMA_VERSION}
+        data.update((m.key, m.dump(self)) for m in _PUBLIC)
+        data["fingerprint"] = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+        return data
+
     def to_journal(self) -> dict[str, Any]:
-        """Everything needed to run the plan again, exactly (file texts included)."""
-        return {
-            "public": self.to_json(),
-            "edits": [[e.path, e.before, e.after] for e in self.edits],
-            "dev_edits": [[e.path, e.before, e.after] for e in self.dev_edits],
-            "steps": [[s.stage, s.name, s.summary, list(s.command), s.path] for s in self.steps],
-            "latest_release": None if self.latest_release is None else str(self.latest_release),
-        }
+        """Everything needed to run the plan again, exactly (file texts included): the plan
+        object, and what it shows only in part."""
+        return {"public": self.to_json(), **{m.key: m.dump(self) for m in _KEPT}}
 
     @classmethod
     def from_journal(cls, data: dict[str, Any]) -> Plan:
-        pub = data["public"]
-        return cls(
-            project=pub["project"],
-            current=Version(pub["current_version"]),
-            sources=tuple(
-                VersionSource(s["location"], s["value"], s.get("why", ""))
-                for s in pub["version_sources"]
-            ),
-            version=Version(pub["version"]),
-            level=pub["bump"],
-            decided_by=pub["decided_by"],
-            reasons=tuple(pub["reasons"]),
-            previous_tag=pub["previous_tag"],
-            tag=pub["tag"],
-            tag_message=pub["tag_message"],
-            commit_message=pub["commit_message"],
-            branch=pub["branch"],
-            remote=pub["remote"],
-            edits=tuple(FileEdit(*e) for e in data["edits"]),
-            consumed_fragments=tuple(pub["consumed_fragments"]),
-            changelog=pub["changelog"]["section"],
-            changelog_file=pub["changelog"]["file"],
-            next_dev=None if pub["next_dev_version"] is None else Version(pub["next_dev_version"]),
-            dev_edits=tuple(FileEdit(*e) for e in data["dev_edits"]),
-            dev_commit_message=pub["dev_commit_message"],
-            steps=tuple(Step(st, n, su, tuple(c), p) for st, n, su, c, p in data["steps"]),
-            dist_dir=pub["dist_dir"],
-            targets=tuple(Target.from_dict(t) for t in pub["publish"]),
-            forge=None if pub["github"] is None else Forge.from_dict(pub["github"]),
-            sign=pub["sign"],
-            reproducible=pub["reproducible"],
-            latest_release=None
-            if data.get("latest_release") is None
-            else Version(data["latest_release"]),
-        )
-
-    def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "schema": "release-pipeline/plan",
-            "schema_version": SCHEMA_VERSION,
-            "project": self.project,
-            "current_version": str(self.current),
-            "version_sources": [
-                {"location": s.location, "value": s.value, "why": s.why} for s in self.sources
-            ],
-            "version": str(self.version),
-            "is_prerelease": self.version.is_prerelease,
-            "bump": self.level,
-            "decided_by": self.decided_by,
-            "reasons": list(self.reasons),
-            "previous_tag": self.previous_tag,
-            "tag": self.tag,
-            "tag_message": self.tag_message,
-            "commit_message": self.commit_message,
-            "branch": self.branch,
-            "remote": self.remote,
-            "edits": [{"path": e.path, "diff": e.diff()} for e in self.edits],
-            "consumed_fragments": list(self.consumed_fragments),
-            "changelog": {"file": self.changelog_file, "section": self.changelog},
-            "next_dev_version": None if self.next_dev is None else str(self.next_dev),
-            "dev_edits": [{"path": e.path, "diff": e.diff()} for e in self.dev_edits],
-            "dev_commit_message": self.dev_commit_message,
-            "dist_dir": self.dist_dir,
-            "publish": [t.as_dict("_") for t in self.targets],
-            "github": None if self.forge is None else self.forge.as_dict("_"),
-            "sign": self.sign,
-            "reproducible": self.reproducible,
-            "steps": [
-                {
-                    "id": s.id,
-                    "stage": s.stage,
-                    "name": s.name,
-                    "summary": s.summary,
-                    "command": list(s.command),
-                }
-                for s in self.steps
-            ],
-        }
-        data["fingerprint"] = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
-        return data
+        """The plan :meth:`to_journal` wrote, this version's or an earlier one's (a member it
+        lacks leaves its field's default); KeyError, TypeError or ValueError when ``data`` is
+        no such plan."""
+        fields: dict[str, Any] = {}
+        for members, written in ((_PUBLIC, data["public"]), (_KEPT, data)):
+            for member in members:
+                if member.key in written:
+                    fields.update(member.load(written[member.key]))
+        return cls(**fields)
 
     @property
     def fingerprint(self) -> str:
@@ -331,7 +271,85 @@ def next_version(
     return new, level_or_none, source, reasons
 
 
+class _Decision(NamedTuple):
+    """Which release a plan makes: the version, why, and its tag."""
+
+    current: Version
+    sources: tuple[VersionSource, ...]
+    version: Version
+    level: str | None
+    decided_by: str
+    reasons: tuple[str, ...]
+    previous_tag: str | None
+    tag: str
+
+
+class _Contents(NamedTuple):
+    """What the release commit holds, and the development commit after it."""
+
+    edits: tuple[FileEdit, ...] = ()
+    consumed_fragments: tuple[str, ...] = ()
+    changelog: str = ""
+    changelog_file: str | None = None
+    next_dev: Version | None = None
+    dev_edits: tuple[FileEdit, ...] = ()
+
+
 def build(facts: Facts, request: Request) -> Plan:
+    """The plan of the release ``request`` asks for: every stage; or for ``release ci``
+    (``request.tagged``) the stages CI runs, the tag and its commit existing."""
+    cfg = facts.config
+    tagged = request.tagged
+    stages: tuple[str, ...]
+    if tagged is None:
+        decision = _decide(facts, request)
+        contents = _contents(facts, decision)
+        stages = STAGES
+    else:
+        decision = _decide_tagged(facts, tagged)
+        contents = _Contents(changelog=tagged.notes)  # the commit and its edits exist
+        stages = ci_stages(tagged.job)
+    fmt = {"version": str(decision.version), "previous": str(decision.current), "tag": decision.tag}
+    next_dev = contents.next_dev
+    plan = Plan(
+        project=_project_name(facts),
+        current=decision.current,
+        sources=decision.sources,
+        version=decision.version,
+        level=decision.level,
+        decided_by=decision.decided_by,
+        reasons=decision.reasons,
+        previous_tag=decision.previous_tag,
+        tag=decision.tag,
+        tag_message=cfg["tag-message"].format(**fmt),
+        commit_message=cfg["commit-message"].format(**fmt),
+        branch=facts.git.branch,
+        remote=cfg["remote"],
+        edits=contents.edits,
+        consumed_fragments=contents.consumed_fragments,
+        changelog=contents.changelog,
+        changelog_file=contents.changelog_file,
+        next_dev=next_dev,
+        dev_edits=contents.dev_edits,
+        dev_commit_message=""
+        if next_dev is None
+        else cfg["dev-commit-message"].format(
+            version=str(next_dev), previous=str(decision.version), tag=decision.tag
+        ),
+        steps=(),
+        dist_dir=cfg["dist-dir"],
+        targets=cfg.targets,
+        forge=cfg.forge,
+        sign=cfg["sign"],
+        reproducible=cfg["reproducible"],
+        latest_release=facts.release_tags[-1].version if facts.release_tags else None,
+        commit_hooks=cfg["commit-hooks"],
+    )
+    return plan._replace(steps=tuple(s for s in _steps(plan) if s.stage in stages))
+
+
+def _decide(facts: Facts, request: Request) -> _Decision:
+    """The next release: the current version, the next one and why, and its tag."""
     cfg = facts.config
     current, sources = current_version(facts)
     if current is None:
@@ -347,13 +365,43 @@ def build(facts: Facts, request: Request) -> Plan:
     problem = versions.publishable_problem(new)
     if problem:
         raise VersionError(problem, "Choose a version without a local label.")
-    tag = tags_mod.render(cfg.tag_format, new, cfg.tag_scheme)
     previous_tag = facts.history.reachable_top
     if any(loc.kind == "scm" for loc in cfg.locations):
         nearest = scm_tag(facts)
         previous_tag = nearest.name if nearest is not None else None
-    fmt = {"version": str(new), "previous": str(current), "tag": tag}
+    return _Decision(
+        current=current,
+        sources=sources,
+        version=new,
+        level=level,
+        decided_by=decided_by,
+        reasons=tuple(reasons),
+        previous_tag=previous_tag,
+        tag=tags_mod.render(cfg.tag_format, new, cfg.tag_scheme),
+    )
 
+
+def _decide_tagged(facts: Facts, tagged: Tagged) -> _Decision:
+    """The release of a tag that exists: its version is the current one."""
+    below = tags_mod.version_key(tagged.version)
+    previous = [t for t in facts.release_tags if t.key < below]
+    return _Decision(
+        current=tagged.version,
+        sources=(),
+        version=tagged.version,
+        level=None,
+        decided_by="tag",
+        reasons=(f"the tag {tagged.tag}",),
+        previous_tag=previous[-1].name if previous else None,
+        tag=tagged.tag,
+    )
+
+
+def _contents(facts: Facts, decision: _Decision) -> _Contents:
+    """The edits of the release commit (version locations, changelog, fragments consumed)
+    and of the development commit after it."""
+    cfg = facts.config
+    new = decision.version
     edits = [
         FileEdit(
             loc.path,
@@ -365,7 +413,6 @@ def build(facts: Facts, request: Request) -> Plan:
     ]
     section = ""
     news_file: str | None = None
-    consumed = tuple(f.path for f in facts.fragments.fragments)
     tc = facts.towncrier
     if tc is not None:
         section = changelog.render_section(tc, facts.fragments.contents, str(new), facts.date)
@@ -389,38 +436,14 @@ def build(facts: Facts, request: Request) -> Plan:
             for loc in cfg.locations
             if loc.kind != "scm"
         ]
-    plan = Plan(
-        project=_project_name(facts),
-        current=current,
-        sources=sources,
-        version=new,
-        level=level,
-        decided_by=decided_by,
-        reasons=tuple(reasons),
-        previous_tag=previous_tag,
-        tag=tag,
-        tag_message=cfg["tag-message"].format(**fmt),
-        commit_message=cfg["commit-message"].format(**fmt),
-        branch=facts.git.branch,
-        remote=cfg["remote"],
+    return _Contents(
         edits=tuple(edits),
-        consumed_fragments=consumed,
+        consumed_fragments=tuple(f.path for f in facts.fragments.fragments),
         changelog=section,
         changelog_file=news_file,
         next_dev=next_dev,
         dev_edits=tuple(dev_edits),
-        dev_commit_message=""
-        if next_dev is None
-        else cfg["dev-commit-message"].format(version=str(next_dev), previous=str(new), tag=tag),
-        steps=(),
-        dist_dir=cfg["dist-dir"],
-        targets=cfg.targets,
-        forge=cfg.forge,
-        sign=cfg["sign"],
-        reproducible=cfg["reproducible"],
-        latest_release=facts.release_tags[-1].version if facts.release_tags else None,
     )
-    return _with_steps(plan, facts)
 
 
 def _project_name(facts: Facts) -> str:
@@ -429,9 +452,9 @@ def _project_name(facts: Facts) -> str:
     return str(name or facts.project_dir.name)
 
 
-def _with_steps(plan: Plan, facts: Facts) -> Plan:
-    cfg = facts.config
-    dist = cfg["dist-dir"]
+def _steps(plan: Plan) -> tuple[Step, ...]:
+    """Every step of ``plan``, in order; each command is the one the step runs
+    (:mod:`release.commands`), with placeholders for the commits the run makes."""
     steps: list[Step] = [Step("check", "preflight", "check every release gate")]
     for edit in plan.edits:
         if edit.path != plan.changelog_file:
@@ -445,49 +468,30 @@ def _with_steps(plan: Plan, facts: Facts) -> Plan:
                 "changelog",
                 f"write the {plan.version} section to {plan.changelog_file} and remove "
                 f"{len(plan.consumed_fragments)} fragment(s)",
-                ("git", "rm", "--quiet", "--", *plan.consumed_fragments)
-                if plan.consumed_fragments
-                else (),
+                commands.stage_changelog(plan),
             )
         )
-    changed = [e.path for e in plan.edits]
     steps.append(
         Step(
             "prepare",
             "commit",
             f"commit: {(plan.commit_message.splitlines() or [''])[0]}",
-            ("git", "commit", "-m", plan.commit_message, "--", *changed, *plan.consumed_fragments),
+            commands.release_commit(plan),
         )
     )
-    # The same arguments the tag step runs (release.steps.git.Tag), the commit named last.
-    prefix = ["-c", "gpg.format=ssh"] if cfg["sign"] == "ssh" else []
-    flags = ["--annotate"] if cfg["sign"] == "none" else ["--sign"]
-    kind = "annotated" if cfg["sign"] == "none" else f"{cfg['sign']}-signed"
+    kind = "annotated" if plan.sign == "none" else f"{plan.sign}-signed"
     steps.append(
         Step(
             "tag",
             "tag",
             f"create the {kind} tag {plan.tag} on the release commit",
-            (
-                "git",
-                *prefix,
-                "tag",
-                *flags,
-                "-m",
-                plan.tag_message,
-                "--",
-                plan.tag,
-                "<release commit>",
-            ),
+            commands.tag(plan),
         )
     )
+    # Built in a clean export of the tagged commit by build's API, and checked by twine's:
+    # no one command to show.
     steps.append(
-        Step(
-            "build",
-            "build",
-            f"build the sdist and wheel of {plan.tag} into {dist}/",
-            ("python", "-m", "build", "--sdist", "--wheel", "--outdir", dist),
-        )
+        Step("build", "build", f"build the sdist and wheel of {plan.tag} into {plan.dist_dir}/")
     )
     steps.append(
         Step(
@@ -495,7 +499,6 @@ def _with_steps(plan: Plan, facts: Facts) -> Plan:
             "verify",
             "twine check; metadata name and version match the plan; sha256 manifest"
             + ("; rebuild and compare hashes" if plan.reproducible else ""),
-            ("twine", "check", "--strict", f"{dist}/*"),
         )
     )
     branch = plan.branch or "HEAD"
@@ -504,7 +507,7 @@ def _with_steps(plan: Plan, facts: Facts) -> Plan:
             "push",
             "push",
             f"push {branch} and {plan.tag} to {plan.remote} atomically",
-            ("git", "push", "--atomic", plan.remote, branch, f"refs/tags/{plan.tag}"),
+            commands.push(plan),
         )
     )
     for target in plan.targets:
@@ -549,67 +552,126 @@ def _with_steps(plan: Plan, facts: Facts) -> Plan:
                 )
             )
         steps.append(
-            Step(
-                "post",
-                "commit",
-                f"commit: {plan.dev_commit_message}",
-                (
-                    "git",
-                    "commit",
-                    "-m",
-                    plan.dev_commit_message,
-                    "--",
-                    *[e.path for e in plan.dev_edits],
-                ),
-            )
+            Step("post", "commit", f"commit: {plan.dev_commit_message}", commands.dev_commit(plan))
         )
         steps.append(
-            Step(
-                "post",
-                "push",
-                f"push {branch} to {plan.remote}",
-                ("git", "push", plan.remote, branch),
-            )
+            Step("post", "push", f"push {branch} to {plan.remote}", commands.push_dev(plan))
         )
-    return plan._replace(steps=tuple(steps))
+    return tuple(steps)
 
 
-CI_STAGES = ("build", "verify", "publish", "announce")
+# --- Serialisation: each member of the plan JSON once, both ways --------------------------
 
 
-def for_tag(facts: Facts, tag: str, version: Version, notes: str) -> Plan:
-    """The plan of ``release ci``: the tagged commit exists; build, verify, publish, announce."""
-    cfg = facts.config
-    below = tags_mod.version_key(version)
-    previous = [t for t in facts.release_tags if t.key < below]
-    plan = Plan(
-        project=_project_name(facts),
-        current=version,
-        sources=(),
-        version=version,
-        level=None,
-        decided_by="tag",
-        reasons=(f"the tag {tag}",),
-        previous_tag=previous[-1].name if previous else None,
-        tag=tag,
-        tag_message="",
-        commit_message="",
-        branch=facts.git.branch,
-        remote=cfg["remote"],
-        edits=(),
-        consumed_fragments=(),
-        changelog=notes,
-        changelog_file=None,
-        next_dev=None,
-        dev_edits=(),
-        dev_commit_message="",
-        steps=(),
-        dist_dir=cfg["dist-dir"],
-        targets=cfg.targets,
-        forge=cfg.forge,
-        sign=cfg["sign"],
-        reproducible=cfg["reproducible"],
-        latest_release=facts.release_tags[-1].version if facts.release_tags else None,
+class _Member(NamedTuple):
+    """A member of the plan JSON (or of the journal only): its key, its value from a plan,
+    and the plan fields read back from it."""
+
+    key: str
+    dump: Callable[[Plan], Any]
+    load: Callable[[Any], dict[str, Any]]
+
+
+def _field(
+    key: str,
+    name: str,
+    dump: Callable[[Any], Any] = lambda value: value,
+    load: Callable[[Any], Any] = lambda raw: raw,
+) -> _Member:
+    """The member ``key`` showing the field ``name`` (written by ``dump``, read by ``load``)."""
+    return _Member(key, lambda plan: dump(getattr(plan, name)), lambda raw: {name: load(raw)})
+
+
+def _shown(key: str, dump: Callable[[Plan], Any]) -> _Member:
+    """A member derived from other fields: written, never read back."""
+    return _Member(key, dump, lambda _raw: {})
+
+
+def _optional(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    return lambda value: None if value is None else convert(value)
+
+
+def _diffs(edits: tuple[FileEdit, ...]) -> list[dict[str, str]]:
+    return [{"path": e.path, "diff": e.diff()} for e in edits]
+
+
+def _public_steps(plan: Plan) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": s.id,
+            "stage": s.stage,
+            "name": s.name,
+            "summary": s.summary,
+            "command": list(s.command),
+        }
+        for s in plan.steps
+    ]
+
+
+#: The members of the plan object, in the order ``release preview --json`` shows them.
+_PUBLIC: tuple[_Member, ...] = (
+    _field("project", "project"),
+    _field("current_version", "current", str, Version),
+    _field(
+        "version_sources",
+        "sources",
+        lambda sources: [s._asdict() for s in sources],
+        lambda raw: tuple(VersionSource(s["location"], s["value"], s.get("why", "")) for s in raw),
+    ),
+    _field("version", "version", str, Version),
+    _shown("is_prerelease", lambda plan: plan.version.is_prerelease),
+    _field("bump", "level"),
+    _field("decided_by", "decided_by"),
+    _field("reasons", "reasons", list, tuple),
+    _field("previous_tag", "previous_tag"),
+    _field("tag", "tag"),
+    _field("tag_message", "tag_message"),
+    _field("commit_message", "commit_message"),
+    _field("commit_hooks", "commit_hooks"),
+    _field("branch", "branch"),
+    _field("remote", "remote"),
+    _shown("edits", lambda plan: _diffs(plan.edits)),  # the texts are kept in the journal
+    _field("consumed_fragments", "consumed_fragments", list, tuple),
+    _Member(
+        "changelog",
+        lambda plan: {"file": plan.changelog_file, "section": plan.changelog},
+        lambda raw: {"changelog": raw["section"], "changelog_file": raw["file"]},
+    ),
+    _field("next_dev_version", "next_dev", _optional(str), _optional(Version)),
+    _shown("dev_edits", lambda plan: _diffs(plan.dev_edits)),
+    _field("dev_commit_message", "dev_commit_message"),
+    _field("dist_dir", "dist_dir"),
+    _field(
+        "publish",
+        "targets",
+        lambda targets: [t.as_dict("_") for t in targets],
+        lambda raw: tuple(Target.from_dict(t) for t in raw),
+    ),
+    _field("github", "forge", _optional(lambda f: f.as_dict("_")), _optional(Forge.from_dict)),
+    _field("sign", "sign"),
+    _field("reproducible", "reproducible"),
+    _shown("steps", _public_steps),  # the journal keeps them whole
+)
+
+
+def _edits_kept(key: str, name: str) -> _Member:
+    return _field(
+        key,
+        name,
+        lambda edits: [[e.path, e.before, e.after] for e in edits],
+        lambda raw: tuple(FileEdit(*e) for e in raw),
     )
-    full = _with_steps(plan, facts)
-    return full._replace(steps=tuple(s for s in full.steps if s.stage in CI_STAGES))
+
+
+#: What the journal keeps beside the plan object, which shows it only in part.
+_KEPT: tuple[_Member, ...] = (
+    _edits_kept("edits", "edits"),
+    _edits_kept("dev_edits", "dev_edits"),
+    _field(
+        "steps",
+        "steps",
+        lambda steps: [[s.stage, s.name, s.summary, list(s.command), s.path] for s in steps],
+        lambda raw: tuple(Step(st, n, su, tuple(c), p) for st, n, su, c, p in raw),
+    ),
+    _field("latest_release", "latest_release", _optional(str), _optional(Version)),
+)

@@ -86,6 +86,9 @@ def plan_text(plan: Plan) -> str:
         )
     )
     out.append(f"Commit message: {plan.commit_message}")
+    out.append(
+        "Commit hooks: run" if plan.commit_hooks else "Commit hooks: skipped (commit-hooks = false)"
+    )
     if plan.next_dev is not None:
         out.append(f"Next development version: {plan.next_dev}")
     out.append("")

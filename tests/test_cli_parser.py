@@ -48,3 +48,20 @@ def test_anything_else_builds_the_whole_parser(argv: list[str]) -> None:
 
 def test_the_top_level_help_is_the_same_without_the_subcommands_arguments() -> None:
     assert build_parser(arguments=False).format_help() == build_parser().format_help()
+
+
+@pytest.mark.parametrize(
+    ("command", "status"), [("ci", 3), ("run", 1), ("preview", 1), ("version", 1), (None, 1)]
+)
+def test_nothing_to_release_is_status_3_only_for_release_ci(
+    command: str | None, status: int
+) -> None:
+    from release.checks import ChecksFailed, InputRejected
+    from release.cli import exit_status
+    from release.errors import ConfigError, NothingToRelease
+
+    assert exit_status(NothingToRelease("Nothing to release.", ""), command) == status
+    # Any other error keeps its own status, in release ci too.
+    assert exit_status(ChecksFailed("x"), command) == 1
+    assert exit_status(InputRejected("x"), command) == 2
+    assert exit_status(ConfigError("x"), command) == 2

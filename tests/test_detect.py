@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import tomlkit
+from packaging.version import Version
 
 from release import locations
 from release.config import Location, level_by_name, location_as_toml
@@ -240,7 +241,7 @@ def test_incremental_reads(args: str, version: str) -> None:
 def test_incremental_writes_in_its_own_form(new: str, args: str) -> None:
     loc = Location("incremental", "_version.py")
     written = locations.write_version(loc, INCREMENTAL.format(", dev=0"), new)
-    major, minor, micro = (*map(int, new.split("rc")[0].split(".dev")[0].split(".")), 0)[:3]
+    major, minor, micro = (*Version(new).release, 0, 0)[:3]
     assert written == INCREMENTAL.replace("24, 7, 0", f"{major}, {minor}, {micro}").format(args)
 
 

@@ -174,6 +174,7 @@ PLAUSIBLE: dict[str, st.SearchStrategy[Any]] = {
     "tag-scheme": st.sampled_from(["pep440", "semver", "SemVer"]),
     "tag-message": _TEMPLATES,
     "commit-message": _TEMPLATES,
+    "commit-hooks": st.booleans(),
     "branches": st.lists(st.sampled_from(["main", "master", "release/*", "*", "[", ""]),
                          max_size=3),
     "remote": st.sampled_from(["origin", "upstream", "", " ", "-x", "origin/main", "a:b"]),

@@ -420,3 +420,84 @@ def test_remote_moves_before_the_push(project: Path, tmp_path: Path, until: str)
     assert journal["release_commit"] == release
     assert journal["artifacts"] == {n: sha256(dist / n) for n in (SDIST, WHEEL)}
     assert journal["artifacts"][SDIST] != first_artifacts[SDIST]
+
+
+# --- commit hooks run, as for any commit; a hook that refuses stops the release ----------
+
+REFUSING_HOOK = """#!/bin/sh
+echo "pre-commit: refused, CHANGELOG.md needs a second look" >&2
+exit 1
+"""
+
+
+def install_pre_commit_hook(project: Path) -> Path:
+    hook = project / ".git" / "hooks" / "pre-commit"
+    hook.parent.mkdir(exist_ok=True)
+    hook.write_text(REFUSING_HOOK, encoding="utf-8")
+    hook.chmod(0o755)
+    return hook
+
+
+def assert_stopped_by_the_hook(project: Path, start: str, remote_before: dict[str, str]) -> None:
+    result = run_release(project, "run", "--yes")
+    assert result.code == 1, both(result)
+    assert "Traceback" not in result.stderr
+    assert "pre-commit: refused, CHANGELOG.md needs a second look" in result.stderr
+    assert "release resume" in result.stderr
+    assert "release abort" in result.stderr
+    journal = read_journal(project)
+    assert journal["steps"]["prepare.changelog"] == "done"
+    assert journal["steps"]["prepare.commit"] == "failed"
+    assert journal["finished"] is False
+    assert rev(project, "HEAD") == start
+    assert rev(project, "refs/tags/v1.3.0") is None
+    assert bare_refs(remote_of(project)) == remote_before
+
+
+def test_a_commit_hook_that_refuses_stops_the_release_and_resume_finishes_it(
+    project: Path,
+) -> None:
+    start = rev(project, "HEAD")
+    assert start is not None
+    hook = install_pre_commit_hook(project)
+    assert_stopped_by_the_hook(project, start, bare_refs(remote_of(project)))
+
+    hook.unlink()  # the maintainer satisfies the hook
+    result = run_release(project, "resume")
+    assert result.code == 0, both(result)
+    assert_released(project, start)
+
+
+def test_a_release_a_commit_hook_stopped_is_undone_by_abort(project: Path) -> None:
+    before = snapshot(project)
+    remote_before = bare_refs(remote_of(project))
+    install_pre_commit_hook(project)
+    assert_stopped_by_the_hook(project, before.head.strip(), remote_before)
+
+    _assert_aborted(project, before, remote_before)
+
+
+def test_commit_hooks_false_skips_the_hook_and_the_plan_says_so(project: Path) -> None:
+    import json
+
+    start = rev(project, "HEAD")
+    assert start is not None
+    install_pre_commit_hook(project)
+
+    def commit_command(*config: str) -> list[str]:
+        result = run_release(project, *config, "preview", "--json")
+        assert result.code == 0, both(result)
+        steps = json.loads(result.stdout)["plan"]["steps"]
+        (command,) = [s["command"] for s in steps if s["id"] == "prepare.commit"]
+        return list(command)
+
+    assert "--no-verify" not in commit_command()
+    assert "Commit hooks: run\n" in run_release(project, "preview").stdout
+    skipping = ("-c", "commit-hooks=false")
+    assert commit_command(*skipping)[:4] == ["git", "commit", "--quiet", "--no-verify"]
+    text = run_release(project, *skipping, "preview").stdout
+    assert "Commit hooks: skipped (commit-hooks = false)\n" in text
+
+    result = run_release(project, *skipping, "run", "--yes")
+    assert result.code == 0, both(result)
+    assert_released(project, start)

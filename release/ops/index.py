@@ -24,13 +24,20 @@ ACCEPT = f"{JSON_TYPE}, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0
 
 
 class IndexError_(ReleaseError):
-    """The index could not be read."""
+    """The index could not be read; ``status`` is its HTTP answer (0: none at all)."""
 
     exit_code = 1
 
-    def __init__(self, message: str, hint: str = "", *, retryable: bool = False) -> None:
+    def __init__(
+        self, message: str, hint: str = "", *, status: int = 0, retryable: bool = False
+    ) -> None:
         super().__init__(message, hint)
+        self.status = status
         self.retryable = retryable
+
+    @property
+    def refused_credentials(self) -> bool:
+        return self.status in (401, 403)
 
 
 @dataclass(frozen=True)
@@ -141,9 +148,13 @@ def read_files(
             raise IndexError_(
                 f"{url} refused the credentials (HTTP {exc.code}).",
                 "Check the user name and password or token for this target.",
+                status=exc.code,
             ) from None
         raise IndexError_(
-            f"{url} answered HTTP {exc.code}.", "Try again later.", retryable=exc.code >= 500
+            f"{url} answered HTTP {exc.code}.",
+            "Try again later.",
+            status=exc.code,
+            retryable=exc.code >= 500,
         ) from None
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)

@@ -1,9 +1,11 @@
-"""Write the planned changelog section and consume the fragments through git (git rm)."""
+"""Write the planned changelog section, remove the consumed fragments, and stage both
+with git (the planned ``git add --all``), so the release commit takes them."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from release import commands
 from release.ops.files import apply_edit, read_exact
 from release.plan import Step
 from release.steps import Context
@@ -20,13 +22,17 @@ class WriteChangelog:
         assert plan.changelog_file is not None
         edit = plan.edit_for(plan.changelog_file)
         written = read_exact(ctx.project_dir / edit.path) == edit.after
-        return written and not any((ctx.project_dir / f).exists() for f in plan.consumed_fragments)
+        if not written or any((ctx.project_dir / f).exists() for f in plan.consumed_fragments):
+            return False
+        # Staged: the index holds the news file and none of the fragments.
+        listed = ctx.runner.git("ls-files", "-z", "--", edit.path, *plan.consumed_fragments)
+        return set(filter(None, listed.stdout.split("\0"))) == {edit.path}
 
     def run(self, ctx: Context) -> None:
         plan = ctx.plan
         assert plan.changelog_file is not None
         edit = plan.edit_for(plan.changelog_file)
         apply_edit(ctx.project_dir, edit.path, edit.before, edit.after)
-        present = [f for f in plan.consumed_fragments if (ctx.project_dir / f).exists()]
-        if present:
-            ctx.runner.git("rm", "--quiet", "--", *present)
+        for fragment in plan.consumed_fragments:
+            (ctx.project_dir / fragment).unlink(missing_ok=True)
+        ctx.runner.run(commands.stage_changelog(plan))

@@ -4,13 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from release.errors import EXIT_CHECK_FAILED, ReleaseError
 from release.plan import Step
 from release.steps import Context
-
-
-class ChecksFailed(ReleaseError):
-    exit_code = EXIT_CHECK_FAILED
 
 
 @dataclass
@@ -22,32 +17,12 @@ class Preflight:
         return ctx.journal.steps.get(self.step.id) == "done"
 
     def run(self, ctx: Context) -> None:
-        from release.checks import input_problems, state_problems
-        from release.facts import gather, read_remote, read_targets
+        from release.checks import evaluate, refusal
+        from release.facts import gather
 
         facts = gather(
             ctx.project_dir, environ=ctx.environ, overrides=ctx.overrides, runner=ctx.runner
         )
-        problems = input_problems(facts)
-        plan = ctx.plan
-        from release.checks import runs_stage
-
-        targets = (
-            read_targets(plan.targets, plan.project, plan.version, ctx.environ)
-            if runs_stage("publish", ctx.until)
-            else ()
-        )
-        problems += state_problems(
-            facts,
-            plan,
-            read_remote(ctx.runner, facts, plan.tag),
-            targets,
-            environ=ctx.environ,
-            until=ctx.until,
-        )
+        _plan, problems = evaluate(facts, ctx.plan, ctx.environ, ctx.until, runner=ctx.runner)
         if problems:
-            raise ChecksFailed(
-                "The release checks failed:\n"
-                + "\n".join(f"  - [{p.code}] {p.message} {p.hint}".rstrip() for p in problems),
-                "Fix every problem listed, then run release again.",
-            )
+            raise refusal(problems, "The release checks failed")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from release import commands
 from release.errors import CommandError, ReleaseError
 from release.ops.git import head_commit_is, is_ancestor, remote_refs, rev
 from release.plan import Step
@@ -14,16 +15,29 @@ class PushRejected(ReleaseError):
     exit_code = 1
 
 
-def _commit(ctx: Context, message: str, paths: list[str]) -> str:
-    if not paths:
+class CommitFailed(ReleaseError):
+    exit_code = 1
+
+
+def _commit(ctx: Context, argv: tuple[str, ...]) -> str:
+    """Run the planned commit ``argv``; the commit's sha."""
+    if argv[-1] == "--":
         # `git commit --` with no path would commit whatever happens to be staged.
         raise ReleaseError(
             "Nothing to commit: the plan names no file for this commit.",
             "This is a bug in release-pipeline; please report it.",
         )
-    ctx.runner.git("add", "--", *[p for p in paths if (ctx.project_dir / p).exists()])
-    # Only the paths this release changed are committed (never commit -a).
-    ctx.runner.git("commit", "--quiet", "--no-verify", "-m", message, "--", *paths)
+    try:
+        ctx.runner.run(argv)
+    except CommandError as exc:
+        raise CommitFailed(
+            f"git commit failed (exit status {exc.returncode}); it said:\n{exc.output.strip()}",
+            "A commit hook may have refused the commit: fix what it reports, then run release "
+            "resume; or run release abort and release again with commit-hooks = false to skip "
+            "the hooks."
+            if ctx.plan.commit_hooks
+            else "Fix the cause, then run release resume.",
+        ) from None
     sha = rev(ctx.runner, "HEAD")
     assert sha is not None
     return sha
@@ -51,8 +65,7 @@ class ReleaseCommit:
         return found is not None
 
     def run(self, ctx: Context) -> None:
-        paths = [e.path for e in ctx.plan.edits] + list(ctx.plan.consumed_fragments)
-        ctx.journal.release_commit = _commit(ctx, ctx.plan.commit_message, paths)
+        ctx.journal.release_commit = _commit(ctx, commands.release_commit(ctx.plan))
 
 
 @dataclass
@@ -73,20 +86,8 @@ class Tag:
         return True
 
     def run(self, ctx: Context) -> None:
-        plan = ctx.plan
         assert ctx.journal.release_commit is not None
-        prefix = ["-c", "gpg.format=ssh"] if plan.sign == "ssh" else []
-        flags = ["--annotate"] if plan.sign == "none" else ["--sign"]
-        ctx.runner.git(
-            *prefix,
-            "tag",
-            *flags,
-            "-m",
-            plan.tag_message,
-            "--",
-            plan.tag,
-            ctx.journal.release_commit,
-        )
+        ctx.runner.run(commands.tag(ctx.plan, ctx.journal.release_commit))
 
 
 @dataclass
@@ -113,18 +114,10 @@ class Push:
         return done
 
     def run(self, ctx: Context) -> None:
-        branch_ref, tag_ref = self._refs(ctx)
         release = ctx.journal.release_commit
+        assert release is not None
         try:
-            ctx.runner.git(
-                "push",
-                "--atomic",
-                "--porcelain",
-                "--",
-                ctx.plan.remote,
-                f"{release}:{branch_ref}",
-                f"{tag_ref}:{tag_ref}",
-            )
+            ctx.runner.run(commands.push(ctx.plan, release))
         except CommandError as exc:
             raise PushRejected(
                 f"{ctx.plan.remote} rejected the atomic push of {ctx.plan.branch} and "
@@ -154,8 +147,7 @@ class DevCommit:
         return found is not None
 
     def run(self, ctx: Context) -> None:
-        paths = [e.path for e in ctx.plan.dev_edits]
-        ctx.journal.dev_commit = _commit(ctx, ctx.plan.dev_commit_message, paths)
+        ctx.journal.dev_commit = _commit(ctx, commands.dev_commit(ctx.plan))
 
 
 @dataclass
@@ -174,7 +166,5 @@ class PushDev:
         )
 
     def run(self, ctx: Context) -> None:
-        branch_ref = f"refs/heads/{ctx.plan.branch}"
-        ctx.runner.git(
-            "push", "--porcelain", "--", ctx.plan.remote, f"{ctx.journal.dev_commit}:{branch_ref}"
-        )
+        assert ctx.journal.dev_commit is not None
+        ctx.runner.run(commands.push_dev(ctx.plan, ctx.journal.dev_commit))

@@ -189,16 +189,17 @@ class Publish:
                 ctx.journal.uploads.setdefault(target.name, {})[name] = done[name]
                 ctx.journal.save()
         except (PublishFailed, IndexError_) as exc:
-            if isinstance(exc, IndexError_) and "credentials" in exc.message:
-                exc.message += f" (credentials from {resolved.source})"
+            message = exc.message
+            if isinstance(exc, IndexError_) and exc.refused_credentials:
+                message += f" (credentials from {resolved.source})"
             earlier: list[tuple[str, str, str]] = []
             for other in ctx.plan.targets:
                 if other.name == target.name:
                     break
                 for fname, how in sorted(ctx.journal.uploads.get(other.name, {}).items()):
                     earlier.append((other.name, fname, how))
-            exc.message += "\n" + status_table(earlier + _rows(ctx, target, resolved, done))
-            raise
+            table = status_table(earlier + _rows(ctx, target, resolved, done))
+            raise PublishFailed(f"{message}\n{table}", exc.hint) from None
         final = _states(ctx, target, resolved)
         if any(s != PRESENT for s in final.values()):
             raise PublishFailed(

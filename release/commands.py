@@ -1,0 +1,71 @@
+"""The command each step runs, built in one place from the plan.
+
+The plan's ``Step.command`` is the command built here with placeholders for what only
+the run knows (the commits it makes); the step runs the same command with those filled
+in. So what the preview shows is what runs.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from release.plan import Plan
+
+RELEASE_COMMIT = "<release commit>"
+DEV_COMMIT = "<development commit>"
+BRANCH = "<branch>"  # a detached HEAD has none; the check stage refuses to release it
+
+Argv = tuple[str, ...]
+
+
+def stage_changelog(plan: Plan) -> Argv:
+    """Stage the written news file and the removed fragments (``prepare.changelog``)."""
+    assert plan.changelog_file is not None
+    return ("git", "add", "--all", "--", plan.changelog_file, *plan.consumed_fragments)
+
+
+def release_commit(plan: Plan) -> Argv:
+    """The release commit: the version edits, the changelog and the removed fragments."""
+    paths = [e.path for e in plan.edits] + list(plan.consumed_fragments)
+    return _commit(plan, plan.commit_message, paths)
+
+
+def tag(plan: Plan, commit: str = RELEASE_COMMIT) -> Argv:
+    """The annotated (or signed) release tag on the release commit."""
+    prefix = ("-c", "gpg.format=ssh") if plan.sign == "ssh" else ()
+    flags = ("--annotate",) if plan.sign == "none" else ("--sign",)
+    return ("git", *prefix, "tag", *flags, "-m", plan.tag_message, "--", plan.tag, commit)
+
+
+def push(plan: Plan, commit: str = RELEASE_COMMIT) -> Argv:
+    """The release commit to the branch and the tag, atomically: both or neither."""
+    tag_ref = f"refs/tags/{plan.tag}"
+    return (
+        "git",
+        "push",
+        "--atomic",
+        "--porcelain",
+        "--",
+        plan.remote,
+        f"{commit}:refs/heads/{plan.branch or BRANCH}",
+        f"{tag_ref}:{tag_ref}",
+    )
+
+
+def dev_commit(plan: Plan) -> Argv:
+    """The commit of the next development version (``post``)."""
+    return _commit(plan, plan.dev_commit_message, [e.path for e in plan.dev_edits])
+
+
+def push_dev(plan: Plan, commit: str = DEV_COMMIT) -> Argv:
+    """The development commit to the branch."""
+    branch = f"refs/heads/{plan.branch or BRANCH}"
+    return ("git", "push", "--porcelain", "--", plan.remote, f"{commit}:{branch}")
+
+
+def _commit(plan: Plan, message: str, paths: list[str]) -> Argv:
+    # Only the paths the plan names are committed (never commit -a); --no-verify skips the
+    # pre-commit and commit-msg hooks, only when the project says so (commit-hooks = false).
+    hooks = () if plan.commit_hooks else ("--no-verify",)
+    return ("git", "commit", "--quiet", *hooks, "-m", message, "--", *paths)
