@@ -32,7 +32,7 @@ def render_section(tc: Towncrier, contents: FragmentContents, version: str, date
         ],
         separators=(",", ":"),
     )
-    key = digest(installed("towncrier", "jinja2"), tc.template_text, inputs)
+    key = digest(installed("towncrier", "jinja2", "release.changelog"), tc.template_text, inputs)
     stored = tc.memo.get("changelog-section", key)
     if isinstance(stored, str):
         return stored

@@ -122,7 +122,9 @@ def load_towncrier(
         config_bytes = (project_dir / config_file).read_bytes()
     except OSError:
         config_bytes = b""
-    key = digest(installed("towncrier"), str(project_dir), config_file, config_bytes)
+    key = digest(
+        installed("towncrier", "release.fragments"), str(project_dir), config_file, config_bytes
+    )
     remembered = _remembered_settings(memo.get("towncrier-settings", key))
     if remembered is not None:
         settings, dirs, packaged_template = remembered

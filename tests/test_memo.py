@@ -190,3 +190,24 @@ def test_installed_stamps_change_with_the_module_file(tmp_path: Path,
     os.utime(module, ns=(10**18, 10**18))
     assert installed("stamped_module_for_test", "no_such_module_anywhere") != before
     assert "no_such_module_anywhere:None:?" in before
+
+
+def test_answers_are_keyed_by_the_code_that_computed_them(
+    sample_copy: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An answer computed by an older release-pipeline is not read back by a newer one:
+    the key of towncrier's answers stamps the module whose rules made them, not only
+    towncrier (a cached discovery once outlived a change of its rules)."""
+    import release.fragments
+    from release.facts import gather
+
+    asked: list[str] = []
+
+    def recording(*modules: str) -> str:
+        asked.extend(modules)
+        return installed(*modules)
+
+    monkeypatch.setattr(release.fragments, "installed", recording)
+    project = sample_copy(fragments={"12.feature.md": "Add a thing."})
+    gather(project, environ={"RELEASE_PIPELINE_CACHE_DIR": str(tmp_path / "cache")})
+    assert {"towncrier", "release.fragments"} <= set(asked)
