@@ -1,7 +1,9 @@
 """Where does ``release preview`` spend its time?  Imports, git, and Python work.
 
-Three measurements on a generated repository (``large`` by default), each the
-minimum over ``-n`` runs so that a busy machine disturbs them less:
+Three measurements on a generated repository (``large`` by default), or in any
+project directory (``--dir``: a conformance fixture materialised by ``run_bench.py``
+under ``bench/.cache/conformance/``, a clone), each the minimum over ``-n`` runs so
+that a busy machine disturbs them less:
 
 1. ``python -X importtime -m release preview`` in a subprocess: the modules the
    command imports, with their cumulative import time;
@@ -14,6 +16,7 @@ minimum over ``-n`` runs so that a busy machine disturbs them less:
 Usage::
 
     python bench/profile_preview.py [--size large|small] [-n 10] [-- preview --json]
+    python bench/profile_preview.py --dir bench/.cache/conformance/twisted/twisted -- preview 99.0.0
 """
 
 from __future__ import annotations
@@ -187,6 +190,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         choices=sorted(gen_repo.SIZES),
         help="the generated repository (default: large)",
     )
+    parser.add_argument(
+        "--dir",
+        type=Path,
+        help="profile in this project directory instead of a generated repository",
+    )
     parser.add_argument("-n", "--runs", type=int, default=10)
     parser.add_argument(
         "--threshold",
@@ -200,7 +208,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "command", nargs="*", default=["preview"], help="release arguments (default: preview)"
     )
     args = parser.parse_args(argv)
-    repo = gen_repo.ensure(gen_repo.SIZES[args.size])
+    repo = args.dir.resolve() if args.dir else gen_repo.ensure(gen_repo.SIZES[args.size])
     print(f"# release {' '.join(args.command)} in {repo}\n")
     print_imports(import_times(repo, args.command, args.runs), args.threshold, args.depth)
     subprocess_times(repo, args.command, args.runs)

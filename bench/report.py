@@ -38,6 +38,13 @@ OLD_BUILD_STAGE = "build stage (release build)"
 #: The local release comparison (``release run`` through post, against the same by hand).
 LOCAL_RELEASE = "full local release (release run)"
 BY_HAND = "by hand: towncrier, git, python -m build, twine check, git push"
+#: The conformance group (issue 12): on each conformance fixture or real clone, release's
+#: preview of a version far above any real one against towncrier's draft of it (the
+#: version is tests/conformance/harness.py's DRAFT_VERSION; run_bench.py checks it).
+CONFORMANCE_VERSION = "99.0.0"
+CONF_PREVIEW = f"release preview {CONFORMANCE_VERSION}"
+CONF_CACHE_OFF = f"release preview {CONFORMANCE_VERSION}, cache off"
+CONF_DRAFT = f"towncrier build --draft --version {CONFORMANCE_VERSION}"
 MB = 1_000_000
 
 
@@ -141,6 +148,49 @@ def tools_table(results: dict[str, Any]) -> Table:
         rows.append(row)
     header = ["median (x release preview)", *(SIZE_TITLES.get(s, s) for s in sizes)]
     return Table(header, rows, frozenset(range(1, len(header))))
+
+
+def conformance_table(results: dict[str, Any]) -> Table:
+    """One row per conformance project: the median wall time of the preview (cache warm,
+    cache off) and of towncrier's draft, and the preview's ratio to the draft, of the
+    medians (the target) and of the CPU medians (less disturbed by a busy machine)."""
+    by = _by_tool_size(results)
+    rows = []
+    for key, project in results.get("conformance", {}).items():
+        cells = []
+        for tool in (CONF_PREVIEW, CONF_CACHE_OFF, CONF_DRAFT):
+            cmd = by.get((tool, key))
+            if cmd is None:
+                cells.append("-")
+            else:
+                median = _median(cmd)
+                cells.append("unavailable" if median is None else fmt_time(median))
+        preview, draft = by.get((CONF_PREVIEW, key)), by.get((CONF_DRAFT, key))
+        ratios = ["-", "-"]
+        if preview and draft and _median(preview) and _median(draft):
+            ratios = [
+                f"{preview['median_s'] / draft['median_s']:.2f}",
+                f"{preview['cpu_median_s'] / draft['cpu_median_s']:.2f}",
+            ]
+        counts = [
+            "-" if project.get(what) is None else f"{project[what]:,}"
+            for what in ("tags", "fragments")
+        ]
+        rows.append([key, *counts, *cells, *ratios])
+    return Table(
+        [
+            "project",
+            "tags",
+            "fragments",
+            "release preview",
+            "cache off",
+            "towncrier --draft",
+            "preview / draft",
+            "cpu: preview / draft",
+        ],
+        rows,
+        frozenset(range(1, 8)),
+    )
 
 
 def _row_of(cmd: dict[str, Any] | None, base: dict[str, Any] | None, base_name: str) -> list[str]:
@@ -285,6 +335,11 @@ def settings_line(results: dict[str, Any]) -> str:
             f"the local release and the same by hand {s.get('release_repeat')} "
             f"(+{s['slow_warmup']}), each run on a fresh sample project made untimed"
         )
+    if "conformance" in groups:
+        runs.append(
+            f"on each conformance project, release preview (cache warm and off) and "
+            f"towncrier's draft {s['repeat']} (+{s['warmup']})"
+        )
     return (
         f"Rounds alternate the commands in a shuffled order (seed {s['seed']}); every command "
         f"ran once untimed as a check first. Timed runs (+ warm-ups), each command's spread "
@@ -309,7 +364,16 @@ def text_report(results: dict[str, Any]) -> str:
             tools_table(results).text(),
             "",
         ]
-    parts.append(startup_build_table(results).text())
+    if results.get("conformance"):
+        parts += [
+            f"Conformance projects: `{CONF_PREVIEW}` against `{CONF_DRAFT}`, median wall "
+            "time, and the ratios of the medians:",
+            conformance_table(results).text(),
+            "",
+        ]
+    startup_build = startup_build_table(results)
+    if startup_build.rows:
+        parts.append(startup_build.text())
     if largest:
         parts += ["", f"Peak memory on the {largest} repository:"]
         parts.append(memory_table(results, largest).text())
@@ -364,6 +428,22 @@ def markdown_report(results: dict[str, Any]) -> str:
             "tag, read the commits since it.",
             "",
             tools_table(results).markdown(),
+            "",
+        ]
+    if results.get("conformance"):
+        lines += [
+            "## Conformance projects",
+            "",
+            f"On each conformance fixture (`tests/conformance/fixtures`: a real project that "
+            f"uses towncrier reduced to its configuration, fragment names and tag history, "
+            f"materialised as a git repository by the conformance harness) and each real "
+            f"clone given: `{CONF_PREVIEW}` against `{CONF_DRAFT}` in the project's "
+            f"directory, both from the same environment (the same towncrier). The cache-off "
+            f"row computes towncrier's answers afresh on every run. Median wall time; the "
+            f"target is the ratio of the medians; the ratio of the CPU medians is shown for "
+            f"information.",
+            "",
+            conformance_table(results).markdown(),
             "",
         ]
     lines += [

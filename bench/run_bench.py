@@ -9,8 +9,12 @@ python-semantic-release, commitizen, bump-my-version, towncrier and the floor
 information) against ``uv build`` and ``python -m build`` on a sample project, and a
 full local release
 (``release run`` through ``post``, no publishing) against the same tools run by hand
-in sequence, each on a fresh sample project.  The other tools run from their own
-pinned environment (``tools_venv.py``).
+in sequence, each on a fresh sample project; and on each conformance fixture
+(``tests/conformance/fixtures``, materialised by the conformance harness) or real
+clone, ``release preview 99.0.0`` against ``towncrier build --draft --version 99.0.0``
+(issue 12).  The other tools run from their own pinned environment
+(``tools_venv.py``); towncrier's draft on the conformance projects runs from this
+Python, as ``release`` does.
 
 Each command first runs once, untimed, and must succeed (a tool that cannot run is
 reported as such); then rounds run every command due in that round, in a shuffled
@@ -24,6 +28,7 @@ Usage::
     python bench/run_bench.py [-n 15] [--slow-repeat 3] [--report-only]
     python bench/run_bench.py --only preview,startup --sizes small,large   # a quick look
     python bench/run_bench.py --only build,local-release                  # the build side
+    python bench/run_bench.py --only conformance [--conformance-clones DIR...]
     python bench/run_bench.py --render bench/results.json                 # redo the docs
     nox -s bench -- --report-only
 """
@@ -32,9 +37,11 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import hashlib
 import importlib.metadata
 import importlib.util
 import json
+import os
 import random
 import re
 import shutil
@@ -53,6 +60,11 @@ import report
 import tools_venv
 from measure import ENV, Command, Sample, loadavg, machine, run_captured, run_once
 
+# The conformance harness (tests/conformance/harness.py): its fixtures and the one
+# function that materialises them, shared with tests/test_conformance.py.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "conformance"))
+import harness
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - release-pipeline depends on tomli there
@@ -65,8 +77,9 @@ PARTIAL_RESULTS = HERE / ".cache" / "results-partial.json"
 DOCS = ROOT / "docs" / "performance.md"
 BUILD_DIR = HERE / ".cache" / "build-sample"
 LOCAL_RELEASE_DIR = HERE / ".cache" / "local-release"
+CONFORMANCE_DIR = HERE / ".cache" / "conformance"
 
-GROUPS = ("preview", "tools", "startup", "build", "local-release")
+GROUPS = ("preview", "tools", "startup", "build", "local-release", "conformance")
 SIZES = ("small", "medium", "large", "many-fragments", "small-1k-fragments")
 LARGEST, SMALLEST = "large", "small"
 #: The small history with the largest repository's fragments: the issue's ratio target
@@ -82,6 +95,7 @@ PREVIEW_LARGE_MAX_S = 0.25
 HELP_OVER_PYTHON_MAX = 4.0
 BUILD_OVER_UV_MAX = 1.2
 LOCAL_RELEASE_OVER_HAND_MAX = 1.0
+PREVIEW_OVER_DRAFT_MAX = 0.8  # on every conformance fixture or clone (issue 12)
 PREVIEW_RSS_MAX_BYTES = 60 * report.MB
 
 PSR = "semantic-release --noop version --print"
@@ -90,6 +104,10 @@ BMV = "bump-my-version show-bump"
 TOWNCRIER = "towncrier build --draft"
 CACHE_OFF = "release preview, cache off"
 FLOOR = "floor: python -c pass + git describe + git log"
+#: ``release preview`` lists problems beside the plan and then exits 1 (a fixture may have
+#: real ones, as towncrier's has; a clone may be off its release branch): the plan is
+#: computed all the same, which the check run verifies.
+PREVIEW_WITH_PROBLEMS = frozenset({0, 1})
 #: commitizen's documented exit codes for "nothing to bump" (NoCommitsFound, NoIncrement).
 CZ_NO_RELEASE = frozenset({0, 3, 21})
 #: The local release comparison: the sample project's fragments and the versions involved.
@@ -480,6 +498,139 @@ def local_release_commands(args: argparse.Namespace, tools_problem: str | None) 
     ]
 
 
+# --- the conformance projects (issue 12) ---------------------------------------------
+
+
+def _fixture_key(fixture: harness.Fixture) -> str:
+    """What a materialised fixture was made from: its fixture.toml and the harness."""
+    digest = hashlib.sha256()
+    for path in (fixture.path / "fixture.toml", Path(harness.__file__)):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def materialise_fixture(fixture: harness.Fixture) -> tuple[Path, float]:
+    """The fixture as a repository under ``bench/.cache/conformance/NAME``, made by the
+    conformance harness as the tests make it, and reused while its ``fixture.toml`` and the
+    harness are unchanged: (the project directory, the seconds it took to make)."""
+    from release.demo import GIT_ENV
+
+    root = CONFORMANCE_DIR / fixture.name
+    stamp = root / "complete.json"
+    key = _fixture_key(fixture)
+    try:
+        made = json.loads(stamp.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        made = {}
+    if made.get("key") != key:
+        print(f"materialising the conformance fixture {fixture.name} ...", file=sys.stderr)
+        shutil.rmtree(root, ignore_errors=True)
+        root.mkdir(parents=True)
+        start = time.perf_counter()
+        # A fixed identity, and no user or system configuration (signing, hooks).
+        env = {**os.environ, **GIT_ENV, "GIT_CONFIG_GLOBAL": os.devnull}
+        harness.materialise(fixture, root, env)
+        made = {"key": key, "seconds": round(time.perf_counter() - start, 2)}
+        stamp.write_text(json.dumps(made) + "\n", encoding="utf-8")
+    return root / fixture.name / fixture.subdir, float(made["seconds"])
+
+
+def _git_out(cwd: Path, *argv: str) -> str | None:
+    code, out, _err = run_captured([["git", *argv]], cwd)
+    return out.strip() if code == 0 else None
+
+
+def conformance_projects(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
+    """The projects of the group: each selected fixture, materialised, then each clone
+    given with ``--conformance-clones`` (timed where it is, as it is)."""
+    projects: dict[str, dict[str, Any]] = {}
+    for fixture in harness.load_fixtures():
+        if fixture.name not in args.conformance_fixtures:
+            continue
+        project, seconds = materialise_fixture(fixture)
+        projects[fixture.name] = {
+            "kind": "fixture",
+            "path": str(project),
+            "repository": fixture.repository,
+            "commit": fixture.commit,
+            "layout": fixture.layout,
+            "tags": sum(1 for entry in fixture.history if entry.tag),
+            "fragments": len(fixture.fragments),
+            "materialised_s": seconds,
+        }
+    for clone in args.conformance_clones:
+        path = clone.resolve()
+        tags = _git_out(path, "tag", "--list")
+        projects[f"clone {path.name}"] = {
+            "kind": "clone",
+            "path": str(path),
+            "repository": _git_out(path, "remote", "get-url", "origin"),
+            "commit": _git_out(path, "rev-parse", "HEAD"),
+            "layout": None,
+            "tags": None if tags is None else len(tags.splitlines()),
+            "fragments": None,
+        }
+    return projects
+
+
+def _plan_shown(version: str) -> Any:
+    """The preview printed a plan for ``version`` with its changelog section (problems, if
+    any, are listed beside it)."""
+
+    def check(code: int, out: str, err: str) -> str | None:
+        if f"-> {version}" in out and "Changelog section" in out:
+            return None
+        tail = " / ".join((out.strip() or err.strip()).splitlines()[-3:])
+        return f"no plan for {version} (exit status {code}): {tail[:300]}"
+
+    return check
+
+
+def conformance_commands(key: str, project: Path, args: argparse.Namespace) -> list[Command]:
+    """On one conformance project: ``release preview V`` (cache warm, and off) and
+    ``towncrier build --draft --version V``, V being the harness's draft version."""
+    version = harness.DRAFT_VERSION
+    preview = [*release_argv(), "preview", version]
+    fast: Reps = {"repeat": args.repeat, "warmup": args.warmup}
+    return [
+        Command(
+            f"{report.CONF_PREVIEW} ({key})",
+            "conformance",
+            report.CONF_PREVIEW,
+            [preview],
+            project,
+            key,
+            ok_codes=PREVIEW_WITH_PROBLEMS,
+            validate=_plan_shown(version),
+            **fast,
+        ),
+        # For information (no target), as on the generated repositories.
+        Command(
+            f"{report.CONF_CACHE_OFF} ({key})",
+            "conformance",
+            report.CONF_CACHE_OFF,
+            [preview],
+            project,
+            key,
+            ok_codes=PREVIEW_WITH_PROBLEMS,
+            validate=_plan_shown(version),
+            env={"RELEASE_PIPELINE_NO_CACHE": "1"},
+            **fast,
+        ),
+        # The towncrier release uses (this Python's), as the conformance tests run it.
+        Command(
+            f"{report.CONF_DRAFT} ({key})",
+            "conformance",
+            report.CONF_DRAFT,
+            [[sys.executable, "-m", "towncrier", "build", "--draft", "--version", version]],
+            project,
+            key,
+            validate=_contains(version),
+            **fast,
+        ),
+    ]
+
+
 # --- running -------------------------------------------------------------------------
 
 
@@ -566,7 +717,10 @@ def _check(name: str, value: float | None, limit: float, unit: str, detail: str)
 
 
 def checks(
-    commands: dict[str, dict[str, Any]], groups: set[str], sizes: Sequence[str]
+    commands: dict[str, dict[str, Any]],
+    groups: set[str],
+    sizes: Sequence[str],
+    conformance: Sequence[str] = (),
 ) -> list[dict[str, Any]]:
     def median(label: str) -> tuple[float | None, str]:
         cmd = commands.get(label)
@@ -683,6 +837,16 @@ def checks(
                 LOCAL_RELEASE_OVER_HAND_MAX,
             )
         )
+    if "conformance" in groups:
+        for key in conformance:
+            found.append(
+                ratio(
+                    f"`release preview` / `towncrier build --draft`, {key}",
+                    f"{report.CONF_PREVIEW} ({key})",
+                    f"{report.CONF_DRAFT} ({key})",
+                    PREVIEW_OVER_DRAFT_MAX,
+                )
+            )
     return found
 
 
@@ -749,6 +913,22 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default=list(GROUPS),
         help=f"command groups (default: {','.join(GROUPS)})",
     )
+    fixtures = [fixture.name for fixture in harness.load_fixtures()]
+    parser.add_argument(
+        "--conformance-fixtures",
+        type=lambda v: [] if v == "none" else _csv(v, fixtures, "fixture"),
+        default=fixtures,
+        metavar="NAMES",
+        help="the conformance fixtures to time, or none (default: all)",
+    )
+    parser.add_argument(
+        "--conformance-clones",
+        type=Path,
+        nargs="+",
+        default=[],
+        metavar="DIR",
+        help="also time these full clones of real projects (each the project's directory)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="of the shuffled order (default: 0)")
     parser.add_argument(
         "--output",
@@ -780,14 +960,18 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     if min(counts) < 1 or min(args.warmup, args.tool_warmup, args.slow_warmup) < 0:
         parser.error("repetitions must be >= 1 and warm-ups >= 0")
+    if args.conformance_clones and "conformance" not in args.only:
+        parser.error("--conformance-clones needs the conformance group (--only conformance)")
     return args
 
 
 def collect(
     args: argparse.Namespace, groups: set[str], sizes: Sequence[str], tools_problem: str | None
-) -> tuple[dict[str, dict[str, Any]], list[Command]]:
-    """The repositories (generated if needed) and every command to time."""
+) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]], list[Command]]:
+    """The repositories (generated if needed), the conformance projects (materialised if
+    needed) and every command to time."""
     repos: dict[str, dict[str, Any]] = {}
+    conformance: dict[str, dict[str, Any]] = {}
     commands: list[Command] = []
     if "startup" in groups:
         commands += startup_commands(args)
@@ -808,7 +992,13 @@ def collect(
         commands += build_commands(args, tools_problem)
     if "local-release" in groups:
         commands += local_release_commands(args, tools_problem)
-    return repos, commands
+    if "conformance" in groups:
+        if harness.DRAFT_VERSION != report.CONFORMANCE_VERSION:
+            raise RuntimeError("report.CONFORMANCE_VERSION is not harness.DRAFT_VERSION")
+        conformance = conformance_projects(args)
+        for key, project in conformance.items():
+            commands += conformance_commands(key, Path(project["path"]), args)
+    return repos, conformance, commands
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -822,7 +1012,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
     groups, sizes = set(args.only), [s for s in SIZES if s in args.sizes]
-    complete = groups == set(GROUPS) and sizes == list(SIZES)
+    all_fixtures = [fixture.name for fixture in harness.load_fixtures()]
+    complete = (
+        groups == set(GROUPS)
+        and sizes == list(SIZES)
+        and set(args.conformance_fixtures) == set(all_fixtures)
+    )
     output = args.output or (RESULTS if complete else PARTIAL_RESULTS)
     docs = args.docs or (DOCS if complete else None)
     started = datetime.datetime.now(datetime.timezone.utc)
@@ -839,7 +1034,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             tools_problem = f"the tools' environment could not be made: {exc}"
             print(tools_problem, file=sys.stderr)
 
-    repos, commands = collect(args, groups, sizes, tools_problem)
+    repos, conformance, commands = collect(args, groups, sizes, tools_problem)
     answers = check_runs(commands)
     loads: list[float] = []
     rounds = schedule(commands, args.seed)
@@ -878,10 +1073,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             "seed": args.seed,
             "groups": sorted(groups),
             "sizes": sizes,
+            "conformance_fixtures": args.conformance_fixtures,
+            "conformance_clones": [str(c) for c in args.conformance_clones],
         },
         "repos": repos,
+        "conformance": conformance,
         "commands": stats,
-        "checks": checks(stats, groups, sizes),
+        "checks": checks(stats, groups, sizes, list(conformance)),
     }
     print()
     print(report.text_report(results))

@@ -54,76 +54,6 @@ FIXTURES = harness.load_fixtures()
 BY_NAME = {fixture.name: fixture for fixture in FIXTURES}
 NAMES = list(BY_NAME)
 
-# The history's commits get one fixed date each, an hour apart, so that tag dates (and
-# with them "the latest tag") are the same on every run and in the order written.
-EPOCH = 1_600_000_000
-
-
-# --- materialising a fixture ------------------------------------------------------------------
-
-
-def materialise(fixture: harness.Fixture, root: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The fixture as a repository ``root/NAME`` (the project in its ``subdir``) with a bare
-    remote ``root/NAME.git``: one commit with the files, the tag history, then one commit
-    adding the fragments; every branch and tag pushed, the default branch checked out and
-    tracking its remote branch. Returns the repository."""
-    repo = root / fixture.name
-    project = repo / fixture.subdir
-    project.mkdir(parents=True)
-    main = fixture.branch
-    git(repo, "init", "--quiet", f"--initial-branch={main}")
-    tick = iter(range(10_000))
-
-    def stamp() -> None:
-        date = f"@{EPOCH + 3600 * next(tick)} +0000"
-        monkeypatch.setenv("GIT_AUTHOR_DATE", date)
-        monkeypatch.setenv("GIT_COMMITTER_DATE", date)
-
-    harness.write_tree(fixture, project)
-    stamp()
-    commit_all(repo, "Start the project")
-    branches = {main}
-    for number, entry in enumerate(fixture.history, 1):
-        stamp()
-        if entry.at is not None:
-            target = git(repo, "rev-list", "-n", "1", entry.at).strip()
-        else:
-            if entry.branch not in branches:
-                git(repo, "branch", entry.branch, entry.start or main)
-                branches.add(entry.branch)
-            git(repo, "checkout", "--quiet", entry.branch)
-            if entry.merge is not None:
-                git(
-                    repo,
-                    "merge",
-                    "--quiet",
-                    "--no-ff",
-                    "-m",
-                    f"Merge branch '{entry.merge}'",
-                    entry.merge,
-                )
-            else:
-                git(repo, "commit", "--quiet", "--allow-empty", "-m", f"Change {number}")
-            target = git(repo, "rev-parse", "HEAD").strip()
-        if entry.tag is not None:
-            if entry.annotated:
-                git(repo, "tag", "--annotate", "-m", f"Release {entry.tag}", entry.tag, target)
-            else:
-                git(repo, "tag", entry.tag, target)
-    git(repo, "checkout", "--quiet", main)
-    stamp()
-    harness.write_fragments(fixture, project)
-    commit_all(repo, "Add changelog fragments")
-    monkeypatch.delenv("GIT_AUTHOR_DATE")
-    monkeypatch.delenv("GIT_COMMITTER_DATE")
-    bare = root / f"{fixture.name}.git"
-    git(root, "init", "--quiet", "--bare", f"--initial-branch={main}", str(bare))
-    git(repo, "remote", "add", "origin", str(bare))
-    git(repo, "push", "--quiet", "origin", *sorted(branches))
-    git(repo, "push", "--quiet", "--tags", "origin")
-    git(repo, "branch", "--quiet", f"--set-upstream-to=origin/{main}")
-    return repo
-
 
 def _shared_dir(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
     """A directory every xdist worker of this run sees (the parent of the workers' own
@@ -141,9 +71,7 @@ def _materialised(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def checkout(
-    _materialised: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Callable[[harness.Fixture], Checkout]:
+def checkout(_materialised: Path, tmp_path: Path) -> Callable[[harness.Fixture], Checkout]:
     """``checkout(fixture)``: a fresh copy of the fixture's repository and bare remote.
     Each fixture is materialised once per run, by the first test of any worker that asks
     (under a lock), and copied for every test."""
@@ -155,7 +83,7 @@ def checkout(
             if not (root / "done").exists():
                 shutil.rmtree(root, ignore_errors=True)
                 root.mkdir()
-                materialise(fixture, root, monkeypatch)
+                harness.materialise(fixture, root)
                 (root / "done").touch()
         repo = tmp_path / fixture.name
         remote = tmp_path / f"{fixture.name}.git"

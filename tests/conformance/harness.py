@@ -4,7 +4,9 @@ project's own tools say, and the fixture format that reduces a real project to a
 One module for both users of the comparison:
 
 - ``tests/test_conformance.py`` materialises each fixture under ``fixtures/`` as a git
-  repository and checks the observations against the fixture's ``[expect]`` table;
+  repository (:func:`materialise`) and checks the observations against the fixture's
+  ``[expect]`` table (``bench/run_bench.py`` times ``release preview`` against towncrier's
+  draft on the same repositories);
 - ``nox -s conformance -- DIR...`` runs :func:`main` over full clones of real projects and
   prints a table (project, version found, changelog identical, problems).
 
@@ -214,6 +216,93 @@ def write_fragments(fixture: Fixture, root: Path) -> None:
         target = root / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(fragment_text(rel), encoding="utf-8")
+
+
+# --- materialising a fixture --------------------------------------------------------------------
+
+# The history's commits get one fixed date each, an hour apart, so that tag dates (and
+# with them "the latest tag") are the same on every run and in the order written.
+EPOCH = 1_600_000_000
+
+
+def _git(cwd: Path, env: Mapping[str, str], *args: str) -> str:
+    done = subprocess.run(
+        ["git", *args], cwd=cwd, env=dict(env), check=True, capture_output=True, text=True
+    )
+    return done.stdout
+
+
+def materialise(fixture: Fixture, root: Path, env: Mapping[str, str] | None = None) -> Path:
+    """The fixture as a repository ``root/NAME`` (the project in its ``subdir``) with a bare
+    remote ``root/NAME.git``: one commit with the files, the tag history, then one commit
+    adding the fragments; every branch and tag pushed, the default branch checked out and
+    tracking its remote branch. Returns the repository.
+
+    git runs with ``env`` (default: this process's environment), which must give it an
+    identity; tests/test_conformance.py and bench/run_bench.py both materialise with this."""
+    base = dict(os.environ if env is None else env)
+    dated = dict(base)
+    repo = root / fixture.name
+    project = repo / fixture.subdir
+    project.mkdir(parents=True)
+    main = fixture.branch
+    tick = iter(range(10_000))
+
+    def git(cwd: Path, *args: str) -> str:
+        return _git(cwd, dated, *args)
+
+    def stamp() -> None:
+        date = f"@{EPOCH + 3600 * next(tick)} +0000"
+        dated["GIT_AUTHOR_DATE"] = dated["GIT_COMMITTER_DATE"] = date
+
+    def commit_all(message: str) -> None:
+        git(repo, "add", "--all")
+        git(repo, "commit", "--quiet", "--allow-empty", "-m", message)
+
+    git(repo, "init", "--quiet", f"--initial-branch={main}")
+    write_tree(fixture, project)
+    stamp()
+    commit_all("Start the project")
+    branches = {main}
+    for number, entry in enumerate(fixture.history, 1):
+        stamp()
+        if entry.at is not None:
+            target = git(repo, "rev-list", "-n", "1", entry.at).strip()
+        else:
+            if entry.branch not in branches:
+                git(repo, "branch", entry.branch, entry.start or main)
+                branches.add(entry.branch)
+            git(repo, "checkout", "--quiet", entry.branch)
+            if entry.merge is not None:
+                git(
+                    repo,
+                    "merge",
+                    "--quiet",
+                    "--no-ff",
+                    "-m",
+                    f"Merge branch '{entry.merge}'",
+                    entry.merge,
+                )
+            else:
+                git(repo, "commit", "--quiet", "--allow-empty", "-m", f"Change {number}")
+            target = git(repo, "rev-parse", "HEAD").strip()
+        if entry.tag is not None:
+            if entry.annotated:
+                git(repo, "tag", "--annotate", "-m", f"Release {entry.tag}", entry.tag, target)
+            else:
+                git(repo, "tag", entry.tag, target)
+    git(repo, "checkout", "--quiet", main)
+    stamp()
+    write_fragments(fixture, project)
+    commit_all("Add changelog fragments")
+    dated = base
+    bare = root / f"{fixture.name}.git"
+    git(root, "init", "--quiet", "--bare", f"--initial-branch={main}", str(bare))
+    git(repo, "remote", "add", "origin", str(bare))
+    git(repo, "push", "--quiet", "origin", *sorted(branches))
+    git(repo, "push", "--quiet", "--tags", "origin")
+    git(repo, "branch", "--quiet", f"--set-upstream-to=origin/{main}")
+    return repo
 
 
 # --- the comparison ------------------------------------------------------------------------------
