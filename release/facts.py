@@ -215,7 +215,7 @@ def gather(
 
     git = read_git(runner, started)
     if remote_head is not None:
-        config = _release_branch(config, remote_head, git.branch)
+        config = _release_branch(config, remote_head)
     if top_is_reachable is not None:
         history = history._replace(reachable_top=_reachable_top(runner, top_is_reachable, releases))
     if describe is not None:
@@ -253,11 +253,16 @@ def _reachable_top(
     return max(found, key=lambda tag: tag.key).name if found else None
 
 
-def _release_branch(config: Config, remote_head: Pending, current: str | None) -> Config:
-    """Without `branches`, the branch init would write is a release branch too."""
+def _release_branch(config: Config, remote_head: Pending) -> Config:
+    """Without `branches`, the remote's default branch (``origin/HEAD``, as a clone sets
+    it) is a release branch too: trunk and develop projects work unconfigured. Unlike
+    `release init`, which shows its decision, the current branch is never taken silently."""
     from release.detect import release_branch
 
-    branch, why = release_branch(remote_head.result(check=False).stdout.strip(), current)
+    head = remote_head.result(check=False).stdout.strip()
+    if not head:
+        return config
+    branch, why = release_branch(head, None)
     if config.branch_allowed(branch):
         return config
     values = {**config.values, "branches": (*config["branches"], branch)}

@@ -30,6 +30,10 @@ def isolated_git(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
         if key.startswith("RELEASE_PIPELINE_"):
             monkeypatch.delenv(key)
     monkeypatch.delenv("XDG_CACHE_HOME", raising=False)  # answers cached under this HOME only
+    # A repository that happens to exist above the temporary directories (a stray
+    # `git init` in /tmp) must not become the repository of a test that has none.
+    base = tmp_path_factory.getbasetemp()
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", os.pathsep.join(map(str, base.parents)))
 
 
 def pytest_configure(config: pytest.Config) -> None:

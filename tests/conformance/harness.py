@@ -302,6 +302,7 @@ def materialise(fixture: Fixture, root: Path, env: Mapping[str, str] | None = No
     git(repo, "push", "--quiet", "origin", *sorted(branches))
     git(repo, "push", "--quiet", "--tags", "origin")
     git(repo, "branch", "--quiet", f"--set-upstream-to=origin/{main}")
+    git(repo, "remote", "set-head", "origin", main)  # as `git clone` leaves it
     return repo
 
 
