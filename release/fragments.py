@@ -149,15 +149,38 @@ def load_towncrier(
 
     name = settings.name
     if not name and settings.package:
-        from towncrier._project import get_project_name
-
-        name = get_project_name(str(project_dir / settings.package_dir), settings.package)
+        name = _project_name(project_dir, settings, key, memo)
     news_file = settings.filename
     news_path = project_dir / news_file
     news_text = news_path.read_text(encoding="utf-8") if news_path.is_file() else None
     return Towncrier(
         settings, config_file, template_text, extension, name, news_file, news_text, dirs, memo, key
     )
+
+
+def _project_name(project_dir: Path, settings: TowncrierSettings, key: str, memo: Memo) -> str:
+    """towncrier's name for a project configured by `package` alone, remembered.
+
+    towncrier imports the package for it (its ``__version__.package``, else the package
+    name titled), which costs more than the rest of a preview; the answer depends on
+    the files that import reads, so they key it.
+    """
+    package = project_dir / settings.package_dir / settings.package.replace(".", "/")
+    read = []
+    for candidate in (package / "__init__.py", package / "_version.py", package.with_suffix(".py")):
+        try:
+            read.append(candidate.read_bytes())
+        except OSError:
+            read.append(b"")
+    name_key = digest(key, settings.package_dir, settings.package, *read)
+    stored = memo.get("towncrier-name", name_key)
+    if isinstance(stored, str):
+        return stored
+    from towncrier._project import get_project_name
+
+    name: str = get_project_name(str(project_dir / settings.package_dir), settings.package)
+    memo.put("towncrier-name", name_key, name)
+    return name
 
 
 def _remembered_settings(

@@ -11,7 +11,6 @@ import subprocess
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, NamedTuple
-from urllib.parse import quote
 
 from release.errors import CommandError
 
@@ -21,6 +20,8 @@ def mask(text: str, secrets: Iterable[str]) -> str:
     for secret in secrets:
         if len(secret) < 4:
             continue
+        from urllib.parse import quote  # only with a secret to mask: ipaddress is costly
+
         for form in {secret, quote(secret, safe=""), quote(secret)}:
             text = text.replace(form, "***")
     return text
