@@ -27,8 +27,8 @@ def build_head(
     from release.ops.hashing import sha256
 
     runner = Runner(project_dir)
-    read = runner.git("rev-parse", "--absolute-git-dir", "--verify", "HEAD", "--show-prefix")
-    git_dir, head, prefix = read.stdout.split("\n")[:3]
+    read = runner.git("rev-parse", "--absolute-git-dir", "--show-prefix", "--verify", "HEAD")
+    git_dir, prefix, head = read.stdout.split("\n")[:3]
     staging = state_dir(Path(git_dir), project_path(prefix)) / "build-head"
     shutil.rmtree(staging, ignore_errors=True)
     try:
