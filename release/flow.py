@@ -171,6 +171,8 @@ def _load(git_dir: Path, project: str, *, finished_is_public: bool = False) -> J
         raise UsageError(
             "No release is in progress for this project.", "Start one with release run."
         )
+    if journal.project is None:  # written before projects were told apart, found at its place
+        journal.project = project
     return journal
 
 
