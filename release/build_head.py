@@ -23,12 +23,13 @@ def build_head(
 ) -> list[tuple[Path, str]]:
     from release.journal import state_dir
     from release.ops.build import build_artifacts
+    from release.ops.git import project_path
     from release.ops.hashing import sha256
 
     runner = Runner(project_dir)
-    read = runner.git("rev-parse", "--absolute-git-dir", "--verify", "HEAD")
-    git_dir, head = read.stdout.splitlines()
-    staging = state_dir(Path(git_dir)) / "build-head"
+    read = runner.git("rev-parse", "--absolute-git-dir", "--show-prefix", "--verify", "HEAD")
+    git_dir, prefix, head = read.stdout.split("\n")[:3]
+    staging = state_dir(Path(git_dir), project_path(prefix)) / "build-head"
     shutil.rmtree(staging, ignore_errors=True)
     try:
         built = build_artifacts(runner, head, staging)

@@ -21,7 +21,7 @@ from packaging.version import Version
 from release.errors import EXIT_USAGE, NothingToRelease, ReleaseError, UsageError
 from release.executor import Outcome, execute
 from release.journal import PENDING, Journal, Lock, state_dir
-from release.ops.git import find_git_dir
+from release.ops.git import locate
 from release.plan import Plan, Request, Tagged, build
 from release.runner import Runner
 from release.steps import Context
@@ -68,7 +68,7 @@ def prepare_plan(
     overrides: Sequence[str],
     tag: str | None,
     job: str | None = None,
-) -> tuple[Plan, Runner, Path]:
+) -> tuple[Plan, Runner, Path, str]:
     """The plan of ``release ci`` for the tag: the stages of ``job`` (see
     :data:`release.stages.CI_JOBS`), or of every CI job when None."""
     from release import tags as tags_mod
@@ -123,7 +123,7 @@ def prepare_plan(
     if facts.towncrier is not None:
         notes = extract_section(facts.towncrier, str(version)) or ""
     plan = build(facts, Request(tagged=Tagged(name, version, notes, job)))
-    return plan, runner, find_git_dir(runner)
+    return plan, runner, *locate(runner)
 
 
 def run_ci(
@@ -139,23 +139,25 @@ def run_ci(
     on_plan: Callable[[Plan], None] = lambda _p: None,
 ) -> CiResult:
     job = "build" if build_only else "publish" if publish_from is not None else None
-    plan, runner, git_dir = prepare_plan(project_dir, environ, overrides, tag, job)
+    plan, runner, git_dir, project = prepare_plan(project_dir, environ, overrides, tag, job)
+    state = state_dir(git_dir, project)
     on_plan(plan)
     head = runner.git("rev-parse", "HEAD").stdout.strip()
-    with Lock(git_dir):
+    with Lock(state):
         journal = Journal(
-            path=state_dir(git_dir) / "ci-journal.json",
+            path=state / "ci-journal.json",
             plan=plan.to_journal(),
             start_head=head,
             start_branch=plan.branch or "",
             steps={s.id: PENDING for s in plan.steps},
             release_commit=head,
             pushed=True,
+            project=project,
         )
         if publish_from is not None:
             journal.artifacts = gather_artifacts(publish_from, plan, project_dir / plan.dist_dir)
         journal.save()
-        ctx = Context(project_dir, git_dir, runner, plan, journal, environ, tuple(overrides))
+        ctx = Context(project_dir, state, runner, plan, journal, environ, tuple(overrides))
         report = execute(ctx, on_step=on_step)
         journal.finished = True
         journal.save()

@@ -21,6 +21,7 @@ from release.errors import CommandError, GitError
 from release.fragments import FragmentSet, Towncrier
 from release.gitreads import GitReads
 from release.memo import Memo
+from release.ops.git import ROOT_PROJECT, project_path, project_relative
 from release.runner import Pending, Runner
 
 
@@ -32,11 +33,12 @@ class GitFacts(NamedTuple):
     upstream: str | None
     ahead: int
     behind: int
-    dirty: tuple[str, ...]
+    dirty: tuple[str, ...]  # relative to the project directory, like every path of the plan
     shallow: bool
     tags: tuple[str, ...]  # every tag's name
     remotes: tuple[str, ...]
     identity: bool = True  # git knows who commits (user.name / user.email or GIT_*)
+    project: str = ROOT_PROJECT  # the project's path inside the repository
 
 
 class TagHistory(NamedTuple):
@@ -92,8 +94,11 @@ def read_git(runner: Runner, started: GitReads | None = None) -> GitFacts:
             f"{runner.cwd} is not inside a git repository.",
             "Run release inside the project's git checkout (git init, or clone it).",
         ) from None
-    toplevel, git_dir, shallow = top.stdout.splitlines()[:3]
+    toplevel, git_dir, shallow, prefix = top.stdout.split("\n")[:4]
+    project = project_path(prefix)
     head, branch, upstream, ahead, behind, dirty = _parse_status(pending_status.result().stdout)
+    # git status writes repository-relative paths; the plan and the checks use the project's.
+    dirty = [project_relative(path, project) for path in dirty]
     tag_names = tuple(pending_tags.result().stdout.splitlines())  # sorted by git
     remotes = tuple(pending_remotes.result().stdout.split())
     return GitFacts(
@@ -109,6 +114,7 @@ def read_git(runner: Runner, started: GitReads | None = None) -> GitFacts:
         tag_names,
         remotes,
         pending_identity.result(check=False).returncode == 0,
+        project,
     )
 
 

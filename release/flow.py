@@ -9,8 +9,15 @@ from pathlib import Path
 from release.checks import Problem
 from release.errors import EXIT_CHECK_FAILED, ReleaseError, UsageError
 from release.executor import Outcome, Report, execute
-from release.journal import PENDING, Journal, Lock, state_dir
-from release.ops.git import find_git_dir, head_commit_is, is_ancestor, remote_refs, rev
+from release.journal import PENDING, Journal, Lock, state_dir, unclaimed_journal
+from release.ops.git import (
+    head_commit_is,
+    is_ancestor,
+    locate,
+    project_relative,
+    remote_refs,
+    rev,
+)
 from release.ops.hashing import matches
 from release.plan import Plan, Request
 from release.runner import Runner
@@ -48,10 +55,13 @@ def run(
     from release.facts import gather
 
     runner = runner or Runner(project_dir)
-    git_dir = find_git_dir(runner)
-    with Lock(git_dir) as lock:
+    git_dir, project = locate(runner)
+    state = state_dir(git_dir, project)
+    with Lock(state) as lock:
         _note_stale(lock, note)
-        existing = Journal.load(git_dir)
+        existing = Journal.load(state)
+        if existing is None:
+            _refuse_unclaimed(git_dir, project, state)
         if existing is not None and not existing.finished:
             raise UsageError(
                 f"A release of {existing.plan['public']['version']} is already in progress "
@@ -70,15 +80,16 @@ def run(
         assert facts.git.head is not None
         assert facts.git.branch is not None
         journal = Journal(
-            path=state_dir(git_dir) / "journal.json",
+            path=state / "journal.json",
             plan=plan.to_journal(),
             start_head=facts.git.head,
             start_branch=facts.git.branch,
             steps={s.id: PENDING for s in plan.steps},
             dist_existed=(project_dir / plan.dist_dir).exists(),
+            project=project,
         )
         journal.save()
-        ctx = Context(project_dir, git_dir, runner, plan, journal, environ, tuple(overrides), until)
+        ctx = Context(project_dir, state, runner, plan, journal, environ, tuple(overrides), until)
         return _execute(ctx, until, on_step)
 
 
@@ -130,8 +141,26 @@ def _note_stale(lock: Lock, note: Callable[[str], None]) -> None:
         )
 
 
-def _load(git_dir: Path, *, finished_is_public: bool = False) -> Journal:
-    journal = Journal.load(git_dir)
+def _refuse_unclaimed(git_dir: Path, project: str, state: Path) -> None:
+    """Refuse to go on beside a journal an earlier version wrote for the whole repository:
+    it may be this project's release, which must be finished or undone first."""
+    legacy = unclaimed_journal(git_dir, project)
+    if legacy is not None:
+        raise UsageError(
+            f"A release journal written by an earlier version of release-pipeline, which kept "
+            f"one journal per repository, is in {legacy}; it may be a release of this project "
+            f"({project}).",
+            f"If it is this project's release, move it to {state / 'journal.json'} and run "
+            "release resume or release abort here; if it is the release of the project at "
+            "the repository's root, finish or abort it there first.",
+        )
+
+
+def _load(git_dir: Path, project: str, *, finished_is_public: bool = False) -> Journal:
+    state = state_dir(git_dir, project)
+    journal = Journal.load(state)
+    if journal is None:
+        _refuse_unclaimed(git_dir, project, state)
     if journal is not None and journal.finished and finished_is_public and journal.pushed:
         version = journal.plan["public"]["version"]
         raise AbortRefused(
@@ -140,8 +169,10 @@ def _load(git_dir: Path, *, finished_is_public: bool = False) -> Journal:
         )
     if journal is None or journal.finished:
         raise UsageError(
-            "No release is in progress in this repository.", "Start one with release run."
+            "No release is in progress for this project.", "Start one with release run."
         )
+    if journal.project is None:  # written before projects were told apart, found at its place
+        journal.project = project
     return journal
 
 
@@ -167,12 +198,13 @@ def resume(
     note: Callable[[str], None],
 ) -> Report:
     runner = Runner(project_dir)
-    git_dir = find_git_dir(runner)
-    with Lock(git_dir) as lock:
+    git_dir, project = locate(runner)
+    state = state_dir(git_dir, project)
+    with Lock(state) as lock:
         _note_stale(lock, note)
-        journal = _load(git_dir)
+        journal = _load(git_dir, project)
         plan = _plan_of(journal)
-        ctx = Context(project_dir, git_dir, runner, plan, journal, environ, tuple(overrides))
+        ctx = Context(project_dir, state, runner, plan, journal, environ, tuple(overrides))
         _reconcile(ctx, note)
         journal.save()
         return _execute(ctx, until, on_step)
@@ -229,12 +261,13 @@ def _remove_artifacts(ctx: Context) -> None:
 
 def abort(project_dir: Path, *, environ: Mapping[str, str], note: Callable[[str], None]) -> None:
     runner = Runner(project_dir)
-    git_dir = find_git_dir(runner)
-    with Lock(git_dir) as lock:
+    git_dir, project = locate(runner)
+    state = state_dir(git_dir, project)
+    with Lock(state) as lock:
         _note_stale(lock, note)
-        journal = _load(git_dir, finished_is_public=True)
+        journal = _load(git_dir, project, finished_is_public=True)
         plan = _plan_of(journal)
-        ctx = Context(project_dir, git_dir, runner, plan, journal, environ)
+        ctx = Context(project_dir, state, runner, plan, journal, environ)
         public = journal.pushed
         if not public:
             try:
@@ -257,12 +290,14 @@ def abort(project_dir: Path, *, environ: Mapping[str, str], note: Callable[[str]
                 f"Return to {journal.start_head[:12]} or the release commit yourself, then "
                 "run release abort again.",
             )
+        # Compared in the plan's frame: paths relative to the project directory.
         touched = {e.path for e in plan.edits} | set(plan.consumed_fragments)
         touched |= {f"{plan.dist_dir}/{name}" for name in journal.artifacts}
         status = runner.git("status", "--porcelain", "-z", "--untracked-files=all").stdout.split(
             "\0"
         )
-        foreign = sorted(e[3:] for e in status if e and e[3:] not in touched)
+        changed = (project_relative(e[3:], project) for e in status if e)
+        foreign = sorted(path for path in changed if path not in touched)
         if foreign:
             raise AbortRefused(
                 f"The work tree has changes the release did not make: {', '.join(foreign)}.",
@@ -281,5 +316,5 @@ def abort(project_dir: Path, *, environ: Mapping[str, str], note: Callable[[str]
         )
         _remove_artifacts(ctx)
         runner.git("worktree", "prune")
-        shutil.rmtree(state_dir(git_dir) / "staging", ignore_errors=True)
+        shutil.rmtree(state / "staging", ignore_errors=True)
         journal.remove()

@@ -15,7 +15,14 @@ class GitReads:
     def __init__(self, runner: Runner) -> None:
         self.runner = runner
         self.top = runner.spawn(
-            ["git", "rev-parse", "--show-toplevel", "--absolute-git-dir", "--is-shallow-repository"]
+            [
+                "git",
+                "rev-parse",
+                "--show-toplevel",
+                "--absolute-git-dir",
+                "--is-shallow-repository",
+                "--show-prefix",
+            ]
         )
         # No optional locks: a read-only command must not refresh (rewrite) .git/index.
         self.status = runner.spawn(

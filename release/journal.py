@@ -1,8 +1,9 @@
 """The release journal and lock, kept inside ``.git/`` so the work tree stays clean.
 
-The journal is rewritten atomically (temporary file, fsync, rename) after every
-step, so a release killed at any moment leaves a journal that ``release resume``
-and ``release abort`` can trust.
+Each project (its path inside the repository) has its own: a repository may hold
+several projects, each releasing on its own. The journal is rewritten atomically
+(temporary file, fsync, rename) after every step, so a release killed at any moment
+leaves a journal that ``release resume`` and ``release abort`` can trust.
 """
 
 from __future__ import annotations
@@ -13,19 +14,35 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from release.errors import ReleaseError
+from release.ops.git import ROOT_PROJECT, locate
+from release.runner import Runner
 
 JOURNAL_SCHEMA_VERSION = 2  # 2: plans carry publish targets and the forge
 PENDING, DONE, FAILED = "pending", "done", "failed"
 
 
 class LockedError(ReleaseError):
-    """Another release is running in this repository."""
+    """Another release of the same project is running."""
 
 
-def state_dir(git_dir: Path) -> Path:
-    return git_dir / "release-pipeline"
+def state_dir(git_dir: Path, project: str) -> Path:
+    """The state (journal, lock, manifests, build staging) of the project at ``project``,
+    its path inside the repository: ``.git/release-pipeline/`` for the project at the
+    root (where releases have always kept it, so a journal from before projects were told
+    apart is still read), ``.git/release-pipeline/projects/<path, quoted>/`` for one in a
+    subdirectory (one directory each, so no project's path can name another's files)."""
+    base = git_dir / "release-pipeline"
+    if project == ROOT_PROJECT:
+        return base
+    return base / "projects" / quote(project, safe="")
+
+
+def project_state_dir(runner: Runner) -> Path:
+    """The state directory of the project the runner works in."""
+    return state_dir(*locate(runner))
 
 
 @dataclass
@@ -43,6 +60,9 @@ class Journal:
     finished: bool = False
     error: str = ""
     dist_existed: bool = True
+    # The project's path inside the repository; None in a journal written before
+    # projects were told apart (one journal per repository, at the root's place).
+    project: str | None = ROOT_PROJECT
 
     @property
     def fingerprint(self) -> str:
@@ -50,8 +70,9 @@ class Journal:
         return str(self.plan["public"]["fingerprint"])
 
     @classmethod
-    def load(cls, git_dir: Path) -> Journal | None:
-        path = state_dir(git_dir) / "journal.json"
+    def load(cls, state: Path) -> Journal | None:
+        """The journal in the project state directory ``state`` (see :func:`state_dir`)."""
+        path = state / "journal.json"
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
@@ -80,6 +101,7 @@ class Journal:
             error=data.get("error", ""),
             dist_existed=data.get("dist_existed", True),
             uploads=data.get("uploads", {}),
+            project=data.get("project_path"),
         )
 
     def save(self) -> None:
@@ -87,6 +109,7 @@ class Journal:
         data = {
             "schema": "release-pipeline/journal",
             "schema_version": JOURNAL_SCHEMA_VERSION,
+            "project_path": self.project,
             "fingerprint": self.fingerprint,
             "version": self.plan["public"]["version"],
             "tag": self.plan["public"]["tag"],
@@ -109,6 +132,22 @@ class Journal:
         self.path.unlink(missing_ok=True)
 
 
+def unclaimed_journal(git_dir: Path, project: str) -> Path | None:
+    """For a project in a subdirectory with no journal of its own: the journal at the
+    root's place written before journals named their project, which may be this
+    project's release (earlier versions kept one journal per repository)."""
+    if project == ROOT_PROJECT:
+        return None
+    path = state_dir(git_dir, ROOT_PROJECT) / "journal.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or "project_path" in data or data.get("finished"):
+        return None
+    return path
+
+
 def write_atomic(path: Path, text: str) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -125,8 +164,8 @@ def write_atomic(path: Path, text: str) -> None:
 class Lock:
     """An exclusive lock file holding the owner's PID; a stale one is detected and reported."""
 
-    def __init__(self, git_dir: Path) -> None:
-        self.path = state_dir(git_dir) / "lock"
+    def __init__(self, state: Path) -> None:
+        self.path = state / "lock"
         self.stale_pid: int | None = None
 
     def __enter__(self) -> Lock:
@@ -138,7 +177,7 @@ class Lock:
                 pid = _read_pid(self.path)
                 if pid is not None and _alive(pid):
                     raise LockedError(
-                        f"Another release is running in this repository (process {pid}; lock "
+                        f"Another release is running for this project (process {pid}; lock "
                         f"file {self.path}).",
                         "Wait for it to finish. If that process is not a release, delete the "
                         "lock file.",

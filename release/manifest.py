@@ -1,4 +1,6 @@
-"""The sha256 manifest of a verified release, kept in ``.git/release-pipeline/manifests/``.
+"""The sha256 manifest of a verified release, kept in the project's state directory
+(``.git/release-pipeline/manifests/`` for the project at the repository's root; see
+:func:`release.journal.state_dir`), so each project of a repository has its own.
 
 It outlives the journal, so ``release status`` can tell later whether a version is
 complete everywhere.
@@ -12,15 +14,16 @@ from typing import Any
 
 from packaging.version import InvalidVersion, Version
 
-from release.journal import state_dir, write_atomic
+from release.journal import write_atomic
 from release.plan import Plan
 
 
-def manifest_dir(git_dir: Path) -> Path:
-    return state_dir(git_dir) / "manifests"
+def manifest_dir(state: Path) -> Path:
+    """The manifests of the project whose state directory is ``state``."""
+    return state / "manifests"
 
 
-def write(git_dir: Path, plan: Plan, artifacts: dict[str, str]) -> Path:
+def write(state: Path, plan: Plan, artifacts: dict[str, str]) -> Path:
     data = {
         "schema": "release-pipeline/manifest",
         "schema_version": 1,
@@ -32,14 +35,14 @@ def write(git_dir: Path, plan: Plan, artifacts: dict[str, str]) -> Path:
         "publish": plan.to_json()["publish"],
         "github": plan.to_json()["github"],
     }
-    path = manifest_dir(git_dir) / f"{plan.version}.json"
+    path = manifest_dir(state) / f"{plan.version}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(path, json.dumps(data, indent=1) + "\n")
     return path
 
 
-def load(git_dir: Path, version: str | None) -> dict[str, Any] | None:
-    folder = manifest_dir(git_dir)
+def load(state: Path, version: str | None) -> dict[str, Any] | None:
+    folder = manifest_dir(state)
     if version is None:
         found = []
         for path in folder.glob("*.json"):

@@ -32,15 +32,15 @@ def status(project_dir: Path, version: str | None) -> tuple[dict[str, Any], list
     from release import manifest
     from release.config import Target
     from release.credentials import resolve
-    from release.ops.git import find_git_dir
+    from release.journal import project_state_dir
     from release.ops.index import IndexError_, file_states
 
     runner = Runner(project_dir)
-    data = manifest.load(find_git_dir(runner), version)
+    data = manifest.load(project_state_dir(runner), version)
     if data is None:
         which = version or "any version"
         raise UsageError(
-            f"No verified release manifest for {which} in this repository.",
+            f"No verified release manifest for {which} of this project.",
             "release status knows the versions this repository released with "
             "release run (or release ci).",
         )

@@ -6,14 +6,42 @@ so any caller can ask them.
 
 from __future__ import annotations
 
+import posixpath
 from pathlib import Path
 
 from release.runner import Runner
+
+ROOT_PROJECT = "."  # the project at the repository's root
 
 
 def find_git_dir(runner: Runner) -> Path:
     """The repository's git directory, absolute."""
     return Path(runner.git("rev-parse", "--absolute-git-dir").stdout.strip())
+
+
+def locate(runner: Runner) -> tuple[Path, str]:
+    """The repository's git directory (absolute) and the project's path inside the
+    repository: the runner's directory, ``"."`` at the root, else e.g. ``"packages/a"``."""
+    git_dir, prefix = runner.git("rev-parse", "--absolute-git-dir", "--show-prefix").stdout.split(
+        "\n"
+    )[:2]
+    return Path(git_dir), project_path(prefix)
+
+
+def project_path(prefix: str) -> str:
+    """The project's path inside the repository from ``git rev-parse --show-prefix``."""
+    return prefix.rstrip("/") or ROOT_PROJECT
+
+
+def project_relative(path: str, project: str) -> str:
+    """A repository-relative path, as ``git status --porcelain`` writes every path whatever
+    the directory it runs in, made relative to ``project`` (its path inside the
+    repository), the frame of every path in the plan, the journal and the checks. A path
+    outside the project starts with ``../``; a directory keeps its trailing ``/``."""
+    if project == ROOT_PROJECT:
+        return path
+    relative = posixpath.relpath(path, project)
+    return relative + "/" if path.endswith("/") and relative != "." else relative
 
 
 def rev(runner: Runner, name: str) -> str | None:

@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # annotations only: `release build` runs a step without the p
 @dataclass
 class Context:
     project_dir: Path
-    git_dir: Path
+    state_dir: Path  # the project's own, see release.journal.state_dir
     runner: Runner
     plan: Plan
     journal: Journal

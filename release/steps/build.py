@@ -29,7 +29,7 @@ class Build:
         return all_match(ctx.project_dir / ctx.plan.dist_dir, ctx.journal.artifacts)
 
     def run(self, ctx: Context) -> None:
-        staging = ctx.git_dir / "release-pipeline" / "staging"
+        staging = ctx.state_dir / "staging"
         shutil.rmtree(staging, ignore_errors=True)
         assert ctx.journal.release_commit is not None
         built = build_artifacts(ctx.runner, ctx.journal.release_commit, staging)

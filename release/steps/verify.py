@@ -68,11 +68,11 @@ class Verify:
             )
         from release import manifest
 
-        manifest.write(ctx.git_dir, ctx.plan, ctx.journal.artifacts)
+        manifest.write(ctx.state_dir, ctx.plan, ctx.journal.artifacts)
 
 
 def _reproduce(ctx: Context) -> list[str]:
-    again = ctx.git_dir / "release-pipeline" / "rebuild"
+    again = ctx.state_dir / "rebuild"
     shutil.rmtree(again, ignore_errors=True)
     try:
         assert ctx.journal.release_commit is not None
