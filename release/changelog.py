@@ -8,42 +8,56 @@ places it in the news file the way ``towncrier build`` does.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from release.fragments import FragmentContents, Towncrier
+from release.memo import Memo
+
+#: Renders a changelog section: (towncrier, fragment contents, version, date) -> the text.
+SectionRenderer = Callable[[Towncrier, FragmentContents, str, str], str]
+
+
+def remembering(memo: Memo) -> SectionRenderer:
+    """:func:`render_section`, its answers remembered in ``memo`` (the user's cache).
+
+    The facts edge (``facts.gather``) hands this to the plan, so the plan itself does no
+    I/O and a warm cache spares the import of towncrier and jinja2.
+    """
+
+    def render(tc: Towncrier, contents: FragmentContents, version: str, date: str) -> str:
+        import json
+
+        from release.memo import digest, installed
+
+        inputs = json.dumps(
+            [
+                tc.config._asdict(),
+                tc.project_name,
+                tc.template_extension,
+                version,
+                date,
+                [
+                    [name, [[*key, text] for key, text in by_key.items()]]
+                    for name, by_key in contents.items()
+                ],
+            ],
+            separators=(",", ":"),
+        )
+        key = digest(
+            installed("towncrier", "jinja2", "release.changelog"), tc.template_text, inputs
+        )
+        stored = memo.get("changelog-section", key)
+        if isinstance(stored, str):
+            return stored
+        section = render_section(tc, contents, version, date)
+        memo.put("changelog-section", key, section)
+        return section
+
+    return render
 
 
 def render_section(tc: Towncrier, contents: FragmentContents, version: str, date: str) -> str:
-    """The section for ``version``; towncrier's rendering is remembered in ``tc.memo``."""
-    import json
-
-    from release.memo import digest, installed
-
-    inputs = json.dumps(
-        [
-            tc.config._asdict(),
-            tc.project_name,
-            tc.template_extension,
-            version,
-            date,
-            [
-                [name, [[*key, text] for key, text in by_key.items()]]
-                for name, by_key in contents.items()
-            ],
-        ],
-        separators=(",", ":"),
-    )
-    key = digest(installed("towncrier", "jinja2", "release.changelog"), tc.template_text, inputs)
-    stored = tc.memo.get("changelog-section", key)
-    if isinstance(stored, str):
-        return stored
-    section = _render_with_towncrier(tc, contents, version, date)
-    tc.memo.put("changelog-section", key, section)
-    return section
-
-
-def _render_with_towncrier(
-    tc: Towncrier, contents: FragmentContents, version: str, date: str
-) -> str:
+    """The section for ``version``, rendered by towncrier (pure: no file is read or written)."""
     from towncrier._builder import render_fragments, split_fragments
 
     config = tc.config

@@ -847,8 +847,13 @@ def load(
     environ: Mapping[str, str],
     overrides: Sequence[str] = (),
     pyproject: Mapping[str, Any] | None = None,
+    is_file: Callable[[str], bool] | None = None,
 ) -> Config:
-    """Read, merge and validate the configuration of the project in ``project_dir``."""
+    """Read, merge and validate the configuration of the project in ``project_dir``.
+
+    ``is_file`` says whether a project-relative path is a file (by default: look in
+    ``project_dir``); with ``pyproject`` and it, tests build a configuration without a disk.
+    """
     data = dict(pyproject) if pyproject is not None else read_pyproject(project_dir)
     table = data.get("tool", {}).get("release", {})
     where = "pyproject.toml [tool.release]"
@@ -911,7 +916,8 @@ def load(
                 "outside the project; a release only edits and commits its own project's files.",
                 "Use a path relative to the project directory, without '..'.",
             )
-        if loc.kind != "scm" and not (project_dir / loc.path).is_file():
+        exists = is_file(loc.path) if is_file else (project_dir / loc.path).is_file()
+        if loc.kind != "scm" and not exists:
             raise ConfigError(
                 f"{sources['version-locations']}: version location {loc.path!r} does not exist "
                 f"in {project_dir}.",

@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 
 from packaging.version import Version
 
+from release import changelog
 from release import config as config_mod
 from release import tags as tags_mod
 from release.commits import Commit
@@ -68,6 +69,9 @@ class Facts(NamedTuple):
     # The remote's heads and tags, asked for at the start so the answer overlaps the rest.
     remote_listing: Pending | None = None
     history: TagHistory = TagHistory("", ())
+    # How the plan renders the changelog section: towncrier's renderer, pure; gather() gives
+    # it the user's cache (the cache is read and written here, at the edge, not by the plan).
+    render_changelog: changelog.SectionRenderer = changelog.render_section
 
 
 class RemoteFacts(NamedTuple):
@@ -243,6 +247,7 @@ def gather(
         fragments_mod.release_date(environ),
         listing,
         history,
+        changelog.remembering(memo),
     )
 
 

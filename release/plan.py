@@ -415,7 +415,7 @@ def _contents(facts: Facts, decision: _Decision) -> _Contents:
     news_file: str | None = None
     tc = facts.towncrier
     if tc is not None:
-        section = changelog.render_section(tc, facts.fragments.contents, str(new), facts.date)
+        section = facts.render_changelog(tc, facts.fragments.contents, str(new), facts.date)
         news_file = changelog.news_file_name(tc, str(new), facts.date)
         top = changelog.title(tc, str(new), facts.date)
         before = tc.news_text if tc.config.single_file else None

@@ -1,0 +1,442 @@
+"""The plan as a pure function of facts built in memory (tests/factsmaker.py): no disk, no git."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from factsmaker import INIT, init_text, make_facts, pyproject_text
+
+from release import plan
+from release.errors import NothingToRelease, ReleaseError, VersionError
+from release.plan import Request
+
+TYPES = [
+    {"directory": "enhancement", "name": "Enhancements", "showcontent": True},
+    {"directory": "breaking-change", "name": "Breaking", "showcontent": True},
+    {"directory": "chore", "name": "Chores", "showcontent": True},
+    {"directory": "tweak", "name": "Tweaks", "showcontent": True},
+    {"directory": "feature", "name": "Features", "showcontent": True},
+]
+CUSTOM = {"directory": "changelog.d", "filename": "CHANGELOG.md", "type": TYPES}
+
+
+NO_REQUEST = Request()  # let the fragments decide
+
+
+def build(request: Request = NO_REQUEST, **facts: Any) -> plan.Plan:
+    return plan.build(make_facts(**facts), request)
+
+
+# --- the next version -------------------------------------------------------------------
+
+NEXT_VERSION = [
+    # (id, facts, request, version, bump, decided_by)
+    ("feature", {"fragments": {"12.feature.md": "A."}}, Request(), "1.3.0", "minor", "fragments"),
+    ("bugfix", {"fragments": {"12.bugfix.md": "A."}}, Request(), "1.2.1", "patch", "fragments"),
+    (
+        "highest-wins",
+        {"fragments": {"1.bugfix.md": "A.", "2.removal.md": "B.", "3.feature.md": "C."}},
+        Request(), "2.0.0", "major", "fragments",
+    ),
+    (
+        "doc-beside-a-fix",
+        {"fragments": {"1.doc.md": "A.", "2.bugfix.md": "B."}},
+        Request(), "1.2.1", "patch", "fragments",
+    ),
+    (
+        "fragment-bumps-overrides",
+        {"fragments": {"12.feature.md": "A."}, "release": {"fragment-bumps": {"feature": "patch"}}},
+        Request(), "1.2.1", "patch", "fragments",
+    ),
+    (
+        "doc-made-a-patch",
+        {"fragments": {"12.doc.md": "A."}, "release": {"fragment-bumps": {"doc": "patch"}}},
+        Request(), "1.2.1", "patch", "fragments",
+    ),
+    ("name-rule-minor", {"towncrier": CUSTOM, "fragments": {"1.enhancement.md": "A."}},
+     Request(), "1.3.0", "minor", "fragments"),
+    ("name-rule-major", {"towncrier": CUSTOM, "fragments": {"1.breaking-change.md": "A."}},
+     Request(), "2.0.0", "major", "fragments"),
+    ("name-rule-patch", {"towncrier": CUSTOM, "fragments": {"1.tweak.md": "A."}},
+     Request(), "1.2.1", "patch", "fragments"),
+    ("explicit", {}, Request("3.0.0"), "3.0.0", None, "request"),
+    ("explicit-pre", {}, Request("1.3.0rc1"), "1.3.0rc1", None, "request"),
+    ("level", {}, Request("minor"), "1.3.0", "minor", "request"),
+    ("level-over-fragments", {"fragments": {"1.removal.md": "A."}}, Request("patch"),
+     "1.2.1", "patch", "request"),
+    ("level-pre", {}, Request("major", pre="rc"), "2.0.0rc1", "major", "request"),
+    ("fragments-pre", {"fragments": {"1.feature.md": "A."}}, Request(pre="beta"),
+     "1.3.0b1", "minor", "fragments"),
+    ("pre-next", {"version": "1.3.0rc1", "fragments": {"1.bugfix.md": "A."}},
+     Request(pre="rc"), "1.3.0rc2", "patch", "fragments"),
+    ("pre-alpha-to-beta", {"version": "1.3.0a2"}, Request(pre="beta"), "1.3.0b1", None,
+     "fragments"),
+    ("pre-finished", {"version": "1.3.0rc2"}, Request(), "1.3.0", None, "fragments"),
+    ("pre-final", {"version": "1.3.0rc2", "fragments": {"1.bugfix.md": "A."}},
+     Request(final=True), "1.3.0", "patch", "fragments"),
+    ("post", {}, Request("post"), "1.2.0.post1", "post", "request"),
+    ("post-again", {"version": "1.2.0.post1", "tags": ("v1.2.0", "v1.2.0.post1")},
+     Request("post"), "1.2.0.post2", "post", "request"),
+    ("zero-breaking-is-minor", {"version": "0.4.1", "tags": ("v0.4.1",),
+                                "fragments": {"1.removal.md": "A."}},
+     Request(), "0.5.0", "minor", "fragments"),
+    ("zero-major-on-zero", {"version": "0.4.1", "tags": ("v0.4.1",),
+                            "fragments": {"1.removal.md": "A."},
+                            "release": {"major-on-zero": True}},
+     Request(), "1.0.0", "major", "fragments"),
+    ("zero-feature", {"version": "0.4.1", "tags": ("v0.4.1",), "fragments": {"1.feature.md": "A."}},
+     Request(), "0.5.0", "minor", "fragments"),
+    (
+        "commits",
+        {"release": {"version-source": "commits"}, "towncrier": None,
+         "commits": [("c" * 40, "fix: a bug"), ("d" * 40, "feat: a thing")]},
+        Request(), "1.3.0", "minor", "commits",
+    ),
+    (
+        "commits-breaking",
+        {"release": {"version-source": "commits"}, "towncrier": None,
+         "commits": [("c" * 40, "feat!: drop the old API")]},
+        Request(), "2.0.0", "major", "commits",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("facts", "request_", "version", "bump", "decided_by"),
+    [pytest.param(*row[1:], id=row[0]) for row in NEXT_VERSION],
+)
+def test_next_version(
+    facts: dict[str, Any], request_: Request, version: str, bump: str | None, decided_by: str
+) -> None:
+    made = build(request_, **facts)
+    assert (str(made.version), made.level, made.decided_by) == (version, bump, decided_by)
+
+
+REASONS = [
+    ("fragment-bumps", {"fragments": {"12.feature.md": "A.", "13.bugfix.md": "B."}},
+     ("changelog.d/12.feature.md (feature): minor",)),
+    ("name-rule", {"towncrier": CUSTOM, "fragments": {"1.enhancement.md": "A."}},
+     ("changelog.d/1.enhancement.md (enhancement, by its name): minor",)),
+    ("zero", {"version": "0.4.1", "tags": ("v0.4.1",), "fragments": {"1.removal.md": "A."}},
+     ("changelog.d/1.removal.md (removal): major",
+      "0.x: a breaking change bumps the minor (major-on-zero = false)")),
+    ("finishing", {"version": "1.3.0rc2"}, ("finishing the pre-release cycle",)),
+]
+
+
+@pytest.mark.parametrize(
+    ("facts", "reasons"), [pytest.param(*row[1:], id=row[0]) for row in REASONS]
+)
+def test_reasons_say_why(facts: dict[str, Any], reasons: tuple[str, ...]) -> None:
+    assert build(**facts).reasons == reasons
+
+
+NOTHING = [
+    ("no-fragments", {}, "no changelog fragment calls for a version bump"),
+    ("only-doc-and-misc", {"fragments": {"1.doc.md": "A.", "2.misc.md": ""}},
+     "no changelog fragment calls for a version bump"),
+    ("name-rule-none", {"towncrier": CUSTOM, "fragments": {"1.chore.md": "A."}},
+     "no changelog fragment calls for a version bump"),
+    ("doc-made-none", {"fragments": {"1.bugfix.md": "A."},
+                       "release": {"fragment-bumps": {"bugfix": "none"}}},
+     "no changelog fragment calls for a version bump"),
+    ("no-commits", {"release": {"version-source": "commits"}, "towncrier": None,
+                    "commits": [("c" * 40, "docs: typo"), ("d" * 40, "chore: bump")]},
+     "no conventional commit since the last release calls for a release"),
+]
+
+
+@pytest.mark.parametrize(("facts", "said"), [pytest.param(*row[1:], id=row[0]) for row in NOTHING])
+def test_nothing_to_release(facts: dict[str, Any], said: str) -> None:
+    with pytest.raises(NothingToRelease) as caught:
+        build(**facts)
+    assert caught.value.message == f"Nothing to release: {said} (current version 1.2.0)."
+    assert caught.value.exit_code == NothingToRelease.exit_code
+
+
+REFUSED = [
+    # (id, facts, request, error type, words in the message)
+    ("explicit-not-above-current", {}, Request("1.2.0"), VersionError, "not greater than"),
+    ("explicit-below-current", {}, Request("1.1.0"), VersionError, "1.1.0"),
+    ("explicit-and-pre", {}, Request("2.0.0", pre="rc"), VersionError, "cannot be combined"),
+    ("post-and-pre", {}, Request("post", pre="rc"), VersionError, "post cannot be combined"),
+    ("post-of-a-pre", {"version": "1.3.0rc1"}, Request("post"), VersionError, "not released yet"),
+    ("pre-backwards", {"version": "1.3.0rc1"}, Request(pre="alpha"), VersionError,
+     "back to an alpha"),
+    ("local-label", {}, Request("1.3.0+local"), VersionError, "local"),
+]
+
+
+@pytest.mark.parametrize(
+    ("facts", "request_", "error", "words"), [pytest.param(*row[1:], id=row[0]) for row in REFUSED]
+)
+def test_requests_that_cannot_be_planned(
+    facts: dict[str, Any], request_: Request, error: type[ReleaseError], words: str
+) -> None:
+    with pytest.raises(error) as caught:
+        build(request_, **facts)
+    assert words in caught.value.message
+
+
+def test_disagreeing_locations_name_each_value() -> None:
+    files = {"pyproject.toml": pyproject_text("1.2.0"), INIT: init_text("1.1.0")}
+    with pytest.raises(VersionError) as caught:
+        build(Request("minor"), files=files)
+    assert caught.value.message == (
+        "The version locations disagree: pyproject.toml [project.version] = 1.2.0; "
+        f"{INIT} (__version__ = ...) = 1.1.0."
+    )
+
+
+def test_disagreeing_locations_both_below_the_last_release_say_so() -> None:
+    files = {"pyproject.toml": pyproject_text("1.0.0"), INIT: init_text("1.1.0")}
+    with pytest.raises(VersionError) as caught:
+        build(Request("minor"), files=files)
+    assert "and the last release tag v1.2.0 is above all of them" in caught.value.message
+    assert "1.2.0 (the last release) or later" in caught.value.hint
+
+
+def test_version_sources_list_every_location() -> None:
+    made = build(Request("patch"))
+    assert [(s.location, s.value) for s in made.sources] == [
+        ("pyproject.toml [project.version]", "1.2.0"),
+        (f"{INIT} (__version__ = ...)", "1.2.0"),
+    ]
+
+
+# --- tags -------------------------------------------------------------------------------
+
+TAGS = [
+    # (id, facts, previous tag, tag)
+    ("the-release", {}, "v1.2.0", "v1.3.0"),
+    ("first-release", {"tags": ()}, None, "v1.3.0"),
+    ("highest-reachable", {"tags": ("v1.0.0", "v1.1.0", "v1.2.0")}, "v1.2.0", "v1.3.0"),
+    (
+        "a-release-on-another-branch-is-not-previous",
+        {"tags": ("v1.2.0", "v2.0.0"), "reachable": ("v1.2.0",)},
+        "v1.2.0",
+        "v1.3.0",
+    ),
+    ("other-tags-ignored", {"tags": ("v1.2.0", "nightly", "docs-v9")}, "v1.2.0", "v1.3.0"),
+    ("tag-format", {"release": {"tag-format": "release-{version}"},
+                    "tags": ("release-1.2.0", "v9.0.0")}, "release-1.2.0", "release-1.3.0"),
+]
+
+
+@pytest.mark.parametrize(
+    ("facts", "previous", "tag"), [pytest.param(*row[1:], id=row[0]) for row in TAGS]
+)
+def test_tags(facts: dict[str, Any], previous: str | None, tag: str) -> None:
+    made = build(Request("minor"), **facts)
+    assert (made.previous_tag, made.tag) == (previous, tag)
+
+
+def test_semver_tags_write_pre_releases_the_semver_way() -> None:
+    made = build(Request("minor", pre="rc"), release={"tag-scheme": "semver"})
+    assert (str(made.version), made.tag) == ("1.3.0rc1", "v1.3.0-rc.1")
+
+
+def test_messages_are_filled_in() -> None:
+    made = build(
+        Request("minor"),
+        release={
+            "tag-message": "{tag}: {previous} to {version}",
+            "commit-message": "Bump {version}",
+        },
+    )
+    assert (made.tag_message, made.commit_message) == ("v1.3.0: 1.2.0 to 1.3.0", "Bump 1.3.0")
+
+
+def test_latest_release_is_the_highest_tag_on_any_branch() -> None:
+    made = build(Request("patch"), tags=("v1.2.0", "v2.0.0"), reachable=("v1.2.0",))
+    assert str(made.latest_release) == "2.0.0"
+
+
+# --- edits ------------------------------------------------------------------------------
+
+
+def test_edits_are_diffs_of_each_location_and_the_changelog() -> None:
+    made = build(fragments={"12.feature.md": "Add a thing."})
+    assert [e.path for e in made.edits] == ["pyproject.toml", INIT, "CHANGELOG.md"]
+    assert made.edit_for(INIT).diff() == (
+        f"--- a/{INIT}\n+++ b/{INIT}\n@@ -1,3 +1,3 @@\n"
+        ' """A sample project."""\n \n-__version__ = "1.2.0"\n+__version__ = "1.3.0"\n'
+    )
+    assert made.edit_for("pyproject.toml").after == pyproject_text("1.3.0")
+    news = made.edit_for("CHANGELOG.md").after
+    start, new, old = "<!-- towncrier release notes start -->", "## 1.3.0 (2026", "## 1.2.0 (2026"
+    assert news.index(start) < news.index(new) < news.index(old)
+
+
+def test_the_changelog_section_is_towncriers() -> None:
+    made = build(fragments={"12.feature.md": "Add a thing.", "13.bugfix.md": "Fix a bug."})
+    assert made.changelog == (
+        "## 1.3.0 (2026-01-02)\n\n### Features\n\n"
+        "- Add a thing. ([#12](https://example.invalid/issues/12))\n\n"
+        "### Bugfixes\n\n- Fix a bug. ([#13](https://example.invalid/issues/13))\n\n\n"
+    )
+    assert made.changelog_file == "CHANGELOG.md"
+    assert made.consumed_fragments == ("changelog.d/12.feature.md", "changelog.d/13.bugfix.md")
+
+
+def test_a_new_news_file_is_created() -> None:
+    made = build(fragments={"12.feature.md": "Add a thing."}, news_text=None)
+    edit = made.edit_for("CHANGELOG.md")
+    assert edit.before is None
+    assert edit.diff().startswith("--- /dev/null\n+++ b/CHANGELOG.md\n")
+
+
+def test_a_section_already_in_the_news_file_is_refused() -> None:
+    news = "<!-- towncrier release notes start -->\n\n## 1.3.0 (2026-01-02)\n\n- Old.\n"
+    with pytest.raises(ReleaseError) as caught:
+        build(fragments={"12.feature.md": "A."}, news_text=news)
+    assert "already has a section titled '## 1.3.0 (2026-01-02)'" in caught.value.message
+
+
+def test_without_towncrier_there_is_no_changelog_edit() -> None:
+    made = build(Request("patch"), towncrier=None)
+    assert (made.changelog, made.changelog_file) == ("", None)
+    assert [e.path for e in made.edits] == ["pyproject.toml", INIT]
+    assert "prepare.changelog" not in [s.id for s in made.steps]
+
+
+def test_the_plan_renders_through_the_facts_renderer() -> None:
+    """The renderer comes with the facts (the cache lives at that edge): the plan calls it."""
+    asked: list[tuple[str, str]] = []
+
+    def render(tc: Any, contents: Any, version: str, date: str) -> str:
+        asked.append((version, date))
+        return f"## {version}\n\n- rendered\n"
+
+    facts = make_facts(fragments={"12.feature.md": "A."})._replace(render_changelog=render)
+    made = plan.build(facts, Request())
+    assert asked == [("1.3.0", "2026-01-02")]
+    assert made.changelog == "## 1.3.0\n\n- rendered\n"
+
+
+# --- steps ------------------------------------------------------------------------------
+
+SAMPLE_STEPS = [
+    "check.preflight",
+    "prepare.edit-version:pyproject.toml",
+    f"prepare.edit-version:{INIT}",
+    "prepare.changelog",
+    "prepare.commit",
+    "tag.tag",
+    "build.build",
+    "verify.verify",
+    "push.push",
+]
+
+
+def test_steps_in_stage_order() -> None:
+    assert [s.id for s in build(fragments={"1.feature.md": "A."}).steps] == SAMPLE_STEPS
+
+
+def test_commands_are_the_ones_run() -> None:
+    made = build(fragments={"12.feature.md": "A."})
+    commands = {s.id: s.command for s in made.steps}
+    touched = ("pyproject.toml", INIT, "CHANGELOG.md", "changelog.d/12.feature.md")
+    assert commands["prepare.changelog"] == (
+        "git", "add", "--all", "--", "CHANGELOG.md", "changelog.d/12.feature.md"
+    )
+    assert commands["prepare.commit"] == (
+        "git", "commit", "--quiet", "-m", "Release 1.3.0", "--", *touched
+    )
+    assert commands["tag.tag"] == (
+        "git", "tag", "--annotate", "-m", "Release 1.3.0", "--", "v1.3.0", "<release commit>"
+    )
+    assert commands["push.push"] == (
+        "git", "push", "--atomic", "--porcelain", "--", "origin",
+        "<release commit>:refs/heads/main", "refs/tags/v1.3.0:refs/tags/v1.3.0",
+    )
+
+
+@pytest.mark.parametrize(("hooks", "no_verify"), [(True, False), (False, True)])
+def test_commit_hooks(hooks: bool, no_verify: bool) -> None:
+    made = build(Request("patch"), release={"commit-hooks": hooks})
+    commit = next(s for s in made.steps if s.id == "prepare.commit")
+    assert made.commit_hooks is hooks
+    assert made.to_json()["commit_hooks"] is hooks
+    assert ("--no-verify" in commit.command) is no_verify
+
+
+@pytest.mark.parametrize(
+    ("sign", "summary"),
+    [("none", "annotated"), ("gpg", "gpg-signed"), ("ssh", "ssh-signed")],
+)
+def test_tag_step_says_how_it_signs(sign: str, summary: str) -> None:
+    made = build(Request("patch"), release={"sign": sign})
+    tag = next(s for s in made.steps if s.id == "tag.tag")
+    assert tag.summary == f"create the {summary} tag v1.2.1 on the release commit"
+
+
+def test_a_detached_head_pushes_head() -> None:
+    made = build(Request("patch"), branch=None)
+    push = next(s for s in made.steps if s.id == "push.push")
+    assert push.summary == "push HEAD and v1.2.1 to origin atomically"
+
+
+def test_publish_and_announce_steps_follow_the_configuration() -> None:
+    made = build(
+        Request("patch"),
+        release={
+            "publish": [
+                {"name": "test", "repository-url": "https://test.example/legacy/",
+                 "index-url": "https://test.example/simple/", "verify-install": True},
+                {"name": "pypi", "repository-url": "https://upload.pypi.org/legacy/"},
+            ],
+            "github": {"repository": "org/sample"},
+        },
+    )
+    ids = [s.id for s in made.steps]
+    assert ids[ids.index("push.push") + 1 :] == [
+        "publish.upload:test",
+        "publish.verify-install:test",
+        "publish.upload:pypi",
+        "announce.github-release",
+    ]
+
+
+# --- the next development version -------------------------------------------------------
+
+NEXT_DEV = [
+    ("final", Request("minor"), "1.3.1.dev0"),
+    ("pre", Request("minor", pre="rc"), "1.3.0rc2.dev0"),
+]
+
+
+@pytest.mark.parametrize(
+    ("request_", "dev"), [pytest.param(*row[1:], id=row[0]) for row in NEXT_DEV]
+)
+def test_next_dev(request_: Request, dev: str) -> None:
+    made = build(request_, release={"next-dev": True})
+    assert str(made.next_dev) == dev
+    assert made.dev_commit_message == f"Start {dev} development"
+    assert [e.path for e in made.dev_edits] == ["pyproject.toml", INIT]
+    assert made.edit_for(INIT, dev=True).before == made.edit_for(INIT).after
+    assert made.edit_for(INIT, dev=True).after == init_text(dev)
+    post = [s.id for s in made.steps if s.stage == "post"]
+    assert post == [
+        "post.edit-version:pyproject.toml", f"post.edit-version:{INIT}", "post.commit", "post.push"
+    ]
+
+
+def test_no_next_dev_by_default_or_with_the_version_in_tags() -> None:
+    assert build(Request("minor")).next_dev is None
+    made = build(Request("minor"), release={"next-dev": True, "version-locations": ["scm"]})
+    assert made.next_dev is None
+    assert not [s for s in made.steps if s.stage == "post"]
+
+
+def test_version_in_tags_is_read_from_the_nearest_release() -> None:
+    made = build(Request("minor"), release={"version-locations": ["scm"]},
+                 tags=("v1.2.0", "v1.1.0"))
+    assert (str(made.current), str(made.version), made.previous_tag) == ("1.2.0", "1.3.0", "v1.2.0")
+    assert [e.path for e in made.edits] == ["CHANGELOG.md"]  # no file holds the version
+
+
+def test_the_plan_round_trips_through_the_journal() -> None:
+    made = build(fragments={"12.feature.md": "A."}, release={"next-dev": True})
+    assert plan.Plan.from_journal(made.to_journal()) == made
