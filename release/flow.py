@@ -262,7 +262,11 @@ def abort(project_dir: Path, *, environ: Mapping[str, str], note: Callable[[str]
         status = runner.git("status", "--porcelain", "-z", "--untracked-files=all").stdout.split(
             "\0"
         )
-        foreign = sorted(e[3:] for e in status if e and e[3:] not in touched)
+        foreign = sorted(
+            e[3:]
+            for e in status
+            if e and e[3:] not in touched and not any(u.owns(e[3:]) for u in plan.user_steps)
+        )
         if foreign:
             raise AbortRefused(
                 f"The work tree has changes the release did not make: {', '.join(foreign)}.",
@@ -279,7 +283,18 @@ def abort(project_dir: Path, *, environ: Mapping[str, str], note: Callable[[str]
             f"Reset {journal.start_branch} to {journal.start_head[:12]}; the version files, "
             "changelog and fragments are as they were."
         )
+        _undo_user_steps(ctx, note)
         _remove_artifacts(ctx)
         runner.git("worktree", "prune")
         shutil.rmtree(state_dir(git_dir) / "staging", ignore_errors=True)
         journal.remove()
+
+
+def _undo_user_steps(ctx: Context, note: Callable[[str], None]) -> None:
+    """After the reset, which restored the files git tracks: remove the new files the
+    user's steps made in their ``paths`` (the tree was clean when the release started,
+    and ignored files are left alone)."""
+    paths = sorted({p for step in ctx.plan.user_steps for p in step.paths})
+    if paths:
+        ctx.runner.git("clean", "--force", "--quiet", "--", *paths)
+        note(f"The files in the steps' paths ({', '.join(paths)}) are as they were.")
