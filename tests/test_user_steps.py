@@ -215,6 +215,20 @@ def test_a_change_outside_its_paths_stops_the_release_naming_the_file(project: P
     assert "gen.txt" in git(project, "show", "--name-only", "--format=", "v1.3.0").split()
 
 
+def test_a_step_that_commits_is_refused(project: Path) -> None:
+    declare(project, {"name": "sneaky", "stage": "prepare", "shell": True,
+                      "run": "git commit --quiet --allow-empty -m sneaky"})
+    start = rev(project, "HEAD")
+    text = assert_exit(run_release(project, "run", "--yes", "--until", "prepare"), 1)
+    assert "moved HEAD" in text
+    assert f"git reset --soft {str(start)[:12]}" in text
+    git(project, "reset", "--soft", str(start))
+    # The commit is undone; the same command would commit again, so abort instead.
+    assert_exit(run_release(project, "abort", "--yes"), 0)
+    assert rev(project, "HEAD") == start
+    assert_no_release_left(project)
+
+
 # --- a failing step: resume, abort -----------------------------------------------------------
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from release import commands
 from release.config import UserStep as Declared
 from release.errors import CommandError, ReleaseError
+from release.ops.git import rev
 from release.ops.worktree import changed_between, changes
 from release.plan import Step
 from release.runner import mask
@@ -59,6 +60,7 @@ class UserStep:
         _learn_secrets(ctx)
         argv = commands.user_step(declared)
         shown = mask(shlex.join(argv), ctx.runner.secrets)
+        head = rev(ctx.runner, "HEAD")
         before = changes(ctx.runner)
         try:
             done = ctx.runner.run(argv, check=False, env=_environment(ctx))
@@ -82,6 +84,14 @@ class UserStep:
             raise UserStepFailed(
                 f"`{shown}` exited with status {done.returncode}; {said}",
                 f"Fix the cause, then run release resume, which runs step {declared.name!r} again.",
+            )
+        moved = rev(ctx.runner, "HEAD")
+        if moved != head:
+            raise UserStepFailed(
+                f"`{shown}` moved HEAD from {str(head)[:12]} to {str(moved)[:12]}: a step may "
+                "change files in its `paths`, never commits (the release makes them).",
+                f"Return HEAD to {str(head)[:12]} (git reset --soft {str(head)[:12]}), then run "
+                "release resume; or run release abort.",
             )
         changed = changed_between(before, changes(ctx.runner))
         foreign = [p for p in changed if not declared.owns(p)]
