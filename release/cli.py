@@ -546,11 +546,11 @@ def _status(project: Path, args: argparse.Namespace) -> int:
 
 def _jsonable(value: object) -> object:
     """A configuration value as JSON data (tables as objects, not as the tuples they are)."""
-    from release.config import Forge, Location, Target
+    from release.config import Forge, Location, Target, UserStep
 
     if isinstance(value, Location):
         return {"kind": value.kind, "path": value.path, "key": value.key}
-    if isinstance(value, (Forge, Target)):
+    if isinstance(value, (Forge, Target, UserStep)):
         return value.as_dict()
     if isinstance(value, (list, tuple)):
         return [_jsonable(item) for item in value]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from release.config import UserStep
     from release.plan import Plan
 
 RELEASE_COMMIT = "<release commit>"
@@ -27,8 +28,19 @@ def stage_changelog(plan: Plan) -> Argv:
 
 def release_commit(plan: Plan) -> Argv:
     """The release commit: the version edits, the changelog and the removed fragments."""
-    paths = [e.path for e in plan.edits] + list(plan.consumed_fragments)
-    return _commit(plan, plan.commit_message, paths)
+    return _commit(plan, plan.commit_message, list(plan.committed_paths))
+
+
+def user_step(step: UserStep) -> Argv:
+    """A step the user declares (``[[tool.release.steps]]``): its ``run``, through
+    ``sh -c`` with ``shell = true``."""
+    return step.argv(step.run)
+
+
+def stage_user_paths(paths: list[str]) -> Argv:
+    """Stage what a prepare user step changed in its ``paths``, so that the release commit
+    (which names them) takes new files too."""
+    return ("git", "add", "--all", "--", *paths)
 
 
 def tag(plan: Plan, commit: str = RELEASE_COMMIT) -> Argv:

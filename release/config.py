@@ -162,6 +162,47 @@ class Forge(NamedTuple):
 FORGE_KEYS = ("repository", "api-url", "token-env", "draft", "attach-artifacts")
 
 
+class UserStep(NamedTuple):
+    """A step the project declares (``[[tool.release.steps]]``): a command run in one stage,
+    after that stage's built-in steps (in ``prepare``, before the release commit, which takes
+    its changes to ``paths``)."""
+
+    name: str
+    stage: str
+    run: tuple[str, ...]
+    shell: bool = False
+    done_if: tuple[str, ...] = ()
+    paths: tuple[str, ...] = ()
+
+    def argv(self, command: tuple[str, ...]) -> tuple[str, ...]:
+        """``command`` (``run`` or ``done-if``) as it is run: through ``sh -c`` with
+        ``shell = true``."""
+        return ("sh", "-c", command[0]) if self.shell and command else command
+
+    def owns(self, path: str) -> bool:
+        """Whether ``path`` (relative to the project) is one of ``paths`` or inside one."""
+        return any(path == p or path.startswith(p.rstrip("/") + "/") for p in self.paths)
+
+    def as_dict(self, sep: str = "-") -> dict[str, Any]:
+        """As written in TOML: with ``shell = true``, ``run`` and ``done-if`` are strings."""
+        data = _table_as_dict(self, self._fields, sep)
+        for key in ("run", f"done{sep}if"):
+            data[key] = ("".join(data[key]) if self.shell else list(data[key])) or ""
+        data["paths"] = list(self.paths)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> UserStep:
+        fields = _python_names(data)
+        for key in ("run", "done_if", "paths"):
+            value = fields.get(key) or ()
+            fields[key] = (value,) if isinstance(value, str) else tuple(value)
+        return cls(**fields)
+
+
+USER_STEP_KEYS = ("name", "stage", "run", "shell", "done-if", "paths")
+
+
 KNOWN_INDEXES = {
     "https://upload.pypi.org/legacy/": "https://pypi.org/simple/",
     "https://test.pypi.org/legacy/": "https://test.pypi.org/simple/",
@@ -479,6 +520,89 @@ def _target(item: dict[str, Any], where: str) -> Target:
     )
 
 
+def _user_steps(key: str) -> Validator:
+    def check(value: Any, where: str) -> tuple[UserStep, ...]:
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            raise _type_error(key, "an array of tables ([[tool.release.steps]])", value, where)
+        steps = [_user_step(item, f"{where} [[steps]] #{n}") for n, item in enumerate(value, 1)]
+        names = [s.name for s in steps]
+        for name in names:
+            if names.count(name) > 1:
+                raise ConfigError(
+                    f"{where}: two steps are named {name!r}.",
+                    "Give each [[tool.release.steps]] a unique `name`: it is the step's id.",
+                )
+        return tuple(steps)
+
+    return check
+
+
+def _user_step(item: dict[str, Any], where: str) -> UserStep:
+    from release.stages import STAGES
+
+    for name in item:
+        if name not in USER_STEP_KEYS:
+            raise ConfigError(
+                f"{where}: unknown key `{name}`." + _did_you_mean(name, USER_STEP_KEYS),
+                f"Allowed keys: {', '.join(USER_STEP_KEYS)}.",
+            )
+    for required in ("name", "stage", "run"):
+        if required not in item:
+            raise ConfigError(
+                f"{where}: a step needs `{required}`.",
+                'E.g. name = "lock", stage = "prepare", run = ["uv", "lock"], paths = ["uv.lock"].',
+            )
+    name = _string("steps.name")(item["name"], where)
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name):
+        raise ConfigError(
+            f"{where}: step name {name!r} is not a usable id.",
+            "Use letters, digits, '-', '_' and '.', starting with a letter or digit.",
+        )
+    where = f"{where} ({name!r})"
+    stage = _choice("steps.stage", STAGES)(item["stage"], where)
+    shell = _boolean("steps.shell")(item.get("shell", False), where)
+    commands: dict[str, tuple[str, ...]] = {}
+    for key in ("run", "done-if"):
+        if key not in item:
+            continue
+        value = item[key]
+        if shell:
+            if not isinstance(value, str) or not value.strip():
+                raise _type_error(
+                    f"steps.{key}", "a shell command line (shell = true)", value, where
+                )
+            commands[key] = (value,)
+        else:
+            if (
+                not isinstance(value, list)
+                or not value
+                or not all(isinstance(v, str) and v for v in value)
+            ):
+                raise _type_error(
+                    f"steps.{key}",
+                    "a non-empty list of arguments (or a string with shell = true)",
+                    value,
+                    where,
+                )
+            commands[key] = tuple(value)
+    paths = _string_list("steps.paths")(item.get("paths", []), where)
+    for path in paths:
+        parts = Path(path).parts
+        if not path.strip() or Path(path).is_absolute() or ".." in parts or ".git" in parts:
+            raise ConfigError(
+                f"{where}: `paths` entry {path!r} is not a path inside the project.",
+                "Use paths relative to the project directory, without '..'.",
+            )
+    return UserStep(
+        name,
+        stage,
+        commands["run"],
+        shell,
+        commands.get("done-if", ()),
+        tuple(Path(p).as_posix() for p in paths),
+    )
+
+
 def _forge(key: str) -> Validator:
     def check(value: Any, where: str) -> Forge | None:
         if value is None:
@@ -694,6 +818,19 @@ SCHEMA: tuple[Key, ...] = (
         _targets("publish"),
     ),
     Key(
+        "steps",
+        "array of tables",
+        (),
+        "Commands of your own, each run as a step of the release: `name` (its id, unique), "
+        "`stage` (one of the stages; it runs after that stage's built-in steps, and in "
+        "`prepare` before the release commit), `run` (the argument list; a command line for "
+        "the shell with `shell = true`), `done-if` (optional: a command whose exit status 0 "
+        "means the step is already done), `paths` (the files and directories it may change; "
+        "in `prepare` the release commit takes its changes to them; a change to any other "
+        "file stops the release).",
+        _user_steps("steps"),
+    ),
+    Key(
         "fragment-exempt-paths",
         "list of strings",
         (),
@@ -773,6 +910,11 @@ class Config:
     @property
     def targets(self) -> tuple[Target, ...]:
         found: tuple[Target, ...] = self.values["publish"]
+        return found
+
+    @property
+    def user_steps(self) -> tuple[UserStep, ...]:
+        found: tuple[UserStep, ...] = self.values["steps"]
         return found
 
     @property
@@ -960,11 +1102,13 @@ def show_value(value: Any) -> str:
             f"draft = {show_value(value.draft)}, attach-artifacts = "
             f"{show_value(value.attach_artifacts)}" + " }"
         )
-    if isinstance(value, Target):
+    if isinstance(value, (Target, UserStep)):
         fields = value.as_dict()
         return (
             "{ "
-            + ", ".join(f"{k} = {show_value(v)}" for k, v in fields.items() if v not in ("", False))
+            + ", ".join(
+                f"{k} = {show_value(v)}" for k, v in fields.items() if v not in ("", False, [])
+            )
             + " }"
         )
     if isinstance(value, (list, tuple)):

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from release.config import KNOWN_SECTIONS, Target
+from release.config import KNOWN_SECTIONS, Forge, Target
 from release.errors import ReleaseError
 from release.ops.index import Credentials
 
@@ -134,3 +134,15 @@ def missing_hint(target: Target) -> str:
         f"for {target.describe()}; in GitHub Actions, PyPI trusted publishing needs "
         "`id-token: write`."
     )
+
+
+def environment_secrets(
+    targets: tuple[Target, ...], forge: Forge | None, environ: Mapping[str, str]
+) -> list[str]:
+    """The secrets the release would read from ``environ`` (each target's password variable,
+    ``TWINE_PASSWORD``, the forge's token), so a command of the user's can be masked before
+    any step has needed them."""
+    names = {"TWINE_PASSWORD"} | {t.password_env for t in targets if t.password_env}
+    if forge is not None:
+        names.add(forge.token_env)
+    return [environ[name] for name in sorted(names) if environ.get(name)]

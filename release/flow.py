@@ -297,7 +297,11 @@ def abort(project_dir: Path, *, environ: Mapping[str, str], note: Callable[[str]
             "\0"
         )
         changed = (project_relative(e[3:], project) for e in status if e)
-        foreign = sorted(path for path in changed if path not in touched)
+        foreign = sorted(
+            path
+            for path in changed
+            if path not in touched and not any(u.owns(path) for u in plan.user_steps)
+        )
         if foreign:
             raise AbortRefused(
                 f"The work tree has changes the release did not make: {', '.join(foreign)}.",
@@ -314,7 +318,18 @@ def abort(project_dir: Path, *, environ: Mapping[str, str], note: Callable[[str]
             f"Reset {journal.start_branch} to {journal.start_head[:12]}; the version files, "
             "changelog and fragments are as they were."
         )
+        _undo_user_steps(ctx, note)
         _remove_artifacts(ctx)
         runner.git("worktree", "prune")
         shutil.rmtree(state / "staging", ignore_errors=True)
         journal.remove()
+
+
+def _undo_user_steps(ctx: Context, note: Callable[[str], None]) -> None:
+    """After the reset, which restored the files git tracks: remove the new files the
+    user's steps made in their ``paths`` (the tree was clean when the release started,
+    and ignored files are left alone)."""
+    paths = sorted({p for step in ctx.plan.user_steps for p in step.paths})
+    if paths:
+        ctx.runner.git("clean", "--force", "--quiet", "--", *paths)
+        note(f"The files in the steps' paths ({', '.join(paths)}) are as they were.")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import shlex
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -20,7 +21,7 @@ from release import changelog, commands, locations
 from release import tags as tags_mod
 from release import version as versions
 from release.commits import deciding_commits
-from release.config import Forge, Target, fragment_level
+from release.config import Forge, Target, UserStep, fragment_level
 from release.errors import NothingToRelease, VersionError
 from release.facts import Facts
 from release.stages import STAGES, ci_stages
@@ -117,6 +118,23 @@ class Plan(NamedTuple):
     reproducible: bool = False
     latest_release: Version | None = None  # the highest version among the release tags
     commit_hooks: bool = True  # whether git commit runs the pre-commit and commit-msg hooks
+    user_steps: tuple[UserStep, ...] = ()  # [[tool.release.steps]]
+
+    def user_step(self, name: str) -> UserStep:
+        for step in self.user_steps:
+            if step.name == name:
+                return step
+        raise KeyError(name)
+
+    @property
+    def committed_paths(self) -> tuple[str, ...]:
+        """What the release commit takes: the edited files, the removed fragments, and the
+        ``paths`` of the prepare stage's user steps."""
+        paths = [e.path for e in self.edits] + list(self.consumed_fragments)
+        for step in self.user_steps:
+            if step.stage == "prepare":
+                paths += [p for p in step.paths if p not in paths]
+        return tuple(paths)
 
     def edit_for(self, path: str, *, dev: bool = False) -> FileEdit:
         for edit in self.dev_edits if dev else self.edits:
@@ -344,6 +362,7 @@ def build(facts: Facts, request: Request) -> Plan:
         reproducible=cfg["reproducible"],
         latest_release=facts.release_tags[-1].version if facts.release_tags else None,
         commit_hooks=cfg["commit-hooks"],
+        user_steps=cfg.user_steps,
     )
     return plan._replace(steps=tuple(s for s in _steps(plan) if s.stage in stages))
 
@@ -454,7 +473,30 @@ def _project_name(facts: Facts) -> str:
 
 def _steps(plan: Plan) -> tuple[Step, ...]:
     """Every step of ``plan``, in order; each command is the one the step runs
-    (:mod:`release.commands`), with placeholders for the commits the run makes."""
+    (:mod:`release.commands`), with placeholders for the commits the run makes. The user's
+    steps of a stage come after its built-in steps; in ``prepare``, before the release
+    commit, which takes their changes to their ``paths``."""
+    builtin = _builtin_steps(plan)
+    steps: list[Step] = []
+    for stage in STAGES:
+        own = [s for s in builtin if s.stage == stage]
+        users = [_user_step(u) for u in plan.user_steps if u.stage == stage]
+        if own and own[-1].name == "commit" and stage == "prepare":
+            steps += own[:-1] + users + own[-1:]
+        else:
+            steps += own + users
+    return tuple(steps)
+
+
+def _user_step(step: UserStep) -> Step:
+    argv = step.argv(step.run)
+    summary = f"{step.name}: {argv[-1] if step.shell else shlex.join(argv)}"
+    if step.paths:
+        summary += f" (may change {', '.join(step.paths)})"
+    return Step(step.stage, "user", summary, commands.user_step(step), path=step.name)
+
+
+def _builtin_steps(plan: Plan) -> tuple[Step, ...]:
     steps: list[Step] = [Step("check", "preflight", "check every release gate")]
     for edit in plan.edits:
         if edit.path != plan.changelog_file:
@@ -650,6 +692,12 @@ _PUBLIC: tuple[_Member, ...] = (
     _field("github", "forge", _optional(lambda f: f.as_dict("_")), _optional(Forge.from_dict)),
     _field("sign", "sign"),
     _field("reproducible", "reproducible"),
+    _field(
+        "user_steps",
+        "user_steps",
+        lambda steps: [s.as_dict("_") for s in steps],
+        lambda raw: tuple(UserStep.from_dict(s) for s in raw),
+    ),
     _shown("steps", _public_steps),  # the journal keeps them whole
 )
 

@@ -8,7 +8,9 @@ command that changes the repository or the remote.
 
 from __future__ import annotations
 
+import json
 import os
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
@@ -23,6 +25,13 @@ from release.plan import Plan, Request
 from release.runner import Completed, Pending, Runner
 
 pytestmark = pytest.mark.usefixtures("utc", "shared_uv_cache")
+
+# A step the project declares, in the prepare stage.
+STAMP = (
+    '{ name = "stamp", stage = "prepare", paths = ["stamp.txt"], '
+    f"run = [{json.dumps(sys.executable)}, \"-c\", "
+    "\"import pathlib; pathlib.Path('stamp.txt').write_text('1')\"] }"
+)
 
 # What the steps with a command ask git besides running it (their probes).
 READS = {"rev-parse", "merge-base", "log", "ls-remote", "ls-files"}
@@ -62,7 +71,7 @@ def test_every_step_runs_the_command_its_plan_shows(sample: Callable[..., Path])
         project,
         request=Request(),
         environ=os.environ,
-        overrides=["next-dev=true"],
+        overrides=["next-dev=true", f"steps=[{STAMP}]"],
         until=None,
         show=show,
         confirm=lambda _plan: True,
@@ -83,6 +92,7 @@ def test_every_step_runs_the_command_its_plan_shows(sample: Callable[..., Path])
     with_command = [s for s in plan.steps if s.command]
     assert [s.id for s in with_command] == [
         "prepare.changelog",
+        "prepare.user:stamp",
         "prepare.commit",
         "tag.tag",
         "push.push",
@@ -90,6 +100,10 @@ def test_every_step_runs_the_command_its_plan_shows(sample: Callable[..., Path])
         "post.push",
     ]
     for step in with_command:
+        if step.name == "user":  # the user's own command, then what it changed staged
+            assert ran_by_step[step.id].count(step.command) == 1, ran_by_step[step.id]
+            assert ("git", "add", "--all", "--", "stamp.txt") in ran_by_step[step.id]
+            continue
         filled = tuple(_fill(arg, commits) for arg in step.command)
         changing = [
             argv

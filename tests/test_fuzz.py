@@ -26,7 +26,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from release.config import FORGE_KEYS, SCHEMA, TARGET_KEYS
+from release.config import FORGE_KEYS, SCHEMA, TARGET_KEYS, USER_STEP_KEYS
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -152,6 +152,14 @@ _TARGET = st.fixed_dictionaries({}, optional={
     "username-env": _or_random(st.sampled_from(["USER_VAR", ""])),
     "password-env": _or_random(st.sampled_from(["PASSWORD_VAR", ""])),
 })
+_USER_STEP = st.fixed_dictionaries({}, optional={
+    "name": _or_random(st.sampled_from(["lock", "a b", "", "-x", "lock"])),
+    "stage": _or_random(st.sampled_from(["check", "prepare", "post", "prepar", ""])),
+    "run": _or_random(st.sampled_from([["true"], [], "true", [""], ["uv", "lock"]])),
+    "shell": _or_random(st.booleans()),
+    "done-if": _or_random(st.sampled_from([["true"], "test -f x", []])),
+    "paths": _or_random(st.sampled_from([["uv.lock"], ["../x"], ["/abs"], [".git/x"], "x"])),
+})
 _FORGE = st.fixed_dictionaries({}, optional={
     "repository": _or_random(st.sampled_from(["octo/repo", "bad", "", "a/b/c"])),
     "api-url": _or_random(st.sampled_from([CLOSED, "ftp://x", ""])),
@@ -187,6 +195,7 @@ PLAUSIBLE: dict[str, st.SearchStrategy[Any]] = {
     "sign": st.sampled_from(["none", "gpg", "ssh", "x509"]),
     "reproducible": st.booleans(),
     "publish": st.lists(_TARGET, max_size=2),
+    "steps": st.lists(_USER_STEP, max_size=2),
     "fragment-exempt-paths": st.lists(texts, max_size=3),
     "fragment-exempt-marker": texts,
     "github": _FORGE,
@@ -207,7 +216,7 @@ def release_tables(draw: st.DrawFn) -> dict[str, Any]:
     table = {key: draw(_or_random(PLAUSIBLE[key])) for key in keys}
     if draw(st.integers(min_value=0, max_value=5)) == 5:
         table.update(draw(_UNKNOWN))
-    for key, sub in (("github", "asset"), ("publish", "unknown-key")):
+    for key, sub in (("github", "asset"), ("publish", "unknown-key"), ("steps", "when")):
         if key in table and draw(st.integers(min_value=0, max_value=5)) == 5:
             value = table[key]
             target = value[0] if isinstance(value, list) and value else value
@@ -227,6 +236,7 @@ def test_the_generator_knows_every_key() -> None:
     assert forge_keys == {"repository", "api-url", "token-env", "draft", "attach-artifacts"}
     assert target_keys == {"name", "repository-url", "repository", "index-url", "verify-install",
                            "username-env", "password-env"}
+    assert set(USER_STEP_KEYS) == {"name", "stage", "run", "shell", "done-if", "paths"}
 
 
 def _without_release_table(text: str) -> str:

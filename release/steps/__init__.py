@@ -44,6 +44,7 @@ class StepImpl(Protocol):
 
 
 def implementation(step: Step) -> StepImpl:
+    from release.stages import STAGES
     from release.steps import (
         announce,
         build,
@@ -53,6 +54,7 @@ def implementation(step: Step) -> StepImpl:
         git,
         install,
         publish,
+        user,
         verify,
     )
 
@@ -71,5 +73,6 @@ def implementation(step: Step) -> StepImpl:
         ("post", "edit-version"): edit.EditDevVersion,
         ("post", "commit"): git.DevCommit,
         ("post", "push"): git.PushDev,
+        **{(stage, "user"): user.UserStep for stage in STAGES},
     }
     return factories[(step.stage, step.name)](step)
