@@ -151,6 +151,12 @@ class Forge(NamedTuple):
     draft: bool = False
     attach_artifacts: bool = True
 
+    @property
+    def kind(self) -> str:
+        """The forge kind, a key of ``release.forges.FORGES``: today always ``github``
+        (the table is ``[tool.release.github]``)."""
+        return "github"
+
     def as_dict(self, sep: str = "-") -> dict[str, Any]:
         return _table_as_dict(self, self._fields, sep)
 

@@ -1,7 +1,7 @@
 """``release status [VERSION]``: is a release complete everywhere?
 
 Tag on the remote, each file of the manifest on each target with the manifest's
-sha256, and the GitHub release with its assets: asked through the same probes the
+sha256, and the forge's release with its assets: asked through the same probes the
 publish and announce steps decide by, so the states are theirs. Read-only.
 """
 
@@ -75,25 +75,30 @@ def _tag_row(runner: Runner, data: dict[str, Any]) -> Row:
 
 
 def _forge_rows(data: dict[str, Any]) -> list[Row]:
-    """The GitHub release of the tag, and each file attached to it."""
-    forge = data.get("github")
-    if not forge:
+    """The forge's release of the tag, and each file attached to it, read through the
+    Forge protocol (release.forges) like the announce step."""
+    found = data.get("github")
+    if not found:
         return []
-    from release.forge import ForgeError, GitHub
+    from release.config import Forge as ForgeConfig
+    from release.forges import ForgeError, connect, state
 
-    where = f"github {forge['repository']}"
-    token = os.environ.get(forge["token_env"], "")
-    if not token:
-        return [Row(where, f"release {data['tag']}", f"unknown: {forge['token_env']} is not set")]
-    gh = GitHub(forge["api_url"], forge["repository"], token)
+    config = ForgeConfig.from_dict(found)
+    item = f"release {data['tag']}"
+    if not os.environ.get(config.token_env):
+        return [
+            Row(
+                f"{config.kind} {config.repository}",
+                item,
+                f"unknown: {config.token_env} is not set",
+            )
+        ]
     try:
-        release = gh.release_by_tag(data["tag"])
-        if release is None:
-            return [Row(where, f"release {data['tag']}", MISSING)]
-        rows = [Row(where, f"release {data['tag']}", PRESENT)]
-        if forge["attach_artifacts"]:
-            states = gh.asset_states(release, data["files"])
-            rows += [Row(where, name, state) for name, (state, _asset) in states.items()]
-        return rows
+        forge = connect(config, os.environ)
     except ForgeError as exc:
-        return [Row(where, f"release {data['tag']}", f"unknown: {exc.message}")]
+        return [Row(f"{config.kind} {config.repository}", item, f"unknown: {exc.message}")]
+    try:
+        rows = state(forge, data["tag"], data["files"], config.attach_artifacts)
+    except ForgeError as exc:
+        return [Row(forge.where, item, f"unknown: {exc.message}")]
+    return [Row(forge.where, name, s) for name, s in rows]
