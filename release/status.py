@@ -30,10 +30,7 @@ class Row:
 
 def status(project_dir: Path, version: str | None) -> tuple[dict[str, Any], list[Row]]:
     from release import manifest
-    from release.config import Target
-    from release.credentials import resolve
     from release.journal import project_state_dir
-    from release.ops.index import IndexError_, file_states
 
     runner = Runner(project_dir)
     data = manifest.load(project_state_dir(runner), version)
@@ -45,16 +42,7 @@ def status(project_dir: Path, version: str | None) -> tuple[dict[str, Any], list
             "release run (or release ci).",
         )
     rows = [_tag_row(runner, data)]
-    for t in data["publish"]:
-        target = Target.from_dict(t)
-        resolved = resolve(target, os.environ)
-        creds = resolved.credentials if resolved else None
-        try:
-            states = file_states(target.index_url, data["project"], data["files"], creds)
-        except IndexError_ as exc:
-            rows += [Row(target.name, name, f"unknown: {exc.message}") for name in data["files"]]
-            continue
-        rows += [Row(target.name, name, state) for name, state in states.items()]
+    rows += _target_rows(data)
     rows += _forge_rows(data)
     return data, rows
 
@@ -72,6 +60,21 @@ def _tag_row(runner: Runner, data: dict[str, Any]) -> Row:
     if remote_sha is None:
         return Row(data["remote"], data["tag"], MISSING)
     return Row(data["remote"], data["tag"], PRESENT if remote_sha == local else CONFLICTING)
+
+
+def _target_rows(data: dict[str, Any]) -> list[Row]:
+    """Each file on each publish target, read through the Target protocol
+    (release.targets) like the publish step."""
+    from release.config import Target
+    from release.targets import connect
+
+    rows = []
+    for t in data["publish"]:
+        target = connect(Target.from_dict(t), data["project"], os.environ)
+        rows += [
+            Row(target.name, name, state) for name, state in target.state(data["files"]).items()
+        ]
+    return rows
 
 
 def _forge_rows(data: dict[str, Any]) -> list[Row]:

@@ -11,12 +11,15 @@ from typing import Any
 
 import pytest
 
-from release import forges, status
+from release import forges, status, targets
 from release.config import Forge as ForgeConfig
+from release.config import Target as TargetConfig
 from release.forges import Announcement
 from release.ops import BROKEN, MISSING, PRESENT
 from release.steps import Context
 from release.steps.announce import Announce
+from release.steps.publish import Publish
+from release.targets import UPLOADED
 
 ROOT = Path(__file__).resolve().parent.parent / "release"
 
@@ -161,3 +164,75 @@ def test_forge_kinds_are_named_only_in_the_forges_package() -> None:
     """Outside release/forges/ a forge is reached through release.forges.connect."""
     for path, text in _modules_outside("forges").items():
         assert not re.search(r"release\.forges\.github|\bGitHub\(", text), path
+
+
+class FakeTarget:
+    """A target kept in memory."""
+
+    def __init__(self) -> None:
+        self.stored: dict[str, str] = {}
+        self.sent: list[str] = []
+
+    @property
+    def name(self) -> str:
+        return "shelf"
+
+    def probe(self, files: dict[str, str]) -> dict[str, str]:
+        return {n: PRESENT if self.stored.get(n) == d else MISSING for n, d in files.items()}
+
+    def upload(self, name: str, path: Path, digest: str) -> str:
+        if self.stored.get(name) == digest:
+            return PRESENT
+        self.sent.append(name)
+        self.stored[name] = digest
+        return UPLOADED
+
+    def confirm(self, files: dict[str, str]) -> dict[str, str]:
+        return self.probe(files)
+
+    def state(self, files: dict[str, str]) -> dict[str, str]:
+        return self.probe(files)
+
+
+@pytest.fixture
+def shelf(monkeypatch: pytest.MonkeyPatch) -> FakeTarget:
+    """One registry line (and the configuration naming the kind)."""
+    target = FakeTarget()
+    monkeypatch.setitem(targets.TARGETS, "fake", lambda *_args: target)
+    monkeypatch.setattr(TargetConfig, "kind", property(lambda self: "fake"))
+    return target
+
+
+def test_a_registered_target_is_used_by_publish_and_status(
+    shelf: FakeTarget, tmp_path: Path
+) -> None:
+    config = TargetConfig(name="shelf", repository_url="https://example.invalid/")
+    ctx = _context(tmp_path, ForgeConfig(repository="o/n", token_env="TOKEN"))
+    ctx.plan.targets = (config,)
+    ctx.plan.project = "demo"
+    ctx.journal.uploads = {}
+    ctx.journal.save = lambda: None
+    step = Publish(step=SimpleNamespace(id="publish.upload.shelf", path="shelf"))  # type: ignore[arg-type]
+    assert not step.is_done(ctx)
+    step.run(ctx)
+    assert step.is_done(ctx)
+    assert shelf.sent == ["demo-1.0-py3-none-any.whl"]
+    assert ctx.journal.uploads == {"shelf": {"demo-1.0-py3-none-any.whl": UPLOADED}}
+
+    data = {
+        "publish": [config.as_dict("_")],
+        "project": "demo",
+        "files": ctx.journal.artifacts,
+    }
+    rows = status._target_rows(data)
+    assert [(r.where, r.item, r.state) for r in rows] == [
+        ("shelf", "demo-1.0-py3-none-any.whl", PRESENT)
+    ]
+
+
+def test_target_kinds_are_named_only_in_the_targets_package() -> None:
+    """Outside release/targets/ a target is reached through release.targets.connect
+    (verify-install still reads the index's URL: see CONTRIBUTING.md)."""
+    for path, text in _modules_outside("targets").items():
+        named = re.search(r"release\.targets\.index|IndexTarget|twine\.commands\.upload", text)
+        assert not named, path
