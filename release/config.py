@@ -137,6 +137,12 @@ class Target(NamedTuple):
     def as_dict(self, sep: str = "-") -> dict[str, Any]:
         return _table_as_dict(self, self._fields, sep)
 
+    @property
+    def kind(self) -> str:
+        """The target kind, a key of ``release.targets.TARGETS``: today always ``index``
+        (a twine upload to a PEP 503/691 index)."""
+        return "index"
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Target:
         return cls(**_python_names(data))
@@ -150,6 +156,12 @@ class Forge(NamedTuple):
     token_env: str = "GITHUB_TOKEN"
     draft: bool = False
     attach_artifacts: bool = True
+
+    @property
+    def kind(self) -> str:
+        """The forge kind, a key of ``release.forges.FORGES``: today always ``github``
+        (the table is ``[tool.release.github]``)."""
+        return "github"
 
     def as_dict(self, sep: str = "-") -> dict[str, Any]:
         return _table_as_dict(self, self._fields, sep)

@@ -1,7 +1,7 @@
 """``release status [VERSION]``: is a release complete everywhere?
 
 Tag on the remote, each file of the manifest on each target with the manifest's
-sha256, and the GitHub release with its assets: asked through the same probes the
+sha256, and the forge's release with its assets: asked through the same probes the
 publish and announce steps decide by, so the states are theirs. Read-only.
 """
 
@@ -30,10 +30,7 @@ class Row:
 
 def status(project_dir: Path, version: str | None) -> tuple[dict[str, Any], list[Row]]:
     from release import manifest
-    from release.config import Target
-    from release.credentials import resolve
     from release.journal import project_state_dir
-    from release.ops.index import IndexError_, file_states
 
     runner = Runner(project_dir)
     data = manifest.load(project_state_dir(runner), version)
@@ -45,16 +42,7 @@ def status(project_dir: Path, version: str | None) -> tuple[dict[str, Any], list
             "release run (or release ci).",
         )
     rows = [_tag_row(runner, data)]
-    for t in data["publish"]:
-        target = Target.from_dict(t)
-        resolved = resolve(target, os.environ)
-        creds = resolved.credentials if resolved else None
-        try:
-            states = file_states(target.index_url, data["project"], data["files"], creds)
-        except IndexError_ as exc:
-            rows += [Row(target.name, name, f"unknown: {exc.message}") for name in data["files"]]
-            continue
-        rows += [Row(target.name, name, state) for name, state in states.items()]
+    rows += _target_rows(data)
     rows += _forge_rows(data)
     return data, rows
 
@@ -74,26 +62,46 @@ def _tag_row(runner: Runner, data: dict[str, Any]) -> Row:
     return Row(data["remote"], data["tag"], PRESENT if remote_sha == local else CONFLICTING)
 
 
-def _forge_rows(data: dict[str, Any]) -> list[Row]:
-    """The GitHub release of the tag, and each file attached to it."""
-    forge = data.get("github")
-    if not forge:
-        return []
-    from release.forge import ForgeError, GitHub
+def _target_rows(data: dict[str, Any]) -> list[Row]:
+    """Each file on each publish target, read through the Target protocol
+    (release.targets) like the publish step."""
+    from release.config import Target
+    from release.targets import connect
 
-    where = f"github {forge['repository']}"
-    token = os.environ.get(forge["token_env"], "")
-    if not token:
-        return [Row(where, f"release {data['tag']}", f"unknown: {forge['token_env']} is not set")]
-    gh = GitHub(forge["api_url"], forge["repository"], token)
+    rows = []
+    for t in data["publish"]:
+        target = connect(Target.from_dict(t), data["project"], os.environ)
+        rows += [
+            Row(target.name, name, state) for name, state in target.state(data["files"]).items()
+        ]
+    return rows
+
+
+def _forge_rows(data: dict[str, Any]) -> list[Row]:
+    """The forge's release of the tag, and each file attached to it, read through the
+    Forge protocol (release.forges) like the announce step."""
+    found = data.get("github")
+    if not found:
+        return []
+    from release.config import Forge as ForgeConfig
+    from release.forges import ForgeError, connect, state
+
+    config = ForgeConfig.from_dict(found)
+    item = f"release {data['tag']}"
+    if not os.environ.get(config.token_env):
+        return [
+            Row(
+                f"{config.kind} {config.repository}",
+                item,
+                f"unknown: {config.token_env} is not set",
+            )
+        ]
     try:
-        release = gh.release_by_tag(data["tag"])
-        if release is None:
-            return [Row(where, f"release {data['tag']}", MISSING)]
-        rows = [Row(where, f"release {data['tag']}", PRESENT)]
-        if forge["attach_artifacts"]:
-            states = gh.asset_states(release, data["files"])
-            rows += [Row(where, name, state) for name, (state, _asset) in states.items()]
-        return rows
+        forge = connect(config, os.environ)
     except ForgeError as exc:
-        return [Row(where, f"release {data['tag']}", f"unknown: {exc.message}")]
+        return [Row(f"{config.kind} {config.repository}", item, f"unknown: {exc.message}")]
+    try:
+        rows = state(forge, data["tag"], data["files"], config.attach_artifacts)
+    except ForgeError as exc:
+        return [Row(forge.where, item, f"unknown: {exc.message}")]
+    return [Row(forge.where, name, s) for name, s in rows]

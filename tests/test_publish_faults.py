@@ -31,7 +31,7 @@ from conftest import (
 )
 from indexes import FaultProxy, IndexTarget, listed_files, sha256_of, twine_upload
 
-from release.steps.publish import RETRIES
+from release.targets.index import RETRIES
 
 pytestmark = pytest.mark.usefixtures("utc", "shared_uv_cache", "no_ambient_credentials")
 

@@ -1,4 +1,4 @@
-"""A small client for the part of GitHub's REST API (2022-11-28) that releases use.
+"""The GitHub forge: a client for the part of GitHub's REST API (2022-11-28) releases use.
 
 Endpoints: get a release by tag name, list releases (drafts are not found by tag),
 create and update a release, list release assets, upload an asset on the uploads
@@ -8,33 +8,26 @@ The token is sent as a Bearer header and never appears in messages.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import mimetypes
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
-from release.errors import ReleaseError
+from release.forges import Announcement, Asset, ForgeError, ForgeRelease
 from release.ops import BROKEN, CONFLICTING, MISSING, PRESENT
+
+if TYPE_CHECKING:
+    from release.config import Forge as ForgeConfig
 
 API_VERSION = "2022-11-28"
 RETRIES = 3
-
-
-class ForgeError(ReleaseError):
-    exit_code = 1
-
-    def __init__(self, message: str, hint: str = "", *, status: int = 0) -> None:
-        super().__init__(message, hint)
-        self.status = status  # 0: no answer at all
-
-    @property
-    def uncertain(self) -> bool:
-        """The request may or may not have taken effect (5xx or no answer)."""
-        return self.status == 0 or self.status >= 500
 
 
 @dataclass
@@ -43,6 +36,14 @@ class GitHub:
     repository: str  # owner/name
     token: str
     timeout: float = 60
+
+    @property
+    def title(self) -> str:
+        return "GitHub"
+
+    @property
+    def where(self) -> str:
+        return f"github {self.repository}"
 
     def _request(
         self,
@@ -208,10 +209,66 @@ class GitHub:
         stated = str(asset.get("digest") or "")
         if stated.startswith("sha256:"):
             return stated.split(":", 1)[1]
-        import hashlib
-
         return hashlib.sha256(self.download_asset(asset)).hexdigest()
 
     def download_asset(self, asset: dict[str, Any]) -> bytes:
         _status, raw = self._request("GET", str(asset["url"]), accept="application/octet-stream")
         return raw
+
+    # The Forge protocol (release.forges.Forge) over the endpoints above.
+
+    @classmethod
+    def connect(cls, config: ForgeConfig, environ: Mapping[str, str]) -> GitHub:
+        token = environ.get(config.token_env, "")
+        if not token:
+            raise ForgeError(
+                f"No GitHub token: the environment variable {config.token_env} is empty.",
+                f"Set {config.token_env} to a token with contents: write.",
+            )
+        return cls(config.api_url, config.repository, token)
+
+    @staticmethod
+    def _fields(want: Announcement) -> dict[str, Any]:
+        return {
+            "tag_name": want.tag,
+            "name": want.title,
+            "body": want.notes,
+            "draft": want.draft,
+            "prerelease": want.prerelease,
+        }
+
+    def find(self, tag: str) -> ForgeRelease | None:
+        return self.release_by_tag(tag)
+
+    def matches(self, release: ForgeRelease, want: Announcement) -> bool:
+        return all(release.get(k) == v for k, v in self._fields(want).items() if k != "tag_name")
+
+    def create(self, want: Announcement) -> ForgeRelease:
+        return self.create_release(self._fields(want))
+
+    def update(self, release: ForgeRelease, want: Announcement) -> ForgeRelease:
+        fields = self._fields(want)
+        if all(release.get(k) == v for k, v in fields.items()):
+            return release
+        del fields["tag_name"]
+        return self.update_release(int(release["id"]), fields)
+
+    def publish(self, release: ForgeRelease) -> ForgeRelease:
+        return self.update_release(int(release["id"]), {"draft": False})
+
+    def set_latest(self, release: ForgeRelease) -> ForgeRelease:
+        return self.update_release(int(release["id"]), {"make_latest": "true"})
+
+    def file_states(
+        self, release: ForgeRelease, files: Mapping[str, str]
+    ) -> dict[str, tuple[str, Asset | None]]:
+        return dict(self.asset_states(dict(release), files))
+
+    def attach(self, release: ForgeRelease, path: Path) -> None:
+        kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        if path.name.endswith(".whl"):
+            kind = "application/zip"
+        self.upload_asset(dict(release), path.name, path.read_bytes(), kind)
+
+    def detach(self, asset: Asset) -> None:
+        self.delete_asset(int(asset["id"]))

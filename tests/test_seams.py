@@ -1,0 +1,238 @@
+"""The seams of DESIGN.md "Layout and seams": a forge or a target kind plugs in with one
+registry line.  A fake registered here is used by the steps and `release status` without
+any other edit, and no module outside a seam's package names one of its kinds."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from release import forges, status, targets
+from release.config import Forge as ForgeConfig
+from release.config import Target as TargetConfig
+from release.forges import Announcement
+from release.ops import BROKEN, MISSING, PRESENT
+from release.steps import Context
+from release.steps.announce import Announce
+from release.steps.publish import Publish
+from release.targets import UPLOADED
+
+ROOT = Path(__file__).resolve().parent.parent / "release"
+
+
+class FakeForge:
+    """A forge kept in memory; records what the announce step asked of it."""
+
+    def __init__(self) -> None:
+        self.releases: dict[str, dict[str, Any]] = {}
+        self.files: dict[str, dict[str, str]] = {}
+        self.calls: list[str] = []
+
+    @property
+    def title(self) -> str:
+        return "Fake"
+
+    @property
+    def where(self) -> str:
+        return "fake somewhere"
+
+    def find(self, tag: str) -> dict[str, Any] | None:
+        self.calls.append("find")
+        return self.releases.get(tag)
+
+    def matches(self, release: dict[str, Any], want: Announcement) -> bool:
+        return release["want"] == want
+
+    def create(self, want: Announcement) -> dict[str, Any]:
+        self.calls.append("create")
+        self.releases[want.tag] = {"tag": want.tag, "want": want}
+        self.files[want.tag] = {}
+        return self.releases[want.tag]
+
+    def update(self, release: dict[str, Any], want: Announcement) -> dict[str, Any]:
+        self.calls.append("update")
+        release["want"] = want
+        return release
+
+    def publish(self, release: dict[str, Any]) -> dict[str, Any]:
+        return release
+
+    def set_latest(self, release: dict[str, Any]) -> dict[str, Any]:
+        return release
+
+    def file_states(
+        self, release: dict[str, Any], files: dict[str, str]
+    ) -> dict[str, tuple[str, dict[str, Any] | None]]:
+        there = self.files[release["tag"]]
+        return {
+            name: ((PRESENT, {"name": name}) if there.get(name) == digest else (MISSING, None))
+            for name, digest in files.items()
+        }
+
+    def attach(self, release: dict[str, Any], path: Path) -> None:
+        import hashlib
+
+        self.calls.append(f"attach {path.name}")
+        self.files[release["tag"]][path.name] = hashlib.sha256(path.read_bytes()).hexdigest()
+
+    def detach(self, asset: dict[str, Any]) -> None:
+        self.calls.append("detach")
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch) -> FakeForge:
+    """One registry line (and the configuration naming the kind, which is the forge
+    issue's: today the only table is [tool.release.github])."""
+    forge = FakeForge()
+    monkeypatch.setitem(forges.FORGES, "fake", lambda config, environ: forge)
+    monkeypatch.setattr(ForgeConfig, "kind", property(lambda self: "fake"))
+    return forge
+
+
+def _context(tmp_path: Path, config: ForgeConfig) -> Context:
+    (tmp_path / "dist").mkdir()
+    wheel = tmp_path / "dist" / "demo-1.0-py3-none-any.whl"
+    wheel.write_bytes(b"wheel")
+    import hashlib
+
+    plan: Any = SimpleNamespace(
+        tag="v1.0",
+        changelog="## 1.0\n",
+        version=SimpleNamespace(is_prerelease=False),
+        forge=config,
+        dist_dir="dist",
+    )
+    journal: Any = SimpleNamespace(artifacts={wheel.name: hashlib.sha256(b"wheel").hexdigest()})
+    runner: Any = SimpleNamespace(secrets=[])
+    return Context(tmp_path, tmp_path / "state", runner, plan, journal, {"TOKEN": "t"})
+
+
+def test_a_registered_forge_is_used_by_announce_and_status(
+    fake: FakeForge, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = ForgeConfig(repository="o/n", token_env="TOKEN")
+    ctx = _context(tmp_path, config)
+    step = Announce(step=SimpleNamespace(id="announce.github-release"))  # type: ignore[arg-type]
+    assert not step.is_done(ctx)
+    step.run(ctx)
+    assert fake.calls[-2:] == ["create", "attach demo-1.0-py3-none-any.whl"]
+    assert step.is_done(ctx)
+    assert ctx.runner.secrets == ["t"]
+
+    monkeypatch.setenv("TOKEN", "t")
+    data = {"github": config.as_dict("_"), "tag": "v1.0", "files": ctx.journal.artifacts}
+    rows = status._forge_rows(data)
+    assert [(r.where, r.item, r.state) for r in rows] == [
+        ("fake somewhere", "release v1.0", PRESENT),
+        ("fake somewhere", "demo-1.0-py3-none-any.whl", PRESENT),
+    ]
+
+
+def test_a_broken_file_is_detached_and_attached_again(fake: FakeForge, tmp_path: Path) -> None:
+    config = ForgeConfig(repository="o/n", token_env="TOKEN")
+    ctx = _context(tmp_path, config)
+    release = fake.create(Announcement("v1.0", "v1.0", "## 1.0\n", False, False))
+    states = fake.file_states
+    first = True
+
+    def broken_once(rel: dict[str, Any], files: dict[str, str]) -> Any:
+        nonlocal first
+        if first:
+            first = False
+            return {name: (BROKEN, {"name": name}) for name in files}
+        return states(rel, files)
+
+    fake.file_states = broken_once  # type: ignore[method-assign]
+    Announce(step=SimpleNamespace(id="x")).run(ctx)  # type: ignore[arg-type]
+    assert "detach" in fake.calls
+    assert fake.files[release["tag"]]
+
+
+def _modules_outside(package: str) -> dict[Path, str]:
+    return {
+        path: path.read_text()
+        for path in ROOT.rglob("*.py")
+        if path.relative_to(ROOT).parts[0] != package
+    }
+
+
+def test_forge_kinds_are_named_only_in_the_forges_package() -> None:
+    """Outside release/forges/ a forge is reached through release.forges.connect."""
+    for path, text in _modules_outside("forges").items():
+        assert not re.search(r"release\.forges\.github|\bGitHub\(", text), path
+
+
+class FakeTarget:
+    """A target kept in memory."""
+
+    def __init__(self) -> None:
+        self.stored: dict[str, str] = {}
+        self.sent: list[str] = []
+
+    @property
+    def name(self) -> str:
+        return "shelf"
+
+    def probe(self, files: dict[str, str]) -> dict[str, str]:
+        return {n: PRESENT if self.stored.get(n) == d else MISSING for n, d in files.items()}
+
+    def upload(self, name: str, path: Path, digest: str) -> str:
+        if self.stored.get(name) == digest:
+            return PRESENT
+        self.sent.append(name)
+        self.stored[name] = digest
+        return UPLOADED
+
+    def confirm(self, files: dict[str, str]) -> dict[str, str]:
+        return self.probe(files)
+
+    def state(self, files: dict[str, str]) -> dict[str, str]:
+        return self.probe(files)
+
+
+@pytest.fixture
+def shelf(monkeypatch: pytest.MonkeyPatch) -> FakeTarget:
+    """One registry line (and the configuration naming the kind)."""
+    target = FakeTarget()
+    monkeypatch.setitem(targets.TARGETS, "fake", lambda *_args: target)
+    monkeypatch.setattr(TargetConfig, "kind", property(lambda self: "fake"))
+    return target
+
+
+def test_a_registered_target_is_used_by_publish_and_status(
+    shelf: FakeTarget, tmp_path: Path
+) -> None:
+    config = TargetConfig(name="shelf", repository_url="https://example.invalid/")
+    ctx = _context(tmp_path, ForgeConfig(repository="o/n", token_env="TOKEN"))
+    ctx.plan.targets = (config,)
+    ctx.plan.project = "demo"
+    ctx.journal.uploads = {}
+    ctx.journal.save = lambda: None
+    step = Publish(step=SimpleNamespace(id="publish.upload.shelf", path="shelf"))  # type: ignore[arg-type]
+    assert not step.is_done(ctx)
+    step.run(ctx)
+    assert step.is_done(ctx)
+    assert shelf.sent == ["demo-1.0-py3-none-any.whl"]
+    assert ctx.journal.uploads == {"shelf": {"demo-1.0-py3-none-any.whl": UPLOADED}}
+
+    data = {
+        "publish": [config.as_dict("_")],
+        "project": "demo",
+        "files": ctx.journal.artifacts,
+    }
+    rows = status._target_rows(data)
+    assert [(r.where, r.item, r.state) for r in rows] == [
+        ("shelf", "demo-1.0-py3-none-any.whl", PRESENT)
+    ]
+
+
+def test_target_kinds_are_named_only_in_the_targets_package() -> None:
+    """Outside release/targets/ a target is reached through release.targets.connect
+    (verify-install still reads the index's URL: see CONTRIBUTING.md)."""
+    for path, text in _modules_outside("targets").items():
+        named = re.search(r"release\.targets\.index|IndexTarget|twine\.commands\.upload", text)
+        assert not named, path
