@@ -45,26 +45,23 @@ class Decisions:
 def detect_tag_format(
     runner: Runner, project_dir: Path, locations: Sequence[Location]
 ) -> tuple[str, str]:
-    """The tag format, decided as for an unconfigured project (:func:`detect.tag_format`):
-    by the nearest tag for a version kept in tags, else by the tag of the current version."""
-    from release.detect import tag_format
-    from release.errors import ReleaseError
-    from release.locations import read_version
+    """The tag format, decided from the same inputs as for an unconfigured project
+    (:func:`detect.tag_format`): the nearest tag for a version kept in tags, else the tag
+    of the current version."""
+    from release.detect import describe_argv, first_version, tag_format
 
     names = runner.git("for-each-ref", "--format=%(refname:lstrip=2)", "refs/tags").stdout
-    current = nearest = None
-    files = [loc for loc in locations if loc.kind != "scm"]
-    if not files:
-        described = runner.git(
-            "describe", "--tags", "--abbrev=0", "--match", "*[0-9]*", check=False
-        )
-        nearest = described.stdout.strip() or None
-    else:
-        try:
-            text = (project_dir / files[0].path).read_text(encoding="utf-8")
-            current = read_version(files[0], text)
-        except (ReleaseError, OSError, UnicodeDecodeError):
-            current = None
+    nearest = None
+    if any(loc.kind == "scm" for loc in locations):
+        nearest = runner.run(describe_argv(), check=False).stdout.strip() or None
+    files = {}
+    for loc in locations:
+        if loc.kind != "scm":
+            try:
+                files[loc.path] = (project_dir / loc.path).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                break
+    current = first_version(locations, files)
     found = tag_format(names.splitlines(), current=current, nearest=nearest)
     return found.format, found.reason
 

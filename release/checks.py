@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from release.errors import EXIT_CHECK_FAILED, EXIT_USAGE, ReleaseError
 from release.facts import Facts, RemoteFacts, TargetFacts
-from release.plan import Plan, Request
+from release.plan import Plan, Request, reachable_top
 from release.stages import reaches
 
 if TYPE_CHECKING:
@@ -194,8 +194,6 @@ def _target_problems(plan: Plan, targets: tuple[TargetFacts, ...]) -> list[Probl
 
 
 def _plan_problems(facts: Facts, plan: Plan, remote: RemoteFacts | None) -> list[Problem]:
-    from release.plan import reachable_top
-
     found: list[Problem] = []
     # Releases on other branches (2.0 beside the 1.4.x line) do not bound this one.
     reachable = reachable_top(facts)

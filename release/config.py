@@ -463,32 +463,35 @@ def _pattern_location(item: Mapping[str, Any], key: str, where: str) -> Location
     return Location("pattern", item["path"], pattern)
 
 
-def _targets(key: str) -> Validator:
-    def check(value: Any, where: str) -> tuple[Target, ...]:
+def _table_array(
+    key: str, make: Callable[[dict[str, Any], str], Any], what: str, hint: str
+) -> Validator:
+    """An array of tables (``[[tool.release.KEY]]``), each made by ``make``, named uniquely."""
+
+    def check(value: Any, where: str) -> tuple[Any, ...]:
         if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-            raise _type_error(key, "an array of tables ([[tool.release.publish]])", value, where)
-        targets: list[Target] = []
-        for n, item in enumerate(value, 1):
-            targets.append(_target(item, f"{where} [[publish]] #{n}"))
-        names = [t.name for t in targets]
+            raise _type_error(key, f"an array of tables ([[tool.release.{key}]])", value, where)
+        made = [make(item, f"{where} [[{key}]] #{n}") for n, item in enumerate(value, 1)]
+        names = [item.name for item in made]
         for name in names:
             if names.count(name) > 1:
-                raise ConfigError(
-                    f"{where}: two publish targets are named {name!r}.",
-                    "Give each [[tool.release.publish]] a unique `name`.",
-                )
-        return tuple(targets)
+                raise ConfigError(f"{where}: two {what} are named {name!r}.", hint)
+        return tuple(made)
 
     return check
 
 
-def _target(item: dict[str, Any], where: str) -> Target:
+def _known_keys(item: Mapping[str, Any], allowed: Sequence[str], where: str) -> None:
     for name in item:
-        if name not in TARGET_KEYS:
+        if name not in allowed:
             raise ConfigError(
-                f"{where}: unknown key `{name}`." + _did_you_mean(name, TARGET_KEYS),
-                f"Allowed keys: {', '.join(TARGET_KEYS)}.",
+                f"{where}: unknown key `{name}`." + _did_you_mean(name, allowed),
+                f"Allowed keys: {', '.join(allowed)}.",
             )
+
+
+def _target(item: dict[str, Any], where: str) -> Target:
+    _known_keys(item, TARGET_KEYS, where)
     for name, value in item.items():
         expected = bool if name == "verify-install" else str
         if not isinstance(value, expected):
@@ -532,32 +535,10 @@ def _target(item: dict[str, Any], where: str) -> Target:
     )
 
 
-def _user_steps(key: str) -> Validator:
-    def check(value: Any, where: str) -> tuple[UserStep, ...]:
-        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-            raise _type_error(key, "an array of tables ([[tool.release.steps]])", value, where)
-        steps = [_user_step(item, f"{where} [[steps]] #{n}") for n, item in enumerate(value, 1)]
-        names = [s.name for s in steps]
-        for name in names:
-            if names.count(name) > 1:
-                raise ConfigError(
-                    f"{where}: two steps are named {name!r}.",
-                    "Give each [[tool.release.steps]] a unique `name`: it is the step's id.",
-                )
-        return tuple(steps)
-
-    return check
-
-
 def _user_step(item: dict[str, Any], where: str) -> UserStep:
     from release.stages import STAGES
 
-    for name in item:
-        if name not in USER_STEP_KEYS:
-            raise ConfigError(
-                f"{where}: unknown key `{name}`." + _did_you_mean(name, USER_STEP_KEYS),
-                f"Allowed keys: {', '.join(USER_STEP_KEYS)}.",
-            )
+    _known_keys(item, USER_STEP_KEYS, where)
     for required in ("name", "stage", "run"):
         if required not in item:
             raise ConfigError(
@@ -827,7 +808,12 @@ SCHEMA: tuple[Key, ...] = (
         "and TestPyPI), `verify-install` (install the published version into a fresh "
         "environment and import it), and optionally `username-env` / `password-env` (names "
         "of environment variables holding this target's credentials).",
-        _targets("publish"),
+        _table_array(
+            "publish",
+            _target,
+            "publish targets",
+            "Give each [[tool.release.publish]] a unique `name`.",
+        ),
     ),
     Key(
         "steps",
@@ -840,7 +826,12 @@ SCHEMA: tuple[Key, ...] = (
         "means the step is already done), `paths` (the files and directories it may change; "
         "in `prepare` the release commit takes its changes to them; a change to any other "
         "file stops the release).",
-        _user_steps("steps"),
+        _table_array(
+            "steps",
+            _user_step,
+            "steps",
+            "Give each [[tool.release.steps]] a unique `name`: it is the step's id.",
+        ),
     ),
     Key(
         "fragment-exempt-paths",
@@ -937,6 +928,12 @@ class Config:
     def tag_scheme(self) -> Literal["pep440", "semver"]:
         scheme: Literal["pep440", "semver"] = self.values["tag-scheme"]
         return scheme
+
+    def detected(self, key: str, value: Any, source: str) -> Config:
+        """This configuration with a default replaced by what was detected, and how."""
+        values = {**self.values, key: value}
+        sources = {**self.sources, key: source}
+        return Config(self.project_dir, self.pyproject, values, sources)
 
     def branch_allowed(self, branch: str) -> bool:
         return any(fnmatch.fnmatchcase(branch, pat) for pat in self.values["branches"])

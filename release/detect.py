@@ -72,13 +72,16 @@ def _python_location(path: str, variable: str) -> Location:
     return Location("python", path, variable)
 
 
-def _repeated_in_package(project_dir: Path, name: str) -> list[Location]:
-    """The package's ``__version__`` literal, when it repeats a static version."""
+def _static(project_dir: Path, name: str, key: str, reason: str) -> Detected:
+    """A version held at ``key`` in pyproject.toml, plus the package's ``__version__``
+    literal when it repeats it (both are kept in step)."""
+    found = [Location("toml", "pyproject.toml", key)]
     module = name.replace("-", "_").replace(".", "_").lower()
     path = module_file(project_dir, module) if module else None
     if path and _has_literal(project_dir, path, "__version__"):
-        return [_python_location(path, "__version__")]
-    return []
+        found.append(_python_location(path, "__version__"))
+        reason += f", and {path} repeats it in __version__ (both are kept in step)"
+    return Detected(tuple(found), reason)
 
 
 def _requires(pyproject: Mapping[str, Any]) -> str:
@@ -86,10 +89,10 @@ def _requires(pyproject: Mapping[str, Any]) -> str:
     return " ".join(str(r) for r in requires) if isinstance(requires, list) else ""
 
 
-def _hatch_version_table(project_dir: Path | None, tool: Mapping[str, Any]) -> dict[str, Any]:
+def _hatch_version_table(project_dir: Path, tool: Mapping[str, Any]) -> dict[str, Any]:
     """hatch's ``version`` table: from ``hatch.toml`` when it has one (hatch reads it
     before ``[tool.hatch]``), else from pyproject.toml."""
-    if project_dir is not None and (project_dir / "hatch.toml").is_file():
+    if (project_dir / "hatch.toml").is_file():
         import sys
 
         if sys.version_info >= (3, 11):
@@ -108,10 +111,10 @@ def _hatch_version_table(project_dir: Path | None, tool: Mapping[str, Any]) -> d
     return _table(tool, "hatch", "version")
 
 
-def _scm_reason(pyproject: Mapping[str, Any], project_dir: Path | None = None) -> str | None:
+def _scm_reason(pyproject: Mapping[str, Any], hatch_version: Mapping[str, Any]) -> str | None:
     """Which tool takes the version from git tags, or None."""
     tool = _table(pyproject, "tool")
-    if _hatch_version_table(project_dir, tool).get("source") == "vcs":
+    if hatch_version.get("source") == "vcs":
         return 'hatch-vcs ([tool.hatch.version] source = "vcs")'
     if _table(tool, "pdm", "version").get("source") == "scm":
         return 'pdm-backend ([tool.pdm.version] source = "scm")'
@@ -127,11 +130,13 @@ def _scm_reason(pyproject: Mapping[str, Any], project_dir: Path | None = None) -
     return None
 
 
-def _incremental(project_dir: Path, pyproject: Mapping[str, Any]) -> Detected | None:
+def _incremental(
+    project_dir: Path, pyproject: Mapping[str, Any], hatch_version: Mapping[str, Any]
+) -> Detected | None:
     tool = _table(pyproject, "tool")
     uses = (
         "incremental" in tool
-        or _hatch_version_table(project_dir, tool).get("source") == "incremental"
+        or hatch_version.get("source") == "incremental"
         or re.search(r"(?i)\bincremental\b", _requires(pyproject)) is not None
     )
     if not uses:
@@ -274,31 +279,24 @@ def version_locations(project_dir: Path, pyproject: Mapping[str, Any]) -> Detect
     dynamic = project.get("dynamic", [])
     dynamic = dynamic if isinstance(dynamic, list) else []
     if isinstance(project.get("version"), str) and "version" not in dynamic:
-        repeated = _repeated_in_package(project_dir, name)
         reason = "project.version is static in pyproject.toml"
-        if repeated:
-            reason += f", and {repeated[0].path} repeats it in __version__ (both are kept in step)"
-        return Detected((Location("toml", "pyproject.toml", "project.version"), *repeated), reason)
+        return _static(project_dir, name, "project.version", reason)
+    hatch_version = _hatch_version_table(project_dir, tool)
     poetry = _table(tool, "poetry")
     if "version" not in project and isinstance(poetry.get("version"), str):
-        scm = _scm_reason(pyproject)
+        scm = _scm_reason(pyproject, hatch_version)
         if scm is not None:
             return Detected((Location("scm"),), f"the version comes from git tags ({scm})")
         name = str(poetry.get("name", name))
-        repeated = _repeated_in_package(project_dir, name)
         reason = "poetry keeps the version in [tool.poetry] version"
-        if repeated:
-            reason += f", and {repeated[0].path} repeats it in __version__ (both are kept in step)"
-        return Detected(
-            (Location("toml", "pyproject.toml", "tool.poetry.version"), *repeated), reason
-        )
-    incremental = _incremental(project_dir, pyproject)
+        return _static(project_dir, name, "tool.poetry.version", reason)
+    incremental = _incremental(project_dir, pyproject, hatch_version)
     if incremental is not None:
         return incremental
-    scm = _scm_reason(pyproject, project_dir)
+    scm = _scm_reason(pyproject, hatch_version)
     if scm is not None:
         return Detected((Location("scm"),), f"the version comes from git tags ({scm})")
-    hatch = _hatch_path(project_dir, _hatch_version_table(project_dir, tool))
+    hatch = _hatch_path(project_dir, hatch_version)
     if hatch is not None:
         return hatch
     pdm_version = _table(tool, "pdm", "version")
@@ -441,6 +439,27 @@ def tag_format(
         for other in others:
             skipped += [(n, f"written with another prefix, {other!r}") for n in by_prefix[other]]
     return TagFormat(fmt, reason, tuple(skipped))
+
+
+def describe_argv(pattern: str = "*[0-9]*") -> list[str]:
+    """The nearest tag matching ``pattern`` reachable from HEAD, as setuptools-scm asks git
+    (any tag with a digit while the tag format is still to be found)."""
+    return ["git", "describe", "--tags", "--abbrev=0", "--match", pattern]
+
+
+def first_version(locations: Iterable[Location], files: Mapping[str, str]) -> str | None:
+    """The version the first file location holds (``files``: path -> text), when it can be
+    read: the version whose tag decides the tag format."""
+    from release.errors import ReleaseError
+    from release.locations import read_version
+
+    for loc in locations:
+        if loc.kind != "scm":
+            try:
+                return read_version(loc, files[loc.path])
+            except (ReleaseError, KeyError):
+                return None
+    return None
 
 
 def shown_skipped(skipped: Sequence[tuple[str, str]], limit: int = 5) -> str:

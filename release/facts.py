@@ -18,6 +18,7 @@ from release import config as config_mod
 from release import tags as tags_mod
 from release.commits import Commit
 from release.config import Config, Target
+from release.detect import describe_argv, first_version
 from release.errors import CommandError, GitError
 from release.fragments import FragmentSet, Towncrier
 from release.gitreads import GitReads
@@ -192,7 +193,7 @@ def gather(
     if scm:
         prefix, suffix = tags_mod.affixes(config.tag_format)
         pattern = "*[0-9]*" if guess_format else f"{prefix}[0-9]*{suffix}"
-        describe = runner.spawn(["git", "describe", "--tags", "--abbrev=0", "--match", pattern])
+        describe = runner.spawn(describe_argv(pattern))
     remote_head = None
     if config.sources["branches"] == "default":
         remote_head = runner.spawn(
@@ -207,7 +208,8 @@ def gather(
     names = started.tags.result(check=False).stdout.splitlines()
     if guess_format:
         nearest = describe.result(check=False).stdout.strip() or None if describe else None
-        config, history = _tag_format(config, names, memo, _first_version(config, files), nearest)
+        current = first_version(config.locations, files)
+        config, history = _tag_format(config, names, memo, current, nearest)
     else:
         history = TagHistory(f"set in {config.sources['tag-format']}", ())
     releases = tags_mod.release_tags(names, config.tag_format, config.tag_scheme, memo)
@@ -276,23 +278,8 @@ def _release_branch(config: Config, remote_head: Pending) -> Config:
     branch, why = release_branch(head, None)
     if config.branch_allowed(branch):
         return config
-    values = {**config.values, "branches": (*config["branches"], branch)}
-    sources = {**config.sources, "branches": f"default (with {branch}: {why})"}
-    return config_mod.Config(config.project_dir, config.pyproject, values, sources)
-
-
-def _first_version(config: Config, files: Mapping[str, str]) -> str | None:
-    """The version the first file location holds, when it can be read (for the tag format)."""
-    from release.errors import ReleaseError
-    from release.locations import read_version
-
-    for loc in config.locations:
-        if loc.kind != "scm":
-            try:
-                return read_version(loc, files[loc.path])
-            except ReleaseError:
-                return None
-    return None
+    branches = (*config["branches"], branch)
+    return config.detected("branches", branches, f"default (with {branch}: {why})")
 
 
 def _tag_format(
@@ -314,9 +301,7 @@ def _tag_format(
         found = tag_format(names, current=current, nearest=nearest)
         if key:
             memo.put("tag-format", key, found._asdict())
-    values = {**config.values, "tag-format": found.format}
-    sources = {**config.sources, "tag-format": "default (detected from the tags)"}
-    detected = config_mod.Config(config.project_dir, config.pyproject, values, sources)
+    detected = config.detected("tag-format", found.format, "default (detected from the tags)")
     return detected, TagHistory(found.reason, found.skipped)
 
 
