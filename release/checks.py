@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from release.errors import EXIT_CHECK_FAILED, EXIT_USAGE, ReleaseError
 from release.facts import Facts, RemoteFacts, TargetFacts
+from release.forges import FORGES
+from release.forges import token as forge_token
 from release.plan import Plan, Request, reachable_top
 from release.stages import reaches
 
@@ -145,13 +147,13 @@ def state_problems(
         found += _plan_problems(facts, plan, remote)
         found += _target_problems(plan, targets)
         forge = plan.forge if reaches("announce", until) else None
-        if forge is not None and environ is not None and not environ.get(forge.token_env):
+        if forge is not None and environ is not None and not forge_token(forge, environ):
+            kind = FORGES[forge.kind]
             found.append(
                 Problem(
                     "forge-token",
-                    f"No GitHub token for the announce stage: {forge.token_env} is not set.",
-                    f"Set {forge.token_env} to a token that may write releases of "
-                    f"{forge.repository} (contents: write).",
+                    f"No {kind.title} token for the announce stage: {forge.token_env} is not set.",
+                    f"Set {forge.token_env} to {kind.token_hint} of {forge.repository}.",
                 )
             )
     return found
