@@ -647,14 +647,14 @@ def _announce_steps(plan: Plan, forge: Forge) -> list[Step]:
 
     title = FORGES[forge.kind].title
     kind = " pre-release" if plan.version.is_prerelease else ""
-    steps = [
-        Step(
-            "announce",
-            "draft",
-            f"draft the {title}{kind} release {plan.tag} in {forge.repository}, notes from "
-            "the changelog section",
-        )
-    ]
+    draft = (
+        f"draft the {title}{kind} release {plan.tag} in {forge.repository}, notes from the "
+        "changelog section"
+        if FORGES[forge.kind].drafts
+        else f"prepare the {title}{kind} release {plan.tag} in {forge.repository} ({title} "
+        "has no drafts: the publish step makes it, notes from the changelog section)"
+    )
+    steps = [Step("announce", "draft", draft)]
     if forge.attach_artifacts:
         steps.append(
             Step(

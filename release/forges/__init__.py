@@ -119,6 +119,7 @@ class ForgeKind:
     repository: str  # a regular expression for `repository`
     repository_form: str  # how messages describe it
     hosts: tuple[str, ...] = ()  # public hosts `release init` recognises in an origin URL
+    drafts: bool = True  # False: no draft releases; the publish step creates the release
     api_urls: Mapping[str, str] | None = None  # `url` -> API URL where it is not url+api_path
 
     def api_url(self, url: str) -> str:
