@@ -6,11 +6,12 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 from release.errors import EXIT_CHECK_FAILED, EXIT_USAGE, ReleaseError
-from release.facts import Facts, RemoteFacts, TargetFacts
+from release.facts import Facts, RemoteFacts
 from release.forges import FORGES
 from release.forges import token as forge_token
 from release.plan import Plan, Request, reachable_top
 from release.stages import reaches
+from release.targets import TargetFacts
 
 if TYPE_CHECKING:
     from release.runner import Runner
@@ -160,19 +161,14 @@ def state_problems(
 
 
 def _target_problems(plan: Plan, targets: tuple[TargetFacts, ...]) -> list[Problem]:
-    if not targets:
-        return []
-    from release.credentials import missing_hint
-
     found: list[Problem] = []
-    by_name = {t.name: t for t in plan.targets}
     for facts in targets:
         if facts.credential_source is None:
             found.append(
                 Problem(
                     "credentials",
                     f"No credentials for the publish target {facts.name!r}.",
-                    missing_hint(by_name[facts.name]),
+                    facts.credentials_hint,
                 )
             )
         if facts.error:
@@ -180,7 +176,7 @@ def _target_problems(plan: Plan, targets: tuple[TargetFacts, ...]) -> list[Probl
                 Problem(
                     "index",
                     f"The index of publish target {facts.name!r} cannot be read: {facts.error}",
-                    "Check `index-url` and the network.",
+                    facts.error_hint,
                 )
             )
         if facts.files_of_version:

@@ -249,6 +249,10 @@ class FakeTarget:
     def state(self, files: dict[str, str]) -> dict[str, str]:
         return self.probe(files)
 
+    def survey(self, version: Any) -> targets.TargetFacts:
+        there = tuple(n for n in self.stored if f"-{version}" in n)
+        return targets.TargetFacts("shelf", None, there, "", "Put a key on the shelf.")
+
 
 @pytest.fixture
 def shelf(monkeypatch: pytest.MonkeyPatch) -> FakeTarget:
@@ -284,6 +288,24 @@ def test_a_registered_target_is_used_by_publish_and_status(
     assert [(r.where, r.item, r.state) for r in rows] == [
         ("shelf", "demo-1.0-py3-none-any.whl", PRESENT)
     ]
+
+
+def test_the_preflight_asks_a_registered_target_through_its_survey(shelf: FakeTarget) -> None:
+    from factsmaker import FakeRunner, make_facts
+
+    from release import checks
+    from release.plan import Request
+
+    shelf.stored["sample_project-1.2.1.tar.gz"] = "x"
+    target = {"name": "shelf", "repository-url": "https://example.invalid/",
+              "index-url": "https://example.invalid/simple/"}
+    facts = make_facts(release={"publish": [target]})
+    _plan, problems = checks.evaluate(
+        facts, Request("patch"), {}, None, runner=FakeRunner()  # type: ignore[arg-type]
+    )
+    found = {p.code: p for p in problems}
+    assert found["credentials"].hint == "Put a key on the shelf."
+    assert "sample_project-1.2.1.tar.gz" in found["version-on-index"].message
 
 
 def test_target_kinds_are_named_only_in_the_targets_package() -> None:
