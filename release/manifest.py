@@ -41,6 +41,20 @@ def write(state: Path, plan: Plan, artifacts: dict[str, str]) -> Path:
     return path
 
 
+def remove(state: Path, plan: Plan, artifacts: dict[str, str]) -> bool:
+    """Remove the manifest of ``plan``'s version when it lists exactly ``artifacts`` (the
+    files this release verified; another release's manifest is kept). Whether it did."""
+    path = manifest_dir(state) / f"{plan.version}.json"
+    try:
+        files = json.loads(path.read_text(encoding="utf-8")).get("files")
+    except (OSError, ValueError, AttributeError):
+        return False
+    if not artifacts or files != artifacts:
+        return False
+    path.unlink()
+    return True
+
+
 def load(state: Path, version: str | None) -> dict[str, Any] | None:
     folder = manifest_dir(state)
     if version is None:
