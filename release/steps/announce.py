@@ -12,7 +12,7 @@ from release.errors import ReleaseError
 from release.forges import Announcement, Forge, ForgeError, ForgeRelease, connect
 from release.ops import CONFLICTING, PRESENT
 from release.plan import Step
-from release.steps import Context
+from release.steps import Context, never_undone
 
 UPLOAD_ATTEMPTS = 4
 
@@ -58,6 +58,9 @@ class Announce:
         if not config.attach_artifacts:
             return
         self._attach(ctx, forge, release)
+
+    def undo(self, ctx: Context) -> None:
+        raise never_undone(self.step, "it announces a release that is already public.")
 
     def _attach(self, ctx: Context, forge: Forge, release: ForgeRelease) -> None:
         """Upload what is missing; whether an upload happened is read back, never guessed
