@@ -8,6 +8,7 @@ complete everywhere.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,8 @@ def remove(state: Path, plan: Plan, artifacts: dict[str, str]) -> bool:
     if not artifacts or files != artifacts:
         return False
     path.unlink()
+    with contextlib.suppress(OSError):  # the folder, when that was its only manifest
+        path.parent.rmdir()
     return True
 
 
