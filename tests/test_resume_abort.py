@@ -21,6 +21,8 @@ import pytest
 from conftest import (
     FAILPOINT,
     LOCAL_STEPS,
+    SAMPLE_INIT,
+    Result,
     bare_refs,
     both,
     commit_all,
@@ -217,7 +219,7 @@ def test_resume_without_a_release_in_progress_is_a_usage_error(project: Path) ->
 # --- abort restores the repository, byte for byte -----------------------------------------
 
 
-def _assert_aborted(project: Path, before: Snapshot, remote_before: dict[str, str]) -> None:
+def _assert_aborted(project: Path, before: Snapshot, remote_before: dict[str, str]) -> Result:
     result = run_release(project, "abort", "--yes")
     assert result.code == 0, both(result)
     assert "Traceback" not in result.stderr
@@ -230,6 +232,7 @@ def _assert_aborted(project: Path, before: Snapshot, remote_before: dict[str, st
     assert not (project / "dist").exists()
     assert bare_refs(remote_of(project)) == remote_before
     assert_no_release_left(project)
+    return result
 
 
 @pytest.mark.parametrize("stage", LOCAL_STAGES)
@@ -254,6 +257,97 @@ def test_abort_after_a_kill_restores_everything(project: Path, step: str) -> Non
     assert journal["finished"] is False
 
     _assert_aborted(project, before, remote_before)
+
+
+# --- each step undoes its own side effect, and abort says what each undid ------------------
+
+
+def notes(result: Result) -> list[str]:
+    """What abort noted, one line per step that undid something (and one for the rest)."""
+    lines = result.stdout.splitlines()
+    return [line.removeprefix("note: ") for line in lines if line.startswith("note: ")]
+
+
+def reset_note(start: str) -> str:
+    return (
+        f"prepare.commit: reset main to {start[:12]}, where the release started; the version "
+        "files, changelog and fragments are as they were."
+    )
+
+
+PREPARE_UNDONE_BY_THE_RESET = (
+    f"Nothing left to undo for prepare.changelog, prepare.edit-version:{SAMPLE_INIT}, "
+    "prepare.edit-version:pyproject.toml, check.preflight."
+)
+
+
+def test_abort_after_until_build_names_what_each_step_undid(project: Path) -> None:
+    before = snapshot(project)
+    remote_before = bare_refs(remote_of(project))
+    result = run_release(project, "run", "--yes", "--until", "build")
+    assert result.code == 0, both(result)
+
+    result = _assert_aborted(project, before, remote_before)
+
+    assert notes(result) == [
+        f"build.build: removed dist/{WHEEL}, dist/{SDIST} and dist/, which the release made.",
+        "tag.tag: deleted the local tag v1.3.0.",
+        reset_note(before.head),
+        PREPARE_UNDONE_BY_THE_RESET,
+    ]
+
+
+def test_abort_after_until_prepare_names_what_each_step_undid(project: Path) -> None:
+    before = snapshot(project)
+    remote_before = bare_refs(remote_of(project))
+    result = run_release(project, "run", "--yes", "--until", "prepare")
+    assert result.code == 0, both(result)
+
+    result = _assert_aborted(project, before, remote_before)
+
+    assert notes(result) == [reset_note(before.head), PREPARE_UNDONE_BY_THE_RESET]
+
+
+@pytest.mark.parametrize(
+    ("failing", "undone"),
+    [
+        # The version edits made and the changelog step failed: only the edits to undo.
+        (
+            "prepare.changelog:before:raise",
+            [
+                f"prepare.edit-version:{SAMPLE_INIT}: put back as they were: {SAMPLE_INIT}.",
+                "prepare.edit-version:pyproject.toml: put back as they were: pyproject.toml.",
+                "Nothing left to undo for prepare.changelog, check.preflight.",
+            ],
+        ),
+        # Everything but the commit: the fragments removed and staged, the changelog staged.
+        (
+            "prepare.commit:before:raise",
+            [
+                "prepare.changelog: put back as they were: CHANGELOG.md, "
+                "changelog.d/12.feature.md, changelog.d/13.bugfix.md.",
+                f"prepare.edit-version:{SAMPLE_INIT}: put back as they were: {SAMPLE_INIT}.",
+                "prepare.edit-version:pyproject.toml: put back as they were: pyproject.toml.",
+                "Nothing left to undo for prepare.commit, check.preflight.",
+            ],
+        ),
+    ],
+)
+def test_abort_after_a_failure_in_prepare_puts_back_each_file(
+    project: Path, failing: str, undone: list[str]
+) -> None:
+    """No release commit to reset: each prepare step puts back its own files, in the index
+    too, and the fragments are where they were."""
+    before = snapshot(project)
+    remote_before = bare_refs(remote_of(project))
+    result = run_release(project, "run", "--yes", env={FAILPOINT: failing})
+    assert result.code == 1, both(result)
+    assert rev(project, "HEAD") == before.head.strip()
+    assert git(project, "status", "--porcelain") != ""
+
+    result = _assert_aborted(project, before, remote_before)
+
+    assert notes(result) == undone
 
 
 def test_abort_keeps_a_dist_directory_that_existed(project: Path) -> None:

@@ -13,7 +13,7 @@ from release.errors import ReleaseError
 from release.forges import Announcement, Forge, ForgeError, ForgeRelease, connect
 from release.ops import CONFLICTING, PRESENT
 from release.plan import Step
-from release.steps import Context
+from release.steps import Context, never_undone
 
 UPLOAD_ATTEMPTS = 4
 
@@ -41,6 +41,9 @@ class _AnnounceStep:
 
     def run(self, ctx: Context) -> None:
         raise NotImplementedError
+
+    def undo(self, ctx: Context) -> None:
+        raise never_undone(self.step, "it announces a release that is already public.")
 
     def _config(self, ctx: Context) -> ForgeConfig:
         assert ctx.plan.forge is not None
