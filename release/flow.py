@@ -257,7 +257,8 @@ def _reconcile(ctx: Context, note: Callable[[str], None]) -> None:
     # it and their manifest (whatever the steps of those stages did), last first.
     _undo(ctx, _ran(ctx, redone), note)
     journal.release_commit = rebased
-    journal.start_head = rebased  # the old start is no longer an ancestor
+    # The release now starts from the commit it was rebased onto: abort returns there.
+    journal.start_head = rev(ctx.runner, f"{rebased}^") or rebased
     for step in ctx.plan.steps:
         if step.stage in redone:
             journal.steps[step.id] = PENDING

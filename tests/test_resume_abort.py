@@ -516,6 +516,34 @@ def test_remote_moves_before_the_push(project: Path, tmp_path: Path, until: str)
     assert journal["artifacts"][SDIST] != first_artifacts[SDIST]
 
 
+def test_abort_after_a_rebased_release_returns_to_the_new_upstream(
+    project: Path, tmp_path: Path
+) -> None:
+    """A release commit rebased onto new upstream work starts from that work: abort (before
+    the push) returns there, with the fragments back, not to the rebased release commit."""
+    remote = remote_of(project)
+    fragments = sorted(p.name for p in (project / "changelog.d").iterdir())
+    result = run_release(project, "run", "--yes", "--until", "build")
+    assert result.code == 0, both(result)
+    other = tmp_path / "other"
+    git(tmp_path, "clone", "--quiet", str(remote), str(other))
+    (other / "NEW.txt").write_text("work from elsewhere\n", encoding="utf-8")
+    commit_all(other, "Work from elsewhere")
+    git(other, "push", "--quiet", "origin", "main")
+    upstream = rev(other, "HEAD")
+    git(project, "pull", "--quiet", "--rebase", "origin", "main")
+    resumed = run_release(project, "resume", "--until", "verify")
+    assert resumed.code == 0, both(resumed)
+
+    aborted = run_release(project, "abort", "--yes")
+
+    assert aborted.code == 0, both(aborted)
+    assert rev(project, "HEAD") == upstream
+    assert rev(project, "refs/tags/v1.3.0") is None
+    assert sorted(p.name for p in (project / "changelog.d").iterdir()) == fragments
+    assert git(project, "status", "--porcelain", "--untracked-files=all") == ""
+
+
 # --- commit hooks run, as for any commit; a hook that refuses stops the release ----------
 
 REFUSING_HOOK = """#!/bin/sh
