@@ -104,11 +104,15 @@ def cli() -> CLI:
     return release_command
 
 
+#: The changelog fragments of ``project``: the next release of the sample is 1.3.0.
+FRAGMENTS = {"12.feature.md": "Add a thing.", "13.bugfix.md": "Fix a bug."}
+
+
 @pytest.fixture
 def project(sample: Callable[..., Path]) -> Path:
     """The default sample project with a feature and a bugfix fragment (the cached copy in a
     module marked ``cached_samples``)."""
-    return sample(fragments={"12.feature.md": "Add a thing.", "13.bugfix.md": "Fix a bug."})
+    return sample(fragments=FRAGMENTS)
 
 
 # --- Helpers and fixtures for the integration tests on real repositories -------------------
@@ -373,7 +377,7 @@ def sample_copy(_sample_cache_dir: Path, tmp_path: Path) -> Callable[..., Path]:
 @pytest.fixture
 def project_copy(sample_copy: Callable[..., Path]) -> Path:
     """Like ``project`` (a feature and a bugfix fragment), from the cache."""
-    return sample_copy(fragments={"12.feature.md": "Add a thing.", "13.bugfix.md": "Fix a bug."})
+    return sample_copy(fragments=FRAGMENTS)
 
 
 # --- Helpers for the announce and ci tests (test_announce, test_ci): a sample project that ---

@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 from conftest import (
     CLI,
+    FRAGMENTS,
     Result,
     assert_usage_error,
     bare_refs,
@@ -39,7 +40,6 @@ from conftest import (
 
 pytestmark = pytest.mark.cached_samples
 
-FRAGMENTS = {"12.feature.md": "Add a thing.", "13.bugfix.md": "Fix a bug."}
 INIT = "src/sample_project/__init__.py"
 READ_ONLY = (("preview",), ("preview", "--json"), ("check",), ("version",), ("changelog",))
 

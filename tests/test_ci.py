@@ -20,7 +20,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Result, both, configure_targets, git, remote_of, run_release, target_env
+from conftest import (
+    FRAGMENTS,
+    Result,
+    both,
+    configure_targets,
+    git,
+    remote_of,
+    run_release,
+    target_env,
+)
 from github_standin import GitHubStandIn
 from indexes import FaultProxy, IndexTarget, PypiserverIndex, listed_files, sha256_of
 
@@ -29,7 +38,6 @@ from release.steps.announce import UPLOAD_ATTEMPTS
 pytestmark = pytest.mark.usefixtures("utc", "shared_uv_cache")
 
 PROJECT = "sample-project"
-FRAGMENTS = {"12.feature.md": "Add a thing.", "13.bugfix.md": "Fix a bug."}
 NAMES = ("sample_project-1.3.0.tar.gz", "sample_project-1.3.0-py3-none-any.whl")
 WHEEL = NAMES[1]
 UPLOADS_PATH = "/repos/octo-org/hello-release/releases/*/assets"

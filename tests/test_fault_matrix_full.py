@@ -41,6 +41,7 @@ from typing import Any
 import pytest
 from conftest import (
     FAILPOINT,
+    FRAGMENTS,
     LOCAL_STEPS,
     POST_STEPS,
     SAMPLE_INIT,
@@ -65,7 +66,6 @@ pytestmark = pytest.mark.usefixtures(
     "utc", "shared_uv_cache", "pinned_dates", "no_ambient_credentials"
 )
 
-FRAGMENTS = {"12.feature.md": "Add a thing.", "13.bugfix.md": "Fix a bug."}
 PROJECT = "sample-project"
 TARGET = "local"
 SDIST = "sample_project-1.3.0.tar.gz"

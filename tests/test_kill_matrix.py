@@ -26,6 +26,7 @@ from pathlib import Path
 import pytest
 from conftest import (
     FAILPOINT,
+    FRAGMENTS,
     LOCAL_STEPS,
     POST_STEPS,
     bare_refs,
@@ -40,7 +41,6 @@ from release.demo import create_sample_project
 
 pytestmark = pytest.mark.usefixtures("utc", "shared_uv_cache", "pinned_dates")
 
-FRAGMENTS = {"12.feature.md": "Add a thing.", "13.bugfix.md": "Fix a bug."}
 NEXT_DEV = ("-c", "next-dev=true")
 STEPS = (*LOCAL_STEPS, "push.push", *POST_STEPS)
 BOUNDARIES = (*(f"{step}:before" for step in STEPS), f"{STEPS[-1]}:after")

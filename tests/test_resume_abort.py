@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from conftest import (
     FAILPOINT,
+    FRAGMENTS,
     LOCAL_STEPS,
     bare_refs,
     both,
@@ -32,7 +33,6 @@ from conftest import (
 
 pytestmark = pytest.mark.usefixtures("utc", "shared_uv_cache")
 
-FRAGMENTS = {"12.feature.md": "Add a thing.", "13.bugfix.md": "Fix a bug."}
 SDIST = "sample_project-1.3.0.tar.gz"
 WHEEL = "sample_project-1.3.0-py3-none-any.whl"
 STAGE_OF = {step: step.split(".", 1)[0] for step in LOCAL_STEPS}

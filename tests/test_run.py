@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from conftest import (
+    FRAGMENTS,
     bare_refs,
     both,
     git,
@@ -29,7 +30,6 @@ from conftest import (
 
 pytestmark = pytest.mark.usefixtures("utc", "shared_uv_cache")
 
-FRAGMENTS = {"12.feature.md": "Add a thing.", "13.bugfix.md": "Fix a bug."}
 INIT = "src/sample_project/__init__.py"
 VERSION_FILES = {
     "hatchling": ("pyproject.toml", INIT),

@@ -33,6 +33,7 @@ from urllib.parse import quote
 
 import pytest
 from conftest import (
+    FRAGMENTS,
     Result,
     assert_no_crash,
     commit_all,
@@ -45,7 +46,6 @@ from indexes import IndexTarget, PypiServer, listed_files
 
 pytestmark = pytest.mark.usefixtures("utc", "shared_uv_cache", "no_ambient_credentials")
 
-FRAGMENTS = {"12.feature.md": "Add a thing.", "13.bugfix.md": "Fix a bug."}
 PASSWORD = "pw&S3c/r:et@%41?#+=~z!"
 WRONG_PASSWORD = "wr&ng/p:w@%2F?#q+"
 TOKEN = "ghp_T0k/en+x@y:z%3D?a&b=c#d~!"
