@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from indexes import sha256_of
 
 from release.demo import GIT_ENV, Layout, create_sample_project
 from release.testhooks import FAILPOINT_ENV as FAILPOINT  # noqa: F401 - for the tests
@@ -260,7 +261,8 @@ def run_inprocess(capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
 
 
 # --- Helpers for the run / resume / abort tests (test_run, test_resume_abort, -------------
-# test_kill_matrix): real releases of sample projects, builds included.
+# test_kill_matrix, test_fault_matrix_full, test_user_steps): real releases of sample
+# projects, builds included.
 
 @pytest.fixture(scope="session")
 def uv_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -321,11 +323,85 @@ def bare_refs(remote: Path) -> dict[str, str]:
     return dict(line.split(" ", 1) for line in out.splitlines())
 
 
+def state_dir_of(project: Path) -> Path:
+    """Where release-pipeline keeps a release's state: journal, lock, staging, manifests."""
+    return project / ".git" / "release-pipeline"
+
+
 def read_journal(project: Path) -> dict[str, Any]:
     import json
 
-    path = project / ".git" / "release-pipeline" / "journal.json"
+    path = state_dir_of(project) / "journal.json"
     return dict(json.loads(path.read_text(encoding="utf-8")))
+
+
+def rev(repo: Path, name: str) -> str | None:
+    """The object id ``name`` names in ``repo`` (``git rev-parse --verify``), or None when it
+    names nothing."""
+    done = subprocess.run(["git", "rev-parse", "--quiet", "--verify", name], cwd=repo,
+                          capture_output=True, text=True, check=False)
+    return (done.stdout.strip() or None) if done.returncode == 0 else None
+
+
+def wheel_metadata(path: Path) -> dict[str, str]:
+    """The headers of a wheel's ``.dist-info/METADATA`` (the last of a repeated one)."""
+    import zipfile
+    from email.parser import HeaderParser
+
+    with zipfile.ZipFile(path) as wheel:
+        (name,) = [n for n in wheel.namelist() if n.endswith(".dist-info/METADATA")]
+        headers = HeaderParser().parsestr(wheel.read(name).decode())
+    return dict(headers.items())
+
+
+def wheel_version(path: Path) -> str:
+    """The ``Version`` a wheel's METADATA declares."""
+    metadata = wheel_metadata(path)
+    assert "Version" in metadata, f"no Version in the METADATA of {path.name}"
+    return metadata["Version"]
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    head: str
+    branch: str
+    refs: str
+    status: str
+    index: str
+    files: tuple[tuple[str, str], ...]
+
+
+def snapshot(project: Path) -> Snapshot:
+    """Everything abort must restore: HEAD, every ref, status, index, and every file's
+    bytes and mode (directories included, so an empty dist/ left behind shows)."""
+    import stat
+
+    files: list[tuple[str, str]] = []
+    for path in sorted(project.rglob("*")):
+        rel = path.relative_to(project)
+        if rel.parts[0] == ".git":
+            continue
+        if path.is_dir():
+            files.append((rel.as_posix() + "/", "dir"))
+        else:
+            mode = stat.S_IMODE(path.lstat().st_mode)
+            files.append((rel.as_posix(), f"{mode:o} {sha256_of(path)}"))
+    return Snapshot(
+        head=git(project, "rev-parse", "HEAD"),
+        branch=git(project, "symbolic-ref", "HEAD"),
+        refs=git(project, "for-each-ref"),
+        status=git(project, "status", "--porcelain", "--untracked-files=all"),
+        index=git(project, "ls-files", "--stage"),
+        files=tuple(files),
+    )
+
+
+def assert_no_release_left(project: Path) -> None:
+    """No journal, lock or staging directory, and no build worktree."""
+    assert not (state_dir_of(project) / "journal.json").exists()
+    assert not (state_dir_of(project) / "lock").exists()
+    assert not (state_dir_of(project) / "staging").exists()
+    assert git(project, "worktree", "list", "--porcelain").count("worktree ") == 1
 
 
 # --- Real local package indexes (pypiserver, devpi) and a fault proxy: see tests/indexes.py --
@@ -478,10 +554,6 @@ def no_ambient_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
         if key.startswith("TWINE_"):
             monkeypatch.delenv(key)
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
-
-
-def state_dir_of(project: Path) -> Path:
-    return project / ".git" / "release-pipeline"
 
 
 def read_manifest(project: Path, version: str) -> dict[str, Any]:

@@ -12,10 +12,8 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from email.parser import HeaderParser
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +27,7 @@ from conftest import (
     remote_of,
     run_release,
     target_env,
+    wheel_version,
 )
 from github_standin import GitHubStandIn
 from indexes import FaultProxy, IndexTarget, PypiserverIndex, listed_files, sha256_of
@@ -53,12 +52,6 @@ def changelog_section(checkout: Path, version: str) -> str:
 def read_outputs(path: Path) -> list[tuple[str, str]]:
     lines = path.read_text(encoding="utf-8").splitlines()
     return [(k, v) for k, _, v in (line.partition("=") for line in lines)]
-
-
-def wheel_version(path: Path) -> str:
-    with zipfile.ZipFile(path) as wheel:
-        (name,) = [n for n in wheel.namelist() if n.endswith(".dist-info/METADATA")]
-        return str(HeaderParser().parsestr(wheel.read(name).decode())["Version"])
 
 
 @dataclass

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import subprocess
 import tarfile
 import zipfile
 from collections.abc import Callable
@@ -34,6 +33,7 @@ from conftest import (
     git,
     read_journal,
     remote_of,
+    rev,
     run_release,
 )
 
@@ -46,30 +46,20 @@ STEPS = (*LOCAL_STEPS, "push.push", *POST_STEPS)
 BOUNDARIES = (*(f"{step}:before" for step in STEPS), f"{STEPS[-1]}:after")
 
 
-def rev(project: Path, name: str) -> str:
-    done = subprocess.run(
-        ["git", "rev-parse", "--quiet", "--verify", name],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return done.stdout.strip()
-
-
 @dataclass(frozen=True)
 class Outcome:
-    """What a finished release leaves behind, in the order worth comparing."""
+    """What a finished release leaves behind, in the order worth comparing (an object id is
+    None where there is no such object)."""
 
-    release_tree: str
+    release_tree: str | None
     release_message: str
     tag_message: str
-    dev_tree: str
+    dev_tree: str | None
     dev_message: str
     history: str
-    release_commit: str
-    tag_object: str
-    head: str
+    release_commit: str | None
+    tag_object: str | None
+    head: str | None
     remote: tuple[tuple[str, str], ...]
     status: str
     artifact_names: tuple[str, ...]

@@ -14,16 +14,18 @@ from urllib.parse import quote
 import pytest
 from conftest import (
     assert_exit,
+    assert_no_release_left,
     bare_refs,
     both,
     commit_all,
     git,
     read_journal,
     remote_of,
+    rev,
     run_release,
+    snapshot,
     step_shown,
 )
-from test_resume_abort import assert_no_release_left, rev, snapshot
 
 from release import config
 from release.errors import ConfigError
