@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -394,6 +394,19 @@ def snapshot(project: Path) -> Snapshot:
         index=git(project, "ls-files", "--stage"),
         files=tuple(files),
     )
+
+
+def assert_stopped_at(project: Path, steps: Sequence[str], step: str, *,
+                      done_through: bool) -> None:
+    """The journal of a release stopped at ``step``: unfinished, every step before it (in the
+    order of ``steps``, the planned ones) done, ``step`` done iff ``done_through``, and every
+    later one pending."""
+    journal = read_journal(project)
+    assert journal["finished"] is False
+    position = list(steps).index(step)
+    for index, (step_id, state) in enumerate(journal["steps"].items()):
+        done = index < position or (index == position and done_through)
+        assert state == ("done" if done else "pending"), (step_id, journal["steps"])
 
 
 def assert_no_release_left(project: Path) -> None:

@@ -46,6 +46,7 @@ from conftest import (
     POST_STEPS,
     SAMPLE_INIT,
     Result,
+    assert_stopped_at,
     bare_refs,
     both,
     commit_all,
@@ -305,15 +306,6 @@ def assert_same_as_reference(reference: Outcome, project: Path, world: World, *,
     assert git(project, "worktree", "list", "--porcelain").count("worktree ") == 1
 
 
-def assert_stopped_at(project: Path, step: str, *, done_through: bool) -> None:
-    journal = read_journal(project)
-    assert journal["finished"] is False
-    position = STEPS.index(step)
-    for index, (step_id, state) in enumerate(journal["steps"].items()):
-        done = index < position or (index == position and done_through)
-        assert state == ("done" if done else "pending"), (step_id, journal["steps"])
-
-
 def assert_abort_refuses(project: Path, world: World) -> Result:
     """After the push, abort refuses and changes nothing (it never rewrites public history)."""
     before = (git(project, "rev-parse", "HEAD"), git(project, "status", "--porcelain"),
@@ -353,7 +345,7 @@ def test_killed_then_resumed_equals_uninterrupted(
     killed = run_release(project, "resume", env={**world.env, FAILPOINT: f"{point}:kill"})
 
     assert killed.code == -9, both(killed)
-    assert_stopped_at(project, step, done_through=when == "after")
+    assert_stopped_at(project, STEPS, step, done_through=when == "after")
     assert (project / ".git" / "release-pipeline" / "lock").exists()
     refused = assert_abort_refuses(project, world)
     assert "stale" in refused.stdout  # the killed process's lock, reported and removed
@@ -377,7 +369,7 @@ def test_sigint_finishes_the_step_stops_then_resume_finishes(
 
     assert stopped.code == 130, both(stopped)
     assert "Traceback" not in stopped.stderr
-    assert_stopped_at(project, step, done_through=True)
+    assert_stopped_at(project, STEPS, step, done_through=True)
     assert "release resume" in stopped.stderr
     assert "abort refuses once pushed" in stopped.stderr
     assert not (project / ".git" / "release-pipeline" / "lock").exists()

@@ -28,6 +28,7 @@ from conftest import (
     FRAGMENTS,
     LOCAL_STEPS,
     POST_STEPS,
+    assert_stopped_at,
     bare_refs,
     both,
     git,
@@ -144,16 +145,6 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> Outcome:
     return _REFERENCE["outcome"]
 
 
-def assert_stopped_at(project: Path, step: str, *, done_through: bool) -> None:
-    """The journal: every step before ``step`` done, ``step`` done iff ``done_through``."""
-    journal = read_journal(project)
-    assert journal["finished"] is False
-    position = STEPS.index(step)
-    for index, (step_id, state) in enumerate(journal["steps"].items()):
-        done = index < position or (index == position and done_through)
-        assert state == ("done" if done else "pending"), (step_id, journal["steps"])
-
-
 def test_the_matrix_covers_every_planned_step(sample: Callable[..., Path]) -> None:
     project = make(sample)
     result = run_release(project, *NEXT_DEV, "preview", "--json")
@@ -173,7 +164,7 @@ def test_killed_then_resumed_equals_uninterrupted(
     result = run_release(project, *NEXT_DEV, "run", "--yes", env={FAILPOINT: f"{point}:kill"})
 
     assert result.code == -9, both(result)
-    assert_stopped_at(project, step, done_through=when == "after")
+    assert_stopped_at(project, STEPS, step, done_through=when == "after")
     lock = project / ".git" / "release-pipeline" / "lock"
     assert lock.exists()  # the killed process could not remove it
 
@@ -199,7 +190,7 @@ def test_sigint_stops_after_the_current_step_then_resume_finishes(
     assert "Traceback" not in result.stderr
     assert "release resume" in result.stderr
     assert "release abort" in result.stderr
-    assert_stopped_at(project, step, done_through=True)
+    assert_stopped_at(project, STEPS, step, done_through=True)
     assert not (project / ".git" / "release-pipeline" / "lock").exists()
 
     result = run_release(project, "resume")
