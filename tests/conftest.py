@@ -492,6 +492,14 @@ def configure_targets(project: Path, *, github: Any = None, index: Any = None,
         git(project, "push", "--quiet", "origin", "main")
 
 
+def changelog_section(project: Path, version: str) -> str:
+    """The ``## VERSION (...)`` section of CHANGELOG.md, up to the next release's title."""
+    text = (project / "CHANGELOG.md").read_text(encoding="utf-8")
+    start = text.index(f"## {version} (")
+    end = text.find("\n## ", start + 1)
+    return text[start:] if end < 0 else text[start : end + 1]
+
+
 def target_env(*, github: Any = None, index: Any = None,
                token: str | None = None) -> dict[str, str]:
     """The environment a release with those targets needs: the GitHub token (``token``

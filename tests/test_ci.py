@@ -22,6 +22,7 @@ from conftest import (
     FRAGMENTS,
     Result,
     both,
+    changelog_section,
     configure_targets,
     git,
     remote_of,
@@ -40,13 +41,6 @@ PROJECT = "sample-project"
 NAMES = ("sample_project-1.3.0.tar.gz", "sample_project-1.3.0-py3-none-any.whl")
 WHEEL = NAMES[1]
 UPLOADS_PATH = "/repos/octo-org/hello-release/releases/*/assets"
-
-
-def changelog_section(checkout: Path, version: str) -> str:
-    text = (checkout / "CHANGELOG.md").read_text(encoding="utf-8")
-    start = text.index(f"## {version} (")
-    end = text.find("\n## ", start + 1)
-    return text[start:] if end < 0 else text[start : end + 1]
 
 
 def read_outputs(path: Path) -> list[tuple[str, str]]:
