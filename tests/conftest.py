@@ -469,22 +469,25 @@ def project_copy(sample_copy: Callable[..., Path]) -> Path:
     return sample_copy(fragments=FRAGMENTS)
 
 
-# --- Helpers for the announce and ci tests (test_announce, test_ci): a sample project that ---
-# publishes to a local index and announces on the GitHub stand-in.
+# --- Helpers for the announce and ci tests (test_announce, test_ci, test_secrets, -----------
+# test_fault_matrix_full): a sample project that publishes to a local index and announces on
+# the GitHub stand-in.
 
 def configure_targets(project: Path, *, github: Any = None, index: Any = None,
+                      name: str = "local", verify_install: bool = False,
                       draft: bool = False, push: bool = True) -> None:
     """Add ``[tool.release.github]`` (a :class:`github_standin.GitHubStandIn`) and one
-    ``[[tool.release.publish]]`` table (an :class:`indexes.IndexTarget`) to pyproject.toml,
-    commit, and push the commit to the sample's bare remote."""
+    ``[[tool.release.publish]]`` table named ``name`` (an :class:`indexes.IndexTarget`) to
+    pyproject.toml, commit, and push the commit to the sample's bare remote."""
     text = ""
     if github is not None:
         text += (f'\n[tool.release.github]\nrepository = "{github.full_name}"\n'
                  f'api-url = "{github.api_url}"\ntoken-env = "GITHUB_TOKEN"\n')
         text += "draft = true\n" if draft else ""
     if index is not None:
-        text += (f'\n[[tool.release.publish]]\nname = "local"\n'
+        text += (f'\n[[tool.release.publish]]\nname = "{name}"\n'
                  f'repository-url = "{index.upload_url}"\nindex-url = "{index.simple_url}"\n')
+        text += "verify-install = true\n" if verify_install else ""
     path = project / "pyproject.toml"
     path.write_text(path.read_text(encoding="utf-8") + text, encoding="utf-8")
     commit_all(project, "Configure publishing and the GitHub release")

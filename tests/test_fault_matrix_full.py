@@ -49,7 +49,7 @@ from conftest import (
     assert_stopped_at,
     bare_refs,
     both,
-    commit_all,
+    configure_targets,
     git,
     publish_steps,
     read_journal,
@@ -152,17 +152,8 @@ def configure(project: Path, world: World) -> None:
     """next-dev, one publish target with verify-install, the GitHub release; committed and
     pushed, so the tree is clean and in sync."""
     set_release_config(project, "next-dev = true", commit=False)
-    text = (
-        f'\n[tool.release.github]\nrepository = "{world.github.full_name}"\n'
-        f'api-url = "{world.github.api_url}"\ntoken-env = "GITHUB_TOKEN"\n'
-        f'\n[[tool.release.publish]]\nname = "{TARGET}"\n'
-        f'repository-url = "{world.index.upload_url}"\nindex-url = "{world.index.simple_url}"\n'
-        "verify-install = true\n"
-    )
-    path = project / "pyproject.toml"
-    path.write_text(path.read_text(encoding="utf-8") + text, encoding="utf-8")
-    commit_all(project, "Configure publishing and the GitHub release")
-    git(project, "push", "--quiet", "origin", "main")
+    configure_targets(project, github=world.github, index=world.index, name=TARGET,
+                      verify_install=True)
 
 
 def fresh_project(root: Path, world: World) -> Path:

@@ -36,8 +36,7 @@ from conftest import (
     FRAGMENTS,
     Result,
     assert_no_crash,
-    commit_all,
-    git,
+    configure_targets,
     read_journal,
     run_release,
 )
@@ -144,17 +143,7 @@ def secrets(sample_copy: Callable[..., Path], private_index: PypiServer, github:
     assert "RELEASE_PIPELINE_DEBUG" not in os.environ  # no traceback on request
     project = sample_copy(fragments=FRAGMENTS)
     index = private_index.target
-    text = (
-        f'\n[tool.release.github]\nrepository = "{github.full_name}"\n'
-        f'api-url = "{github.api_url}"\ntoken-env = "GITHUB_TOKEN"\n'
-        f'\n[[tool.release.publish]]\nname = "private"\n'
-        f'repository-url = "{index.upload_url}"\nindex-url = "{index.simple_url}"\n'
-        "verify-install = true\n"
-    )
-    pyproject = project / "pyproject.toml"
-    pyproject.write_text(pyproject.read_text(encoding="utf-8") + text, encoding="utf-8")
-    commit_all(project, "Configure publishing and the GitHub release")
-    git(project, "push", "--quiet", "origin", "main")
+    configure_targets(project, github=github, index=index, name="private", verify_install=True)
     ci_files = tmp_path / "ci"
     ci_files.mkdir()
     return Secrets(project, index, ci_files)
