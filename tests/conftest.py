@@ -5,16 +5,18 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from indexes import sha256_of
 
 from release.demo import GIT_ENV, Layout, create_sample_project
 from release.testhooks import FAILPOINT_ENV as FAILPOINT  # noqa: F401 - for the tests
+
+if TYPE_CHECKING:  # imported by pytest_plugins below, so that its asserts are rewritten
+    from indexes import PypiServer
 
 
 @pytest.fixture(autouse=True)
@@ -376,6 +378,8 @@ def snapshot(project: Path) -> Snapshot:
     bytes and mode (directories included, so an empty dist/ left behind shows)."""
     import stat
 
+    from indexes import sha256_of
+
     files: list[tuple[str, str]] = []
     for path in sorted(project.rglob("*")):
         rel = path.relative_to(project)
@@ -516,8 +520,9 @@ def target_env(*, github: Any = None, index: Any = None,
     return env
 
 
-# --- Helpers for the publish-stage tests (test_publish, test_publish_faults, test_status): ---
-# a sample project configured with [[tool.release.publish]] tables for local indexes.
+# --- Helpers for the publish-stage tests (test_publish, test_publish_faults, test_status, --
+# test_secrets): a sample project configured with [[tool.release.publish]] tables for local
+# indexes.
 
 @dataclass(frozen=True)
 class PublishTo:
@@ -578,6 +583,39 @@ def no_ambient_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
         if key.startswith("TWINE_"):
             monkeypatch.delenv(key)
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+
+
+#: The password of ``private_index``'s user: URL-special characters (``&/:@?#+=~!`` and a
+#: percent escape), so that a raw, quoted or encoded form of it shows wherever it leaks.
+PRIVATE_PASSWORD = "pw&S3c/r:et@%41?#+=~z!"
+
+
+@pytest.fixture
+def private_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PypiServer]:
+    """A pypiserver of the test's own whose one user (``uploader``) has PRIVATE_PASSWORD,
+    wanted for uploads, listings and downloads."""
+    from indexes import PypiServer
+
+    with PypiServer(tmp_path_factory.mktemp("pypiserver-private-index"),
+                    authenticate=("update", "download", "list"),
+                    password=PRIVATE_PASSWORD) as server:
+        yield server
+
+
+def secret_forms(username: str, passwords: Iterable[str], tokens: Iterable[str] = ()) -> list[str]:
+    """Every form in which a secret could leak: each password and token raw and URL-quoted
+    (``/`` quoted or kept), and base64 of ``username:password`` (an HTTP Basic authorization
+    header) and of each token."""
+    import base64
+    from urllib.parse import quote
+
+    passwords, tokens = tuple(passwords), tuple(tokens)
+    forms: set[str] = set()
+    for secret in (*passwords, *tokens):
+        forms |= {secret, quote(secret, safe=""), quote(secret)}
+    forms |= {base64.b64encode(f"{username}:{pw}".encode()).decode() for pw in passwords}
+    forms |= {base64.b64encode(token.encode()).decode() for token in tokens}
+    return sorted(forms)
 
 
 def read_manifest(project: Path, version: str) -> dict[str, Any]:
