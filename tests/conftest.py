@@ -681,12 +681,13 @@ def step_shown(output: str, status: str, stage: str, summary_start: str) -> bool
 
 
 # --- Helpers for the adoption, contributor and nox tests (test_init, test_contributors, -----
-# test_nox_integration).
+# test_nox_integration, test_conformance, test_bad_inputs).
 
 def tree_state(project: Path, *remotes: Path) -> dict[str, str]:
     """What a command that must change nothing has to leave as it was: every file under
-    ``project`` outside ``.git`` (path -> sha256), ``git status``, and every ref of the
-    repository and of each bare repository in ``remotes``."""
+    ``project`` outside ``.git`` (path -> sha256), ``git status``, every ref of the
+    repository and of each bare repository in ``remotes``, and what is in the release state
+    directory (``.git/release-pipeline``)."""
     import hashlib
 
     state = {
@@ -699,4 +700,9 @@ def tree_state(project: Path, *remotes: Path) -> dict[str, str]:
     for repo in (project, *remotes):
         state[f"<refs of {repo.name}>"] = git(repo, "for-each-ref",
                                               "--format=%(refname) %(objectname)")
+    release_state = state_dir_of(project)
+    state["<release state>"] = "\n".join(
+        sorted(p.relative_to(release_state).as_posix() for p in release_state.rglob("*"))
+        if release_state.is_dir() else ()
+    )
     return state
