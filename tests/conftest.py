@@ -199,10 +199,12 @@ def write_fragments(project: Path, fragments: dict[str, str | bytes],
 
 
 def assert_usage_error(result: Result, *names: str, code: int = 2) -> str:
-    """Exit ``code`` without a traceback, naming each of ``names``; returns stdout + stderr."""
+    """A refusal: exit ``code`` (2, bad input, unless told) without a traceback or an internal
+    error, naming each of ``names``, each error with a hint; returns stdout + stderr."""
     both = result.stdout + result.stderr
     assert result.code == code, f"exit {result.code}, expected {code}\n{both}"
     assert "Traceback" not in result.stderr, result.stderr
+    assert "internal error" not in both, both
     for name in names:
         assert name in both, f"{name!r} is not named in the output:\n{both}"
     # Every error says how to fix it: a hint after `error:`, an indented line after a problem.

@@ -23,7 +23,6 @@ import pytest
 from conftest import (
     CLI,
     FRAGMENTS,
-    Result,
     assert_usage_error,
     commit_all,
     git,
@@ -41,7 +40,7 @@ INIT = "src/sample_project/__init__.py"
 READ_ONLY = (("preview",), ("preview", "--json"), ("check",), ("version",), ("changelog",))
 
 
-# --- "nothing changed" -----------------------------------------------------------------------
+# --- "nothing changed": conftest.tree_state; a refusal: conftest.assert_usage_error -------------
 
 
 def set_version(project: Path, path: str, value: str) -> None:
@@ -55,13 +54,6 @@ def set_version(project: Path, path: str, value: str) -> None:
     assert new != text
     file.write_text(new, encoding="utf-8")
     commit_all(project, f"Set {path} to {value}")
-
-
-def assert_refused(result: Result, *names: str, code: int = 2) -> str:
-    """Like conftest.assert_usage_error, and never an internal error."""
-    text = assert_usage_error(result, *names, code=code)
-    assert "internal error" not in text
-    return text
 
 
 # --- malformed versions ------------------------------------------------------------------------
@@ -83,7 +75,7 @@ def test_a_malformed_version_in_a_version_file(
     before = tree_state(project, remote_of(project))
     for command in READ_ONLY:
         result = run_inprocess(*command, cwd=project)
-        text = assert_refused(result, f"'{value}'", shown, "PEP 440")
+        text = assert_usage_error(result, f"'{value}'", shown, "PEP 440")
         assert "Use a version such as 1.2.0" in text  # how to fix it
         if command[-1] == "--json":
             data = json.loads(result.stdout)
@@ -97,8 +89,8 @@ def test_a_malformed_requested_version(project: Path, run_inprocess: CLI, value:
     before = tree_state(project, remote_of(project))
     for command in (("preview", value), ("check", value), ("version", "--next", value),
                     ("changelog", value)):
-        text = assert_refused(run_inprocess(*command, cwd=project), f"'{value.strip()}'",
-                              "the command line")
+        text = assert_usage_error(run_inprocess(*command, cwd=project), f"'{value.strip()}'",
+                                  "the command line")
         assert "not a valid PEP 440 version" in text
     assert tree_state(project, remote_of(project)) == before
 
@@ -111,7 +103,7 @@ def test_a_local_version_requested_for_an_index_is_refused(
     for command in (("preview", "1.0+abc"), ("check", "1.0+abc"), ("version", "--next", "1.0+abc"),
                     ("changelog", "1.0+abc")):
         result = run_inprocess(*command, cwd=project)
-        text = assert_refused(result, "1.0+abc", "+abc", "local version")
+        text = assert_usage_error(result, "1.0+abc", "+abc", "local version")
         assert "Drop the part after '+'" in text or "without a local label" in text
     assert tree_state(project, remote_of(project)) == before
 
@@ -154,7 +146,7 @@ def test_disagreeing_locations_with_a_higher_tag_are_refused(three_ways: Path,
                                                             run_inprocess: CLI) -> None:
     before = tree_state(three_ways, remote_of(three_ways))
     for command in (*READ_ONLY, ("version", "--next")):
-        text = assert_refused(run_inprocess(*command, cwd=three_ways))
+        text = assert_usage_error(run_inprocess(*command, cwd=three_ways))
         line = next(ln for ln in text.splitlines() if "disagree" in ln)
         assert "pyproject.toml [project.version] = 1.2.0" in line
         assert f"{INIT} (__version__ = ...) = 1.1.0" in line
@@ -168,7 +160,7 @@ def test_disagreeing_locations_also_name_the_higher_release_tag(three_ways: Path
     would only lead to the next refusal (below the release v1.3.0), so the first answer
     should already name the tag."""
     for command in (("check",), ("preview",)):
-        text = assert_refused(run_inprocess(*command, cwd=three_ways))
+        text = assert_usage_error(run_inprocess(*command, cwd=three_ways))
         assert "1.3.0" in text, (
             f"`release {' '.join(command)}` does not mention the release tag v1.3.0, which is "
             f"above every version location:\n{text}"
@@ -207,7 +199,7 @@ def test_release_run_refuses_bad_input_with_exit_2(project: Path, cli: CLI, case
     before = tree_state(project, remote_of(project))
     result = cli("run", "--yes", cwd=project)
     assert tree_state(project, remote_of(project)) == before
-    assert_refused(result, *names)
+    assert_usage_error(result, *names)
 
 
 @pytest.mark.parametrize("value", ["1..0", "1.0.0-SNAPSHOT", "1.3.0+abc"])
@@ -215,7 +207,7 @@ def test_release_run_refuses_a_bad_requested_version(project: Path, cli: CLI, va
     before = tree_state(project, remote_of(project))
     result = cli("run", "--yes", value, cwd=project)
     assert tree_state(project, remote_of(project)) == before
-    assert_refused(result, value)
+    assert_usage_error(result, value)
 
 
 # --- fragments: 1 MB of text, 10,000 files, a directory outside the project --------------------
@@ -227,7 +219,7 @@ def test_a_fragment_of_one_megabyte(project: Path, run_inprocess: CLI) -> None:
     before = tree_state(project, remote_of(project))
     for command in (("preview",), ("preview", "--json"), ("check",), ("changelog",)):
         result = run_inprocess(*command, cwd=project)
-        shown = assert_refused(result, "changelog.d/14.feature.md", "bytes", "65536")
+        shown = assert_usage_error(result, "changelog.d/14.feature.md", "bytes", "65536")
         assert "Shorten it" in shown  # the fix
         assert len(shown) < 10_000, "the fragment's text was echoed"
         assert "All work and no play" not in shown
@@ -300,7 +292,7 @@ title_format = "## {version} ({project_date})"
             assert result.code in (1, 2), result.stderr  # see test_release_run_refuses_...
             assert "outside the project" in result.stderr
             continue
-        text = assert_refused(result, str(outside), "outside the project")
+        text = assert_usage_error(result, str(outside), "outside the project")
         assert "directory" in text
         assert "From outside." not in text
     assert tree_state(project, remote_of(project)) == before
@@ -358,7 +350,7 @@ def test_unsafe_tag_format_through_release_run_runs_nothing(
     else:
         result = cli("-c", f"tag-format={value}", "run", "--yes", cwd=project)
         named = "command line"
-    assert_refused(result, "tag-format", named)
+    assert_usage_error(result, "tag-format", named)
     assert not marker.exists(), "a command in tag-format was run"
     assert tree_state(project, remote_of(project)) == before
 
@@ -376,8 +368,8 @@ def test_unsafe_remote_and_dist_dir_are_refused(
     set_release_config(project, f"{key} = {json.dumps(value)}")
     before = tree_state(project, remote_of(project))
     for command in (("check",), ("run", "--yes")):
-        text = assert_refused(cli(*command, cwd=project), f"`{key}`", repr(value),
-                              "pyproject.toml")
+        text = assert_usage_error(cli(*command, cwd=project), f"`{key}`", repr(value),
+                                  "pyproject.toml")
         assert "hint:" in text
     assert not marker.exists()
     assert tree_state(project, remote_of(project)) == before
@@ -399,7 +391,7 @@ def test_a_version_location_outside_the_project_is_refused(
         assert outside.read_text(encoding="utf-8") == "1.2.0\n", (
             f"`release {' '.join(command)}` rewrote {outside}, outside the project")
         assert tree_state(project, remote_of(project)) == before
-        assert_refused(result, "version-locations", value)
+        assert_usage_error(result, "version-locations", value)
 
 
 def test_shell_syntax_in_messages_is_only_text(project: Path, cli: CLI, tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ import pytest
 from conftest import (
     FRAGMENTS,
     Result,
+    assert_usage_error,
     both,
     changelog_section,
     configure_targets,
@@ -295,7 +296,7 @@ def test_a_tag_that_does_not_match_the_version_is_refused(tagged: Callable[..., 
     checkout = t.checkout("job")
     git(checkout, "tag", "--annotate", "-m", "Release 9.9.9", "v9.9.9")  # on the release commit
     result = t.ci(checkout, ref="refs/tags/v9.9.9")
-    assert_refused(result, 2, "v9.9.9", "1.3.0", "pyproject.toml")
+    assert_usage_error(result, "v9.9.9", "1.3.0", "pyproject.toml", code=2)
     assert not (checkout / "dist").exists()
     t.nothing_happened()
     assert ("released", "false") in t.outputs()
@@ -306,7 +307,7 @@ def test_a_branch_push_is_nothing_to_release(tagged: Callable[..., Tagged]) -> N
     checkout = t.clone("job")  # on main
     git(checkout, "commit", "--quiet", "--allow-empty", "-m", "Work after the release")
     result = t.ci(checkout, ref="refs/heads/main")
-    assert_refused(result, 3, "Nothing to release", "refs/heads/main")
+    assert_usage_error(result, "Nothing to release", "refs/heads/main", code=3)
     t.nothing_happened()
     assert ("released", "false") in t.outputs()
 
@@ -317,19 +318,10 @@ def test_head_not_at_the_tag_is_refused(tagged: Callable[..., Tagged]) -> None:
     git(checkout, "commit", "--quiet", "--allow-empty", "-m", "Work after the release")
     head = git(checkout, "rev-parse", "HEAD").strip()
     result = t.ci(checkout)
-    assert_refused(result, 2, "v1.3.0", head[:12])
+    assert_usage_error(result, "v1.3.0", head[:12], code=2)
     assert not (checkout / "dist").exists()
     t.nothing_happened()
     assert ("released", "false") in t.outputs()
-
-
-def assert_refused(result: Result, code: int, *names: str) -> str:
-    text = both(result)
-    assert result.code == code, f"exit {result.code}, expected {code}\n{text}"
-    assert "Traceback" not in result.stderr, result.stderr
-    for name in names:
-        assert name in text, f"{name!r} is not named:\n{text}"
-    return text
 
 
 # --- 7. a shallow checkout ------------------------------------------------------------------
