@@ -118,6 +118,13 @@ def project(sample: Callable[..., Path]) -> Path:
     return sample(fragments=FRAGMENTS)
 
 
+@pytest.fixture
+def bare(sample: Callable[..., Path]) -> Path:
+    """The sample project released at 1.2.0 (tag ``v1.2.0``), with no fragments yet (the
+    cached copy in a module marked ``cached_samples``)."""
+    return sample()
+
+
 # --- Helpers and fixtures for the integration tests on real repositories -------------------
 # (test_preview, test_check, test_config, test_fragments, test_changelog)
 
