@@ -9,109 +9,43 @@ release commit.
 
 from __future__ import annotations
 
-import hashlib
-import stat
-import subprocess
 import tarfile
-import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from conftest import (
     FAILPOINT,
+    FRAGMENTS,
     LOCAL_STEPS,
     SAMPLE_INIT,
     Result,
+    Snapshot,
+    assert_no_release_left,
     bare_refs,
     both,
     commit_all,
     git,
     read_journal,
     remote_of,
+    rev,
     run_release,
+    snapshot,
+    state_dir_of,
+    wheel_version,
 )
+from indexes import sha256_of
 
 pytestmark = pytest.mark.usefixtures("utc", "shared_uv_cache")
 
-FRAGMENTS = {"12.feature.md": "Add a thing.", "13.bugfix.md": "Fix a bug."}
 SDIST = "sample_project-1.3.0.tar.gz"
 WHEEL = "sample_project-1.3.0-py3-none-any.whl"
 STAGE_OF = {step: step.split(".", 1)[0] for step in LOCAL_STEPS}
 LOCAL_STAGES = ("check", "prepare", "tag", "build", "verify")
 
 
-def rev(project: Path, name: str) -> str | None:
-    done = subprocess.run(
-        ["git", "rev-parse", "--quiet", "--verify", name],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return done.stdout.strip() or None if done.returncode == 0 else None
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    head: str
-    branch: str
-    refs: str
-    status: str
-    index: str
-    files: tuple[tuple[str, str], ...]
-
-
-def snapshot(project: Path) -> Snapshot:
-    """Everything abort must restore: HEAD, every ref, status, index, and every file's
-    bytes and mode (directories included, so an empty dist/ left behind shows)."""
-    files: list[tuple[str, str]] = []
-    for path in sorted(project.rglob("*")):
-        rel = path.relative_to(project)
-        if rel.parts[0] == ".git":
-            continue
-        if path.is_dir():
-            files.append((rel.as_posix() + "/", "dir"))
-        else:
-            mode = stat.S_IMODE(path.lstat().st_mode)
-            files.append((rel.as_posix(), f"{mode:o} {sha256(path)}"))
-    return Snapshot(
-        head=git(project, "rev-parse", "HEAD"),
-        branch=git(project, "symbolic-ref", "HEAD"),
-        refs=git(project, "for-each-ref"),
-        status=git(project, "status", "--porcelain", "--untracked-files=all"),
-        index=git(project, "ls-files", "--stage"),
-        files=tuple(files),
-    )
-
-
-def state_dir(project: Path) -> Path:
-    return project / ".git" / "release-pipeline"
-
-
-def assert_no_release_left(project: Path) -> None:
-    assert not (state_dir(project) / "journal.json").exists()
-    assert not (state_dir(project) / "lock").exists()
-    assert not (state_dir(project) / "staging").exists()
-    assert git(project, "worktree", "list", "--porcelain").count("worktree ") == 1
-
-
 def sdist_names(path: Path) -> set[str]:
     with tarfile.open(path) as sdist:
         return {m.name.split("/", 1)[-1] for m in sdist.getmembers()}
-
-
-def wheel_version(path: Path) -> str:
-    with zipfile.ZipFile(path) as wheel:
-        (name,) = [n for n in wheel.namelist() if n.endswith(".dist-info/METADATA")]
-        for line in wheel.read(name).decode().splitlines():
-            if line.startswith("Version: "):
-                return line.split(": ", 1)[1]
-    raise AssertionError("no Version in METADATA")
 
 
 def assert_released(project: Path, start: str, *, next_dev: bool = False) -> None:
@@ -137,8 +71,8 @@ def assert_released(project: Path, start: str, *, next_dev: bool = False) -> Non
     assert journal["finished"] is True
     assert journal["pushed"] is True
     assert set(journal["steps"].values()) == {"done"}
-    assert journal["artifacts"] == {n: sha256(dist / n) for n in (SDIST, WHEEL)}
-    assert not (state_dir(project) / "lock").exists()
+    assert journal["artifacts"] == {n: sha256_of(dist / n) for n in (SDIST, WHEEL)}
+    assert not (state_dir_of(project) / "lock").exists()
 
 
 def assert_stopped_after(
@@ -213,7 +147,7 @@ def test_resume_without_a_release_in_progress_is_a_usage_error(project: Path) ->
     result = run_release(project, "resume")
     assert result.code == 2, both(result)
     assert "No release is in progress" in result.stderr
-    assert not (state_dir(project) / "journal.json").exists()
+    assert not (state_dir_of(project) / "journal.json").exists()
 
 
 # --- abort restores the repository, byte for byte -----------------------------------------
@@ -414,7 +348,7 @@ def test_abort_refuses_after_the_push(project: Path, how: str) -> None:
     assert "release resume" in result.stderr
     assert snapshot(project) == before
     assert bare_refs(remote_of(project)) == remote_before
-    assert (state_dir(project) / "journal.json").exists()
+    assert (state_dir_of(project) / "journal.json").exists()
 
     result = run_release(project, "resume")
     assert result.code == 0, both(result)
@@ -512,7 +446,7 @@ def test_remote_moves_before_the_push(project: Path, tmp_path: Path, until: str)
     assert journal["finished"] is True
     assert journal["pushed"] is True
     assert journal["release_commit"] == release
-    assert journal["artifacts"] == {n: sha256(dist / n) for n in (SDIST, WHEEL)}
+    assert journal["artifacts"] == {n: sha256_of(dist / n) for n in (SDIST, WHEEL)}
     assert journal["artifacts"][SDIST] != first_artifacts[SDIST]
 
 
