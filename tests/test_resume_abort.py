@@ -215,31 +215,24 @@ PREPARE_UNDONE_BY_THE_RESET = (
 )
 
 
-def test_abort_after_until_build_names_what_each_step_undid(project: Path) -> None:
+@pytest.mark.parametrize("until", ["build", "prepare"])
+def test_abort_after_until_names_what_each_step_undid(project: Path, until: str) -> None:
     before = snapshot(project)
     remote_before = bare_refs(remote_of(project))
-    result = run_release(project, "run", "--yes", "--until", "build")
+    result = run_release(project, "run", "--yes", "--until", until)
     assert result.code == 0, both(result)
 
     result = _assert_aborted(project, before, remote_before)
 
-    assert notes(result) == [
+    built = [
         f"build.build: removed dist/{WHEEL}, dist/{SDIST} and dist/, which the release made.",
         "tag.tag: deleted the local tag v1.3.0.",
+    ]
+    assert notes(result) == [
+        *(built if until == "build" else []),
         reset_note(before.head),
         PREPARE_UNDONE_BY_THE_RESET,
     ]
-
-
-def test_abort_after_until_prepare_names_what_each_step_undid(project: Path) -> None:
-    before = snapshot(project)
-    remote_before = bare_refs(remote_of(project))
-    result = run_release(project, "run", "--yes", "--until", "prepare")
-    assert result.code == 0, both(result)
-
-    result = _assert_aborted(project, before, remote_before)
-
-    assert notes(result) == [reset_note(before.head), PREPARE_UNDONE_BY_THE_RESET]
 
 
 @pytest.mark.parametrize(
@@ -388,6 +381,17 @@ def test_abort_refuses_when_the_remote_has_the_tag_the_journal_missed(project: P
 # --- the remote moves between prepare and push ------------------------------------------
 
 
+def push_from_elsewhere(remote: Path, clone: Path) -> str:
+    """Someone else pushes a commit (adding NEW.txt) to main; its sha."""
+    git(clone.parent, "clone", "--quiet", str(remote), str(clone))
+    (clone / "NEW.txt").write_text("work from elsewhere\n", encoding="utf-8")
+    commit_all(clone, "Work from elsewhere")
+    git(clone, "push", "--quiet", "origin", "main")
+    upstream = rev(clone, "HEAD")
+    assert upstream is not None
+    return upstream
+
+
 @pytest.mark.parametrize("until", ["build", "verify"])
 def test_remote_moves_before_the_push(project: Path, tmp_path: Path, until: str) -> None:
     remote = remote_of(project)
@@ -398,13 +402,7 @@ def test_remote_moves_before_the_push(project: Path, tmp_path: Path, until: str)
     first_artifacts = dict(read_journal(project)["artifacts"])
     assert set(first_artifacts) == {SDIST, WHEEL}
 
-    # Someone else pushes to main meanwhile.
-    other = tmp_path / "other"
-    git(tmp_path, "clone", "--quiet", str(remote), str(other))
-    (other / "NEW.txt").write_text("work from elsewhere\n", encoding="utf-8")
-    commit_all(other, "Work from elsewhere")
-    git(other, "push", "--quiet", "origin", "main")
-    upstream = rev(other, "HEAD")
+    upstream = push_from_elsewhere(remote, tmp_path / "other")  # meanwhile
     remote_moved = bare_refs(remote)
 
     result = run_release(project, "resume")
@@ -459,12 +457,7 @@ def test_abort_after_a_rebased_release_returns_to_the_new_upstream(
     fragments = sorted(p.name for p in (project / "changelog.d").iterdir())
     result = run_release(project, "run", "--yes", "--until", "build")
     assert result.code == 0, both(result)
-    other = tmp_path / "other"
-    git(tmp_path, "clone", "--quiet", str(remote), str(other))
-    (other / "NEW.txt").write_text("work from elsewhere\n", encoding="utf-8")
-    commit_all(other, "Work from elsewhere")
-    git(other, "push", "--quiet", "origin", "main")
-    upstream = rev(other, "HEAD")
+    upstream = push_from_elsewhere(remote, tmp_path / "other")
     git(project, "pull", "--quiet", "--rebase", "origin", "main")
     resumed = run_release(project, "resume", "--until", "verify")
     assert resumed.code == 0, both(resumed)
