@@ -333,7 +333,7 @@ from github_standin import github_standin  # noqa: E402, F401, I001
 
 
 # --- The local GitLab REST API stand-in (releases, links, generic packages): gitlab_standin.py
-from gitlab_standin import gitlab_standin  # noqa: E402, F401, I001
+from gitlab_standin import gitlab_standin  # noqa: E402, F401
 
 
 # --- Cached sample projects (integration tests of preview/check/config/fragments/changelog) ---

@@ -905,6 +905,8 @@ class GitLabStandIn:
 
     def _list_packages(self, req: _Request, project: Project,
                        params: dict[str, str]) -> _Response:
+        if not project.package_registry:
+            return _message(403, "403 Forbidden")
         kind, name = req.param("package_type"), req.param("package_name")
         version, status = req.param("package_version"), req.param("status") or "default"
         found = [p for p in project.packages

@@ -142,6 +142,28 @@ def test_a_pre_release_says_so_in_its_first_line(gl: GitLabStandIn) -> None:
     assert release["upcoming_release"] is False  # released now, not in the future
 
 
+def test_without_a_package_registry_a_release_without_files_is_still_made(
+    gl: GitLabStandIn,
+) -> None:
+    gl.project.package_registry = False  # and attach-artifacts = false: no attach step
+    forge = client(gl)
+    forge.publish(forge.find(TAG) or {}, want())
+    release = gl.release(TAG)
+    assert release is not None
+    assert release["assets"]["links"] == []
+
+
+def test_a_file_name_with_a_local_version_links_cleanly(gl: GitLabStandIn,
+                                                        tmp_path: Path) -> None:
+    local = tmp_path / "hello_release-1.3.0+cpu-py3-none-any.whl"
+    local.write_bytes(b"local")
+    forge = client(gl)
+    forge.attach(forge.find(TAG) or {}, local)
+    forge.publish(forge.find(TAG) or {}, want())
+    states = forge.file_states(forge.find(TAG) or {}, digests({local.name: local}))
+    assert states[local.name][0] == PRESENT
+
+
 def test_an_existing_release_is_updated_and_completed_not_duplicated(
     gl: GitLabStandIn, dist: dict[str, Path]
 ) -> None:

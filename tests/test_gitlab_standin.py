@@ -312,6 +312,7 @@ def test_a_version_may_hold_pre_release_and_local_parts(gl: GitLabStandIn) -> No
 def test_a_disabled_package_registry_is_403(gl: GitLabStandIn) -> None:
     gl.project.package_registry = False
     assert_message(upload(gl, b"x"), 403, "403 Forbidden")
+    assert_message(call(project_url(gl, "/packages"), token=gl.token), 403, "403 Forbidden")
 
 
 def test_download_of_a_missing_file_is_404(gl: GitLabStandIn) -> None:

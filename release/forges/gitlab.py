@@ -57,7 +57,7 @@ from dataclasses import dataclass
 from email.message import Message
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, unquote, urlencode
 
 from release.forges import Announcement, Asset, ForgeError, ForgeRelease
 from release.ops import BROKEN, CONFLICTING, MISSING, PRESENT
@@ -279,12 +279,12 @@ class GitLab:
                 raise
 
     def _link_ok(self, link: Mapping[str, Any], tag: str, name: str) -> bool:
-        direct = str(link.get("direct_asset_url") or "")
+        direct = unquote(str(link.get("direct_asset_url") or ""))
         return (
             link.get("name") == name
             and link.get("url") == self.file_url(tag, name)
             and link.get("link_type") == "package"
-            and direct.endswith(f"/downloads/{quote(name)}")
+            and direct.endswith(f"/downloads/{name}")
         )
 
     # -- the generic package registry -----------------------------------------------------------
@@ -382,7 +382,12 @@ class GitLab:
     def publish(self, release: ForgeRelease, want: Announcement) -> ForgeRelease:
         """Make the release with a link to every file of its package, or complete the one
         that is there. ``want.latest`` cannot be honoured (see the module docstring)."""
-        names = sorted(self.package_files(want.tag))
+        try:
+            names = sorted(self.package_files(want.tag))
+        except ForgeError as exc:
+            if exc.status != 403:
+                raise
+            names = []  # the package registry is off: nothing was attached to link
         made: ForgeRelease = release
         if release.get(_PLANNED):
             made = self.create_release(
