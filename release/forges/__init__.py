@@ -187,8 +187,7 @@ FORGES: dict[str, ForgeKind] = {
         title="GitLab",
         factory=_gitlab,
         token_env="GITLAB_TOKEN",
-        token_hint="an access token with the api scope (in GitLab CI the job's CI_JOB_TOKEN "
-        "is used when it is empty)",
+        token_hint="an access token (api scope, Developer role)",
         url="https://gitlab.com",
         api_path="/api/v4",
         repository=rf"{_NAME}(?:/{_NAME})+",  # group/project, group/subgroup/.../project
