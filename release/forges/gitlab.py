@@ -366,9 +366,8 @@ class GitLab:
     def matches(self, release: ForgeRelease, want: Announcement) -> bool:
         if release.get(_PLANNED):
             return True  # nothing on GitLab yet: the publish step writes what ``want`` says
-        return release.get("name") == want.title and release.get("description") == self.description(
-            want
-        )
+        same_title = release.get("name") == want.title
+        return same_title and release.get("description") == self.description(want)
 
     def create_draft(self, want: Announcement) -> ForgeRelease:
         return self._planned(want.tag)
