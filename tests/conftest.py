@@ -438,6 +438,10 @@ pytest_plugins = ["indexes"]
 from github_standin import github_standin  # noqa: E402, F401, I001
 
 
+# --- The local GitLab REST API stand-in (releases, links, generic packages): gitlab_standin.py
+from gitlab_standin import gitlab_standin  # noqa: E402, F401
+
+
 # --- Cached sample projects (integration tests of preview/check/config/fragments/changelog) ---
 # Building a sample project runs about ten git commands; the tests build the same few dozens of
 # times. Each distinct project is built once (by create_sample_project, inside the first test

@@ -17,6 +17,9 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from github_standin import GitHubStandIn
+from gitlab_standin import GitLabStandIn
+
+from release.forges.gitlab import PRERELEASE_NOTE, generic_package
 
 
 @dataclass(frozen=True)
@@ -88,7 +91,56 @@ def github_world() -> Iterator[GitHubWorld]:
         yield GitHubWorld(standin)
 
 
+@dataclass
+class GitLabWorld:
+    """GitLab has no drafts: before the release exists, what the announce stage made is the
+    files of the tag's generic package (an unpublished :class:`Seen` without title or
+    notes); the release's files are the package files its links point at."""
+
+    standin: GitLabStandIn
+    kind: str = "gitlab"
+
+    @property
+    def token(self) -> str:
+        return self.standin.token
+
+    def table(self) -> str:
+        return (f'[tool.release.forge]\nkind = "gitlab"\nrepository = "{self.standin.path}"\n'
+                f'url = "{self.standin.web_url}"\n')  # api-url derived: URL/api/v4
+
+    def env(self) -> dict[str, str]:
+        return {"GITLAB_TOKEN": self.standin.token}
+
+    def seen(self, tag: str) -> Seen | None:
+        release = self.standin.release(tag)
+        if release is None:
+            package = self.standin.package_files(*generic_package(self.standin.path, tag))
+            if not package:
+                return None
+            files = {f["file_name"]: f["file_sha256"] for f in package}  # the latest of a name
+            return Seen("", "", published=False, prerelease=False, files=files)
+        files = {}
+        for link in release["assets"]["links"]:
+            data = self.standin.resolve(link["url"])
+            if data is not None:
+                files[link["name"]] = hashlib.sha256(data).hexdigest()
+        notes = str(release["description"])
+        pre = notes.startswith(PRERELEASE_NOTE)
+        return Seen(str(release["name"]), notes.removeprefix(PRERELEASE_NOTE), True, pre, files)
+
+    def create_requests(self) -> int:
+        return len([r for r in self.standin.requests
+                    if r.method == "POST" and r.path.endswith("/releases") and r.status == 201])
+
+
+@contextmanager
+def gitlab_world() -> Iterator[GitLabWorld]:
+    with GitLabStandIn() as standin:
+        yield GitLabWorld(standin)
+
+
 # The forge kinds the end-to-end tests run against: one entry each.
 STANDINS: dict[str, Callable[[], AbstractContextManager[ForgeWorld]]] = {
     "github": github_world,
+    "gitlab": gitlab_world,
 }

@@ -256,6 +256,35 @@ def test_a_bad_forge_table_names_the_key_and_the_fix(
     assert re.search(message, str(raised.value), re.S | re.I), str(raised.value)
 
 
+GITLAB_TABLES = [
+    ({"kind": "gitlab", "repository": "group/name"},
+     ("group/name", "https://gitlab.com", "https://gitlab.com/api/v4", "GITLAB_TOKEN")),
+    ({"kind": "gitlab", "repository": "my-group/tools/py.pkg", "url": "https://git.example.org/"},
+     ("my-group/tools/py.pkg", "https://git.example.org", "https://git.example.org/api/v4",
+      "GITLAB_TOKEN")),
+    ({"kind": "gitlab", "repository": "a/b/c/d", "url": "https://git.example.org/gitlab",
+      "token-env": "RELEASE_TOKEN"},
+     ("a/b/c/d", "https://git.example.org/gitlab", "https://git.example.org/gitlab/api/v4",
+      "RELEASE_TOKEN")),
+]
+
+
+@pytest.mark.parametrize(("table", "expected"), GITLAB_TABLES)
+def test_a_gitlab_project_with_subgroups_on_a_self_hosted_url(
+    table: dict[str, object], expected: tuple[str, str, str, str]
+) -> None:
+    forge = _forge(table)
+    assert (forge.repository, forge.url, forge.api_url,  # type: ignore[attr-defined]
+            forge.token_env) == expected  # type: ignore[attr-defined]
+
+
+def test_a_gitlab_repository_needs_its_group() -> None:
+    from release.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"'name' is not of the form GROUP/PROJECT \(subgroups"):
+        _forge({"kind": "gitlab", "repository": "name"})
+
+
 def test_the_retired_github_table_is_refused_with_its_exact_replacement(
     project: Path, cli: CLI
 ) -> None:

@@ -134,6 +134,11 @@ class ForgeKind:
         """A token the CI system provides when ``token-env`` is not set (none by default)."""
         return ""
 
+    def client(self, config: ForgeConfig, token: str, environ: Mapping[str, str]) -> Forge:
+        """The forge for ``config`` with ``token``: the factory's, unless the kind's client
+        depends on which token it is (``environ`` tells)."""
+        return self.factory(config, token)
+
 
 @dataclass(frozen=True)
 class GitLabKind(ForgeKind):
@@ -141,11 +146,25 @@ class GitLabKind(ForgeKind):
         # A GitLab CI job's own token, for the project the job runs in.
         return environ.get("CI_JOB_TOKEN", "") if environ.get("GITLAB_CI") else ""
 
+    def client(self, config: ForgeConfig, token: str, environ: Mapping[str, str]) -> Forge:
+        # The job's own token (also when `token-env` holds a copy of it) goes in JOB-TOKEN,
+        # any other token in PRIVATE-TOKEN.
+        from release.forges.gitlab import GitLab
+
+        job = token == environ.get("CI_JOB_TOKEN")
+        return GitLab(config.api_url, config.repository, token, job_token=job)
+
 
 def _github(config: ForgeConfig, token: str) -> Forge:
     from release.forges.github import GitHub
 
     return GitHub(config.api_url, config.repository, token)
+
+
+def _gitlab(config: ForgeConfig, token: str) -> Forge:
+    from release.forges.gitlab import GitLab
+
+    return GitLab(config.api_url, config.repository, token)
 
 
 _NAME = r"[A-Za-z0-9_.-]+"
@@ -163,6 +182,18 @@ FORGES: dict[str, ForgeKind] = {
         repository=rf"{_NAME}/{_NAME}",
         repository_form="OWNER/NAME",
         hosts=("github.com",),
+    ),
+    "gitlab": GitLabKind(
+        title="GitLab",
+        factory=_gitlab,
+        token_env="GITLAB_TOKEN",
+        token_hint="an access token (api scope, Developer role)",
+        url="https://gitlab.com",
+        api_path="/api/v4",
+        repository=rf"{_NAME}(?:/{_NAME})+",  # group/project, group/subgroup/.../project
+        repository_form="GROUP/PROJECT (subgroups allowed)",
+        hosts=("gitlab.com",),
+        drafts=False,
     ),
 }
 
@@ -190,7 +221,7 @@ def connect(
         )
     if secrets is not None and found not in secrets:
         secrets.append(found)
-    return kind.factory(config, found)
+    return kind.client(config, found, environ)
 
 
 def kind_from_url(url: str) -> str | None:
