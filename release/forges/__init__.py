@@ -148,6 +148,12 @@ def _github(config: ForgeConfig, token: str) -> Forge:
     return GitHub(config.api_url, config.repository, token)
 
 
+def _gitea(config: ForgeConfig, token: str) -> Forge:
+    from release.forges.gitea import Gitea
+
+    return Gitea(config.api_url, config.repository, token, config.url, config.token_env)
+
+
 _NAME = r"[A-Za-z0-9_.-]+"
 
 # The forge kinds: the only place they are named.
@@ -163,6 +169,18 @@ FORGES: dict[str, ForgeKind] = {
         repository=rf"{_NAME}/{_NAME}",
         repository_form="OWNER/NAME",
         hosts=("github.com",),
+    ),
+    "gitea": ForgeKind(  # Gitea and Forgejo (Codeberg)
+        title="Gitea",
+        factory=_gitea,
+        token_env="GITEA_TOKEN",
+        token_hint="a token that may write releases (scope write:repository)",
+        url=None,
+        api_path="/api/v1",
+        repository=rf"{_NAME}/{_NAME}",
+        repository_form="OWNER/NAME",
+        hosts=("codeberg.org",),
+        drafts=True,
     ),
 }
 
