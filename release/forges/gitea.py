@@ -26,8 +26,10 @@ Forgejo's, which is the same for these operations, describe them:
   ``/{owner}/{repo}/releases/download/{tag}/{name}``), which takes the API token since
   Gitea 1.21 (#26430). Where that URL is on another host than the configured ``url`` or
   ``api-url`` (a forge whose ``ROOT_URL`` is not the address used here), the token is not
-  sent there: ``{url}/attachments/{uuid}`` is read instead. A redirect keeps the token
-  only to those two hosts (object storage gets a pre-signed URL and no token).
+  sent there: ``{url}/attachments/{uuid}`` is read instead, as it is when the first answers
+  404 (Gitea before 1.22 served a draft's files only there, go-gitea/gitea#31369). A
+  redirect keeps the token only to those two hosts (object storage gets a pre-signed URL
+  and no token).
 
 The token is sent as ``Authorization: token ...`` and never appears in messages. Errors
 answer ``{"message": ..., "url": ...}`` (``APIError``; a 404 adds ``errors``).
@@ -319,13 +321,22 @@ class Gitea:
         url = str(attachment.get("browser_download_url") or "")
         trusted = {_origin(self.api_url), _origin(self._base())}
         uuid = str(attachment.get("uuid") or "")
-        if (not url or _origin(url) not in trusted) and uuid:
-            url = f"{self._base()}/attachments/{quote(uuid, safe='')}"
+        by_uuid = f"{self._base()}/attachments/{quote(uuid, safe='')}" if uuid else ""
+        if by_uuid and (not url or _origin(url) not in trusted):
+            url = by_uuid
         data = b""
         for attempt in range(RETRIES + 1):
-            _status, data = self._request(
-                "GET", url, accept="application/octet-stream", what=f"download {name}"
-            )
+            try:
+                _status, data = self._request(
+                    "GET", url, accept="application/octet-stream", what=f"download {name}"
+                )
+            except ForgeError as exc:
+                # Gitea before 1.22 did not serve a draft's files by tag (go-gitea/gitea#31369);
+                # /attachments/{uuid} serves them.
+                if exc.status != 404 or not by_uuid or url == by_uuid:
+                    raise
+                url = by_uuid
+                continue
             if size < 0 or len(data) == size:
                 return data
             if attempt < RETRIES:
