@@ -29,7 +29,7 @@ Forgejo's, which is the same for these operations, describe them:
   sent there: ``{url}/attachments/{uuid}`` is read instead, as it is when the first answers
   404 (Gitea before 1.22 served a draft's files only there, go-gitea/gitea#31369). A
   redirect keeps the token only to those two hosts (object storage gets a pre-signed URL
-  and no token).
+  and no token). A name attached twice is read by uuid: the link by name serves only one.
 
 The token is sent as ``Authorization: token ...`` and never appears in messages. Errors
 answer ``{"message": ..., "url": ...}`` (``APIError``; a 404 adds ``errors``).
@@ -313,16 +313,17 @@ class Gitea:
             if exc.status != 404:  # gone already (a repeated DELETE whose answer was lost)
                 raise
 
-    def download(self, attachment: Mapping[str, Any]) -> bytes:
+    def download(self, attachment: Mapping[str, Any], *, unique: bool = True) -> bytes:
         """The attachment's bytes, read back whole (its ``size``), with the token only on
-        the forge's own hosts."""
+        the forge's own hosts. ``unique``: no other attachment of the release has its name
+        (else the by-name link may serve the other one, and the uuid is read)."""
         name = str(attachment.get("name", ""))
         size = int(attachment.get("size", -1))
         url = str(attachment.get("browser_download_url") or "")
         trusted = {_origin(self.api_url), _origin(self._base())}
         uuid = str(attachment.get("uuid") or "")
         by_uuid = f"{self._base()}/attachments/{quote(uuid, safe='')}" if uuid else ""
-        if by_uuid and (not url or _origin(url) not in trusted):
+        if by_uuid and (not url or not unique or _origin(url) not in trusted):
             url = by_uuid
         data = b""
         for attempt in range(RETRIES + 1):
@@ -357,7 +358,10 @@ class Gitea:
             impossible = (size == 0 and digest != EMPTY_SHA256) or (
                 expected is not None and size >= 0 and size != expected
             )
-            if impossible or hashlib.sha256(self.download(attachment)).hexdigest() != digest:
+            if impossible:
+                return CONFLICTING, attachment
+            data = self.download(attachment, unique=len(found) == 1)
+            if hashlib.sha256(data).hexdigest() != digest:
                 return CONFLICTING, attachment
         return PRESENT, found[0]
 
