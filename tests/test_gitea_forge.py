@@ -369,6 +369,23 @@ def test_a_drafts_files_are_read_back_on_gitea_before_1_22(gt: GiteaStandIn, dis
     assert downloads(gt)[-1].startswith("/attachments/")
 
 
+def test_an_attachment_that_cannot_be_downloaded_is_an_error_not_a_state(
+        gt: GiteaStandIn, dist: Path) -> None:
+    forge = connect(gt)
+    release = forge.create_draft(WANT)
+    forge.attach(release, dist / WHEEL)
+    gt.fail_next("GET", "/octo-org/hello-release/releases/download/*", 404)
+    gt.fail_next("GET", "/attachments/*", 404)
+
+    with pytest.raises(ForgeError) as raised:
+        forge.file_states(release, {WHEEL: sha(dist / WHEEL)})
+
+    assert raised.value.status == 404
+    assert "/attachments/" in raised.value.message
+    assert f"{WHEEL} is attached but cannot be downloaded with the token" in raised.value.hint
+    assert len(gt.attachments(release["id"])) == 1  # nothing was detached
+
+
 # --- refusals and failures --------------------------------------------------------------------
 
 def test_a_wrong_token_is_reported_without_it(gt: GiteaStandIn) -> None:

@@ -332,10 +332,18 @@ class Gitea:
                     "GET", url, accept="application/octet-stream", what=f"download {name}"
                 )
             except ForgeError as exc:
+                if exc.status != 404:
+                    raise
+                if not by_uuid or url == by_uuid:
+                    raise ForgeError(
+                        exc.message,
+                        f"{name} is attached but cannot be downloaded with the token: Gitea "
+                        "accepts a token on downloads from a private repository since 1.21; "
+                        "check the forge's version and that the token's account can read it.",
+                        status=404,
+                    ) from None
                 # Gitea before 1.22 did not serve a draft's files by tag (go-gitea/gitea#31369);
                 # /attachments/{uuid} serves them.
-                if exc.status != 404 or not by_uuid or url == by_uuid:
-                    raise
                 url = by_uuid
                 continue
             if size < 0 or len(data) == size:
