@@ -112,10 +112,11 @@ class Gitea:
     api_url: str  # https://codeberg.org/api/v1
     repository: str  # owner/name
     token: str
-    web_url: str = ""  # https://codeberg.org; "" : the API's host
+    web_url: str = ""  # https://codeberg.org; "": api_url without /api/v1
     token_env: str = "GITEA_TOKEN"
     timeout: float = 60
-    _sizes: dict[str, int] = field(default_factory=dict, repr=False)  # name -> bytes uploaded
+    # name -> bytes uploaded by this client: a size that differs needs no download
+    _sizes: dict[str, int] = field(default_factory=dict, init=False, repr=False)
 
     def __repr__(self) -> str:
         return f"Gitea({self.api_url!r}, {self.repository!r})"  # never the token
@@ -150,7 +151,6 @@ class Gitea:
         *,
         accept: str = "application/json",
         what: str = "",
-        token: bool = True,
     ) -> tuple[int, bytes]:
         headers = {"Accept": accept, "User-Agent": "release-pipeline"}
         if body is not None:
@@ -161,9 +161,8 @@ class Gitea:
         opener = self._opener()
         for attempt in range(retries + 1):
             request = urllib.request.Request(url, data=body, method=method, headers=headers)
-            if token:
-                # Unredirected: a redirect carries it only to the forge's own hosts.
-                request.add_unredirected_header("Authorization", f"token {self.token}")
+            # Unredirected: a redirect carries it only to the forge's own hosts.
+            request.add_unredirected_header("Authorization", f"token {self.token}")
             try:
                 with opener.open(request, timeout=self.timeout) as response:
                     return response.status, response.read()
