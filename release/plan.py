@@ -671,7 +671,12 @@ def _announce_steps(plan: Plan, forge: Forge) -> list[Step]:
             )
         )
     if not forge.draft:
-        latest = "marked latest" if plan.marks_latest else "not marked latest"
+        if plan.marks_latest:
+            latest = "marked latest"
+        elif FORGES[forge.kind].sets_latest:
+            latest = "not marked latest"
+        else:  # said, since it cannot be helped: the forge decides by date
+            latest = f"below an earlier release, yet {title} shows its newest release as latest"
         steps.append(
             Step("announce", "publish", f"publish the {title} release {plan.tag} ({latest})")
         )

@@ -719,3 +719,24 @@ def tree_state(project: Path, *remotes: Path) -> dict[str, str]:
         if release_state.is_dir() else ()
     )
     return state
+
+
+# --- Helpers for the secret tests (test_secrets, test_gitea_forge): where a secret could land --
+
+def all_git_objects(project: Path) -> bytes:
+    """Every object of the repository, decompressed (commits, tags, trees, blobs)."""
+    return subprocess.run(
+        ["git", "cat-file", "--batch-all-objects", "--batch"], cwd=project,
+        capture_output=True, check=True,
+    ).stdout
+
+
+def written_files(*roots: Path) -> list[Path]:
+    """Every file under ``roots`` except git's compressed objects (read through git)."""
+    found: list[Path] = []
+    for root in roots:
+        for top, dirs, names in os.walk(root):
+            if Path(top).name == ".git":
+                dirs[:] = [d for d in dirs if d != "objects"]
+            found += [Path(top, name) for name in names if Path(top, name).is_file()]
+    return found

@@ -16,6 +16,7 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from gitea_standin import GiteaStandIn
 from github_standin import GitHubStandIn
 from gitlab_standin import GitLabStandIn
 
@@ -139,8 +140,51 @@ def gitlab_world() -> Iterator[GitLabWorld]:
         yield GitLabWorld(standin)
 
 
+@dataclass
+class GiteaWorld:
+    standin: GiteaStandIn
+    kind: str = "gitea"
+
+    @property
+    def token(self) -> str:
+        return self.standin.token
+
+    def table(self) -> str:
+        # `url` alone: the API URL (url + /api/v1) and GITEA_TOKEN are derived from the kind.
+        return (f'[tool.release.forge]\nkind = "gitea"\nrepository = "{self.standin.full_name}"\n'
+                f'url = "{self.standin.base_url}"\n')
+
+    def env(self) -> dict[str, str]:
+        return {"GITEA_TOKEN": self.standin.token}
+
+    def seen(self, tag: str) -> Seen | None:
+        found = [r for r in self.standin.releases() if r["tag_name"] == tag]
+        if not found:
+            return None
+        release = found[0]
+        files = {
+            a["name"]: hashlib.sha256(self.standin.attachment_bytes(int(a["id"]))).hexdigest()
+            for a in self.standin.attachments(int(release["id"]))
+        }
+        attached = len(self.standin.attachments(int(release["id"])))
+        assert attached == len(files), f"a file is attached twice: {release['assets']}"
+        return Seen(str(release["name"]), str(release["body"]), not release["draft"],
+                    bool(release["prerelease"]), files, len(found))
+
+    def create_requests(self) -> int:
+        return len([r for r in self.standin.requests
+                    if r.method == "POST" and r.path.endswith("/releases") and r.status == 201])
+
+
+@contextmanager
+def gitea_world() -> Iterator[GiteaWorld]:
+    with GiteaStandIn() as standin:
+        yield GiteaWorld(standin)
+
+
 # The forge kinds the end-to-end tests run against: one entry each.
 STANDINS: dict[str, Callable[[], AbstractContextManager[ForgeWorld]]] = {
     "github": github_world,
+    "gitea": gitea_world,
     "gitlab": gitlab_world,
 }

@@ -481,3 +481,23 @@ def test_version_in_tags_is_read_from_the_nearest_release() -> None:
 def test_the_plan_round_trips_through_the_journal() -> None:
     made = build(fragments={"12.feature.md": "A."}, release={"next-dev": True})
     assert plan.Plan.from_journal(made.to_journal()) == made
+
+
+@pytest.mark.parametrize(
+    ("forge", "said"),
+    [
+        (FORGE, "(not marked latest)"),
+        ({"kind": "gitea", "repository": "o/n", "url": "https://codeberg.org"},
+         "(below an earlier release, yet Gitea shows its newest release as latest)"),
+        ({"kind": "gitlab", "repository": "g/n"},
+         "(below an earlier release, yet GitLab shows its newest release as latest)"),
+    ],
+)
+def test_a_maintenance_release_says_what_each_forge_does_with_latest(
+    forge: dict[str, Any], said: str
+) -> None:
+    made = build(Request("patch"), tags=["v1.2.0", "v2.0.0"], reachable=("v1.2.0",),
+                 release={"forge": forge})
+    assert made.marks_latest is False
+    publish = next(s for s in made.steps if s.id == "announce.publish")
+    assert publish.summary.endswith(said)

@@ -24,7 +24,6 @@ token in the runs it makes. Here both at once, through every command.
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,11 +33,13 @@ from conftest import (
     FRAGMENTS,
     PRIVATE_PASSWORD,
     Result,
+    all_git_objects,
     assert_no_crash,
     configure_targets,
     read_journal,
     run_release,
     secret_forms,
+    written_files,
 )
 from github_standin import GitHubStandIn
 from indexes import IndexTarget, PypiServer, listed_files
@@ -54,25 +55,6 @@ WRONG_TOKEN = "ghp_Wr0ng/t+k@n:%25?x&y=z#"
 def github(github_standin: GitHubStandIn) -> GitHubStandIn:
     github_standin.token = TOKEN
     return github_standin
-
-
-def all_git_objects(project: Path) -> bytes:
-    """Every object of the repository, decompressed (commits, tags, trees, blobs)."""
-    return subprocess.run(
-        ["git", "cat-file", "--batch-all-objects", "--batch"], cwd=project,
-        capture_output=True, check=True,
-    ).stdout
-
-
-def written_files(*roots: Path) -> list[Path]:
-    """Every file under ``roots`` except git's compressed objects (read through git)."""
-    found: list[Path] = []
-    for root in roots:
-        for top, dirs, names in os.walk(root):
-            if Path(top).name == ".git":
-                dirs[:] = [d for d in dirs if d != "objects"]
-            found += [Path(top, name) for name in names if Path(top, name).is_file()]
-    return found
 
 
 @dataclass

@@ -120,6 +120,7 @@ class ForgeKind:
     repository_form: str  # how messages describe it
     hosts: tuple[str, ...] = ()  # public hosts `release init` recognises in an origin URL
     drafts: bool = True  # False: no draft releases; the publish step creates the release
+    sets_latest: bool = True  # False: the forge shows its newest release as latest, always
     api_urls: Mapping[str, str] | None = None  # `url` -> API URL where it is not url+api_path
 
     def api_url(self, url: str) -> str:
@@ -167,6 +168,12 @@ def _gitlab(config: ForgeConfig, token: str) -> Forge:
     return GitLab(config.api_url, config.repository, token)
 
 
+def _gitea(config: ForgeConfig, token: str) -> Forge:
+    from release.forges.gitea import Gitea
+
+    return Gitea(config.api_url, config.repository, token, config.url, config.token_env)
+
+
 _NAME = r"[A-Za-z0-9_.-]+"
 
 # The forge kinds: the only place they are named.
@@ -194,6 +201,20 @@ FORGES: dict[str, ForgeKind] = {
         repository_form="GROUP/PROJECT (subgroups allowed)",
         hosts=("gitlab.com",),
         drafts=False,
+        sets_latest=False,  # the latest release is the one most recently released
+    ),
+    "gitea": ForgeKind(  # Gitea and Forgejo (Codeberg)
+        title="Gitea",
+        factory=_gitea,
+        token_env="GITEA_TOKEN",
+        token_hint="a token that may write releases (scope write:repository)",
+        url=None,
+        api_path="/api/v1",
+        repository=rf"{_NAME}/{_NAME}",
+        repository_form="OWNER/NAME",
+        hosts=("codeberg.org",),
+        drafts=True,
+        sets_latest=False,  # the latest release is the newest published final one
     ),
 }
 
