@@ -83,7 +83,8 @@ def _write(path: Path, text: str, mode: str, what: str) -> None:
     except OSError as exc:
         raise UsageError(
             f"Cannot write the job's {what} to {path}: {exc.strerror or exc}.",
-            "Make the directory writable in the CI job, or unset the variable that names the file.",
+            "The CI system names the file's directory: make sure it exists and is writable "
+            "in the job.",
         ) from None
 
 
@@ -155,7 +156,7 @@ class GitLabCi:
 
     def ref_described(self, environ: Mapping[str, str]) -> str:
         ref = environ.get("CI_COMMIT_REF_NAME")
-        return "CI_COMMIT_TAG is unset" + (f" (the pipeline is for {ref})" if ref else "")
+        return "CI_COMMIT_TAG is unset" + (f" in a pipeline for {ref}" if ref else "")
 
     def project(self, environ: Mapping[str, str]) -> str | None:
         return environ.get("CI_PROJECT_PATH") or None

@@ -408,7 +408,7 @@ def test_a_gitlab_branch_pipeline_is_nothing_to_release(tagged: Callable[..., Ta
     git(checkout, "commit", "--quiet", "--allow-empty", "-m", "Work after the release")
     result = t.gitlab_ci(checkout, tag=False)
     assert_refused(result, 3, "Nothing to release",
-                   "CI_COMMIT_TAG is unset (the pipeline is for main)")
+                   "CI_COMMIT_TAG is unset in a pipeline for main")
     t.nothing_happened()
     assert dotenv(checkout).splitlines() == [
         "RELEASE_VERSION=", "RELEASE_TAG=", "RELEASE_IS_PRERELEASE=false",

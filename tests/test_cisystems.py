@@ -73,7 +73,7 @@ def test_the_system_its_tag_and_project(
         ({"GITHUB_ACTIONS": "true", "GITHUB_REF": "refs/heads/main"},
          "GITHUB_REF is refs/heads/main"),
         ({"GITLAB_CI": "true", "CI_COMMIT_REF_NAME": "main"},
-         "CI_COMMIT_TAG is unset (the pipeline is for main)"),
+         "CI_COMMIT_TAG is unset in a pipeline for main"),
     ],
 )
 def test_a_run_not_for_a_tag_says_what_it_is_for(environ: dict[str, str], said: str) -> None:
