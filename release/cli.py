@@ -129,6 +129,12 @@ def _init_arguments(p: argparse.ArgumentParser) -> None:
         "gitlab: .gitlab-ci.yml)",
     )
     p.add_argument(
+        "--forge",
+        metavar="KIND",
+        help="the forge (github, gitlab or gitea) of the origin remote's host, for a host "
+        "release init does not know (writes [tool.release.forge] with url = https://HOST)",
+    )
+    p.add_argument(
         "--install",
         metavar="PIP_ARGS",
         help="with --ci: what the workflow pip-installs to get release-pipeline "
@@ -442,8 +448,13 @@ def _init(project: Path, args: argparse.Namespace) -> int:
     from release.render import write
 
     if args.ci:
+        if args.forge:
+            raise UsageError(
+                "release init --forge does not go with --ci: --ci writes only the CI pipeline.",
+                "Run release init --forge KIND first, then release init --ci KIND.",
+            )
         return _init_ci(project, args)
-    decisions = decide(project)
+    decisions = decide(project, args.forge)
     lines = ["Decisions:"] + [f"  - {r}" for r in decisions.reasons]
     if args.dry_run:
         lines.append("Nothing written (--dry-run).")

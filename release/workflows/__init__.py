@@ -10,8 +10,8 @@ one line in :data:`WRITERS`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from release.errors import UsageError
 
@@ -20,8 +20,7 @@ from release.errors import UsageError
 HEADER = "# Written by `release init --ci {kind}` (release-pipeline)."
 
 
-@dataclass(frozen=True)
-class Writer:
+class Writer(NamedTuple):
     kind: str
     path: str  # relative to the project
     render: Callable[[str, str], str]  # (tag format, pip install arguments) -> the file
@@ -69,8 +68,7 @@ WRITERS: dict[str, Callable[[], Writer]] = {
 }
 
 
-@dataclass(frozen=True)
-class Written:
+class Written(NamedTuple):
     path: Path
     text: str
     message: str  # what was done, and what to set up next
