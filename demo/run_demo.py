@@ -52,7 +52,8 @@ def configure(project: Path, index: PypiServer, forge: GitHubStandIn) -> None:
             index-url = "{index.target.simple_url}"
             verify-install = true
 
-            [tool.release.github]
+            [tool.release.forge]
+            kind = "github"
             repository = "{forge.full_name}"
             api-url = "{forge.api_url}"
             """),

@@ -6,9 +6,12 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 from release.errors import EXIT_CHECK_FAILED, EXIT_USAGE, ReleaseError
-from release.facts import Facts, RemoteFacts, TargetFacts
+from release.facts import Facts, RemoteFacts
+from release.forges import FORGES
+from release.forges import token as forge_token
 from release.plan import Plan, Request, reachable_top
 from release.stages import reaches
+from release.targets import TargetFacts
 
 if TYPE_CHECKING:
     from release.runner import Runner
@@ -145,32 +148,27 @@ def state_problems(
         found += _plan_problems(facts, plan, remote)
         found += _target_problems(plan, targets)
         forge = plan.forge if reaches("announce", until) else None
-        if forge is not None and environ is not None and not environ.get(forge.token_env):
+        if forge is not None and environ is not None and not forge_token(forge, environ):
+            kind = FORGES[forge.kind]
             found.append(
                 Problem(
                     "forge-token",
-                    f"No GitHub token for the announce stage: {forge.token_env} is not set.",
-                    f"Set {forge.token_env} to a token that may write releases of "
-                    f"{forge.repository} (contents: write).",
+                    f"No {kind.title} token for the announce stage: {forge.token_env} is not set.",
+                    f"Set {forge.token_env} to {kind.token_hint} of {forge.repository}.",
                 )
             )
     return found
 
 
 def _target_problems(plan: Plan, targets: tuple[TargetFacts, ...]) -> list[Problem]:
-    if not targets:
-        return []
-    from release.credentials import missing_hint
-
     found: list[Problem] = []
-    by_name = {t.name: t for t in plan.targets}
     for facts in targets:
         if facts.credential_source is None:
             found.append(
                 Problem(
                     "credentials",
                     f"No credentials for the publish target {facts.name!r}.",
-                    missing_hint(by_name[facts.name]),
+                    facts.credentials_hint,
                 )
             )
         if facts.error:
@@ -178,7 +176,7 @@ def _target_problems(plan: Plan, targets: tuple[TargetFacts, ...]) -> list[Probl
                 Problem(
                     "index",
                     f"The index of publish target {facts.name!r} cannot be read: {facts.error}",
-                    "Check `index-url` and the network.",
+                    facts.error_hint,
                 )
             )
         if facts.files_of_version:

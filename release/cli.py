@@ -171,6 +171,14 @@ def _run_arguments(p: argparse.ArgumentParser) -> None:
 
 def _resume_arguments(p: argparse.ArgumentParser) -> None:
     _add_run_args(p)
+    p.add_argument(
+        "--skip",
+        action="append",
+        default=[],
+        metavar="STEP",
+        help="mark STEP (an id such as announce.attach) as skipped: done by hand, or "
+        "accepted as undone; repeatable",
+    )
 
 
 def _abort_arguments(p: argparse.ArgumentParser) -> None:

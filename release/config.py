@@ -149,19 +149,16 @@ class Target(NamedTuple):
 
 
 class Forge(NamedTuple):
-    """Where the announce stage makes a release (``[tool.release.github]``)."""
+    """Where the announce stage makes a release (``[tool.release.forge]``); the defaults and
+    rules of each kind live in ``release.forges.FORGES``."""
 
     repository: str
+    kind: str = "github"
+    url: str = "https://github.com"
     api_url: str = "https://api.github.com"
     token_env: str = "GITHUB_TOKEN"
     draft: bool = False
     attach_artifacts: bool = True
-
-    @property
-    def kind(self) -> str:
-        """The forge kind, a key of ``release.forges.FORGES``: today always ``github``
-        (the table is ``[tool.release.github]``)."""
-        return "github"
 
     def as_dict(self, sep: str = "-") -> dict[str, Any]:
         return _table_as_dict(self, self._fields, sep)
@@ -171,7 +168,7 @@ class Forge(NamedTuple):
         return cls(**_python_names(data))
 
 
-FORGE_KEYS = ("repository", "api-url", "token-env", "draft", "attach-artifacts")
+FORGE_KEYS = ("kind", "repository", "url", "api-url", "token-env", "draft", "attach-artifacts")
 
 
 class UserStep(NamedTuple):
@@ -598,41 +595,89 @@ def _user_step(item: dict[str, Any], where: str) -> UserStep:
 
 def _forge(key: str) -> Validator:
     def check(value: Any, where: str) -> Forge | None:
+        from release.forges import FORGES
+
         if value is None:
             return None
         if not isinstance(value, dict):
-            raise _type_error(key, "a table ([tool.release.github])", value, where)
+            raise _type_error(key, f"a table ([tool.release.{key}])", value, where)
         for name, item in value.items():
             if name not in FORGE_KEYS:
                 raise ConfigError(
-                    f"{where}: unknown key `github.{name}`." + _did_you_mean(name, FORGE_KEYS),
+                    f"{where}: unknown key `{key}.{name}`." + _did_you_mean(name, FORGE_KEYS),
                     f"Allowed keys: {', '.join(FORGE_KEYS)}.",
                 )
             expected = bool if name in ("draft", "attach-artifacts") else str
             if not isinstance(item, expected):
-                kind = "a boolean" if expected is bool else "a string"
-                raise _type_error(f"github.{name}", kind, item, where)
-        repo = value.get("repository", "")
-        if not re.fullmatch(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+", repo):
+                shown = "a boolean" if expected is bool else "a string"
+                raise _type_error(f"{key}.{name}", shown, item, where)
+        kinds = ", ".join(f'"{k}"' for k in FORGES)
+        if "kind" not in value:
             raise ConfigError(
-                f"{where}: `github.repository` = {repo!r} is not of the form OWNER/NAME.",
-                'E.g. repository = "octocat/hello-world".',
+                f"{where}: `{key}.kind` is missing: which forge makes the release?",
+                f'Set kind to one of {kinds}, e.g. kind = "github".',
             )
-        api = value.get("api-url", "https://api.github.com")
-        if not api.startswith(("https://", "http://")):
+        kind = FORGES.get(value["kind"])
+        if kind is None:
             raise ConfigError(
-                f"{where}: `github.api-url` = {api!r} is not an http(s) URL.",
-                "For GitHub Enterprise use https://HOST/api/v3.",
+                f"{where}: `{key}.kind` = {value['kind']!r} is not a forge this tool knows."
+                + _did_you_mean(value["kind"], list(FORGES)),
+                f"Use one of {kinds}.",
+            )
+        repo = value.get("repository", "")
+        if not kind.repository_ok(repo):
+            raise ConfigError(
+                f"{where}: `{key}.repository` = {repo!r} is not of the form "
+                f"{kind.repository_form}.",
+                f"Name the {kind.title} repository as {kind.repository_form}.",
+            )
+        urls = {}
+        for name in ("url", "api-url"):
+            if name in value:
+                found = value[name]
+                if not re.fullmatch(r"https?://[^/\s]+(/\S*)?", found):
+                    raise ConfigError(
+                        f"{where}: `{key}.{name}` = {found!r} is not an http(s) URL.",
+                        f'E.g. url = "https://git.example.org" for a self-hosted {kind.title}.',
+                    )
+                urls[name] = found.rstrip("/")
+        url = urls.get("url", kind.url)
+        if url is None:
+            raise ConfigError(
+                f"{where}: `{key}.url` is missing: a {kind.title} forge has no default host.",
+                'Set url to the web address of the forge, e.g. url = "https://codeberg.org".',
             )
         return Forge(
             repo,
-            api.rstrip("/"),
-            value.get("token-env", "GITHUB_TOKEN"),
+            value["kind"],
+            url,
+            urls.get("api-url", kind.api_url(url)),
+            value.get("token-env", kind.token_env),
             value.get("draft", False),
             value.get("attach-artifacts", True),
         )
 
     return check
+
+
+def _retired_github_table(value: Any, where: str) -> None:
+    """``[tool.release.github]`` became ``[tool.release.forge]`` before any release had it:
+    refused with the exact replacement, so no configuration means two things."""
+    if value is None:
+        return None
+    table = value if isinstance(value, dict) else {}
+    lines = ["[tool.release.forge]", 'kind = "github"']
+    for name, item in table.items():
+        if name == "api-url" and str(item).rstrip("/") != "https://api.github.com":
+            host = str(item).rstrip("/").removesuffix("/api/v3")
+            lines.append(f"url = {show_value(host)}")
+        if name != "api-url":
+            lines.append(f"{name} = {show_value(item)}")
+    raise ConfigError(
+        f"{where}: [tool.release.github] is now [tool.release.forge], which also names the "
+        "kind of forge (github, gitlab or gitea). Replace the table with:\n\n" + "\n".join(lines),
+        "See docs/configuration.md, [tool.release.forge].",
+    )
 
 
 def urlsplit_netloc(url: str) -> str:
@@ -850,15 +895,17 @@ SCHEMA: tuple[Key, ...] = (
         _string("fragment-exempt-marker"),
     ),
     Key(
-        "github",
+        "forge",
         "table",
         None,
-        "Make a GitHub release in the announce stage: `repository` (OWNER/NAME, required), "
-        "`api-url` (default https://api.github.com; GitHub Enterprise: https://HOST/api/v3), "
-        "`token-env` (the environment variable holding the token, default GITHUB_TOKEN), "
-        "`draft` (default false), `attach-artifacts` (default true). Without this table there "
-        "is no announce stage.",
-        _forge("github"),
+        "Make a release on a forge in the announce stage: `kind` (github, gitlab or gitea; "
+        "required), `repository` (OWNER/NAME; on GitLab the project path with its groups; "
+        "required), `url` (the forge's web address; default https://github.com or "
+        "https://gitlab.com, required for gitea), `api-url` (derived from `url`), "
+        "`token-env` (the environment variable holding the token; default GITHUB_TOKEN, "
+        "GITLAB_TOKEN or GITEA_TOKEN), `draft` (the release stays a draft; default false), "
+        "`attach-artifacts` (default true). Without this table there is no announce stage.",
+        _forge("forge"),
     ),
     Key(
         "dist-dir",
@@ -907,7 +954,7 @@ class Config:
 
     @property
     def forge(self) -> Forge | None:
-        found: Forge | None = self.values.get("github")
+        found: Forge | None = self.values.get("forge")
         return found
 
     @property
@@ -1041,6 +1088,8 @@ def load(
         for name, value in layer.items():
             if name not in SCHEMA_BY_NAME:
                 label = where if origin == "pyproject.toml" else f"{origin} (-c)"
+                if name == "github":
+                    _retired_github_table(value, label)
                 raise ConfigError(
                     f"{label}: unknown key `{name}`." + _did_you_mean(name, list(SCHEMA_BY_NAME)),
                     "See docs/configuration.md for every key.",
@@ -1052,9 +1101,9 @@ def load(
             label = f"environment ({ENV_PREFIX}{name.upper().replace('-', '_')})"
         values[name] = SCHEMA_BY_NAME[name].validate(value, label)
         sources[name] = label if origin != "pyproject.toml" else "pyproject.toml"
-    if "github" not in values:
-        values["github"] = None
-        sources["github"] = "default"
+    if "forge" not in values:
+        values["forge"] = None
+        sources["forge"] = "default"
     if "version-locations" not in values:
         values["version-locations"], why = _detected_locations(project_dir, data)
         sources["version-locations"] = f"default (detected from the build configuration: {why})"
@@ -1105,12 +1154,7 @@ def show_value(value: Any) -> str:
     if value is None:
         return "(not set)"
     if isinstance(value, Forge):
-        return (
-            "{ " + f"repository = {show_value(value.repository)}, api-url = "
-            f"{show_value(value.api_url)}, token-env = {show_value(value.token_env)}, "
-            f"draft = {show_value(value.draft)}, attach-artifacts = "
-            f"{show_value(value.attach_artifacts)}" + " }"
-        )
+        return "{ " + ", ".join(f"{k} = {show_value(v)}" for k, v in value.as_dict().items()) + " }"
     if isinstance(value, (Target, UserStep)):
         fields = value.as_dict()
         return (

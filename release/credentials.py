@@ -175,9 +175,10 @@ def environment_secrets(
     ``TWINE_PASSWORD``, the forge's token, a CI job's OIDC credentials for trusted
     publishing), so a command of the user's can be masked before any step has needed them."""
     from release import cisystems
+    from release.forges import token
 
     names = {"TWINE_PASSWORD"} | {t.password_env for t in targets if t.password_env}
     names |= set(cisystems.secret_variables(TRUSTED_AUDIENCES.values()))
-    if forge is not None:
-        names.add(forge.token_env)
-    return [environ[name] for name in sorted(names) if environ.get(name)]
+    found = [environ[name] for name in sorted(names) if environ.get(name)]
+    forge_token = token(forge, environ) if forge is not None else ""
+    return [*found, forge_token] if forge_token else found

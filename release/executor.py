@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from types import FrameType
 
 from release.errors import EXIT_CHECK_FAILED, ReleaseError
-from release.journal import DONE, FAILED
+from release.journal import DONE, FAILED, SKIPPED
 from release.plan import Step
 from release.runner import mask
 from release.stages import reaches
@@ -71,6 +71,11 @@ def execute(
                     "",
                 )
             start = time.monotonic()
+            if ctx.journal.steps.get(step.id) == SKIPPED:
+                outcome = Outcome(step, "skipped", 0.0)
+                report.outcomes.append(outcome)
+                on_step(outcome)
+                continue
             try:
                 status = _run_step(ctx, step)
             except StepFailed as exc:

@@ -25,6 +25,7 @@ from release.gitreads import GitReads
 from release.memo import Memo
 from release.ops.git import ROOT_PROJECT, project_path, project_relative
 from release.runner import Pending, Runner
+from release.targets import TargetFacts
 
 
 class GitFacts(NamedTuple):
@@ -369,55 +370,15 @@ def _listed(listing: str, ref: str) -> str | None:
     return listing[listing.rfind("\n", 0, end) + 1 : end]
 
 
-class TargetFacts(NamedTuple):
-    """What a publish target says about the planned version (read-only)."""
-
-    name: str
-    credential_source: str | None
-    files_of_version: tuple[str, ...]
-    error: str
-
-
 def read_targets(
     targets: Sequence[Target], project: str, version: Version, environ: Mapping[str, str]
 ) -> tuple[TargetFacts, ...]:
+    """What each publish target says about ``version``, through the Target seam."""
     if not targets:
         return ()  # and urllib, credentials and keyring stay unimported
-    from packaging.utils import (
-        InvalidSdistFilename,
-        InvalidWheelFilename,
-        parse_sdist_filename,
-        parse_wheel_filename,
-    )
+    from release.targets import connect
 
-    from release.credentials import resolve
-    from release.ops.index import IndexError_, read_files
-
-    found = []
-    for target in targets:
-        resolved = resolve(target, environ)
-        source = resolved.source if resolved else None
-        try:
-            listed = read_files(
-                target.index_url, project, resolved.credentials if resolved else None
-            )
-        except IndexError_ as exc:
-            found.append(TargetFacts(target.name, source, (), exc.message))
-            continue
-        same = []
-        for name in listed:
-            try:
-                parsed = (
-                    parse_wheel_filename(name)[1]
-                    if name.endswith(".whl")
-                    else parse_sdist_filename(name)[1]
-                )
-            except (InvalidWheelFilename, InvalidSdistFilename):
-                continue
-            if parsed == version:
-                same.append(name)
-        found.append(TargetFacts(target.name, source, tuple(same), ""))
-    return tuple(found)
+    return tuple(connect(target, project, environ).survey(version) for target in targets)
 
 
 def _read_text(path: Path, shown: str) -> str:

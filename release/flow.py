@@ -9,7 +9,7 @@ from pathlib import Path
 from release.checks import Problem
 from release.errors import EXIT_CHECK_FAILED, ReleaseError, UsageError
 from release.executor import Outcome, Report, execute
-from release.journal import PENDING, Journal, Lock, state_dir, unclaimed_journal
+from release.journal import DONE, PENDING, SKIPPED, Journal, Lock, state_dir, unclaimed_journal
 from release.ops.git import (
     head_commit_is,
     is_ancestor,
@@ -196,6 +196,7 @@ def resume(
     until: str | None,
     on_step: Callable[[Outcome], None],
     note: Callable[[str], None],
+    skip: Sequence[str] = (),
 ) -> Report:
     runner = Runner(project_dir)
     git_dir, project = locate(runner)
@@ -206,8 +207,24 @@ def resume(
         plan = _plan_of(journal)
         ctx = Context(project_dir, state, runner, plan, journal, environ, tuple(overrides))
         _reconcile(ctx, note)
+        _skip(journal, plan, skip, note)
         journal.save()
         return _execute(ctx, until, on_step)
+
+
+def _skip(journal: Journal, plan: Plan, skip: Sequence[str], note: Callable[[str], None]) -> None:
+    """Mark the steps ``skip`` names as skipped: done by hand, or accepted as undone."""
+    ids = [s.id for s in plan.steps]
+    for step_id in skip:
+        if step_id not in ids:
+            raise UsageError(
+                f"--skip {step_id}: this release has no such step.",
+                f"Its steps: {', '.join(ids)}.",
+            )
+        if journal.steps.get(step_id) == DONE:
+            raise UsageError(f"--skip {step_id}: that step is done already.", "")
+        journal.steps[step_id] = SKIPPED
+        note(f"Skipping {step_id}, as asked: it is not done and will not be.")
 
 
 def _reconcile(ctx: Context, note: Callable[[str], None]) -> None:

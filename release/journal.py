@@ -22,6 +22,7 @@ from release.runner import Runner
 
 JOURNAL_SCHEMA_VERSION = 2  # 2: plans carry publish targets and the forge
 PENDING, DONE, FAILED = "pending", "done", "failed"
+SKIPPED = "skipped"  # release resume --skip: the user did it by hand, or accepts it undone
 
 
 class LockedError(ReleaseError):

@@ -33,7 +33,7 @@ def write(state: Path, plan: Plan, artifacts: dict[str, str]) -> Path:
         "remote": plan.remote,
         "files": dict(sorted(artifacts.items())),
         "publish": plan.to_json()["publish"],
-        "github": plan.to_json()["github"],
+        "forge": plan.to_json()["forge"],
     }
     path = manifest_dir(state) / f"{plan.version}.json"
     path.parent.mkdir(parents=True, exist_ok=True)

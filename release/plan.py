@@ -116,7 +116,7 @@ class Plan(NamedTuple):
     forge: Forge | None = None
     sign: str = "none"
     reproducible: bool = False
-    latest_release: Version | None = None  # the highest version among the release tags
+    latest_release: Version | None = None  # the highest final version among the release tags
     commit_hooks: bool = True  # whether git commit runs the pre-commit and commit-msg hooks
     user_steps: tuple[UserStep, ...] = ()  # [[tool.release.steps]]
 
@@ -125,6 +125,14 @@ class Plan(NamedTuple):
             if step.name == name:
                 return step
         raise KeyError(name)
+
+    @property
+    def marks_latest(self) -> bool:
+        """Whether the forge marks this release its latest: only a final release at or above
+        the highest release tag (a maintenance release or a pre-release never is)."""
+        if self.version.is_prerelease:
+            return False
+        return self.latest_release is None or self.version >= self.latest_release
 
     @property
     def committed_paths(self) -> tuple[str, ...]:
@@ -160,7 +168,10 @@ class Plan(NamedTuple):
         lacks leaves its field's default); KeyError, TypeError or ValueError when ``data`` is
         no such plan."""
         fields: dict[str, Any] = {}
-        for members, written in ((_PUBLIC, data["public"]), (_KEPT, data)):
+        public = dict(data["public"])
+        if "github" in public and "forge" not in public:  # written before forge kinds
+            public["forge"] = public.pop("github")
+        for members, written in ((_PUBLIC, public), (_KEPT, data)):
             for member in members:
                 if member.key in written:
                     fields.update(member.load(written[member.key]))
@@ -360,7 +371,9 @@ def build(facts: Facts, request: Request) -> Plan:
         forge=cfg.forge,
         sign=cfg["sign"],
         reproducible=cfg["reproducible"],
-        latest_release=facts.release_tags[-1].version if facts.release_tags else None,
+        latest_release=max(
+            (t.version for t in facts.release_tags if not t.version.is_prerelease), default=None
+        ),
         commit_hooks=cfg["commit-hooks"],
         user_steps=cfg.user_steps,
     )
@@ -573,16 +586,7 @@ def _builtin_steps(plan: Plan) -> tuple[Step, ...]:
                 )
             )
     if plan.forge is not None:
-        steps.append(
-            Step(
-                "announce",
-                "github-release",
-                f"GitHub release {plan.tag} in {plan.forge.repository}"
-                + (" (draft)" if plan.forge.draft else "")
-                + (" (pre-release)" if plan.version.is_prerelease else "")
-                + (", artifacts attached" if plan.forge.attach_artifacts else ""),
-            )
-        )
+        steps += _announce_steps(plan, plan.forge)
     if plan.next_dev is not None:
         for edit in plan.dev_edits:
             steps.append(
@@ -637,6 +641,36 @@ def _diffs(edits: tuple[FileEdit, ...]) -> list[dict[str, str]]:
     return [{"path": e.path, "diff": e.diff()} for e in edits]
 
 
+def _announce_steps(plan: Plan, forge: Forge) -> list[Step]:
+    """Draft, attach, publish: a release is public only once its files are attached."""
+    from release.forges import FORGES
+
+    title = FORGES[forge.kind].title
+    kind = " pre-release" if plan.version.is_prerelease else ""
+    draft = (
+        f"draft the {title}{kind} release {plan.tag} in {forge.repository}, notes from the "
+        "changelog section"
+        if FORGES[forge.kind].drafts
+        else f"prepare the {title}{kind} release {plan.tag} in {forge.repository} ({title} "
+        "has no drafts: the publish step makes it, notes from the changelog section)"
+    )
+    steps = [Step("announce", "draft", draft)]
+    if forge.attach_artifacts:
+        steps.append(
+            Step(
+                "announce",
+                "attach",
+                f"attach the artifacts to the {title} release {plan.tag}, each read back",
+            )
+        )
+    if not forge.draft:
+        latest = "marked latest" if plan.marks_latest else "not marked latest"
+        steps.append(
+            Step("announce", "publish", f"publish the {title} release {plan.tag} ({latest})")
+        )
+    return steps
+
+
 def _public_steps(plan: Plan) -> list[dict[str, Any]]:
     return [
         {
@@ -689,7 +723,8 @@ _PUBLIC: tuple[_Member, ...] = (
         lambda targets: [t.as_dict("_") for t in targets],
         lambda raw: tuple(Target.from_dict(t) for t in raw),
     ),
-    _field("github", "forge", _optional(lambda f: f.as_dict("_")), _optional(Forge.from_dict)),
+    _field("forge", "forge", _optional(lambda f: f.as_dict("_")), _optional(Forge.from_dict)),
+    _shown("marks_latest", lambda plan: plan.marks_latest),
     _field("sign", "sign"),
     _field("reproducible", "reproducible"),
     _field(

@@ -68,6 +68,7 @@ def dispatch(project: Path, args: argparse.Namespace) -> int:
             until=args.until,
             on_step=_progress,
             note=_note,
+            skip=args.skip,
         )
         _summary(
             report,

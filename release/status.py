@@ -80,7 +80,7 @@ def _target_rows(data: dict[str, Any]) -> list[Row]:
 def _forge_rows(data: dict[str, Any]) -> list[Row]:
     """The forge's release of the tag, and each file attached to it, read through the
     Forge protocol (release.forges) like the announce step."""
-    found = data.get("github")
+    found = data.get("forge")
     if not found:
         return []
     from release.config import Forge as ForgeConfig
@@ -101,7 +101,7 @@ def _forge_rows(data: dict[str, Any]) -> list[Row]:
     except ForgeError as exc:
         return [Row(f"{config.kind} {config.repository}", item, f"unknown: {exc.message}")]
     try:
-        rows = state(forge, data["tag"], data["files"], config.attach_artifacts)
+        rows = state(forge, data["tag"], data["files"], config)
     except ForgeError as exc:
         return [Row(forge.where, item, f"unknown: {exc.message}")]
     return [Row(forge.where, name, s) for name, s in rows]

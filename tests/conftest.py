@@ -386,7 +386,7 @@ def configure_targets(project: Path, *, github: Any = None, index: Any = None,
     commit, and push the commit to the sample's bare remote."""
     text = ""
     if github is not None:
-        text += (f'\n[tool.release.github]\nrepository = "{github.full_name}"\n'
+        text += (f'\n[tool.release.forge]\nkind = "github"\nrepository = "{github.full_name}"\n'
                  f'api-url = "{github.api_url}"\ntoken-env = "GITHUB_TOKEN"\n')
         text += "draft = true\n" if draft else ""
     if index is not None:

@@ -61,6 +61,14 @@ name for request", "Bad Content-Length: ", the unsupported-version message, the
 ``{"resource": "Release"|"ReleaseAsset", "code": "already_exists", "field": "tag_name"|"name"}``
 errors and the uploads host's error bodies (``message`` + ``request_id``).
 
+Immutable releases (the repository setting, ``Repo.immutable_releases``; GitHub's docs
+"Immutable releases" and observed responses): publishing a release seals it (``"immutable":
+true``); an upload to it answers 422 "Cannot upload assets to an immutable release."; only its
+title and notes can still change; its tag can never carry another release ("tag_name was used
+by an immutable release", also after the release is deleted). ``make_latest`` ("true",
+"false", "legacy"; "Defaults to true for newly published releases"; drafts and pre-releases
+cannot be latest) decides what ``GET /repos/{owner}/{repo}/releases/latest`` answers.
+
 Stand-in choices where the docs are silent: repositories are private by default; a wrong
 token is 401 everywhere; no token is 404 on a private repository (reads and writes) and 401
 "Requires authentication" for a write to a public one; ``read_only_token`` gets 403 "Resource
@@ -72,11 +80,16 @@ needs no token and does not mind one; the web and object paths send no API heade
 spend the rate limit; a request with a wrong token does not spend it either; an injected
 ``after_effect`` failure is consumed even if the request then fails for another reason.
 
-Deliberately not implemented: every other endpoint (latest release, generate-notes, update
+Stand-in choices for immutable releases: deleting an asset of one answers 422 "Cannot delete
+assets of an immutable release."; a change to its ``draft``, ``prerelease``, ``tag_name`` or
+``target_commitish`` answers 422 "Validation Failed" (``code: custom``); "legacy" picks the
+newest published final release by creation time.
+
+Deliberately not implemented: every other endpoint (generate-notes, update
 an asset, reactions, tags, ...: they answer 404), git refs (any ``tag_name`` /
 ``target_commitish`` is accepted and no tag is created; "Published releases must have a
 valid tag" is never raised), release-notes generation (``generate_release_notes`` is
-accepted and ignored), ``make_latest`` semantics, discussions (any
+accepted and ignored), discussions (any
 ``discussion_category_name`` is unknown -> 404 unless added to ``Repo.discussion_categories``),
 ETags / conditional requests, JSON-P, CORS, GraphQL, Basic authentication, fine-grained
 permission headers, rate-limit reset over time (the window only refills when
@@ -117,6 +130,7 @@ DOC = {
     "create_release": f"{_RELEASES_DOC}#create-a-release",
     "get_release_by_tag": f"{_RELEASES_DOC}#get-a-release-by-tag-name",
     "get_release": f"{_RELEASES_DOC}#get-a-release",
+    "get_latest_release": f"{_RELEASES_DOC}#get-the-latest-release",
     "update_release": f"{_RELEASES_DOC}#update-a-release",
     "delete_release": f"{_RELEASES_DOC}#delete-a-release",
     "list_assets": f"{_ASSETS_DOC}#list-release-assets",
@@ -190,6 +204,7 @@ class Release:
     published_at: str | None = None
     updated_at: str | None = None
     assets: list[Asset] = field(default_factory=list)
+    immutable: bool = False  # published while the repository had immutable releases on
     untagged: str = field(default_factory=lambda: "untagged-" + secrets.token_hex(10))
 
     @property
@@ -206,6 +221,9 @@ class Repo:
     default_branch: str = "main"
     releases: dict[int, Release] = field(default_factory=dict)
     discussion_categories: set[str] = field(default_factory=set)
+    immutable_releases: bool = False  # the repository setting "Enable release immutability"
+    latest_id: int | None = None  # the release GitHub shows as "Latest"
+    sealed_tags: set[str] = field(default_factory=set)  # tags of deleted immutable releases
 
     @property
     def full_name(self) -> str:
@@ -293,6 +311,7 @@ _API_ROUTES: list[tuple[str, re.Pattern[str], str]] = [
     ("GET", re.compile(_REPO + r"/releases"), "list_releases"),
     ("POST", re.compile(_REPO + r"/releases"), "create_release"),
     ("GET", re.compile(_REPO + r"/releases/tags/(?P<tag>.+)"), "get_release_by_tag"),
+    ("GET", re.compile(_REPO + r"/releases/latest"), "get_latest_release"),
     ("GET", re.compile(_REPO + r"/releases/assets/(?P<asset_id>\d+)"), "get_asset"),
     ("DELETE", re.compile(_REPO + r"/releases/assets/(?P<asset_id>\d+)"), "delete_asset"),
     ("GET", re.compile(_REPO + r"/releases/(?P<release_id>\d+)"), "get_release"),
@@ -400,6 +419,8 @@ class GitHubStandIn:
             release = self._new_release(target, tag_name, target_commitish=target_commitish,
                                         name=name, body=body, draft=draft,
                                         prerelease=prerelease)
+            if not draft:
+                self._on_publish(target, release, "true")
             return self._release_json(target, release)
 
     def seed_asset(self, release_id: int, name: str, data: bytes, *, repo: str | None = None,
@@ -408,6 +429,7 @@ class GitHubStandIn:
         with self._lock:
             target = self.get_repo(repo)
             release = target.releases[release_id]
+            assert not release.immutable, "GitHub refuses assets on an immutable release"
             asset = Asset(self._take_asset_id(), github_asset_name(name), label, content_type,
                           data)
             release.assets.append(asset)
@@ -736,7 +758,7 @@ class GitHubStandIn:
             "target_commitish": release.target_commitish,
             "name": release.name,
             "draft": release.draft,
-            "immutable": False,
+            "immutable": release.immutable,
             "prerelease": release.prerelease,
             "created_at": release.created_at,
             "updated_at": release.updated_at,
@@ -781,6 +803,10 @@ class GitHubStandIn:
             return self._error(req, 422, "Validation Failed", doc, [
                 {"resource": "Release", "code": "custom", "field": "tag_name",
                  "message": "tag_name is not well-formed"}])
+        if tag in repo.sealed_tags:
+            return self._error(req, 422, "Validation Failed", doc, [
+                {"resource": "Release", "code": "custom", "field": "tag_name",
+                 "message": "tag_name was used by an immutable release"}])
         other = self._published_by_tag(repo, tag)
         if other is not None and other is not release:
             return self._error(req, 422, "Validation Failed", doc, [
@@ -848,6 +874,8 @@ class GitHubStandIn:
                                     target_commitish=payload.get("target_commitish"),
                                     name=payload.get("name"), body=payload.get("body"),
                                     draft=draft, prerelease=bool(payload.get("prerelease", False)))
+        if not draft:
+            self._on_publish(repo, release, payload.get("make_latest", "true"))
         body = self._release_json(repo, release)
         return _Response.json(201, body, {"Location": body["url"]})
 
@@ -883,12 +911,23 @@ class GitHubStandIn:
             return self._error(req, 404, "Not Found", doc)
         draft = payload.get("draft", release.draft)
         tag = payload.get("tag_name", release.tag_name)
+        if release.immutable:
+            frozen = {"draft": release.draft, "tag_name": release.tag_name,
+                      "prerelease": release.prerelease,
+                      "target_commitish": release.target_commitish}
+            changed = sorted(k for k, v in frozen.items() if k in payload and payload[k] != v)
+            if changed:
+                return self._error(req, 422, "Validation Failed", doc, [
+                    {"resource": "Release", "code": "custom", "field": changed[0],
+                     "message": "Only the title and notes of an immutable release can be "
+                                "modified"}])
         if not draft:
             conflict = self._release_conflict(req, repo, release, tag, doc)
             if conflict is not None:
                 return conflict
         now = _now()
-        if release.draft and not draft:
+        publishing = release.draft and not draft
+        if publishing:
             release.published_at = now
         elif draft:
             release.published_at = None
@@ -898,6 +937,35 @@ class GitHubStandIn:
         release.body = payload.get("body", release.body)
         release.prerelease = payload.get("prerelease", release.prerelease)
         release.updated_at = now
+        if publishing:
+            self._on_publish(repo, release, payload.get("make_latest", "true"))
+        elif not draft and "make_latest" in payload:
+            self._mark_latest(repo, release, payload["make_latest"])
+        return _Response.json(200, self._release_json(repo, release))
+
+    def _on_publish(self, repo: Repo, release: Release, make_latest: str) -> None:
+        """Publishing seals the release when the repository has immutable releases on, and
+        makes it "Latest" as ``make_latest`` says ("Defaults to true for newly published
+        releases"; drafts and pre-releases cannot be latest)."""
+        release.immutable = repo.immutable_releases
+        self._mark_latest(repo, release, make_latest)
+
+    def _mark_latest(self, repo: Repo, release: Release, make_latest: str) -> None:
+        if release.draft or release.prerelease:
+            return
+        if make_latest == "true":
+            repo.latest_id = release.id
+        elif make_latest == "legacy":
+            final = [r for r in repo.releases.values() if not r.draft and not r.prerelease]
+            repo.latest_id = max(final, key=lambda r: (r.created_at, r.id)).id
+
+    def _get_latest_release(self, req: _Request, params: dict[str, str]) -> _Response:
+        repo = self._repo_for(req, params, "get_latest_release", write=False)
+        if isinstance(repo, _Response):
+            return repo
+        release = repo.releases.get(repo.latest_id) if repo.latest_id is not None else None
+        if release is None:
+            return self._not_found(req, "get_latest_release")
         return _Response.json(200, self._release_json(repo, release))
 
     def _delete_release(self, req: _Request, params: dict[str, str]) -> _Response:
@@ -906,6 +974,10 @@ class GitHubStandIn:
             return found
         repo, release = found
         del repo.releases[release.id]
+        if release.immutable:
+            repo.sealed_tags.add(release.tag_name)
+        if repo.latest_id == release.id:
+            repo.latest_id = None
         return _Response(204)
 
     def _list_assets(self, req: _Request, params: dict[str, str]) -> _Response:
@@ -932,6 +1004,8 @@ class GitHubStandIn:
         name = github_asset_name(raw_name)
         if not name:
             return self._upload_error(req, 400, "Invalid name for request")
+        if release.immutable:
+            return self._upload_error(req, 422, "Cannot upload assets to an immutable release.")
         if any(a.name == name for a in release.assets):
             return self._upload_error(req, 422, "Validation Failed", [
                 {"resource": "ReleaseAsset", "code": "already_exists", "field": "name"}])
@@ -965,6 +1039,9 @@ class GitHubStandIn:
         found = self._find_asset(repo, int(params["asset_id"]))
         if found is None:
             return self._not_found(req, "delete_asset")
+        if found[0].immutable:
+            return self._error(req, 422, "Cannot delete assets of an immutable release.",
+                               DOC["delete_asset"])
         found[0].assets.remove(found[1])
         return _Response(204)
 

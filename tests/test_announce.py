@@ -276,7 +276,9 @@ def test_announce_failure_then_resume_completes(setup: Callable[..., Setup],
     text = both(failed)
     assert failed.code == 1, text
     assert "Traceback" not in failed.stderr
-    assert "announce.github-release" in text
+    # An upload fails in the attach step, the others in the first step, which makes the draft.
+    failed_step = "announce.attach" if failure == "asset-upload-draft" else "announce.draft"
+    assert failed_step in text
     assert "release resume" in text
     if failure == "asset-upload-draft":
         assert "503" in text
@@ -358,7 +360,7 @@ def test_status_shows_the_github_release_in_the_announce_steps_states(
 
     code, found = states()
     assert code == 1, found
-    assert found[(where, "release v1.3.0")] == "present"
+    assert found[(where, "release v1.3.0")] == "draft", "published before its files"
     assert [found[(where, name)] for name in names] == ["broken", "broken"]
     assert found[("local", names[0])] == "present"
 
@@ -368,3 +370,62 @@ def test_status_shows_the_github_release_in_the_announce_steps_states(
     assert code == 0, found
     assert set(found.values()) == {"present"}
     assert {item for w, item in found if w == where} == {"release v1.3.0", *names}
+
+
+# --- 4. immutable releases: files are attached to the draft, then it is published -----------
+
+def test_with_immutable_releases_the_release_is_published_complete(
+    setup: Callable[..., Setup],
+) -> None:
+    s = setup()
+    s.github.get_repo().immutable_releases = True
+    names = dist_names("1.3.0")
+    result = s.release("run", "--yes")
+    assert result.code == 0, both(result)
+    release = only_release(s.github)
+    assert release["draft"] is False
+    assert release["immutable"] is True
+    check_assets(s.github, release, s.dist, names)
+    # Each file went to the draft; the release was published after the last one, once.
+    writes = [(r.host, r.method) for r in s.github.requests if r.method in ("POST", "PATCH")]
+    assert writes == [("api", "POST"), ("uploads", "POST"), ("uploads", "POST"),
+                      ("api", "PATCH")], writes
+    latest = http_request(
+        "GET", f"{s.github.api_url}/repos/{s.github.full_name}/releases/latest",
+        headers={"Authorization": f"Bearer {s.github.token}", "User-Agent": "a-maintainer"})
+    assert json.loads(latest.body)["tag_name"] == "v1.3.0", "a final release at the top is latest"
+
+
+def test_a_published_immutable_release_without_its_files_is_reported_with_the_fix(
+    setup: Callable[..., Setup],
+) -> None:
+    s = setup()
+    s.github.get_repo().immutable_releases = True
+    first = s.release("run", "--yes", "--until", "publish")
+    assert first.code == 0, both(first)
+    # Someone published the release by hand before the files were attached: it is sealed.
+    s.github.seed_release("v1.3.0", name="v1.3.0", body="Published by hand.")
+
+    failed = s.release("resume")
+    text = both(failed)
+    assert failed.code == 1, text
+    assert "Traceback" not in failed.stderr
+    assert "immutable" in text
+    for name in dist_names("1.3.0"):
+        assert name in text
+    assert "release resume --skip announce.attach" in text
+    assert asset_uploads(s.github) == [], "an upload was tried on a sealed release"
+    assert len(s.github.releases()) == 1
+
+    wrong = s.release("resume", "--skip", "announce.nothing")
+    assert wrong.code == 2, both(wrong)
+    assert "no such step" in both(wrong)
+    # As the hint says: go on without the files; the rest of the release is finished.
+    finished = s.release("resume", "--skip", "announce.attach")
+    assert finished.code == 0, both(finished)
+    assert "Skipping announce.attach" in both(finished)
+    journal = json.loads(next((s.project / ".git" / "release-pipeline").rglob("journal.json"))
+                         .read_text(encoding="utf-8"))
+    assert journal["steps"]["announce.attach"] == "skipped"
+    assert journal["steps"]["announce.publish"] == "done"
+    assert journal["finished"] is True

@@ -190,7 +190,7 @@ def test_a_plan_given_is_checked_as_it_is() -> None:
 
 
 def test_forge_token_only_when_the_run_reaches_announce() -> None:
-    github = {"github": {"repository": "org/sample"}}
+    github = {"forge": {"kind": "github", "repository": "org/sample"}}
     assert codes(release=github) == ["forge-token"]
     assert codes(release=github, environ={"GITHUB_TOKEN": "x"}) == []
     facts = make_facts(fragments=FRAGMENT, release=github)

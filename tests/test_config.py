@@ -205,3 +205,64 @@ def test_unsafe_tag_format_error_names_where_it_was_set(project: Path, cli: CLI)
                        "'v{version};id'")
     from_cli = cli("-c", "tag-format=v{version};id", "check", cwd=project)
     assert_usage_error(from_cli, "command line", "tag-format")
+
+
+# --- [tool.release.forge] ----------------------------------------------------------------
+
+def _forge(table: dict[str, object]) -> object:
+    from release import config
+
+    return config.load(Path("/nowhere"), environ={}, pyproject={
+        "project": {"name": "x", "version": "1.0"},
+        "tool": {"release": {"version-locations": ["pyproject.toml"], "forge": table}},
+    }, is_file=lambda _path: True).forge
+
+
+FORGE_DEFAULTS = [
+    ({"kind": "github", "repository": "o/n"},
+     ("https://github.com", "https://api.github.com", "GITHUB_TOKEN")),
+    ({"kind": "github", "repository": "o/n", "url": "https://ghe.example.com/"},
+     ("https://ghe.example.com", "https://ghe.example.com/api/v3", "GITHUB_TOKEN")),
+    ({"kind": "github", "repository": "o/n", "api-url": "http://127.0.0.1:9/", "token-env": "T"},
+     ("https://github.com", "http://127.0.0.1:9", "T")),
+]
+
+
+@pytest.mark.parametrize(("table", "expected"), FORGE_DEFAULTS)
+def test_forge_urls_and_token_are_derived_per_kind(
+    table: dict[str, object], expected: tuple[str, str, str]
+) -> None:
+    forge = _forge(table)
+    assert (forge.url, forge.api_url, forge.token_env) == expected  # type: ignore[attr-defined]
+
+
+FORGE_ERRORS = [
+    ({"repository": "o/n"}, r"`forge.kind` is missing.*kind = \"github\""),
+    ({"kind": "githib", "repository": "o/n"}, r"'githib' is not a forge.*did you mean.*github"),
+    ({"kind": "github", "repository": "o/n/x"}, r"'o/n/x' is not of the form OWNER/NAME"),
+    ({"kind": "github", "repository": "o/n", "url": "github.com"}, r"`forge.url`.*not an http"),
+    ({"kind": "github", "repository": "o/n", "token": "x"}, r"unknown key `forge.token`"),
+]
+
+
+@pytest.mark.parametrize(("table", "message"), FORGE_ERRORS)
+def test_a_bad_forge_table_names_the_key_and_the_fix(
+    table: dict[str, object], message: str
+) -> None:
+    from release.errors import ConfigError
+
+    with pytest.raises(ConfigError) as raised:
+        _forge(table)
+    assert re.search(message, str(raised.value), re.S | re.I), str(raised.value)
+
+
+def test_the_retired_github_table_is_refused_with_its_exact_replacement(
+    project: Path, cli: CLI
+) -> None:
+    path = project / "pyproject.toml"
+    path.write_text(path.read_text(encoding="utf-8") + '\n[tool.release.github]\n'
+                    'repository = "octo/hello"\napi-url = "https://ghe.example.com/api/v3"\n'
+                    "draft = true\n", encoding="utf-8")
+    replacement = ('[tool.release.forge]\nkind = "github"\nrepository = "octo/hello"\n'
+                   'url = "https://ghe.example.com"\ndraft = true')
+    assert_usage_error(cli("preview", cwd=project), replacement, "[tool.release.github]")

@@ -385,8 +385,8 @@ def test_plan_json_doc_lists_every_member(
               f'index-url = "http://127.0.0.1:{port}/simple/" }}')
     step = '{ name = "lock", stage = "prepare", run = ["uv", "lock"], paths = ["uv.lock"] }'
     result = cli("-c", "next-dev=true", "-c", f"publish=[{target}]",
-                 "-c", 'github={ repository = "owner/sample" }', "-c", f"steps=[{step}]",
-                 "preview", "--json", cwd=project)
+                 "-c", 'forge={ kind = "github", repository = "owner/sample" }',
+                 "-c", f"steps=[{step}]", "preview", "--json", cwd=project)
     data = json.loads(result.stdout)
     assert data["plan"] is not None, result.stderr
     assert data["problems"], data

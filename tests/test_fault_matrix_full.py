@@ -71,7 +71,8 @@ TARGET = "local"
 SDIST = "sample_project-1.3.0.tar.gz"
 WHEEL = "sample_project-1.3.0-py3-none-any.whl"
 FILES = (SDIST, WHEEL)
-PUBLIC_STEPS = ("push.push", *publish_steps(TARGET), "announce.github-release", *POST_STEPS)
+ANNOUNCE_STEPS = ("announce.draft", "announce.attach", "announce.publish")
+PUBLIC_STEPS = ("push.push", *publish_steps(TARGET), *ANNOUNCE_STEPS, *POST_STEPS)
 STEPS = LOCAL_STEPS + PUBLIC_STEPS
 # ``X:after`` and ``Y:before`` of consecutive steps are the same boundary (the journal is
 # saved before ``after`` fires), so: before every step after the push, and after the last.
@@ -152,7 +153,7 @@ def configure(project: Path, world: World) -> None:
     pushed, so the tree is clean and in sync."""
     set_release_config(project, "next-dev = true", commit=False)
     text = (
-        f'\n[tool.release.github]\nrepository = "{world.github.full_name}"\n'
+        f'\n[tool.release.forge]\nkind = "github"\nrepository = "{world.github.full_name}"\n'
         f'api-url = "{world.github.api_url}"\ntoken-env = "GITHUB_TOKEN"\n'
         f'\n[[tool.release.publish]]\nname = "{TARGET}"\n'
         f'repository-url = "{world.index.upload_url}"\nindex-url = "{world.index.simple_url}"\n'
@@ -365,7 +366,7 @@ def test_killed_then_resumed_equals_uninterrupted(
 
 
 @pytest.mark.parametrize(
-    "point", [f"publish.upload:{TARGET}:before", "announce.github-release:before"]
+    "point", [f"publish.upload:{TARGET}:before", "announce.attach:before"]
 )
 def test_sigint_finishes_the_step_stops_then_resume_finishes(
     stopped_after_verify: Callable[[], Path], reference: Outcome, world: World, point: str
@@ -391,7 +392,7 @@ def test_sigint_finishes_the_step_stops_then_resume_finishes(
 @pytest.mark.parametrize(
     ("point", "failed_step"),
     [
-        ("announce.github-release:before", "announce.github-release"),
+        ("announce.draft:before", "announce.draft"),
         (f"publish.upload:{TARGET}:after", None),  # between two steps: no step is to blame
     ],
 )
@@ -447,12 +448,12 @@ def test_killed_after_the_release_and_one_asset_were_made_before_the_journal(
     stopped_after_verify: Callable[[], Path], reference: Outcome, world: World
 ) -> None:
     project = stopped_after_verify()
-    point = "announce.github-release:before"
+    point = "announce.attach:before"
     killed = run_release(project, "resume", env={**world.env, FAILPOINT: f"{point}:kill"})
     assert killed.code == -9, both(killed)
-    # What the step makes first: the release, with the planned fields, and the sdist.
-    body = str(dict(reference.release)["body"])
-    made = world.github.seed_release("v1.3.0", name="v1.3.0", body=body)
+    # The draft step made the draft; the attach step uploads the sdist first.
+    (made,) = world.github.releases()
+    assert made["draft"] is True
     kept = world.github.seed_asset(int(made["id"]), SDIST, (project / "dist" / SDIST).read_bytes(),
                                    content_type="application/gzip")
 

@@ -161,6 +161,8 @@ _USER_STEP = st.fixed_dictionaries({}, optional={
     "paths": _or_random(st.sampled_from([["uv.lock"], ["../x"], ["/abs"], [".git/x"], "x"])),
 })
 _FORGE = st.fixed_dictionaries({}, optional={
+    "kind": _or_random(st.sampled_from(["github", "gitlab", "gitea", "GitHub", ""])),
+    "url": _or_random(st.sampled_from([CLOSED, "https://codeberg.org", "git.example", ""])),
     "repository": _or_random(st.sampled_from(["octo/repo", "bad", "", "a/b/c"])),
     "api-url": _or_random(st.sampled_from([CLOSED, "ftp://x", ""])),
     "token-env": _or_random(st.sampled_from(["GITHUB_TOKEN", "OTHER", ""])),
@@ -198,7 +200,7 @@ PLAUSIBLE: dict[str, st.SearchStrategy[Any]] = {
     "steps": st.lists(_USER_STEP, max_size=2),
     "fragment-exempt-paths": st.lists(texts, max_size=3),
     "fragment-exempt-marker": texts,
-    "github": _FORGE,
+    "forge": _FORGE,
     "dist-dir": st.sampled_from(["dist", "out/dist", "../dist", "/tmp/dist", ".git", "", "."]),
 }
 
@@ -233,7 +235,8 @@ def test_the_generator_knows_every_key() -> None:
     assert set(PLAUSIBLE) == {key.name for key in SCHEMA}
     forge_keys = set(FORGE_KEYS)
     target_keys = set(TARGET_KEYS)
-    assert forge_keys == {"repository", "api-url", "token-env", "draft", "attach-artifacts"}
+    assert forge_keys == {"kind", "repository", "url", "api-url", "token-env", "draft",
+                          "attach-artifacts"}
     assert target_keys == {"name", "repository-url", "repository", "index-url", "verify-install",
                            "username-env", "password-env"}
     assert set(USER_STEP_KEYS) == {"name", "stage", "run", "shell", "done-if", "paths"}

@@ -655,3 +655,71 @@ def test_dropped_connection(gh: GitHubStandIn) -> None:
         call(repo_url(gh, "/releases"), token=gh.token)
     assert gh.requests[-1].status == 0
     assert call(repo_url(gh, "/releases"), token=gh.token).status == 200
+
+
+# --- immutable releases and "Latest" ----------------------------------------------------------
+
+def patch(gh: GitHubStandIn, release: dict[str, Any], **fields: Any) -> Reply:
+    return call(release["url"], "PATCH", token=gh.token, body=fields)
+
+
+def latest_tag(gh: GitHubStandIn) -> str | None:
+    reply = call(repo_url(gh, "/releases/latest"), token=gh.token)
+    if reply.status == 404:
+        assert_error(reply, 404, "Not Found")
+        return None
+    assert reply.status == 200
+    return str(reply.json()["tag_name"])
+
+
+def test_immutable_release_refuses_uploads_once_published(gh: GitHubStandIn) -> None:
+    gh.get_repo().immutable_releases = True
+    draft = create(gh, tag_name="v1.0.0", draft=True).json()
+    assert draft["immutable"] is False
+    assert upload(gh, draft, "a.whl", b"a").status == 201  # a draft takes files
+
+    published = patch(gh, draft, draft=False).json()
+    assert published["immutable"] is True
+    reply = upload(gh, published, "b.whl", b"b")
+    assert reply.status == 422
+    assert reply.json()["message"] == "Cannot upload assets to an immutable release."
+    asset = published["assets"][0]
+    assert_error(call(asset["url"], "DELETE", token=gh.token), 422,
+                 "Cannot delete assets of an immutable release.")
+    # Only the title and the notes can change.
+    assert patch(gh, published, name="1.0.0", body="New notes.").status == 200
+    refused = patch(gh, published, prerelease=True)
+    assert assert_error(refused, 422, "Validation Failed")["errors"][0]["field"] == "prerelease"
+
+
+def test_the_tag_of_a_deleted_immutable_release_cannot_be_used_again(gh: GitHubStandIn) -> None:
+    gh.get_repo().immutable_releases = True
+    release = create(gh, tag_name="v1.0.0").json()
+    assert release["immutable"] is True
+    assert call(release["url"], "DELETE", token=gh.token).status == 204
+    errors = assert_error(create(gh, tag_name="v1.0.0"), 422, "Validation Failed")["errors"]
+    assert errors[0]["message"] == "tag_name was used by an immutable release"
+
+
+def test_without_the_setting_published_releases_take_files(gh: GitHubStandIn) -> None:
+    release = create(gh, tag_name="v1.0.0").json()
+    assert release["immutable"] is False
+    assert upload(gh, release, "a.whl", b"a").status == 201
+
+
+def test_make_latest_decides_the_latest_release(gh: GitHubStandIn) -> None:
+    assert latest_tag(gh) is None
+    create(gh, tag_name="v2.0.0")  # "Defaults to true for newly published releases"
+    assert latest_tag(gh) == "v2.0.0"
+    create(gh, tag_name="v1.9.1", make_latest="false")
+    assert latest_tag(gh) == "v2.0.0"
+    create(gh, tag_name="v2.1.0rc1", prerelease=True, make_latest="true")
+    assert latest_tag(gh) == "v2.0.0", "a pre-release cannot be latest"
+    draft = create(gh, tag_name="v2.1.0", draft=True).json()
+    assert latest_tag(gh) == "v2.0.0", "a draft cannot be latest"
+    patch(gh, draft, draft=False, make_latest="true")
+    assert latest_tag(gh) == "v2.1.0"
+    create(gh, tag_name="v2.0.1", make_latest="legacy")
+    assert latest_tag(gh) == "v2.0.1", "legacy: the newest published final release"
+    bad = create(gh, tag_name="v3", make_latest="yes")
+    assert assert_error(bad, 422, bad.json()["message"])["message"].startswith("Invalid request")

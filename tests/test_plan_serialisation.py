@@ -16,6 +16,7 @@ from packaging.version import Version
 from release.facts import Facts, gather
 from release.plan import Plan, Request, Tagged, build
 from release.stages import CI_JOBS, STAGES
+from release.steps import implementation
 
 pytestmark = [pytest.mark.cached_samples, pytest.mark.usefixtures("utc")]
 
@@ -27,7 +28,7 @@ EVERYTHING = (
     "reproducible=true",
     'publish=[{ name = "local", repository-url = "http://127.0.0.1:9/legacy/", '
     'index-url = "http://127.0.0.1:9/simple/", verify-install = true }]',
-    'github={ repository = "owner/sample", draft = true }',
+    'forge={ kind = "github", repository = "owner/sample", draft = true }',
 )
 
 
@@ -91,6 +92,11 @@ def test_a_journal_written_by_the_previous_version_is_read() -> None:
         assert again[key] == stored[key], key
     # Every member it wrote is written again the same (members added since come beside them).
     old, new = stored["public"], again["public"]
-    assert {k: new[k] for k in old if k != "fingerprint"} == {
-        k: v for k, v in old.items() if k != "fingerprint"
+    renamed = {"github": "forge"}  # the forge table became [tool.release.forge]
+    assert {k: new[renamed.get(k, k)] for k in old if k != "fingerprint"} == {
+        k: {**v, "kind": "github", "url": "https://github.com"} if k == "github" else v
+        for k, v in old.items() if k != "fingerprint"
     }
+    assert "announce.github-release" in [s.id for s in plan.steps]
+    earlier = implementation(next(s for s in plan.steps if s.stage == "announce"))
+    assert type(earlier).__name__ == "EarlierAnnounce", "an old journal's announce step resumes"

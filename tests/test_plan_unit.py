@@ -387,7 +387,7 @@ def test_publish_and_announce_steps_follow_the_configuration() -> None:
                  "index-url": "https://test.example/simple/", "verify-install": True},
                 {"name": "pypi", "repository-url": "https://upload.pypi.org/legacy/"},
             ],
-            "github": {"repository": "org/sample"},
+            "forge": {"kind": "github", "repository": "org/sample"},
         },
     )
     ids = [s.id for s in made.steps]
@@ -395,8 +395,49 @@ def test_publish_and_announce_steps_follow_the_configuration() -> None:
         "publish.upload:test",
         "publish.verify-install:test",
         "publish.upload:pypi",
-        "announce.github-release",
+        "announce.draft",
+        "announce.attach",
+        "announce.publish",
     ]
+
+
+FORGE = {"kind": "github", "repository": "org/sample"}
+
+
+@pytest.mark.parametrize(
+    ("forge", "ids"),
+    [
+        ({"draft": True}, ["announce.draft", "announce.attach"]),
+        ({"attach-artifacts": False}, ["announce.draft", "announce.publish"]),
+        ({"draft": True, "attach-artifacts": False}, ["announce.draft"]),
+    ],
+)
+def test_the_announce_steps_follow_the_forge_table(forge: dict[str, Any], ids: list[str]) -> None:
+    made = build(Request("patch"), release={"forge": {**FORGE, **forge}})
+    assert [s.id for s in made.steps if s.stage == "announce"] == ids
+
+
+# (the versions of the release tags, the request) -> whether the forge marks it latest
+LATEST = [
+    ((), Request("patch"), True),  # the first release
+    (("1.2.0",), Request("patch"), True),
+    (("1.2.0", "2.0.0"), Request("patch"), False),  # a maintenance release below 2.0.0
+    (("1.2.0", "2.0.0rc1"), Request("patch"), True),  # pre-releases are never "latest"
+    (("1.2.0",), Request("minor", pre="rc"), False),  # a pre-release is never marked
+]
+
+
+@pytest.mark.parametrize(("tags", "request_", "latest"), LATEST)
+def test_only_a_final_release_at_the_top_is_marked_latest(
+    tags: tuple[str, ...], request_: Request, latest: bool
+) -> None:
+    made = build(
+        request_, tags=[f"v{t}" for t in tags], reachable=("v1.2.0",), release={"forge": FORGE}
+    )
+    assert made.marks_latest is latest
+    publish = next(s for s in made.steps if s.id == "announce.publish")
+    assert ("(marked latest)" if latest else "(not marked latest)") in publish.summary
+    assert made.to_json()["marks_latest"] is latest
 
 
 # --- the next development version -------------------------------------------------------

@@ -14,10 +14,11 @@ import pytest
 from release import forges, status, targets
 from release.config import Forge as ForgeConfig
 from release.config import Target as TargetConfig
+from release.errors import ReleaseError
 from release.forges import Announcement
 from release.ops import BROKEN, MISSING, PRESENT
 from release.steps import Context
-from release.steps.announce import Announce
+from release.steps.announce import AttachFiles, DraftRelease, PublishRelease
 from release.steps.publish import Publish
 from release.targets import UPLOADED
 
@@ -25,12 +26,13 @@ ROOT = Path(__file__).resolve().parent.parent / "release"
 
 
 class FakeForge:
-    """A forge kept in memory; records what the announce step asked of it."""
+    """A forge kept in memory; records what the announce steps asked of it."""
 
     def __init__(self) -> None:
         self.releases: dict[str, dict[str, Any]] = {}
         self.files: dict[str, dict[str, str]] = {}
         self.calls: list[str] = []
+        self.seal_on_publish = False
 
     @property
     def title(self) -> str:
@@ -44,24 +46,32 @@ class FakeForge:
         self.calls.append("find")
         return self.releases.get(tag)
 
-    def matches(self, release: dict[str, Any], want: Announcement) -> bool:
-        return release["want"] == want
+    def is_published(self, release: dict[str, Any]) -> bool:
+        return bool(release["published"])
 
-    def create(self, want: Announcement) -> dict[str, Any]:
-        self.calls.append("create")
-        self.releases[want.tag] = {"tag": want.tag, "want": want}
+    def is_sealed(self, release: dict[str, Any]) -> bool:
+        return bool(release["sealed"])
+
+    def matches(self, release: dict[str, Any], want: Announcement) -> bool:
+        return bool(release["notes"] == want.notes)
+
+    def create_draft(self, want: Announcement) -> dict[str, Any]:
+        self.calls.append("draft")
+        self.releases[want.tag] = {
+            "tag": want.tag, "notes": want.notes, "published": False, "sealed": False,
+            "latest": None,
+        }
         self.files[want.tag] = {}
         return self.releases[want.tag]
 
     def update(self, release: dict[str, Any], want: Announcement) -> dict[str, Any]:
         self.calls.append("update")
-        release["want"] = want
+        release["notes"] = want.notes
         return release
 
-    def publish(self, release: dict[str, Any]) -> dict[str, Any]:
-        return release
-
-    def set_latest(self, release: dict[str, Any]) -> dict[str, Any]:
+    def publish(self, release: dict[str, Any], want: Announcement) -> dict[str, Any]:
+        self.calls.append("publish")
+        release.update(published=True, latest=want.latest, sealed=self.seal_on_publish)
         return release
 
     def file_states(
@@ -76,6 +86,7 @@ class FakeForge:
     def attach(self, release: dict[str, Any], path: Path) -> None:
         import hashlib
 
+        assert not release["sealed"]
         self.calls.append(f"attach {path.name}")
         self.files[release["tag"]][path.name] = hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -85,11 +96,14 @@ class FakeForge:
 
 @pytest.fixture
 def fake(monkeypatch: pytest.MonkeyPatch) -> FakeForge:
-    """One registry line (and the configuration naming the kind, which is the forge
-    issue's: today the only table is [tool.release.github])."""
+    """One registry entry, and a configuration naming its kind."""
     forge = FakeForge()
-    monkeypatch.setitem(forges.FORGES, "fake", lambda config, environ: forge)
-    monkeypatch.setattr(ForgeConfig, "kind", property(lambda self: "fake"))
+    kind = forges.ForgeKind(
+        title="Fake", factory=lambda config, token: forge, token_env="TOKEN",
+        token_hint="a token", url="https://fake.example", api_path="/api",
+        repository=r"[a-z]+/[a-z]+", repository_form="OWNER/NAME",
+    )
+    monkeypatch.setitem(forges.FORGES, "fake", kind)
     return forge
 
 
@@ -105,26 +119,38 @@ def _context(tmp_path: Path, config: ForgeConfig) -> Context:
         version=SimpleNamespace(is_prerelease=False),
         forge=config,
         dist_dir="dist",
+        marks_latest=True,
     )
     journal: Any = SimpleNamespace(artifacts={wheel.name: hashlib.sha256(b"wheel").hexdigest()})
     runner: Any = SimpleNamespace(secrets=[])
     return Context(tmp_path, tmp_path / "state", runner, plan, journal, {"TOKEN": "t"})
 
 
+def _announce_steps() -> list[Any]:
+    return [
+        cls(step=SimpleNamespace(id=f"announce.{name}"))  # type: ignore[arg-type]
+        for cls, name in (
+            (DraftRelease, "draft"), (AttachFiles, "attach"), (PublishRelease, "publish")
+        )
+    ]
+
+
 def test_a_registered_forge_is_used_by_announce_and_status(
     fake: FakeForge, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    config = ForgeConfig(repository="o/n", token_env="TOKEN")
+    config = ForgeConfig(repository="o/n", kind="fake", token_env="TOKEN")
     ctx = _context(tmp_path, config)
-    step = Announce(step=SimpleNamespace(id="announce.github-release"))  # type: ignore[arg-type]
-    assert not step.is_done(ctx)
-    step.run(ctx)
-    assert fake.calls[-2:] == ["create", "attach demo-1.0-py3-none-any.whl"]
-    assert step.is_done(ctx)
+    for step in _announce_steps():
+        assert not step.is_done(ctx)
+        step.run(ctx)
+        assert step.is_done(ctx)
+    done = [c for c in fake.calls if c != "find"]
+    assert done == ["draft", "attach demo-1.0-py3-none-any.whl", "publish"]
+    assert fake.releases["v1.0"]["latest"] is True
     assert ctx.runner.secrets == ["t"]
 
     monkeypatch.setenv("TOKEN", "t")
-    data = {"github": config.as_dict("_"), "tag": "v1.0", "files": ctx.journal.artifacts}
+    data = {"forge": config.as_dict("_"), "tag": "v1.0", "files": ctx.journal.artifacts}
     rows = status._forge_rows(data)
     assert [(r.where, r.item, r.state) for r in rows] == [
         ("fake somewhere", "release v1.0", PRESENT),
@@ -132,10 +158,40 @@ def test_a_registered_forge_is_used_by_announce_and_status(
     ]
 
 
-def test_a_broken_file_is_detached_and_attached_again(fake: FakeForge, tmp_path: Path) -> None:
-    config = ForgeConfig(repository="o/n", token_env="TOKEN")
+def test_the_forge_table_is_checked_against_the_registered_kind(fake: FakeForge) -> None:
+    from release.config import _forge
+    from release.errors import ConfigError
+
+    check = _forge("forge")
+    made = check({"kind": "fake", "repository": "o/n"}, "here")
+    assert (made.url, made.api_url, made.token_env) == (
+        "https://fake.example", "https://fake.example/api", "TOKEN"
+    )
+    with pytest.raises(ConfigError, match="OWNER/NAME"):
+        check({"kind": "fake", "repository": "O/N/x"}, "here")
+
+
+def test_a_sealed_release_missing_a_file_stops_with_the_fix(
+    fake: FakeForge, tmp_path: Path
+) -> None:
+    config = ForgeConfig(repository="o/n", kind="fake", token_env="TOKEN")
     ctx = _context(tmp_path, config)
-    release = fake.create(Announcement("v1.0", "v1.0", "## 1.0\n", False, False))
+    fake.seal_on_publish = True
+    draft, attach, publish = _announce_steps()
+    draft.run(ctx)
+    publish.run(ctx)  # published (by hand, say) before the files were attached
+    with pytest.raises(ReleaseError) as raised:
+        attach.run(ctx)
+    assert "immutable" in raised.value.message
+    assert "demo-1.0-py3-none-any.whl" in raised.value.message
+    assert "release resume --skip announce.attach" in raised.value.hint
+    assert not any(c.startswith("attach") for c in fake.calls)
+
+
+def test_a_broken_file_is_detached_and_attached_again(fake: FakeForge, tmp_path: Path) -> None:
+    config = ForgeConfig(repository="o/n", kind="fake", token_env="TOKEN")
+    ctx = _context(tmp_path, config)
+    release = fake.create_draft(Announcement("v1.0", "v1.0", "## 1.0\n", False, False, True))
     states = fake.file_states
     first = True
 
@@ -147,7 +203,7 @@ def test_a_broken_file_is_detached_and_attached_again(fake: FakeForge, tmp_path:
         return states(rel, files)
 
     fake.file_states = broken_once  # type: ignore[method-assign]
-    Announce(step=SimpleNamespace(id="x")).run(ctx)  # type: ignore[arg-type]
+    AttachFiles(step=SimpleNamespace(id="x")).run(ctx)  # type: ignore[arg-type]
     assert "detach" in fake.calls
     assert fake.files[release["tag"]]
 
@@ -193,6 +249,10 @@ class FakeTarget:
     def state(self, files: dict[str, str]) -> dict[str, str]:
         return self.probe(files)
 
+    def survey(self, version: Any) -> targets.TargetFacts:
+        there = tuple(n for n in self.stored if f"-{version}" in n)
+        return targets.TargetFacts("shelf", None, there, "", "Put a key on the shelf.")
+
 
 @pytest.fixture
 def shelf(monkeypatch: pytest.MonkeyPatch) -> FakeTarget:
@@ -228,6 +288,24 @@ def test_a_registered_target_is_used_by_publish_and_status(
     assert [(r.where, r.item, r.state) for r in rows] == [
         ("shelf", "demo-1.0-py3-none-any.whl", PRESENT)
     ]
+
+
+def test_the_preflight_asks_a_registered_target_through_its_survey(shelf: FakeTarget) -> None:
+    from factsmaker import FakeRunner, make_facts
+
+    from release import checks
+    from release.plan import Request
+
+    shelf.stored["sample_project-1.2.1.tar.gz"] = "x"
+    target = {"name": "shelf", "repository-url": "https://example.invalid/",
+              "index-url": "https://example.invalid/simple/"}
+    facts = make_facts(release={"publish": [target]})
+    _plan, problems = checks.evaluate(
+        facts, Request("patch"), {}, None, runner=FakeRunner()  # type: ignore[arg-type]
+    )
+    found = {p.code: p for p in problems}
+    assert found["credentials"].hint == "Put a key on the shelf."
+    assert "sample_project-1.2.1.tar.gz" in found["version-on-index"].message
 
 
 def test_target_kinds_are_named_only_in_the_targets_package() -> None:

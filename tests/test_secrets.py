@@ -145,7 +145,7 @@ def secrets(sample_copy: Callable[..., Path], private_index: PypiServer, github:
     project = sample_copy(fragments=FRAGMENTS)
     index = private_index.target
     text = (
-        f'\n[tool.release.github]\nrepository = "{github.full_name}"\n'
+        f'\n[tool.release.forge]\nkind = "github"\nrepository = "{github.full_name}"\n'
         f'api-url = "{github.api_url}"\ntoken-env = "GITHUB_TOKEN"\n'
         f'\n[[tool.release.publish]]\nname = "private"\n'
         f'repository-url = "{index.upload_url}"\nindex-url = "{index.simple_url}"\n'
@@ -181,7 +181,7 @@ def release_commands(s: Secrets) -> None:
     assert not (s.project / ".git" / "release-pipeline" / "journal.json").exists()
     # Published (and installed from the index), then the announce stage meets a wrong token.
     failed = s.release("run", "--yes", env=s.wrong_token, code=1)
-    assert "announce.github-release" in failed.stderr
+    assert "announce.draft" in failed.stderr
     assert "rejected the token" in failed.stderr
     assert sorted(listed_files(s.index, "sample-project", auth=True)) == [
         "sample_project-1.3.0-py3-none-any.whl", "sample_project-1.3.0.tar.gz"]

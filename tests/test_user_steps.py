@@ -311,7 +311,8 @@ def test_a_step_printing_a_token_is_masked(project: Path) -> None:
     in the output and in the journal's error, raw and URL-encoded."""
     (project / "pyproject.toml").write_text(
         (project / "pyproject.toml").read_text(encoding="utf-8")
-        + '\n[tool.release.github]\nrepository = "owner/sample"\n', encoding="utf-8")
+        + '\n[tool.release.forge]\nkind = "github"\nrepository = "owner/sample"\n',
+        encoding="utf-8")
     declare(project, {"name": "leak", "stage": "check", "shell": True,
                       "run": 'echo "token=$GITHUB_TOKEN"; echo "$GITHUB_TOKEN" >&2; exit 1'})
     result = run_release(project, "run", "--yes", "--until", "prepare",

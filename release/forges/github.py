@@ -17,14 +17,11 @@ import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote, urlencode
 
 from release.forges import Announcement, Asset, ForgeError, ForgeRelease
 from release.ops import BROKEN, CONFLICTING, MISSING, PRESENT
-
-if TYPE_CHECKING:
-    from release.config import Forge as ForgeConfig
 
 API_VERSION = "2022-11-28"
 RETRIES = 3
@@ -217,47 +214,43 @@ class GitHub:
 
     # The Forge protocol (release.forges.Forge) over the endpoints above.
 
-    @classmethod
-    def connect(cls, config: ForgeConfig, environ: Mapping[str, str]) -> GitHub:
-        token = environ.get(config.token_env, "")
-        if not token:
-            raise ForgeError(
-                f"No GitHub token: the environment variable {config.token_env} is empty.",
-                f"Set {config.token_env} to a token with contents: write.",
-            )
-        return cls(config.api_url, config.repository, token)
-
     @staticmethod
     def _fields(want: Announcement) -> dict[str, Any]:
         return {
             "tag_name": want.tag,
             "name": want.title,
             "body": want.notes,
-            "draft": want.draft,
             "prerelease": want.prerelease,
         }
 
     def find(self, tag: str) -> ForgeRelease | None:
         return self.release_by_tag(tag)
 
-    def matches(self, release: ForgeRelease, want: Announcement) -> bool:
-        return all(release.get(k) == v for k, v in self._fields(want).items() if k != "tag_name")
+    def is_published(self, release: ForgeRelease) -> bool:
+        return not release.get("draft")
 
-    def create(self, want: Announcement) -> ForgeRelease:
-        return self.create_release(self._fields(want))
+    def is_sealed(self, release: ForgeRelease) -> bool:
+        return bool(release.get("immutable")) and not release.get("draft")
+
+    def matches(self, release: ForgeRelease, want: Announcement) -> bool:
+        fields = self._fields(want)
+        return all(release.get(k) == fields[k] for k in ("name", "body", "prerelease"))
+
+    def create_draft(self, want: Announcement) -> ForgeRelease:
+        return self.create_release({**self._fields(want), "draft": True})
 
     def update(self, release: ForgeRelease, want: Announcement) -> ForgeRelease:
-        fields = self._fields(want)
-        if all(release.get(k) == v for k, v in fields.items()):
+        if self.matches(release, want):
             return release
-        del fields["tag_name"]
+        fields = {k: v for k, v in self._fields(want).items() if k in ("name", "body")}
+        if not self.is_sealed(release):
+            fields["prerelease"] = want.prerelease
         return self.update_release(int(release["id"]), fields)
 
-    def publish(self, release: ForgeRelease) -> ForgeRelease:
-        return self.update_release(int(release["id"]), {"draft": False})
-
-    def set_latest(self, release: ForgeRelease) -> ForgeRelease:
-        return self.update_release(int(release["id"]), {"make_latest": "true"})
+    def publish(self, release: ForgeRelease, want: Announcement) -> ForgeRelease:
+        # make_latest explicitly: GitHub's default would mark a maintenance release latest.
+        latest = "true" if want.latest and not want.prerelease else "false"
+        return self.update_release(int(release["id"]), {"draft": False, "make_latest": latest})
 
     def file_states(
         self, release: ForgeRelease, files: Mapping[str, str]

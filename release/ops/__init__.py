@@ -12,3 +12,4 @@ thing in it.
 #: release asset) an upload that never completed. The steps decide by these, and
 #: ``release status`` shows them.
 PRESENT, MISSING, CONFLICTING, BROKEN = "present", "missing", "conflicting", "broken"
+DRAFT = "draft"  # a forge release that exists but is not published (yet)

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from release.errors import ReleaseError
 
 if TYPE_CHECKING:
+    from packaging.version import Version
+
     from release.config import Target as TargetConfig
 
 UPLOADED = "uploaded"  # how a file got there when this run sent it (else: ops.PRESENT)
@@ -24,6 +26,18 @@ class TargetError(ReleaseError):
     """Publishing to a target failed, or the target could not be read."""
 
     exit_code = 1
+
+
+class TargetFacts(NamedTuple):
+    """What a publish target says about the planned version, before the release (read-only):
+    the preflight's facts, from :meth:`Target.survey`."""
+
+    name: str
+    credential_source: str | None  # None: no credentials found
+    files_of_version: tuple[str, ...]  # files of the version already there
+    error: str  # why the target cannot be read ("" when it can)
+    credentials_hint: str = ""  # how to give it credentials
+    error_hint: str = ""
 
 
 class Target(Protocol):
@@ -43,6 +57,10 @@ class Target(Protocol):
     def confirm(self, files: Mapping[str, str]) -> dict[str, str]:
         """After the uploads: each of ``files`` as the target serves it (no caches);
         :class:`TargetError` when it cannot be read."""
+
+    def survey(self, version: Version) -> TargetFacts:
+        """For the preflight: where its credentials come from, and the files of ``version``
+        it has already, or why it cannot be read.  Never raises."""
 
     def state(self, files: Mapping[str, str]) -> dict[str, str]:
         """For ``release status``: :meth:`probe`, with "unknown: ..." for each file when the

@@ -21,9 +21,11 @@ from release.ops import CONFLICTING, MISSING, PRESENT
 from release.ops.hashing import matches
 from release.ops.index import Credentials, IndexError_, file_sha256, file_states, read_files
 from release.runner import mask
-from release.targets import UPLOADED, TargetError
+from release.targets import UPLOADED, TargetError, TargetFacts
 
 if TYPE_CHECKING:
+    from packaging.version import Version
+
     from release.config import Target as TargetConfig
 
 RETRIES = 3  # failed attempts retried per file (connection errors, 5xx)
@@ -85,6 +87,37 @@ class IndexTarget:
             return self._states(files)
         except IndexError_ as exc:
             return {name: f"unknown: {exc.message}" for name in files}
+
+    def survey(self, version: Version) -> TargetFacts:
+        from packaging.utils import (
+            InvalidSdistFilename,
+            InvalidWheelFilename,
+            parse_sdist_filename,
+            parse_wheel_filename,
+        )
+
+        source = self.resolved.source if self.resolved else None
+        hints = {
+            "credentials_hint": missing_hint(self.config),
+            "error_hint": "Check `index-url` and the network.",
+        }
+        try:
+            listed = read_files(self.config.index_url, self.project, self._credentials)
+        except IndexError_ as exc:
+            return TargetFacts(self.name, source, (), exc.message, **hints)
+        same = []
+        for name in listed:
+            try:
+                parsed = (
+                    parse_wheel_filename(name)[1]
+                    if name.endswith(".whl")
+                    else parse_sdist_filename(name)[1]
+                )
+            except (InvalidWheelFilename, InvalidSdistFilename):
+                continue
+            if parsed == version:
+                same.append(name)
+        return TargetFacts(self.name, source, tuple(same), "", **hints)
 
     def upload(self, name: str, path: Path, digest: str) -> str:
         try:
