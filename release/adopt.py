@@ -35,17 +35,6 @@ NEWS_CANDIDATES = (
 )
 
 
-#: The forge kinds ``[tool.release.forge]`` takes (``kind``).
-FORGE_KINDS = ("github", "gitlab", "gitea")
-#: The hosts whose forge is known: host -> (kind, the ``url`` to write, or "" when it is the
-#: kind's default).
-FORGE_HOSTS = {
-    "github.com": ("github", ""),
-    "gitlab.com": ("gitlab", ""),
-    "codeberg.org": ("gitea", "https://codeberg.org"),
-}
-#: Each kind's own host: no ``url`` is written for it.
-DEFAULT_HOSTS = {"github": "github.com", "gitlab": "gitlab.com"}
 _SCP_LIKE = re.compile(r"(?:[^@/]+@)?(?P<host>[^:/]+):(?!//)(?P<path>.+)")
 
 
@@ -133,12 +122,18 @@ def remote_location(url: str) -> tuple[str, str] | None:
 
 def detect_forge(runner: Runner, kind: str | None) -> tuple[dict[str, str] | None, str | None]:
     """``[tool.release.forge]`` from the ``origin`` remote's URL (or None), and the reason
-    (None when there is nothing to say: no origin, or a local one). ``kind`` (``--forge``)
-    settles it for a host that is not known."""
-    if kind is not None and kind not in FORGE_KINDS:
+    (None when there is nothing to say: no origin, or a local one). The kinds, the public
+    hosts that name one, and each kind's default ``url`` are those of the forge registry
+    (``release.forges.FORGES``); ``kind`` (``--forge``) settles it for another host."""
+    from urllib.parse import urlsplit
+
+    from release.forges import FORGES, kind_from_url
+
+    kinds = " | ".join(repr(name) for name in FORGES)
+    if kind is not None and kind not in FORGES:
         raise UsageError(
             f"release init --forge {kind}: there is no forge kind {kind!r}.",
-            f"Use one of {', '.join(FORGE_KINDS)}.",
+            f"Use one of {', '.join(FORGES)}.",
         )
     url = runner.git("remote", "get-url", "origin", check=False).stdout.strip()
     location = remote_location(url) if url else None
@@ -151,23 +146,27 @@ def detect_forge(runner: Runner, kind: str | None) -> tuple[dict[str, str] | Non
             )
         return None, None
     host, path = location
-    known_kind, known_url = FORGE_HOSTS.get(host, ("", ""))
-    if kind is None and not known_kind:
+    chosen = kind or kind_from_url(url)
+    if chosen is None:
         return None, (
             f"forge: none written: origin ({url}) is on {host}, a host release init does not "
-            f"know. Add [tool.release.forge] with kind = {' | '.join(map(repr, FORGE_KINDS))} "
-            f'and url = "https://{host}", or run release init --forge KIND.'
+            f'know. Add [tool.release.forge] with kind = {kinds} and url = "https://{host}", '
+            "or run release init --forge KIND."
         )
-    chosen = kind or known_kind
+    known = FORGES[chosen]
+    if not known.repository_ok(path):
+        return None, (
+            f"forge: none written: origin ({url}) names {path!r}, which is not a "
+            f"{known.title} repository ({known.repository_form})."
+        )
     table = {"kind": chosen, "repository": path}
-    if kind is None:
-        if known_url:
-            table["url"] = known_url
-        why = f"origin ({url}) is on {host}"
-    else:
-        if DEFAULT_HOSTS.get(chosen) != host:
-            table["url"] = f"https://{host}"
-        why = f"--forge {kind}, and origin ({url}) is on {host}"
+    if known.url is None or urlsplit(known.url).hostname != host:
+        table["url"] = f"https://{host}"
+    why = (
+        f"--forge {kind}, and origin ({url}) is on {host}"
+        if kind
+        else (f"origin ({url}) is on {host}")
+    )
     shown = ", ".join(f"{key} = {value!r}" for key, value in table.items())
     return table, f"forge: {shown}: {why}."
 

@@ -369,6 +369,38 @@ def test_the_remote_url_forms(url: str, where: tuple[str, str] | None) -> None:
     assert remote_location(url) == where
 
 
+@pytest.fixture
+def forge_kinds(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The forge registry with GitLab and Gitea in it, as release init reads it: the kinds
+    release.forges registers, or, for one it does not (yet), a stand-in with that kind's
+    public host and default url (registered for this test only). In process only."""
+    import dataclasses
+
+    from release import forges
+
+    github = forges.FORGES["github"]
+    if "gitlab" not in forges.FORGES:
+        monkeypatch.setitem(forges.FORGES, "gitlab", dataclasses.replace(
+            github, title="GitLab", url="https://gitlab.com", api_path="/api/v4",
+            api_urls=None, repository=r"[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)+",
+            repository_form="NAMESPACE/NAME", hosts=("gitlab.com",)))
+    if "gitea" not in forges.FORGES:
+        monkeypatch.setitem(forges.FORGES, "gitea", dataclasses.replace(
+            github, title="Gitea", url=None, api_path="/api/v1", api_urls=None,
+            hosts=("codeberg.org",)))
+
+
+def assert_valid_forge(project: Path, table: dict[str, str]) -> None:
+    """The written table is one the configuration takes, meaning what it says."""
+    from release import config
+
+    forge = config.load(project, environ={}).forge
+    assert forge is not None
+    assert (forge.kind, forge.repository) == (table["kind"], table["repository"])
+    if "url" in table:
+        assert forge.url == table["url"]
+
+
 def forge_project(tmp_path: Path, url: str | None) -> Path:
     project = make_project(tmp_path, {"pyproject.toml": FORGE_PYPROJECT}, tags=["v1.0.0"],
                            remote=False)
@@ -398,12 +430,14 @@ def forge_table(project: Path) -> dict[str, Any] | None:
          {"kind": "gitea", "repository": "owner/name", "url": "https://codeberg.org"}),
     ],
 )
+@pytest.mark.usefixtures("forge_kinds")
 def test_the_forge_of_a_known_host(
     tmp_path: Path, run_inprocess: CLI, url: str, table: dict[str, str]
 ) -> None:
     project = forge_project(tmp_path, url)
     found = init(project, run_inprocess)
     assert forge_table(project) == table
+    assert_valid_forge(project, table)
     shown = ", ".join(f"{k} = {v!r}" for k, v in table.items())
     host = "github.com" if "github" in url else "gitlab.com" if "gitlab" in url else "codeberg.org"
     assert found["forge"] == f"forge: {shown}: origin ({url}) is on {host}."
@@ -413,6 +447,7 @@ def test_the_forge_of_a_known_host(
     assert f"\n[tool.release.forge]\n{lines}" in text, text
 
 
+@pytest.mark.usefixtures("forge_kinds")
 def test_an_unknown_host_writes_no_forge_and_asks_for_its_kind(
     tmp_path: Path, run_inprocess: CLI
 ) -> None:
@@ -440,6 +475,7 @@ def test_an_unknown_host_writes_no_forge_and_asks_for_its_kind(
          {"kind": "github", "repository": "o/n"}),
     ],
 )
+@pytest.mark.usefixtures("forge_kinds")
 def test_forge_settles_the_kind(
     tmp_path: Path, run_inprocess: CLI, url: str, kind_host: tuple[str, str],
     table: dict[str, str]
@@ -448,8 +484,19 @@ def test_forge_settles_the_kind(
     project = forge_project(tmp_path, url)
     found = init(project, run_inprocess, "--forge", kind)
     assert forge_table(project) == table
+    assert_valid_forge(project, table)
     shown = ", ".join(f"{k} = {v!r}" for k, v in table.items())
     assert found["forge"] == f"forge: {shown}: --forge {kind}, and origin ({url}) is on {host}."
+
+
+def test_a_path_that_is_not_a_repository_of_the_kind(tmp_path: Path, run_inprocess: CLI) -> None:
+    url = "https://github.com/octo-org/team/hello.git"
+    project = forge_project(tmp_path, url)
+    found = init(project, run_inprocess)
+    assert forge_table(project) is None
+    assert found["forge"] == (
+        f"forge: none written: origin ({url}) names 'octo-org/team/hello', which is not a "
+        "GitHub repository (OWNER/NAME).")
 
 
 def test_no_origin_no_forge_and_nothing_said(tmp_path: Path, run_inprocess: CLI) -> None:
@@ -462,8 +509,8 @@ def test_no_origin_no_forge_and_nothing_said(tmp_path: Path, run_inprocess: CLI)
 @pytest.mark.parametrize(
     ("url", "args", "said"),
     [
-        (None, ("--forge", "gitea"), "needs an `origin` remote on the forge (there is none)"),
-        ("/srv/git/name.git", ("--forge", "gitea"),
+        (None, ("--forge", "github"), "needs an `origin` remote on the forge (there is none)"),
+        ("/srv/git/name.git", ("--forge", "github"),
          "(origin is /srv/git/name.git, a local repository)"),
         ("https://github.com/o/n", ("--forge", "bitbucket"), "there is no forge kind 'bitbucket'"),
         ("https://github.com/o/n", ("--forge", "github", "--ci", "github"),
