@@ -1,13 +1,14 @@
 """The CI systems ``release ci`` runs in, and everything that differs between them.
 
-How a run names the tag it is for, which project it runs for, where a job's outputs go,
-and how a job holds the OIDC identity that PyPI's trusted publishing trades for an upload
-token (twine makes the trade, through the ``id`` package): each is a method of one class
-per CI system, chosen from :data:`SYSTEMS` by :func:`detect`.  Nothing else in
-release-pipeline reads a CI system's variables.  Adding a CI system is one class and one
-line in :data:`SYSTEMS`.
+How a run names the tag it is for, which project it runs for, the token a job gets for
+its project, where a job's outputs go, and how a job holds the OIDC identity that PyPI's
+trusted publishing trades for an upload token (twine makes the trade, through the ``id``
+package): each is a method of one class per CI system, chosen from :data:`SYSTEMS` by
+:func:`detect`.  Nothing else in release-pipeline reads a CI system's variables.  Adding a
+CI system is one class and one line in :data:`SYSTEMS`.
 
-Importing this module costs nothing: it imports only the standard library.
+Importing this module costs nothing: it imports only the standard library and
+release.errors.
 """
 
 from __future__ import annotations
@@ -59,6 +60,10 @@ class CiSystem(Protocol):
 
     def project(self, environ: Mapping[str, str]) -> str | None:
         """The project the run is for on its forge ("group/sub/name"), when the system says."""
+
+    def job_token(self, environ: Mapping[str, str]) -> str:
+        """The token the system gives every job for its own project on the forge ("" when
+        it gives none): what a forge uses when ``token-env`` is not set."""
 
     def id_token_ready(self, environ: Mapping[str, str], audience: str) -> bool:
         """Whether the job can get an OIDC token for ``audience`` (PyPI trusted publishing)."""
@@ -113,6 +118,9 @@ class GitHubActions:
     def project(self, environ: Mapping[str, str]) -> str | None:
         return environ.get("GITHUB_REPOSITORY") or None
 
+    def job_token(self, environ: Mapping[str, str]) -> str:
+        return ""  # GITHUB_TOKEN reaches a step only through `env:` in the workflow
+
     def id_token_ready(self, environ: Mapping[str, str], audience: str) -> bool:
         return bool(environ.get("ACTIONS_ID_TOKEN_REQUEST_URL")) and bool(
             environ.get("ACTIONS_ID_TOKEN_REQUEST_TOKEN")
@@ -160,6 +168,9 @@ class GitLabCi:
 
     def project(self, environ: Mapping[str, str]) -> str | None:
         return environ.get("CI_PROJECT_PATH") or None
+
+    def job_token(self, environ: Mapping[str, str]) -> str:
+        return environ.get("CI_JOB_TOKEN", "") if self.detected(environ) else ""
 
     def id_token_ready(self, environ: Mapping[str, str], audience: str) -> bool:
         return self.detected(environ) and bool(environ.get(id_token_variable(audience)))
@@ -211,6 +222,9 @@ class NoCiSystem:
 
     def project(self, environ: Mapping[str, str]) -> str | None:
         return None
+
+    def job_token(self, environ: Mapping[str, str]) -> str:
+        return ""
 
     def id_token_ready(self, environ: Mapping[str, str], audience: str) -> bool:
         return False
