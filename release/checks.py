@@ -7,14 +7,13 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from release.errors import EXIT_CHECK_FAILED, EXIT_USAGE, ReleaseError
 from release.facts import Facts, RemoteFacts
-from release.forges import FORGES
-from release.forges import token as forge_token
 from release.plan import Plan, Request, reachable_top
 from release.stages import reaches
-from release.targets import TargetFacts
 
 if TYPE_CHECKING:
+    from release.config import Forge
     from release.runner import Runner
+    from release.targets import TargetFacts
 
 
 class Problem(NamedTuple):
@@ -148,15 +147,24 @@ def state_problems(
         found += _plan_problems(facts, plan, remote)
         found += _target_problems(plan, targets)
         forge = plan.forge if reaches("announce", until) else None
-        if forge is not None and environ is not None and not forge_token(forge, environ):
-            kind = FORGES[forge.kind]
-            found.append(
-                Problem(
-                    "forge-token",
-                    f"No {kind.title} token for the announce stage: {forge.token_env} is not set.",
-                    f"Set {forge.token_env} to {kind.token_hint} of {forge.repository}.",
-                )
+        if forge is not None and environ is not None:
+            found += _forge_problems(forge, environ)
+    return found
+
+
+def _forge_problems(forge: Forge, environ: Mapping[str, str]) -> list[Problem]:
+    from release.forges import FORGES, token
+
+    found: list[Problem] = []
+    if not token(forge, environ):
+        kind = FORGES[forge.kind]
+        found.append(
+            Problem(
+                "forge-token",
+                f"No {kind.title} token for the announce stage: {forge.token_env} is not set.",
+                f"Set {forge.token_env} to {kind.token_hint} of {forge.repository}.",
             )
+        )
     return found
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from packaging.version import Version
 
@@ -25,7 +25,9 @@ from release.gitreads import GitReads
 from release.memo import Memo
 from release.ops.git import ROOT_PROJECT, project_path, project_relative
 from release.runner import Pending, Runner
-from release.targets import TargetFacts
+
+if TYPE_CHECKING:
+    from release.targets import TargetFacts
 
 
 class GitFacts(NamedTuple):

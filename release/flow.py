@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from release.checks import Problem
@@ -18,11 +18,10 @@ from release.ops.git import (
     remote_refs,
     rev,
 )
-from release.ops.hashing import matches
-from release.plan import Plan, Request
+from release.plan import Plan, Request, Step
 from release.runner import Runner
-from release.stages import after
-from release.steps import Context
+from release.stages import STAGES, after, public
+from release.steps import Context, implementation
 
 
 class AbortRefused(ReleaseError):
@@ -253,27 +252,46 @@ def _reconcile(ctx: Context, note: Callable[[str], None]) -> None:
         f"The release commit was rebased ({release[:12]} -> {rebased[:12]}); the tag, "
         "artifacts and checks are redone for it."
     )
-    tag_target = rev(ctx.runner, f"refs/tags/{ctx.plan.tag}")
-    if tag_target == release:
-        ctx.runner.git("tag", "--delete", ctx.plan.tag)
-    _remove_artifacts(ctx)
-    journal.release_commit = rebased
-    journal.start_head = rebased  # the old start is no longer an ancestor
     redone = after("prepare")
+    # Undone by the steps themselves: the tag on the old commit, the artifacts built from
+    # it and their manifest (whatever the steps of those stages did), last first.
+    _undo(ctx, _ran(ctx, redone), note)
+    journal.release_commit = rebased
+    # The release now starts from the commit it was rebased onto: abort returns there.
+    journal.start_head = rev(ctx.runner, f"{rebased}^") or rebased
     for step in ctx.plan.steps:
         if step.stage in redone:
             journal.steps[step.id] = PENDING
 
 
-def _remove_artifacts(ctx: Context) -> None:
-    dist = ctx.project_dir / ctx.plan.dist_dir
-    for name, digest in ctx.journal.artifacts.items():
-        path = dist / name
-        if matches(path, digest):
-            path.unlink()
-    ctx.journal.artifacts = {}
-    if not ctx.journal.dist_existed and dist.is_dir() and not any(dist.iterdir()):
-        dist.rmdir()
+def _ran(ctx: Context, stages: Collection[str]) -> list[Step]:
+    """The steps of ``stages`` that may have changed something, in plan order: those the
+    journal records as done or failed, and the one after the last of them, which a kill
+    may have stopped half-way (the journal is saved only after each step). A step of a
+    public stage counts only when done (and its undo refuses): the callers have made
+    sure nothing is pushed, so one that failed or was stopped made nothing public."""
+    steps = list(ctx.plan.steps)
+    states = [ctx.journal.steps.get(s.id, PENDING) for s in steps]
+    last = max((i for i, state in enumerate(states) if state != PENDING), default=-1)
+    return [
+        step
+        for i, step in enumerate(steps[: last + 2])
+        if step.stage in stages and (states[i] == "done" or not public(step.stage))
+    ]
+
+
+def _undo(ctx: Context, steps: list[Step], note: Callable[[str], None]) -> None:
+    """Undo ``steps``, last first, each through its own undo, noting what each did."""
+    untouched: list[str] = []
+    for step in reversed(steps):
+        said: list[str] = []
+        implementation(step).undo(replace(ctx, log=said.append))
+        for text in said:
+            note(f"{step.id}: {text}")
+        if not said and ctx.journal.steps.get(step.id, PENDING) != PENDING:
+            untouched.append(step.id)
+    if untouched:
+        note(f"Nothing left to undo for {', '.join(untouched)}.")
 
 
 def abort(project_dir: Path, *, environ: Mapping[str, str], note: Callable[[str], None]) -> None:
@@ -285,14 +303,14 @@ def abort(project_dir: Path, *, environ: Mapping[str, str], note: Callable[[str]
         journal = _load(git_dir, project, finished_is_public=True)
         plan = _plan_of(journal)
         ctx = Context(project_dir, state, runner, plan, journal, environ)
-        public = journal.pushed
-        if not public:
+        pushed = journal.pushed
+        if not pushed:
             try:
                 found = remote_refs(runner, plan.remote, f"refs/tags/{plan.tag}")
-                public = bool(found)
+                pushed = bool(found)
             except ReleaseError:
                 pass
-        if public:
+        if pushed:
             raise AbortRefused(
                 f"{plan.tag} and the release commit are already on {plan.remote}: the release "
                 "is public, and abort never rewrites public history.",
@@ -324,29 +342,8 @@ def abort(project_dir: Path, *, environ: Mapping[str, str], note: Callable[[str]
                 f"The work tree has changes the release did not make: {', '.join(foreign)}.",
                 "Commit or stash them first, so abort cannot lose them.",
             )
-        if (
-            rev(runner, f"refs/tags/{plan.tag}") == journal.release_commit
-            and journal.release_commit is not None
-        ):
-            runner.git("tag", "--delete", plan.tag)
-            note(f"Deleted the local tag {plan.tag}.")
-        runner.git("reset", "--quiet", "--hard", journal.start_head)
-        note(
-            f"Reset {journal.start_branch} to {journal.start_head[:12]}; the version files, "
-            "changelog and fragments are as they were."
-        )
-        _undo_user_steps(ctx, note)
-        _remove_artifacts(ctx)
-        runner.git("worktree", "prune")
-        shutil.rmtree(state / "staging", ignore_errors=True)
+        # Each step undoes its own side effect, last first: the artifacts, the tag, the
+        # release commit (a reset to the start restores all it took), then what the
+        # prepare steps left uncommitted.
+        _undo(ctx, _ran(ctx, STAGES), note)
         journal.remove()
-
-
-def _undo_user_steps(ctx: Context, note: Callable[[str], None]) -> None:
-    """After the reset, which restored the files git tracks: remove the new files the
-    user's steps made in their ``paths`` (the tree was clean when the release started,
-    and ignored files are left alone)."""
-    paths = sorted({p for step in ctx.plan.user_steps for p in step.paths})
-    if paths:
-        ctx.runner.git("clean", "--force", "--quiet", "--", *paths)
-        note(f"The files in the steps' paths ({', '.join(paths)}) are as they were.")

@@ -8,6 +8,7 @@ complete everywhere.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,22 @@ def write(state: Path, plan: Plan, artifacts: dict[str, str]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(path, json.dumps(data, indent=1) + "\n")
     return path
+
+
+def remove(state: Path, plan: Plan, artifacts: dict[str, str]) -> bool:
+    """Remove the manifest of ``plan``'s version when it lists exactly ``artifacts`` (the
+    files this release verified; another release's manifest is kept). Whether it did."""
+    path = manifest_dir(state) / f"{plan.version}.json"
+    try:
+        files = json.loads(path.read_text(encoding="utf-8")).get("files")
+    except (OSError, ValueError, AttributeError):
+        return False
+    if not artifacts or files != artifacts:
+        return False
+    path.unlink()
+    with contextlib.suppress(OSError):  # the folder, when that was its only manifest
+        path.parent.rmdir()
+    return True
 
 
 def load(state: Path, version: str | None) -> dict[str, Any] | None:

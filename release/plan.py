@@ -204,6 +204,15 @@ def current_version(facts: Facts) -> tuple[Version | None, tuple[VersionSource, 
     return (parsed.pop() if len(parsed) == 1 else None), tuple(found)
 
 
+def highest_final(facts: Facts) -> Version | None:
+    """The highest final (not pre-release) version among the release tags."""
+    # The tags are sorted by version and parsed on demand: read from the top down.
+    for tag in reversed(facts.release_tags):
+        if not tag.version.is_prerelease:
+            return tag.version
+    return None
+
+
 def reachable_top(facts: Facts) -> tags_mod.ReleaseTag | None:
     """The highest release HEAD contains: a new version must be above it."""
     name = facts.history.reachable_top
@@ -371,9 +380,7 @@ def build(facts: Facts, request: Request) -> Plan:
         forge=cfg.forge,
         sign=cfg["sign"],
         reproducible=cfg["reproducible"],
-        latest_release=max(
-            (t.version for t in facts.release_tags if not t.version.is_prerelease), default=None
-        ),
+        latest_release=highest_final(facts),
         commit_hooks=cfg["commit-hooks"],
         user_steps=cfg.user_steps,
     )

@@ -29,6 +29,12 @@ def reaches(stage: str, until: str | None) -> bool:
     return until is None or position(stage) <= position(until)
 
 
+def public(stage: str) -> bool:
+    """Whether what ``stage`` does is public, so never undone: the push and every stage
+    after it."""
+    return position(stage) >= position("push")
+
+
 def after(stage: str) -> tuple[str, ...]:
     """The stages that come after ``stage``."""
     return STAGES[position(stage) + 1 :]

@@ -5,15 +5,18 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from release.demo import GIT_ENV, Layout, create_sample_project
 from release.testhooks import FAILPOINT_ENV as FAILPOINT  # noqa: F401 - for the tests
+
+if TYPE_CHECKING:  # imported by pytest_plugins below, so that its asserts are rewritten
+    from indexes import PypiServer
 
 
 @pytest.fixture(autouse=True)
@@ -104,11 +107,22 @@ def cli() -> CLI:
     return release_command
 
 
+#: The changelog fragments of ``project``: the next release of the sample is 1.3.0.
+FRAGMENTS = {"12.feature.md": "Add a thing.", "13.bugfix.md": "Fix a bug."}
+
+
 @pytest.fixture
 def project(sample: Callable[..., Path]) -> Path:
     """The default sample project with a feature and a bugfix fragment (the cached copy in a
     module marked ``cached_samples``)."""
-    return sample(fragments={"12.feature.md": "Add a thing.", "13.bugfix.md": "Fix a bug."})
+    return sample(fragments=FRAGMENTS)
+
+
+@pytest.fixture
+def bare(sample: Callable[..., Path]) -> Path:
+    """The sample project released at 1.2.0 (tag ``v1.2.0``), with no fragments yet (the
+    cached copy in a module marked ``cached_samples``)."""
+    return sample()
 
 
 # --- Helpers and fixtures for the integration tests on real repositories -------------------
@@ -192,10 +206,12 @@ def write_fragments(project: Path, fragments: dict[str, str | bytes],
 
 
 def assert_usage_error(result: Result, *names: str, code: int = 2) -> str:
-    """Exit ``code`` without a traceback, naming each of ``names``; returns stdout + stderr."""
+    """A refusal: exit ``code`` (2, bad input, unless told) without a traceback or an internal
+    error, naming each of ``names``, each error with a hint; returns stdout + stderr."""
     both = result.stdout + result.stderr
     assert result.code == code, f"exit {result.code}, expected {code}\n{both}"
     assert "Traceback" not in result.stderr, result.stderr
+    assert "internal error" not in both, both
     for name in names:
         assert name in both, f"{name!r} is not named in the output:\n{both}"
     # Every error says how to fix it: a hint after `error:`, an indented line after a problem.
@@ -256,7 +272,8 @@ def run_inprocess(capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
 
 
 # --- Helpers for the run / resume / abort tests (test_run, test_resume_abort, -------------
-# test_kill_matrix): real releases of sample projects, builds included.
+# test_kill_matrix, test_fault_matrix_full, test_user_steps): real releases of sample
+# projects, builds included.
 
 @pytest.fixture(scope="session")
 def uv_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -317,11 +334,100 @@ def bare_refs(remote: Path) -> dict[str, str]:
     return dict(line.split(" ", 1) for line in out.splitlines())
 
 
+def state_dir_of(project: Path) -> Path:
+    """Where release-pipeline keeps a release's state: journal, lock, staging, manifests."""
+    return project / ".git" / "release-pipeline"
+
+
 def read_journal(project: Path) -> dict[str, Any]:
     import json
 
-    path = project / ".git" / "release-pipeline" / "journal.json"
+    path = state_dir_of(project) / "journal.json"
     return dict(json.loads(path.read_text(encoding="utf-8")))
+
+
+def rev(repo: Path, name: str) -> str | None:
+    """The object id ``name`` names in ``repo`` (``git rev-parse --verify``), or None when it
+    names nothing."""
+    done = subprocess.run(["git", "rev-parse", "--quiet", "--verify", name], cwd=repo,
+                          capture_output=True, text=True, check=False)
+    return (done.stdout.strip() or None) if done.returncode == 0 else None
+
+
+def wheel_metadata(path: Path) -> dict[str, str]:
+    """The headers of a wheel's ``.dist-info/METADATA`` (the last of a repeated one)."""
+    import zipfile
+    from email.parser import HeaderParser
+
+    with zipfile.ZipFile(path) as wheel:
+        (name,) = [n for n in wheel.namelist() if n.endswith(".dist-info/METADATA")]
+        headers = HeaderParser().parsestr(wheel.read(name).decode())
+    return dict(headers.items())
+
+
+def wheel_version(path: Path) -> str:
+    """The ``Version`` a wheel's METADATA declares."""
+    metadata = wheel_metadata(path)
+    assert "Version" in metadata, f"no Version in the METADATA of {path.name}"
+    return metadata["Version"]
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    head: str
+    branch: str
+    refs: str
+    status: str
+    index: str
+    files: tuple[tuple[str, str], ...]
+
+
+def snapshot(project: Path) -> Snapshot:
+    """Everything abort must restore: HEAD, every ref, status, index, and every file's
+    bytes and mode (directories included, so an empty dist/ left behind shows)."""
+    import stat
+
+    from indexes import sha256_of
+
+    files: list[tuple[str, str]] = []
+    for path in sorted(project.rglob("*")):
+        rel = path.relative_to(project)
+        if rel.parts[0] == ".git":
+            continue
+        if path.is_dir():
+            files.append((rel.as_posix() + "/", "dir"))
+        else:
+            mode = stat.S_IMODE(path.lstat().st_mode)
+            files.append((rel.as_posix(), f"{mode:o} {sha256_of(path)}"))
+    return Snapshot(
+        head=git(project, "rev-parse", "HEAD"),
+        branch=git(project, "symbolic-ref", "HEAD"),
+        refs=git(project, "for-each-ref"),
+        status=git(project, "status", "--porcelain", "--untracked-files=all"),
+        index=git(project, "ls-files", "--stage"),
+        files=tuple(files),
+    )
+
+
+def assert_stopped_at(project: Path, steps: Sequence[str], step: str, *,
+                      done_through: bool) -> None:
+    """The journal of a release stopped at ``step``: unfinished, every step before it (in the
+    order of ``steps``, the planned ones) done, ``step`` done iff ``done_through``, and every
+    later one pending."""
+    journal = read_journal(project)
+    assert journal["finished"] is False
+    position = list(steps).index(step)
+    for index, (step_id, state) in enumerate(journal["steps"].items()):
+        done = index < position or (index == position and done_through)
+        assert state == ("done" if done else "pending"), (step_id, journal["steps"])
+
+
+def assert_no_release_left(project: Path) -> None:
+    """No journal, lock or staging directory, and no build worktree."""
+    assert not (state_dir_of(project) / "journal.json").exists()
+    assert not (state_dir_of(project) / "lock").exists()
+    assert not (state_dir_of(project) / "staging").exists()
+    assert git(project, "worktree", "list", "--porcelain").count("worktree ") == 1
 
 
 # --- Real local package indexes (pypiserver, devpi) and a fault proxy: see tests/indexes.py --
@@ -373,30 +479,41 @@ def sample_copy(_sample_cache_dir: Path, tmp_path: Path) -> Callable[..., Path]:
 @pytest.fixture
 def project_copy(sample_copy: Callable[..., Path]) -> Path:
     """Like ``project`` (a feature and a bugfix fragment), from the cache."""
-    return sample_copy(fragments={"12.feature.md": "Add a thing.", "13.bugfix.md": "Fix a bug."})
+    return sample_copy(fragments=FRAGMENTS)
 
 
-# --- Helpers for the announce and ci tests (test_announce, test_ci): a sample project that ---
-# publishes to a local index and announces on the GitHub stand-in.
+# --- Helpers for the announce and ci tests (test_announce, test_ci, test_secrets, -----------
+# test_fault_matrix_full): a sample project that publishes to a local index and announces on
+# the GitHub stand-in.
 
 def configure_targets(project: Path, *, github: Any = None, index: Any = None,
+                      name: str = "local", verify_install: bool = False,
                       draft: bool = False, push: bool = True) -> None:
-    """Add ``[tool.release.github]`` (a :class:`github_standin.GitHubStandIn`) and one
-    ``[[tool.release.publish]]`` table (an :class:`indexes.IndexTarget`) to pyproject.toml,
-    commit, and push the commit to the sample's bare remote."""
+    """Add ``[tool.release.forge]`` (a :class:`github_standin.GitHubStandIn`) and one
+    ``[[tool.release.publish]]`` table named ``name`` (an :class:`indexes.IndexTarget`) to
+    pyproject.toml, commit, and push the commit to the sample's bare remote."""
     text = ""
     if github is not None:
         text += (f'\n[tool.release.forge]\nkind = "github"\nrepository = "{github.full_name}"\n'
                  f'api-url = "{github.api_url}"\ntoken-env = "GITHUB_TOKEN"\n')
         text += "draft = true\n" if draft else ""
     if index is not None:
-        text += (f'\n[[tool.release.publish]]\nname = "local"\n'
+        text += (f'\n[[tool.release.publish]]\nname = "{name}"\n'
                  f'repository-url = "{index.upload_url}"\nindex-url = "{index.simple_url}"\n')
+        text += "verify-install = true\n" if verify_install else ""
     path = project / "pyproject.toml"
     path.write_text(path.read_text(encoding="utf-8") + text, encoding="utf-8")
     commit_all(project, "Configure publishing and the GitHub release")
     if push:
         git(project, "push", "--quiet", "origin", "main")
+
+
+def changelog_section(project: Path, version: str) -> str:
+    """The ``## VERSION (...)`` section of CHANGELOG.md, up to the next release's title."""
+    text = (project / "CHANGELOG.md").read_text(encoding="utf-8")
+    start = text.index(f"## {version} (")
+    end = text.find("\n## ", start + 1)
+    return text[start:] if end < 0 else text[start : end + 1]
 
 
 def target_env(*, github: Any = None, index: Any = None,
@@ -412,8 +529,9 @@ def target_env(*, github: Any = None, index: Any = None,
     return env
 
 
-# --- Helpers for the publish-stage tests (test_publish, test_publish_faults, test_status): ---
-# a sample project configured with [[tool.release.publish]] tables for local indexes.
+# --- Helpers for the publish-stage tests (test_publish, test_publish_faults, test_status, --
+# test_secrets): a sample project configured with [[tool.release.publish]] tables for local
+# indexes.
 
 @dataclass(frozen=True)
 class PublishTo:
@@ -476,8 +594,37 @@ def no_ambient_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
 
 
-def state_dir_of(project: Path) -> Path:
-    return project / ".git" / "release-pipeline"
+#: The password of ``private_index``'s user: URL-special characters (``&/:@?#+=~!`` and a
+#: percent escape), so that a raw, quoted or encoded form of it shows wherever it leaks.
+PRIVATE_PASSWORD = "pw&S3c/r:et@%41?#+=~z!"
+
+
+@pytest.fixture
+def private_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PypiServer]:
+    """A pypiserver of the test's own whose one user (``uploader``) has PRIVATE_PASSWORD,
+    wanted for uploads, listings and downloads."""
+    from indexes import PypiServer
+
+    with PypiServer(tmp_path_factory.mktemp("pypiserver-private-index"),
+                    authenticate=("update", "download", "list"),
+                    password=PRIVATE_PASSWORD) as server:
+        yield server
+
+
+def secret_forms(username: str, passwords: Iterable[str], tokens: Iterable[str] = ()) -> list[str]:
+    """Every form in which a secret could leak: each password and token raw and URL-quoted
+    (``/`` quoted or kept), and base64 of ``username:password`` (an HTTP Basic authorization
+    header) and of each token."""
+    import base64
+    from urllib.parse import quote
+
+    passwords, tokens = tuple(passwords), tuple(tokens)
+    forms: set[str] = set()
+    for secret in (*passwords, *tokens):
+        forms |= {secret, quote(secret, safe=""), quote(secret)}
+    forms |= {base64.b64encode(f"{username}:{pw}".encode()).decode() for pw in passwords}
+    forms |= {base64.b64encode(token.encode()).decode() for token in tokens}
+    return sorted(forms)
 
 
 def read_manifest(project: Path, version: str) -> dict[str, Any]:
@@ -543,12 +690,13 @@ def step_shown(output: str, status: str, stage: str, summary_start: str) -> bool
 
 
 # --- Helpers for the adoption, contributor and nox tests (test_init, test_contributors, -----
-# test_nox_integration).
+# test_nox_integration, test_conformance, test_bad_inputs).
 
 def tree_state(project: Path, *remotes: Path) -> dict[str, str]:
     """What a command that must change nothing has to leave as it was: every file under
-    ``project`` outside ``.git`` (path -> sha256), ``git status``, and every ref of the
-    repository and of each bare repository in ``remotes``."""
+    ``project`` outside ``.git`` (path -> sha256), ``git status``, every ref of the
+    repository and of each bare repository in ``remotes``, and what is in the release state
+    directory (``.git/release-pipeline``)."""
     import hashlib
 
     state = {
@@ -561,4 +709,9 @@ def tree_state(project: Path, *remotes: Path) -> dict[str, str]:
     for repo in (project, *remotes):
         state[f"<refs of {repo.name}>"] = git(repo, "for-each-ref",
                                               "--format=%(refname) %(objectname)")
+    release_state = state_dir_of(project)
+    state["<release state>"] = "\n".join(
+        sorted(p.relative_to(release_state).as_posix() for p in release_state.rglob("*"))
+        if release_state.is_dir() else ()
+    )
     return state

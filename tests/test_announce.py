@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Result, both, configure_targets, run_release, target_env
+from conftest import Result, both, changelog_section, configure_targets, run_release, target_env
 from github_standin import GitHubStandIn
 from indexes import FaultProxy, IndexTarget, PypiserverIndex, http_request, listed_files
 
@@ -31,14 +31,6 @@ PROJECT = "sample-project"
 def dist_names(version: str) -> tuple[str, str]:
     """(sdist, wheel) file names of the sample project at ``version``."""
     return f"sample_project-{version}.tar.gz", f"sample_project-{version}-py3-none-any.whl"
-
-
-def changelog_section(project: Path, version: str) -> str:
-    """The ``## VERSION (...)`` section of CHANGELOG.md, up to the next release's title."""
-    text = (project / "CHANGELOG.md").read_text(encoding="utf-8")
-    start = text.index(f"## {version} (")
-    end = text.find("\n## ", start + 1)
-    return text[start:] if end < 0 else text[start : end + 1]
 
 
 def same_text(body: str | None, section: str) -> bool:

@@ -13,70 +13,34 @@ through ``preview`` (test_preview.py).
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from conftest import (
     CLI,
-    Result,
+    FRAGMENTS,
     assert_usage_error,
-    bare_refs,
     commit_all,
     git,
     problem_codes,
     remote_of,
     set_release_config,
     set_towncrier_config,
+    tree_state,
     write_fragments,
 )
 
 pytestmark = pytest.mark.cached_samples
 
-FRAGMENTS = {"12.feature.md": "Add a thing.", "13.bugfix.md": "Fix a bug."}
 INIT = "src/sample_project/__init__.py"
 READ_ONLY = (("preview",), ("preview", "--json"), ("check",), ("version",), ("changelog",))
 
 
-# --- "nothing changed" -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class World:
-    head: str
-    refs: str
-    status: str
-    files: tuple[tuple[str, str], ...]
-    remote: tuple[tuple[str, str], ...]
-    state: tuple[str, ...]
-
-
-def world(project: Path, remote: Path | None = None) -> World:
-    found: list[tuple[str, str]] = []
-    for top, dirs, names in os.walk(project):
-        dirs[:] = sorted(d for d in dirs if d != ".git")  # never walk git's own files
-        for name in names:
-            path = Path(top, name)
-            if path.is_file():
-                digest = hashlib.sha256(path.read_bytes()).hexdigest()
-                found.append((str(path.relative_to(project)), digest))
-    files = tuple(sorted(found))
-    state = project / ".git" / "release-pipeline"
-    return World(
-        head=git(project, "rev-parse", "HEAD"),
-        refs=git(project, "for-each-ref"),
-        status=git(project, "status", "--porcelain", "--untracked-files=all"),
-        files=files,
-        remote=tuple(sorted(bare_refs(remote or remote_of(project)).items())),
-        state=tuple(sorted(str(p.relative_to(state)) for p in state.rglob("*")))
-        if state.exists() else (),
-    )
+# --- "nothing changed": conftest.tree_state; a refusal: conftest.assert_usage_error -------------
 
 
 def set_version(project: Path, path: str, value: str) -> None:
@@ -90,13 +54,6 @@ def set_version(project: Path, path: str, value: str) -> None:
     assert new != text
     file.write_text(new, encoding="utf-8")
     commit_all(project, f"Set {path} to {value}")
-
-
-def assert_refused(result: Result, *names: str, code: int = 2) -> str:
-    """Like conftest.assert_usage_error, and never an internal error."""
-    text = assert_usage_error(result, *names, code=code)
-    assert "internal error" not in text
-    return text
 
 
 # --- malformed versions ------------------------------------------------------------------------
@@ -115,40 +72,40 @@ def test_a_malformed_version_in_a_version_file(
     project: Path, run_inprocess: CLI, path: str, value: str, shown: str
 ) -> None:
     set_version(project, path, value)
-    before = world(project)
+    before = tree_state(project, remote_of(project))
     for command in READ_ONLY:
         result = run_inprocess(*command, cwd=project)
-        text = assert_refused(result, f"'{value}'", shown, "PEP 440")
+        text = assert_usage_error(result, f"'{value}'", shown, "PEP 440")
         assert "Use a version such as 1.2.0" in text  # how to fix it
         if command[-1] == "--json":
             data = json.loads(result.stdout)
             assert data["plan"] is None
             assert [p["exit_code"] for p in data["problems"]] == [2]
-    assert world(project) == before
+    assert tree_state(project, remote_of(project)) == before
 
 
 @pytest.mark.parametrize("value", ["1..0", "1.0.0-SNAPSHOT", "1.3.0 ; id", "latest"])
 def test_a_malformed_requested_version(project: Path, run_inprocess: CLI, value: str) -> None:
-    before = world(project)
+    before = tree_state(project, remote_of(project))
     for command in (("preview", value), ("check", value), ("version", "--next", value),
                     ("changelog", value)):
-        text = assert_refused(run_inprocess(*command, cwd=project), f"'{value.strip()}'",
-                              "the command line")
+        text = assert_usage_error(run_inprocess(*command, cwd=project), f"'{value.strip()}'",
+                                  "the command line")
         assert "not a valid PEP 440 version" in text
-    assert world(project) == before
+    assert tree_state(project, remote_of(project)) == before
 
 
 def test_a_local_version_requested_for_an_index_is_refused(
     sample_copy: Callable[..., Path], run_inprocess: CLI
 ) -> None:
     project = sample_copy(version="0.9.0", fragments=FRAGMENTS)
-    before = world(project)
+    before = tree_state(project, remote_of(project))
     for command in (("preview", "1.0+abc"), ("check", "1.0+abc"), ("version", "--next", "1.0+abc"),
                     ("changelog", "1.0+abc")):
         result = run_inprocess(*command, cwd=project)
-        text = assert_refused(result, "1.0+abc", "+abc", "local version")
+        text = assert_usage_error(result, "1.0+abc", "+abc", "local version")
         assert "Drop the part after '+'" in text or "without a local label" in text
-    assert world(project) == before
+    assert tree_state(project, remote_of(project)) == before
 
 
 @pytest.mark.parametrize(("request_args", "planned"), [((), "1.3.0"), (("post",), "1.2.0.post1"),
@@ -187,14 +144,14 @@ def three_ways(project: Path) -> Path:
 
 def test_disagreeing_locations_with_a_higher_tag_are_refused(three_ways: Path,
                                                             run_inprocess: CLI) -> None:
-    before = world(three_ways)
+    before = tree_state(three_ways, remote_of(three_ways))
     for command in (*READ_ONLY, ("version", "--next")):
-        text = assert_refused(run_inprocess(*command, cwd=three_ways))
+        text = assert_usage_error(run_inprocess(*command, cwd=three_ways))
         line = next(ln for ln in text.splitlines() if "disagree" in ln)
         assert "pyproject.toml [project.version] = 1.2.0" in line
         assert f"{INIT} (__version__ = ...) = 1.1.0" in line
         assert "Make them hold the same version" in text
-    assert world(three_ways) == before
+    assert tree_state(three_ways, remote_of(three_ways)) == before
 
 
 def test_disagreeing_locations_also_name_the_higher_release_tag(three_ways: Path,
@@ -203,7 +160,7 @@ def test_disagreeing_locations_also_name_the_higher_release_tag(three_ways: Path
     would only lead to the next refusal (below the release v1.3.0), so the first answer
     should already name the tag."""
     for command in (("check",), ("preview",)):
-        text = assert_refused(run_inprocess(*command, cwd=three_ways))
+        text = assert_usage_error(run_inprocess(*command, cwd=three_ways))
         assert "1.3.0" in text, (
             f"`release {' '.join(command)}` does not mention the release tag v1.3.0, which is "
             f"above every version location:\n{text}"
@@ -239,18 +196,18 @@ PREPARED: dict[str, Callable[[Path], tuple[str, ...]]] = {
 @pytest.mark.parametrize("case", sorted(PREPARED))
 def test_release_run_refuses_bad_input_with_exit_2(project: Path, cli: CLI, case: str) -> None:
     names = PREPARED[case](project)
-    before = world(project)
+    before = tree_state(project, remote_of(project))
     result = cli("run", "--yes", cwd=project)
-    assert world(project) == before
-    assert_refused(result, *names)
+    assert tree_state(project, remote_of(project)) == before
+    assert_usage_error(result, *names)
 
 
 @pytest.mark.parametrize("value", ["1..0", "1.0.0-SNAPSHOT", "1.3.0+abc"])
 def test_release_run_refuses_a_bad_requested_version(project: Path, cli: CLI, value: str) -> None:
-    before = world(project)
+    before = tree_state(project, remote_of(project))
     result = cli("run", "--yes", value, cwd=project)
-    assert world(project) == before
-    assert_refused(result, value)
+    assert tree_state(project, remote_of(project)) == before
+    assert_usage_error(result, value)
 
 
 # --- fragments: 1 MB of text, 10,000 files, a directory outside the project --------------------
@@ -259,14 +216,14 @@ def test_release_run_refuses_a_bad_requested_version(project: Path, cli: CLI, va
 def test_a_fragment_of_one_megabyte(project: Path, run_inprocess: CLI) -> None:
     text = "All work and no play. " * ((1 << 20) // 22 + 1)
     write_fragments(project, {"14.feature.md": text})
-    before = world(project)
+    before = tree_state(project, remote_of(project))
     for command in (("preview",), ("preview", "--json"), ("check",), ("changelog",)):
         result = run_inprocess(*command, cwd=project)
-        shown = assert_refused(result, "changelog.d/14.feature.md", "bytes", "65536")
+        shown = assert_usage_error(result, "changelog.d/14.feature.md", "bytes", "65536")
         assert "Shorten it" in shown  # the fix
         assert len(shown) < 10_000, "the fragment's text was echoed"
         assert "All work and no play" not in shown
-    assert world(project) == before
+    assert tree_state(project, remote_of(project)) == before
 
 
 def test_ten_thousand_fragments(sample_copy: Callable[..., Path], cli: CLI,
@@ -283,7 +240,7 @@ def test_ten_thousand_fragments(sample_copy: Callable[..., Path], cli: CLI,
         (directory / f"{1000 + i}.{types[i % 4]}.md").write_text(f"Change {i}.\n",
                                                                 encoding="utf-8")
     commit_all(project, "Add 10,000 fragments")
-    before = world(project)
+    before = tree_state(project, remote_of(project))
 
     start = time.perf_counter()
     result = cli("preview", cwd=project)
@@ -314,7 +271,7 @@ def test_ten_thousand_fragments(sample_copy: Callable[..., Path], cli: CLI,
     plan = json.loads(as_json.stdout)["plan"]
     assert len(plan["consumed_fragments"]) == count
     assert plan["version"] == "1.3.0"
-    assert world(project) == before
+    assert tree_state(project, remote_of(project)) == before
 
 
 def test_a_fragment_directory_outside_the_project(project: Path, cli: CLI,
@@ -328,17 +285,17 @@ directory = "../elsewhere"
 filename = "CHANGELOG.md"
 title_format = "## {version} ({project_date})"
 """)
-    before = world(project)
+    before = tree_state(project, remote_of(project))
     for command in (("preview",), ("check",), ("changelog",), ("run", "--yes")):
         result = (cli if command[0] == "run" else run_inprocess)(*command, cwd=project)
         if command[0] == "run":
             assert result.code in (1, 2), result.stderr  # see test_release_run_refuses_...
             assert "outside the project" in result.stderr
             continue
-        text = assert_refused(result, str(outside), "outside the project")
+        text = assert_usage_error(result, str(outside), "outside the project")
         assert "directory" in text
         assert "From outside." not in text
-    assert world(project) == before
+    assert tree_state(project, remote_of(project)) == before
 
 
 # --- repository states, through release run ------------------------------------------------------
@@ -360,14 +317,14 @@ def test_release_run_in_a_bad_repository_state_changes_nothing(
     else:
         git(project, "remote", "remove", "origin")
         code = "remote"
-    before = world(where, remote)
+    before = tree_state(where, remote)
     result = cli("run", "--yes", cwd=where)
     text = result.stdout + result.stderr
     assert result.code == 1, text
     assert "Traceback" not in text
     assert f"[{code}]" in text
     assert "nothing was changed" in text
-    assert world(where, remote) == before
+    assert tree_state(where, remote) == before
 
 
 # --- unsafe values that reach git: never a command, never an option ------------------------------
@@ -386,16 +343,16 @@ def test_unsafe_tag_format_through_release_run_runs_nothing(
     """test_config.py proves preview and check refuse these; the release itself must too."""
     marker = tmp_path / "INJECTED"
     value = template.replace("{marker}", str(marker))
-    before = world(project)
+    before = tree_state(project, remote_of(project))
     if source == "environment":
         result = cli("run", "--yes", cwd=project, env={"RELEASE_PIPELINE_TAG_FORMAT": value})
         named = "RELEASE_PIPELINE_TAG_FORMAT"
     else:
         result = cli("-c", f"tag-format={value}", "run", "--yes", cwd=project)
         named = "command line"
-    assert_refused(result, "tag-format", named)
+    assert_usage_error(result, "tag-format", named)
     assert not marker.exists(), "a command in tag-format was run"
-    assert world(project) == before
+    assert tree_state(project, remote_of(project)) == before
 
 
 @pytest.mark.parametrize(
@@ -409,13 +366,13 @@ def test_unsafe_remote_and_dist_dir_are_refused(
     marker = tmp_path / "INJECTED"
     value = value.replace("{marker}", str(marker))
     set_release_config(project, f"{key} = {json.dumps(value)}")
-    before = world(project)
+    before = tree_state(project, remote_of(project))
     for command in (("check",), ("run", "--yes")):
-        text = assert_refused(cli(*command, cwd=project), f"`{key}`", repr(value),
-                              "pyproject.toml")
+        text = assert_usage_error(cli(*command, cwd=project), f"`{key}`", repr(value),
+                                  "pyproject.toml")
         assert "hint:" in text
     assert not marker.exists()
-    assert world(project) == before
+    assert tree_state(project, remote_of(project)) == before
 
 
 @pytest.mark.parametrize("where", ["parent", "absolute"])
@@ -428,13 +385,13 @@ def test_a_version_location_outside_the_project_is_refused(
     outside.write_text("1.2.0\n", encoding="utf-8")
     value = "../VERSION" if where == "parent" else str(outside)
     set_release_config(project, f'version-locations = ["pyproject.toml", {json.dumps(value)}]')
-    before = world(project)
+    before = tree_state(project, remote_of(project))
     for command in (("check",), ("preview",), ("run", "--yes")):
         result = cli(*command, cwd=project)
         assert outside.read_text(encoding="utf-8") == "1.2.0\n", (
             f"`release {' '.join(command)}` rewrote {outside}, outside the project")
-        assert world(project) == before
-        assert_refused(result, "version-locations", value)
+        assert tree_state(project, remote_of(project)) == before
+        assert_usage_error(result, "version-locations", value)
 
 
 def test_shell_syntax_in_messages_is_only_text(project: Path, cli: CLI, tmp_path: Path) -> None:

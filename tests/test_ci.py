@@ -12,15 +12,25 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from email.parser import HeaderParser
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Result, both, configure_targets, git, remote_of, run_release, target_env
+from conftest import (
+    FRAGMENTS,
+    Result,
+    assert_usage_error,
+    both,
+    changelog_section,
+    configure_targets,
+    git,
+    remote_of,
+    run_release,
+    target_env,
+    wheel_version,
+)
 from github_standin import GitHubStandIn
 from indexes import FaultProxy, IndexTarget, PypiserverIndex, listed_files, sha256_of
 
@@ -29,28 +39,14 @@ from release.steps.announce import UPLOAD_ATTEMPTS
 pytestmark = pytest.mark.usefixtures("utc", "shared_uv_cache")
 
 PROJECT = "sample-project"
-FRAGMENTS = {"12.feature.md": "Add a thing.", "13.bugfix.md": "Fix a bug."}
 NAMES = ("sample_project-1.3.0.tar.gz", "sample_project-1.3.0-py3-none-any.whl")
 WHEEL = NAMES[1]
 UPLOADS_PATH = "/repos/octo-org/hello-release/releases/*/assets"
 
 
-def changelog_section(checkout: Path, version: str) -> str:
-    text = (checkout / "CHANGELOG.md").read_text(encoding="utf-8")
-    start = text.index(f"## {version} (")
-    end = text.find("\n## ", start + 1)
-    return text[start:] if end < 0 else text[start : end + 1]
-
-
 def read_outputs(path: Path) -> list[tuple[str, str]]:
     lines = path.read_text(encoding="utf-8").splitlines()
     return [(k, v) for k, _, v in (line.partition("=") for line in lines)]
-
-
-def wheel_version(path: Path) -> str:
-    with zipfile.ZipFile(path) as wheel:
-        (name,) = [n for n in wheel.namelist() if n.endswith(".dist-info/METADATA")]
-        return str(HeaderParser().parsestr(wheel.read(name).decode())["Version"])
 
 
 @dataclass
@@ -319,7 +315,7 @@ def test_a_tag_that_does_not_match_the_version_is_refused(tagged: Callable[..., 
     checkout = t.checkout("job")
     git(checkout, "tag", "--annotate", "-m", "Release 9.9.9", "v9.9.9")  # on the release commit
     result = t.ci(checkout, ref="refs/tags/v9.9.9")
-    assert_refused(result, 2, "v9.9.9", "1.3.0", "pyproject.toml")
+    assert_usage_error(result, "v9.9.9", "1.3.0", "pyproject.toml", code=2)
     assert not (checkout / "dist").exists()
     t.nothing_happened()
     assert ("released", "false") in t.outputs()
@@ -330,7 +326,7 @@ def test_a_branch_push_is_nothing_to_release(tagged: Callable[..., Tagged]) -> N
     checkout = t.clone("job")  # on main
     git(checkout, "commit", "--quiet", "--allow-empty", "-m", "Work after the release")
     result = t.ci(checkout, ref="refs/heads/main")
-    assert_refused(result, 3, "Nothing to release", "refs/heads/main")
+    assert_usage_error(result, "Nothing to release", "refs/heads/main", code=3)
     t.nothing_happened()
     assert ("released", "false") in t.outputs()
 
@@ -341,19 +337,10 @@ def test_head_not_at_the_tag_is_refused(tagged: Callable[..., Tagged]) -> None:
     git(checkout, "commit", "--quiet", "--allow-empty", "-m", "Work after the release")
     head = git(checkout, "rev-parse", "HEAD").strip()
     result = t.ci(checkout)
-    assert_refused(result, 2, "v1.3.0", head[:12])
+    assert_usage_error(result, "v1.3.0", head[:12], code=2)
     assert not (checkout / "dist").exists()
     t.nothing_happened()
     assert ("released", "false") in t.outputs()
-
-
-def assert_refused(result: Result, code: int, *names: str) -> str:
-    text = both(result)
-    assert result.code == code, f"exit {result.code}, expected {code}\n{text}"
-    assert "Traceback" not in result.stderr, result.stderr
-    for name in names:
-        assert name in text, f"{name!r} is not named:\n{text}"
-    return text
 
 
 # --- 7. a shallow checkout ------------------------------------------------------------------

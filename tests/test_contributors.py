@@ -20,13 +20,9 @@ from conftest import (
     tree_state,
 )
 
+pytestmark = pytest.mark.cached_samples
+
 TYPES = "feature, bugfix, doc, removal, misc"
-
-
-@pytest.fixture
-def bare(sample_copy: Callable[..., Path]) -> Path:
-    """A sample project released at 1.2.0 (tag v1.2.0), with no fragments yet."""
-    return sample_copy()
 
 
 def files_under(root: Path) -> set[str]:

@@ -129,6 +129,7 @@ def table_column(text: str, first_header: str) -> list[str]:
 
 
 def table_rows(text: str, first_header: str) -> list[list[str]]:
+    """The cells of each row of every table whose first header cell is ``first_header``."""
     return [row for header, rows in tables(text)
             if header and header[0].lower() == first_header for row in rows]
 
@@ -308,7 +309,7 @@ def test_cli_doc_lists_the_exit_codes() -> None:
     )
 
 
-def problem_codes() -> dict[str, str]:
+def problem_codes_in_source() -> dict[str, str]:
     """Every problem code in release/: the first argument of ``Problem(...)`` and
     ``Problem.from_error(...)``, found by parsing the source; code -> where."""
     codes: dict[str, str] = {}
@@ -339,14 +340,14 @@ def problem_codes() -> dict[str, str]:
 
 
 def test_problem_codes_are_found_in_the_source() -> None:
-    codes = problem_codes()
+    codes = problem_codes_in_source()
     # The parser must find the codes at all, or the next test would pass vacuously.
     assert {"dirty-tree", "plan"} <= set(codes), codes
 
 
 def test_cli_doc_explains_every_problem_code() -> None:
     documented = set(table_column(CLI_MD.read_text(encoding="utf-8"), "code"))
-    codes = problem_codes()
+    codes = problem_codes_in_source()
     missing = [f"{code} ({where})" for code, where in codes.items() if code not in documented]
     stale = sorted(documented - set(codes))
     found = []

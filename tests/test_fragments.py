@@ -24,12 +24,6 @@ pytestmark = pytest.mark.cached_samples
 ESC = "\x1b"
 
 
-@pytest.fixture
-def bare(sample: Callable[..., Path]) -> Path:
-    """A sample project released at 1.2.0 with no fragments yet."""
-    return sample()
-
-
 # --- strictness -----------------------------------------------------------------------------
 
 

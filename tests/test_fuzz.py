@@ -33,7 +33,6 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-FRAGMENTS = {"12.feature.md": "Add a thing.", "13.bugfix.md": "Fix a bug."}
 CLOSED = "http://127.0.0.1:9"  # the discard port: nothing listens, connections are refused
 SETTINGS = settings(
     max_examples=200,

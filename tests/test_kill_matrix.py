@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import subprocess
 import tarfile
 import zipfile
 from collections.abc import Callable
@@ -26,13 +25,16 @@ from pathlib import Path
 import pytest
 from conftest import (
     FAILPOINT,
+    FRAGMENTS,
     LOCAL_STEPS,
     POST_STEPS,
+    assert_stopped_at,
     bare_refs,
     both,
     git,
     read_journal,
     remote_of,
+    rev,
     run_release,
 )
 
@@ -40,36 +42,25 @@ from release.demo import create_sample_project
 
 pytestmark = pytest.mark.usefixtures("utc", "shared_uv_cache", "pinned_dates")
 
-FRAGMENTS = {"12.feature.md": "Add a thing.", "13.bugfix.md": "Fix a bug."}
 NEXT_DEV = ("-c", "next-dev=true")
 STEPS = (*LOCAL_STEPS, "push.push", *POST_STEPS)
 BOUNDARIES = (*(f"{step}:before" for step in STEPS), f"{STEPS[-1]}:after")
 
 
-def rev(project: Path, name: str) -> str:
-    done = subprocess.run(
-        ["git", "rev-parse", "--quiet", "--verify", name],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return done.stdout.strip()
-
-
 @dataclass(frozen=True)
 class Outcome:
-    """What a finished release leaves behind, in the order worth comparing."""
+    """What a finished release leaves behind, in the order worth comparing (an object id is
+    None where there is no such object)."""
 
-    release_tree: str
+    release_tree: str | None
     release_message: str
     tag_message: str
-    dev_tree: str
+    dev_tree: str | None
     dev_message: str
     history: str
-    release_commit: str
-    tag_object: str
-    head: str
+    release_commit: str | None
+    tag_object: str | None
+    head: str | None
     remote: tuple[tuple[str, str], ...]
     status: str
     artifact_names: tuple[str, ...]
@@ -154,16 +145,6 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> Outcome:
     return _REFERENCE["outcome"]
 
 
-def assert_stopped_at(project: Path, step: str, *, done_through: bool) -> None:
-    """The journal: every step before ``step`` done, ``step`` done iff ``done_through``."""
-    journal = read_journal(project)
-    assert journal["finished"] is False
-    position = STEPS.index(step)
-    for index, (step_id, state) in enumerate(journal["steps"].items()):
-        done = index < position or (index == position and done_through)
-        assert state == ("done" if done else "pending"), (step_id, journal["steps"])
-
-
 def test_the_matrix_covers_every_planned_step(sample: Callable[..., Path]) -> None:
     project = make(sample)
     result = run_release(project, *NEXT_DEV, "preview", "--json")
@@ -183,7 +164,7 @@ def test_killed_then_resumed_equals_uninterrupted(
     result = run_release(project, *NEXT_DEV, "run", "--yes", env={FAILPOINT: f"{point}:kill"})
 
     assert result.code == -9, both(result)
-    assert_stopped_at(project, step, done_through=when == "after")
+    assert_stopped_at(project, STEPS, step, done_through=when == "after")
     lock = project / ".git" / "release-pipeline" / "lock"
     assert lock.exists()  # the killed process could not remove it
 
@@ -209,7 +190,7 @@ def test_sigint_stops_after_the_current_step_then_resume_finishes(
     assert "Traceback" not in result.stderr
     assert "release resume" in result.stderr
     assert "release abort" in result.stderr
-    assert_stopped_at(project, step, done_through=True)
+    assert_stopped_at(project, STEPS, step, done_through=True)
     assert not (project / ".git" / "release-pipeline" / "lock").exists()
 
     result = run_release(project, "resume")

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import GOLDEN_DIR
+from conftest import FRAGMENTS, GOLDEN_DIR
 from packaging.version import Version
 
 from release.facts import Facts, gather
@@ -20,7 +20,6 @@ from release.steps import implementation
 
 pytestmark = [pytest.mark.cached_samples, pytest.mark.usefixtures("utc")]
 
-FRAGMENTS = {"12.feature.md": "Add a thing.", "13.bugfix.md": "Fix a bug."}
 # Every field of the plan away from its default: publish targets, a forge, next-dev, signing.
 EVERYTHING = (
     "next-dev=true",

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from conftest import (
     CLI,
+    FRAGMENTS,
     assert_usage_error,
     check_golden,
     git,
@@ -29,7 +30,6 @@ from packaging.version import Version
 pytestmark = [pytest.mark.cached_samples, pytest.mark.usefixtures("utc")]
 
 
-FRAGMENTS = {"12.feature.md": "Add a thing.", "13.bugfix.md": "Fix a bug."}
 #: The stage names of DESIGN.md, in order (they are part of the interface).
 STAGE_ORDER = ("check", "prepare", "tag", "build", "verify", "push", "publish", "announce", "post")
 

@@ -10,7 +10,6 @@ the step fails); and no form of the password is ever shown or written anywhere.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import io
 import json
@@ -18,12 +17,12 @@ import shutil
 import tarfile
 import time
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from conftest import (
+    PRIVATE_PASSWORD,
     PublishTo,
     Result,
     assert_exit,
@@ -37,6 +36,7 @@ from conftest import (
     read_journal,
     read_manifest,
     run_release,
+    secret_forms,
     state_dir_of,
     step_shown,
 )
@@ -338,7 +338,7 @@ def test_verify_install_fails_when_the_published_version_does_not_import(
     steps = read_journal(project)["steps"]
     assert steps["publish.upload:local"] == "done"
     assert steps["publish.verify-install:local"] == "failed"
-    assert_no_secret([result], project, secret_forms(index.username, PASSWORD))
+    assert_no_secret([result], project, secret_forms(index.username, [PRIVATE_PASSWORD]))
 
 
 def test_verify_install_fails_when_the_published_files_cannot_be_downloaded(
@@ -357,7 +357,7 @@ def test_verify_install_fails_when_the_published_files_cannot_be_downloaded(
         assert f"{PROJECT}=={VERSION}" in text
         assert any(r.fault == "status" and "/packages/" in r.path for r in proxy.seen)
         assert "uploader:***@" in text  # the URL is shown, its password masked
-    assert_no_secret([result], project, secret_forms(private_index.username, PASSWORD))
+    assert_no_secret([result], project, secret_forms(private_index.username, [PRIVATE_PASSWORD]))
 
 
 def test_verify_install_fails_when_this_python_is_excluded_by_requires_python(
@@ -383,16 +383,7 @@ def test_verify_install_fails_when_this_python_is_excluded_by_requires_python(
 
 # --- secrets -------------------------------------------------------------------------------
 
-PASSWORD = "p@ss:w/rd%20Z"
 WRONG = "wr0ng&p@ss?%41/Q"
-
-
-def secret_forms(username: str, *passwords: str) -> list[str]:
-    forms: list[str] = []
-    for pw in passwords:
-        forms += [pw, quote(pw, safe=""), quote(pw),
-                  base64.b64encode(f"{username}:{pw}".encode()).decode()]
-    return forms
 
 
 def assert_no_secret(outputs: list[Result], project: Path, forms: list[str]) -> None:
@@ -413,19 +404,11 @@ def assert_no_secret(outputs: list[Result], project: Path, forms: list[str]) -> 
             assert form.encode() not in data, (path, form)
 
 
-@pytest.fixture
-def private_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PypiServer]:
-    """A pypiserver whose one user has PASSWORD, wanted for uploads, listings and downloads."""
-    with PypiServer(tmp_path_factory.mktemp("pypiserver-secret"),
-                    authenticate=("update", "download", "list"), password=PASSWORD) as server:
-        yield server
-
-
 def test_no_form_of_the_password_is_ever_shown_or_written(
     project: Path, private_index: PypiServer
 ) -> None:
     index = private_index.target
-    assert index.password == PASSWORD
+    assert index.password == PRIVATE_PASSWORD
     target = PublishTo("local", index, verify_install=True)
     configure_publish(project, target)
     right, wrong = publish_env(target), {**publish_env(target), "TWINE_PASSWORD": WRONG}
@@ -455,4 +438,4 @@ def test_no_form_of_the_password_is_ever_shown_or_written(
     release("check", env=right, code=1)  # the next release has no fragments yet
     release("preview", env=right, code=1)
 
-    assert_no_secret(outputs, project, secret_forms(index.username, PASSWORD, WRONG))
+    assert_no_secret(outputs, project, secret_forms(index.username, [PRIVATE_PASSWORD, WRONG]))

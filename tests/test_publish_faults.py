@@ -72,7 +72,7 @@ def assert_status_complete(project: Path, env: dict[str, str]) -> None:
     assert {i["state"] for i in parsed["items"]} == {"present"}
 
 
-def table_rows(output: str) -> dict[tuple[str, str], str]:
+def file_states(output: str) -> dict[tuple[str, str], str]:
     """(target, file) -> state from the per-file table of a publish failure."""
     rows: dict[tuple[str, str], str] = {}
     for line in output.splitlines():
@@ -165,7 +165,7 @@ def test_a_refused_password_fails_with_the_file_table_and_resume_finishes(
     assert "refused the credentials" in text
     assert "TWINE_PASSWORD" in text, "the refused credentials' source is not named"
     assert step_shown(failed.stdout, "failed", "publish", "upload to local")
-    rows = table_rows(text)
+    rows = file_states(text)
     assert set(rows) == {("local", SDIST), ("local", WHEEL)}, f"no file table:\n{text}"
     assert "uploaded" not in rows.values()
     assert accepted_uploads(proxy) == {}
@@ -203,7 +203,7 @@ def test_a_failing_first_target_stops_before_the_second_and_resume_skips_what_is
 
     text = assert_exit(failed, 1)
     assert step_shown(failed.stdout, "failed", "publish", "upload to first")
-    rows = table_rows(text)
+    rows = file_states(text)
     assert rows[("first", SDIST)] == "uploaded"
     assert rows[("first", WHEEL)] == "missing"
     assert {s for (t, _), s in rows.items() if t == "second"} <= {"missing", "not started"}
@@ -250,7 +250,7 @@ def test_partial_publication_names_each_file_and_resume_uploads_only_what_is_mis
     text = assert_exit(failed, 1)
     assert step_shown(failed.stdout, "done", "publish", "upload to first")
     assert step_shown(failed.stdout, "failed", "publish", "upload to second")
-    rows = table_rows(text)
+    rows = file_states(text)
     assert rows[("second", SDIST)] == "present"
     assert rows[("second", WHEEL)] == "missing"
     assert rows.get(("first", SDIST)) == "uploaded", f"no row for the first target:\n{text}"

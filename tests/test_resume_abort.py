@@ -9,107 +9,43 @@ release commit.
 
 from __future__ import annotations
 
-import hashlib
-import stat
-import subprocess
 import tarfile
-import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from conftest import (
     FAILPOINT,
+    FRAGMENTS,
     LOCAL_STEPS,
+    SAMPLE_INIT,
+    Result,
+    Snapshot,
+    assert_no_release_left,
     bare_refs,
     both,
     commit_all,
     git,
     read_journal,
     remote_of,
+    rev,
     run_release,
+    snapshot,
+    state_dir_of,
+    wheel_version,
 )
+from indexes import sha256_of
 
 pytestmark = pytest.mark.usefixtures("utc", "shared_uv_cache")
 
-FRAGMENTS = {"12.feature.md": "Add a thing.", "13.bugfix.md": "Fix a bug."}
 SDIST = "sample_project-1.3.0.tar.gz"
 WHEEL = "sample_project-1.3.0-py3-none-any.whl"
 STAGE_OF = {step: step.split(".", 1)[0] for step in LOCAL_STEPS}
 LOCAL_STAGES = ("check", "prepare", "tag", "build", "verify")
 
 
-def rev(project: Path, name: str) -> str | None:
-    done = subprocess.run(
-        ["git", "rev-parse", "--quiet", "--verify", name],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return done.stdout.strip() or None if done.returncode == 0 else None
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    head: str
-    branch: str
-    refs: str
-    status: str
-    index: str
-    files: tuple[tuple[str, str], ...]
-
-
-def snapshot(project: Path) -> Snapshot:
-    """Everything abort must restore: HEAD, every ref, status, index, and every file's
-    bytes and mode (directories included, so an empty dist/ left behind shows)."""
-    files: list[tuple[str, str]] = []
-    for path in sorted(project.rglob("*")):
-        rel = path.relative_to(project)
-        if rel.parts[0] == ".git":
-            continue
-        if path.is_dir():
-            files.append((rel.as_posix() + "/", "dir"))
-        else:
-            mode = stat.S_IMODE(path.lstat().st_mode)
-            files.append((rel.as_posix(), f"{mode:o} {sha256(path)}"))
-    return Snapshot(
-        head=git(project, "rev-parse", "HEAD"),
-        branch=git(project, "symbolic-ref", "HEAD"),
-        refs=git(project, "for-each-ref"),
-        status=git(project, "status", "--porcelain", "--untracked-files=all"),
-        index=git(project, "ls-files", "--stage"),
-        files=tuple(files),
-    )
-
-
-def state_dir(project: Path) -> Path:
-    return project / ".git" / "release-pipeline"
-
-
-def assert_no_release_left(project: Path) -> None:
-    assert not (state_dir(project) / "journal.json").exists()
-    assert not (state_dir(project) / "lock").exists()
-    assert not (state_dir(project) / "staging").exists()
-    assert git(project, "worktree", "list", "--porcelain").count("worktree ") == 1
-
-
 def sdist_names(path: Path) -> set[str]:
     with tarfile.open(path) as sdist:
         return {m.name.split("/", 1)[-1] for m in sdist.getmembers()}
-
-
-def wheel_version(path: Path) -> str:
-    with zipfile.ZipFile(path) as wheel:
-        (name,) = [n for n in wheel.namelist() if n.endswith(".dist-info/METADATA")]
-        for line in wheel.read(name).decode().splitlines():
-            if line.startswith("Version: "):
-                return line.split(": ", 1)[1]
-    raise AssertionError("no Version in METADATA")
 
 
 def assert_released(project: Path, start: str, *, next_dev: bool = False) -> None:
@@ -135,8 +71,8 @@ def assert_released(project: Path, start: str, *, next_dev: bool = False) -> Non
     assert journal["finished"] is True
     assert journal["pushed"] is True
     assert set(journal["steps"].values()) == {"done"}
-    assert journal["artifacts"] == {n: sha256(dist / n) for n in (SDIST, WHEEL)}
-    assert not (state_dir(project) / "lock").exists()
+    assert journal["artifacts"] == {n: sha256_of(dist / n) for n in (SDIST, WHEEL)}
+    assert not (state_dir_of(project) / "lock").exists()
 
 
 def assert_stopped_after(
@@ -211,13 +147,13 @@ def test_resume_without_a_release_in_progress_is_a_usage_error(project: Path) ->
     result = run_release(project, "resume")
     assert result.code == 2, both(result)
     assert "No release is in progress" in result.stderr
-    assert not (state_dir(project) / "journal.json").exists()
+    assert not (state_dir_of(project) / "journal.json").exists()
 
 
 # --- abort restores the repository, byte for byte -----------------------------------------
 
 
-def _assert_aborted(project: Path, before: Snapshot, remote_before: dict[str, str]) -> None:
+def _assert_aborted(project: Path, before: Snapshot, remote_before: dict[str, str]) -> Result:
     result = run_release(project, "abort", "--yes")
     assert result.code == 0, both(result)
     assert "Traceback" not in result.stderr
@@ -230,6 +166,7 @@ def _assert_aborted(project: Path, before: Snapshot, remote_before: dict[str, st
     assert not (project / "dist").exists()
     assert bare_refs(remote_of(project)) == remote_before
     assert_no_release_left(project)
+    return result
 
 
 @pytest.mark.parametrize("stage", LOCAL_STAGES)
@@ -254,6 +191,90 @@ def test_abort_after_a_kill_restores_everything(project: Path, step: str) -> Non
     assert journal["finished"] is False
 
     _assert_aborted(project, before, remote_before)
+
+
+# --- each step undoes its own side effect, and abort says what each undid ------------------
+
+
+def notes(result: Result) -> list[str]:
+    """What abort noted, one line per step that undid something (and one for the rest)."""
+    lines = result.stdout.splitlines()
+    return [line.removeprefix("note: ") for line in lines if line.startswith("note: ")]
+
+
+def reset_note(start: str) -> str:
+    return (
+        f"prepare.commit: reset main to {start[:12]}, where the release started; the version "
+        "files, changelog and fragments are as they were."
+    )
+
+
+PREPARE_UNDONE_BY_THE_RESET = (
+    f"Nothing left to undo for prepare.changelog, prepare.edit-version:{SAMPLE_INIT}, "
+    "prepare.edit-version:pyproject.toml, check.preflight."
+)
+
+
+@pytest.mark.parametrize("until", ["build", "prepare"])
+def test_abort_after_until_names_what_each_step_undid(project: Path, until: str) -> None:
+    before = snapshot(project)
+    remote_before = bare_refs(remote_of(project))
+    result = run_release(project, "run", "--yes", "--until", until)
+    assert result.code == 0, both(result)
+
+    result = _assert_aborted(project, before, remote_before)
+
+    built = [
+        f"build.build: removed dist/{WHEEL}, dist/{SDIST} and dist/, which the release made.",
+        "tag.tag: deleted the local tag v1.3.0.",
+    ]
+    assert notes(result) == [
+        *(built if until == "build" else []),
+        reset_note(before.head),
+        PREPARE_UNDONE_BY_THE_RESET,
+    ]
+
+
+@pytest.mark.parametrize(
+    ("failing", "undone"),
+    [
+        # The version edits made and the changelog step failed: only the edits to undo.
+        (
+            "prepare.changelog:before:raise",
+            [
+                f"prepare.edit-version:{SAMPLE_INIT}: put back as they were: {SAMPLE_INIT}.",
+                "prepare.edit-version:pyproject.toml: put back as they were: pyproject.toml.",
+                "Nothing left to undo for prepare.changelog, check.preflight.",
+            ],
+        ),
+        # Everything but the commit: the fragments removed and staged, the changelog staged.
+        (
+            "prepare.commit:before:raise",
+            [
+                "prepare.changelog: put back as they were: CHANGELOG.md, "
+                "changelog.d/12.feature.md, changelog.d/13.bugfix.md.",
+                f"prepare.edit-version:{SAMPLE_INIT}: put back as they were: {SAMPLE_INIT}.",
+                "prepare.edit-version:pyproject.toml: put back as they were: pyproject.toml.",
+                "Nothing left to undo for prepare.commit, check.preflight.",
+            ],
+        ),
+    ],
+)
+def test_abort_after_a_failure_in_prepare_puts_back_each_file(
+    project: Path, failing: str, undone: list[str]
+) -> None:
+    """No release commit to reset: each prepare step puts back its own files, in the index
+    too, and the fragments are where they were."""
+    before = snapshot(project)
+    remote_before = bare_refs(remote_of(project))
+    result = run_release(project, "run", "--yes", env={FAILPOINT: failing})
+    assert result.code == 1, both(result)
+    assert rev(project, "HEAD") == before.head.strip()
+    assert git(project, "status", "--porcelain") != ""
+
+    result = _assert_aborted(project, before, remote_before)
+
+    assert notes(result) == undone
 
 
 def test_abort_keeps_a_dist_directory_that_existed(project: Path) -> None:
@@ -320,7 +341,7 @@ def test_abort_refuses_after_the_push(project: Path, how: str) -> None:
     assert "release resume" in result.stderr
     assert snapshot(project) == before
     assert bare_refs(remote_of(project)) == remote_before
-    assert (state_dir(project) / "journal.json").exists()
+    assert (state_dir_of(project) / "journal.json").exists()
 
     result = run_release(project, "resume")
     assert result.code == 0, both(result)
@@ -360,6 +381,17 @@ def test_abort_refuses_when_the_remote_has_the_tag_the_journal_missed(project: P
 # --- the remote moves between prepare and push ------------------------------------------
 
 
+def push_from_elsewhere(remote: Path, clone: Path) -> str:
+    """Someone else pushes a commit (adding NEW.txt) to main; its sha."""
+    git(clone.parent, "clone", "--quiet", str(remote), str(clone))
+    (clone / "NEW.txt").write_text("work from elsewhere\n", encoding="utf-8")
+    commit_all(clone, "Work from elsewhere")
+    git(clone, "push", "--quiet", "origin", "main")
+    upstream = rev(clone, "HEAD")
+    assert upstream is not None
+    return upstream
+
+
 @pytest.mark.parametrize("until", ["build", "verify"])
 def test_remote_moves_before_the_push(project: Path, tmp_path: Path, until: str) -> None:
     remote = remote_of(project)
@@ -370,13 +402,7 @@ def test_remote_moves_before_the_push(project: Path, tmp_path: Path, until: str)
     first_artifacts = dict(read_journal(project)["artifacts"])
     assert set(first_artifacts) == {SDIST, WHEEL}
 
-    # Someone else pushes to main meanwhile.
-    other = tmp_path / "other"
-    git(tmp_path, "clone", "--quiet", str(remote), str(other))
-    (other / "NEW.txt").write_text("work from elsewhere\n", encoding="utf-8")
-    commit_all(other, "Work from elsewhere")
-    git(other, "push", "--quiet", "origin", "main")
-    upstream = rev(other, "HEAD")
+    upstream = push_from_elsewhere(remote, tmp_path / "other")  # meanwhile
     remote_moved = bare_refs(remote)
 
     result = run_release(project, "resume")
@@ -418,8 +444,31 @@ def test_remote_moves_before_the_push(project: Path, tmp_path: Path, until: str)
     assert journal["finished"] is True
     assert journal["pushed"] is True
     assert journal["release_commit"] == release
-    assert journal["artifacts"] == {n: sha256(dist / n) for n in (SDIST, WHEEL)}
+    assert journal["artifacts"] == {n: sha256_of(dist / n) for n in (SDIST, WHEEL)}
     assert journal["artifacts"][SDIST] != first_artifacts[SDIST]
+
+
+def test_abort_after_a_rebased_release_returns_to_the_new_upstream(
+    project: Path, tmp_path: Path
+) -> None:
+    """A release commit rebased onto new upstream work starts from that work: abort (before
+    the push) returns there, with the fragments back, not to the rebased release commit."""
+    remote = remote_of(project)
+    fragments = sorted(p.name for p in (project / "changelog.d").iterdir())
+    result = run_release(project, "run", "--yes", "--until", "build")
+    assert result.code == 0, both(result)
+    upstream = push_from_elsewhere(remote, tmp_path / "other")
+    git(project, "pull", "--quiet", "--rebase", "origin", "main")
+    resumed = run_release(project, "resume", "--until", "verify")
+    assert resumed.code == 0, both(resumed)
+
+    aborted = run_release(project, "abort", "--yes")
+
+    assert aborted.code == 0, both(aborted)
+    assert rev(project, "HEAD") == upstream
+    assert rev(project, "refs/tags/v1.3.0") is None
+    assert sorted(p.name for p in (project / "changelog.d").iterdir()) == fragments
+    assert git(project, "status", "--porcelain", "--untracked-files=all") == ""
 
 
 # --- commit hooks run, as for any commit; a hook that refuses stops the release ----------

@@ -11,13 +11,13 @@ import re
 import subprocess
 import tarfile
 import time
-import zipfile
 from collections.abc import Callable
 from email.parser import HeaderParser
 from pathlib import Path
 
 import pytest
 from conftest import (
+    FRAGMENTS,
     bare_refs,
     both,
     git,
@@ -25,11 +25,11 @@ from conftest import (
     remote_of,
     run_release,
     set_release_config,
+    wheel_metadata,
 )
 
 pytestmark = pytest.mark.usefixtures("utc", "shared_uv_cache")
 
-FRAGMENTS = {"12.feature.md": "Add a thing.", "13.bugfix.md": "Fix a bug."}
 INIT = "src/sample_project/__init__.py"
 VERSION_FILES = {
     "hatchling": ("pyproject.toml", INIT),
@@ -46,13 +46,6 @@ def version_in(path: str, text: str) -> str:
     found = re.search(pattern, text, re.MULTILINE)
     assert found, text
     return found.group(1)
-
-
-def wheel_metadata(path: Path) -> dict[str, str]:
-    with zipfile.ZipFile(path) as wheel:
-        (name,) = [n for n in wheel.namelist() if n.endswith(".dist-info/METADATA")]
-        headers = HeaderParser().parsestr(wheel.read(name).decode())
-    return dict(headers.items())
 
 
 def sdist_metadata(path: Path) -> dict[str, str]:

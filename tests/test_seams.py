@@ -314,3 +314,43 @@ def test_target_kinds_are_named_only_in_the_targets_package() -> None:
     for path, text in _modules_outside("targets").items():
         named = re.search(r"release\.targets\.index|IndexTarget|twine\.commands\.upload", text)
         assert not named, path
+
+
+# --- the Step seam: every kind of step has its own undo ---------------------------------------
+
+
+def _every_step_kind() -> list[tuple[tuple[str, str], Any]]:
+    from release.plan import Step
+    from release.steps import registry
+
+    return [(key, factory(Step(*key, "a step", path="x"))) for key, factory in registry().items()]
+
+
+def test_every_registered_step_kind_has_its_own_undo() -> None:
+    """Adding a step is implementing describe, is_done, run and undo: none may fall back on
+    the protocol's (an explicit subclass of StepImpl would inherit its empty undo)."""
+    from release.steps import StepImpl
+
+    for key, impl in _every_step_kind():
+        undo = getattr(type(impl), "undo", None)
+        assert callable(undo), f"{key} has no undo"
+        assert undo is not StepImpl.undo, f"{key} uses the protocol's undo"
+
+
+def test_the_undo_of_every_public_step_refuses() -> None:
+    """From the push on, what a step did is public: its undo raises UndoRefused, before
+    touching anything (the context here holds no repository at all)."""
+    from release.stages import public
+    from release.steps import UndoRefused
+
+    plan: Any = SimpleNamespace(
+        tag="v1.0", remote="origin", user_step=lambda name: SimpleNamespace(stage=stage)
+    )
+    ctx: Any = SimpleNamespace(plan=plan)
+    kinds = [(key, impl) for key, impl in _every_step_kind() if public(key[0])]
+    assert {stage for (stage, _), _ in kinds} == {"push", "publish", "announce", "post"}
+    for (stage, name), impl in kinds:
+        with pytest.raises(UndoRefused, match=r"never undone") as refused:
+            impl.undo(ctx)
+        assert f"{stage}.{name}:x" in refused.value.message
+        assert "release resume" in refused.value.hint

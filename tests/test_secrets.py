@@ -23,53 +23,31 @@ token in the runs it makes. Here both at once, through every command.
 
 from __future__ import annotations
 
-import base64
 import os
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from conftest import (
+    FRAGMENTS,
+    PRIVATE_PASSWORD,
     Result,
     assert_no_crash,
-    commit_all,
-    git,
+    configure_targets,
     read_journal,
     run_release,
+    secret_forms,
 )
 from github_standin import GitHubStandIn
 from indexes import IndexTarget, PypiServer, listed_files
 
 pytestmark = pytest.mark.usefixtures("utc", "shared_uv_cache", "no_ambient_credentials")
 
-FRAGMENTS = {"12.feature.md": "Add a thing.", "13.bugfix.md": "Fix a bug."}
-PASSWORD = "pw&S3c/r:et@%41?#+=~z!"
 WRONG_PASSWORD = "wr&ng/p:w@%2F?#q+"
 TOKEN = "ghp_T0k/en+x@y:z%3D?a&b=c#d~!"
 WRONG_TOKEN = "ghp_Wr0ng/t+k@n:%25?x&y=z#"
-USERNAME = "uploader"
-
-
-def secret_forms() -> list[str]:
-    forms: list[str] = []
-    for secret in (PASSWORD, WRONG_PASSWORD, TOKEN, WRONG_TOKEN):
-        forms += [secret, quote(secret, safe=""), quote(secret)]
-    for password in (PASSWORD, WRONG_PASSWORD):
-        forms.append(base64.b64encode(f"{USERNAME}:{password}".encode()).decode())
-    for token in (TOKEN, WRONG_TOKEN):
-        forms.append(base64.b64encode(token.encode()).decode())
-    return sorted(set(forms))
-
-
-@pytest.fixture
-def private_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PypiServer]:
-    with PypiServer(tmp_path_factory.mktemp("pypiserver-secrets"),
-                    authenticate=("update", "download", "list"), username=USERNAME,
-                    password=PASSWORD) as server:
-        yield server
 
 
 @pytest.fixture
@@ -109,7 +87,8 @@ class Secrets:
     @property
     def right(self) -> dict[str, str]:
         return {"NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost",
-                "TWINE_USERNAME": USERNAME, "TWINE_PASSWORD": PASSWORD, "GITHUB_TOKEN": TOKEN}
+                "TWINE_USERNAME": self.index.username, "TWINE_PASSWORD": PRIVATE_PASSWORD,
+                "GITHUB_TOKEN": TOKEN}
 
     @property
     def wrong_password(self) -> dict[str, str]:
@@ -144,17 +123,7 @@ def secrets(sample_copy: Callable[..., Path], private_index: PypiServer, github:
     assert "RELEASE_PIPELINE_DEBUG" not in os.environ  # no traceback on request
     project = sample_copy(fragments=FRAGMENTS)
     index = private_index.target
-    text = (
-        f'\n[tool.release.forge]\nkind = "github"\nrepository = "{github.full_name}"\n'
-        f'api-url = "{github.api_url}"\ntoken-env = "GITHUB_TOKEN"\n'
-        f'\n[[tool.release.publish]]\nname = "private"\n'
-        f'repository-url = "{index.upload_url}"\nindex-url = "{index.simple_url}"\n'
-        "verify-install = true\n"
-    )
-    pyproject = project / "pyproject.toml"
-    pyproject.write_text(pyproject.read_text(encoding="utf-8") + text, encoding="utf-8")
-    commit_all(project, "Configure publishing and the GitHub release")
-    git(project, "push", "--quiet", "origin", "main")
+    configure_targets(project, github=github, index=index, name="private", verify_install=True)
     ci_files = tmp_path / "ci"
     ci_files.mkdir()
     return Secrets(project, index, ci_files)
@@ -205,7 +174,8 @@ def later_commands(s: Secrets) -> None:
 
 
 def assert_nothing_leaked(s: Secrets) -> None:
-    forms = secret_forms()
+    forms = secret_forms(s.index.username, [PRIVATE_PASSWORD, WRONG_PASSWORD],
+                         [TOKEN, WRONG_TOKEN])
     for args, result in s.outputs:
         for form in forms:
             assert form not in result.stdout, f"a secret ({form!r}) in the stdout of {args}"

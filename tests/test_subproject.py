@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from conftest import (
     FAILPOINT,
+    FRAGMENTS,
     PublishTo,
     bare_refs,
     both,
@@ -34,7 +35,6 @@ from release.ops.git import project_relative
 
 pytestmark = pytest.mark.usefixtures("utc", "shared_uv_cache")
 
-FRAGMENTS = {"12.feature.md": "Add a thing.", "13.bugfix.md": "Fix a bug."}
 FILES = ["sample_project-1.3.0-py3-none-any.whl", "sample_project-1.3.0.tar.gz"]
 MOVED = ("pyproject.toml", "src", "changelog.d", "CHANGELOG.md", "README.md")
 

@@ -8,30 +8,30 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 from conftest import (
     assert_exit,
+    assert_no_release_left,
     bare_refs,
     both,
     commit_all,
     git,
     read_journal,
     remote_of,
+    rev,
     run_release,
+    snapshot,
     step_shown,
 )
-from test_resume_abort import assert_no_release_left, rev, snapshot
 
 from release import config
 from release.errors import ConfigError
 
 pytestmark = pytest.mark.usefixtures("utc", "shared_uv_cache")
 
-FRAGMENTS = {"12.feature.md": "Add a thing.", "13.bugfix.md": "Fix a bug."}
 PY = sys.executable
 
 
@@ -50,11 +50,6 @@ def declare(project: Path, *steps: dict[str, object], commit: bool = True) -> No
     path.write_text(path.read_text(encoding="utf-8") + "\n".join(lines) + "\n", encoding="utf-8")
     if commit:
         commit_all(project, "Declare release steps")
-
-
-@pytest.fixture
-def project(sample: Callable[..., Path]) -> Path:
-    return sample(fragments=FRAGMENTS)
 
 
 # --- configuration ------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """One module per side effect.  Each step can describe itself, tell whether it is
-already done (by probing reality), and do it."""
+already done (by probing reality), do it, and undo it (``release abort``) while the
+release is not public."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
+
+from release.errors import EXIT_CHECK_FAILED, ReleaseError
 
 if TYPE_CHECKING:  # annotations only: `release build` runs a step without the planner
     from release.config import Target
@@ -35,6 +38,37 @@ class Context:
         raise KeyError(name)
 
 
+class UndoRefused(ReleaseError):
+    """The undo of a step whose effect is public (the push and every step after it):
+    public history is never rewritten."""
+
+    exit_code = EXIT_CHECK_FAILED
+
+
+def never_undone(step: Step, what: str) -> UndoRefused:
+    """The refusal of ``step``'s undo; ``what`` says what of it is public."""
+    return UndoRefused(
+        f"Step {step.id} is never undone: {what}",
+        "Finish the release with release resume (or release a fixed version after it).",
+    )
+
+
+def undo_uncommitted(ctx: Context, paths: list[str]) -> None:
+    """The undo of a prepare step that changes ``paths`` for the release commit to take:
+    before that commit (HEAD is still where the release started), put them back as HEAD
+    has them, so a stopped run leaves the files and fragments as they were. Once the
+    commit is made, they are in it, and the commit's undo (a reset to the start) restores
+    them all at once."""
+    from release.ops.git import rev
+    from release.ops.worktree import restore
+
+    if rev(ctx.runner, "HEAD") != ctx.journal.start_head:
+        return
+    restored = restore(ctx.runner, paths)
+    if restored:
+        ctx.log(f"put back as they were: {', '.join(restored)}.")
+
+
 class StepImpl(Protocol):
     step: Step
 
@@ -42,8 +76,16 @@ class StepImpl(Protocol):
 
     def run(self, ctx: Context) -> None: ...
 
+    def undo(self, ctx: Context) -> None:
+        """Undo what ``run`` did (or a run stopped half-way did), as far as it is still
+        there, and say what through ``ctx.log``; nothing said: nothing was left to undo.
+        Each undo restores only its own side effect: ``release abort`` calls those of the
+        steps that ran, last first. A public step raises :class:`UndoRefused`."""
+        ...
 
-def implementation(step: Step) -> StepImpl:
+
+def registry() -> dict[tuple[str, str], Callable[[Step], StepImpl]]:
+    """(stage, step name) -> the step's implementation: one line per kind of step."""
     from release.stages import STAGES
     from release.steps import (
         announce,
@@ -78,4 +120,8 @@ def implementation(step: Step) -> StepImpl:
         ("post", "push"): git.PushDev,
         **{(stage, "user"): user.UserStep for stage in STAGES},
     }
-    return factories[(step.stage, step.name)](step)
+    return factories
+
+
+def implementation(step: Step) -> StepImpl:
+    return registry()[(step.stage, step.name)](step)

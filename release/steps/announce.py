@@ -13,7 +13,7 @@ from release.errors import ReleaseError
 from release.forges import Announcement, Forge, ForgeError, ForgeRelease, connect
 from release.ops import CONFLICTING, PRESENT
 from release.plan import Step
-from release.steps import Context
+from release.steps import Context, never_undone
 
 UPLOAD_ATTEMPTS = 4
 
@@ -42,12 +42,26 @@ class _AnnounceStep:
     def run(self, ctx: Context) -> None:
         raise NotImplementedError
 
+    def undo(self, ctx: Context) -> None:
+        raise never_undone(self.step, "it announces a release that is already public.")
+
     def _config(self, ctx: Context) -> ForgeConfig:
         assert ctx.plan.forge is not None
         return ctx.plan.forge
 
     def _forge(self, ctx: Context) -> Forge:
         return connect(self._config(ctx), ctx.environ, ctx.runner.secrets)
+
+    def _release(self, ctx: Context, forge: Forge) -> ForgeRelease:
+        """The release the draft step made; an error when it was deleted since."""
+        release = forge.find(ctx.plan.tag)
+        if release is None:
+            raise ReleaseError(
+                f"The {forge.title} release {ctx.plan.tag} is gone (deleted after the draft "
+                "step made it, before it was published).",
+                "Run release resume: the draft step makes it again.",
+            )
+        return release
 
 
 class DraftRelease(_AnnounceStep):
@@ -70,16 +84,6 @@ class DraftRelease(_AnnounceStep):
 
 class AttachFiles(_AnnounceStep):
     """Every verified artifact is on the release, read back by digest."""
-
-    def _release(self, ctx: Context, forge: Forge) -> ForgeRelease:
-        release = forge.find(ctx.plan.tag)
-        if release is None:
-            raise ReleaseError(
-                f"The {forge.title} release {ctx.plan.tag} is gone (it was deleted after the "
-                "draft step made it).",
-                "Run release resume: the draft is made again.",
-            )
-        return release
 
     def is_done(self, ctx: Context) -> bool:
         forge = self._forge(ctx)
@@ -156,14 +160,7 @@ class PublishRelease(_AnnounceStep):
 
     def run(self, ctx: Context) -> None:
         forge = self._forge(ctx)
-        release = forge.find(ctx.plan.tag)
-        if release is None:
-            raise ReleaseError(
-                f"The {forge.title} release {ctx.plan.tag} is gone (deleted before it was "
-                "published).",
-                "Run release resume: the draft and attach steps make it again.",
-            )
-        forge.publish(release, announcement(ctx))
+        forge.publish(self._release(ctx, forge), announcement(ctx))
 
 
 class EarlierAnnounce(_AnnounceStep):

@@ -1,5 +1,6 @@
 """Write the planned changelog section, remove the consumed fragments, and stage both
-with git (the planned ``git add --all``), so the release commit takes them."""
+with git (the planned ``git add --all``), so the release commit takes them.  Undone by
+putting the news file and the fragments back as the start commit has them."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from dataclasses import dataclass
 from release import commands
 from release.ops.files import apply_edit, read_exact
 from release.plan import Step
-from release.steps import Context
+from release.steps import Context, undo_uncommitted
 
 
 @dataclass
@@ -36,3 +37,7 @@ class WriteChangelog:
         for fragment in plan.consumed_fragments:
             (ctx.project_dir / fragment).unlink(missing_ok=True)
         ctx.runner.run(commands.stage_changelog(plan))
+
+    def undo(self, ctx: Context) -> None:
+        assert ctx.plan.changelog_file is not None
+        undo_uncommitted(ctx, [ctx.plan.changelog_file, *ctx.plan.consumed_fragments])

@@ -26,3 +26,6 @@ class Preflight:
         _plan, problems = evaluate(facts, ctx.plan, ctx.environ, ctx.until, runner=ctx.runner)
         if problems:
             raise refusal(problems, "The release checks failed")
+
+    def undo(self, ctx: Context) -> None:
+        """A check changes nothing."""

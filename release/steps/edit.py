@@ -1,4 +1,5 @@
-"""Write a planned file edit (the plan holds the exact text before and after)."""
+"""Write a planned file edit (the plan holds the exact text before and after); undone by
+putting the file back as the commit the release started from has it."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from dataclasses import dataclass
 
 from release.ops.files import apply_edit, read_exact
 from release.plan import FileEdit, Step
-from release.steps import Context
+from release.steps import Context, never_undone, undo_uncommitted
 
 
 @dataclass
@@ -27,6 +28,11 @@ class EditVersion:
     def run(self, ctx: Context) -> None:
         edit = self._edit(ctx)
         apply_edit(ctx.project_dir, edit.path, edit.before, edit.after)
+
+    def undo(self, ctx: Context) -> None:
+        if self.dev:
+            raise never_undone(self.step, "it follows the release, which is public.")
+        undo_uncommitted(ctx, [self.step.path])
 
 
 def EditDevVersion(step: Step) -> EditVersion:

@@ -1,4 +1,7 @@
-"""Git side effects: the release commit, the tag, the atomic push, and the post-release commit."""
+"""Git side effects: the release commit, the tag, the atomic push, and the post-release commit.
+
+The local ones are undone (the commit by a reset to where the release started, the tag by
+deleting it); the push, and what follows it, never."""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ from release import commands
 from release.errors import CommandError, ReleaseError
 from release.ops.git import head_commit_is, is_ancestor, remote_refs, rev
 from release.plan import Step
-from release.steps import Context
+from release.steps import Context, never_undone
 
 
 class PushRejected(ReleaseError):
@@ -67,6 +70,28 @@ class ReleaseCommit:
     def run(self, ctx: Context) -> None:
         ctx.journal.release_commit = _commit(ctx, commands.release_commit(ctx.plan))
 
+    def undo(self, ctx: Context) -> None:
+        """Reset the branch to where the release started, index and work tree too: that
+        restores everything the commit took (the version edits, the changelog, the
+        consumed fragments, the prepare steps' files) at once."""
+        start = ctx.journal.start_head
+        head = rev(ctx.runner, "HEAD")
+        if head == start:
+            return  # not made (or already undone)
+        made = _commit_made(ctx, ctx.journal.release_commit, ctx.plan.commit_message, start)
+        if made is None or made != head:
+            raise ReleaseError(
+                f"HEAD ({str(head)[:12]}) is not the release commit, so resetting it to "
+                f"{start[:12]} could lose other work.",
+                f"Return to {start[:12]} or the release commit yourself, then run release "
+                "abort again.",
+            )
+        ctx.runner.git("reset", "--quiet", "--hard", start)
+        ctx.log(
+            f"reset {ctx.journal.start_branch} to {start[:12]}, where the release started; "
+            "the version files, changelog and fragments are as they were."
+        )
+
 
 @dataclass
 class Tag:
@@ -88,6 +113,19 @@ class Tag:
     def run(self, ctx: Context) -> None:
         assert ctx.journal.release_commit is not None
         ctx.runner.run(commands.tag(ctx.plan, ctx.journal.release_commit))
+
+    def undo(self, ctx: Context) -> None:
+        """Delete the local tag, only when it names the release commit (a tag of that name
+        on another commit is not this release's)."""
+        tag = ctx.plan.tag
+        target = rev(ctx.runner, f"refs/tags/{tag}")
+        if target is None:
+            return
+        if ctx.journal.release_commit is None or target != ctx.journal.release_commit:
+            ctx.log(f"kept the tag {tag}: it points to {target[:12]}, not the release commit.")
+            return
+        ctx.runner.git("tag", "--delete", tag)
+        ctx.log(f"deleted the local tag {tag}.")
 
 
 @dataclass
@@ -134,6 +172,9 @@ class Push:
                 "Check the remote, then run release resume.",
             )
 
+    def undo(self, ctx: Context) -> None:
+        raise never_undone(self.step, f"the branch and {ctx.plan.tag} are on {ctx.plan.remote}.")
+
 
 @dataclass
 class DevCommit:
@@ -148,6 +189,9 @@ class DevCommit:
 
     def run(self, ctx: Context) -> None:
         ctx.journal.dev_commit = _commit(ctx, commands.dev_commit(ctx.plan))
+
+    def undo(self, ctx: Context) -> None:
+        raise never_undone(self.step, "it follows the release, which is public.")
 
 
 @dataclass
@@ -168,3 +212,6 @@ class PushDev:
     def run(self, ctx: Context) -> None:
         assert ctx.journal.dev_commit is not None
         ctx.runner.run(commands.push_dev(ctx.plan, ctx.journal.dev_commit))
+
+    def undo(self, ctx: Context) -> None:
+        raise never_undone(self.step, f"the development commit is on {ctx.plan.remote}.")

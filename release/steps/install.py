@@ -14,7 +14,7 @@ from release.credentials import require
 from release.errors import CommandError, ReleaseError
 from release.ops.buildenv import fresh_env
 from release.plan import Step
-from release.steps import Context
+from release.steps import Context, never_undone
 
 
 class InstallFailed(ReleaseError):
@@ -90,6 +90,9 @@ class VerifyInstall:
                 f"{requirement} installed from {target.name} reports version {out!r}.",
                 "Check the package's version metadata.",
             )
+
+    def undo(self, ctx: Context) -> None:
+        raise never_undone(self.step, "it checks a published release.")
 
     def _install(self, ctx: Context, venv: Path, index: str, requirement: str) -> str:
         """Install the release itself only from the target (never a same-named package from

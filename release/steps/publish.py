@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from release.ops import CONFLICTING, PRESENT
 from release.plan import Step
-from release.steps import Context
+from release.steps import Context, never_undone
 from release.targets import UPLOADED, Target, TargetError, connect
 
 PublishFailed = TargetError  # the error of a failed publish step
@@ -69,6 +69,11 @@ class Publish:
                 "right sha256:\n" + status_table(_rows(ctx, target, done)),
                 "Run release resume to upload what is missing.",
             )
+
+    def undo(self, ctx: Context) -> None:
+        raise never_undone(
+            self.step, "a file on an index is public, and its name can never be used again."
+        )
 
 
 def _rows(ctx: Context, target: Target, done: dict[str, str]) -> list[tuple[str, str, str]]:

@@ -4,6 +4,9 @@ runner in the project directory with the release's environment, secrets masked.
 It may change only its ``paths``: the work tree is compared before and after, and a change
 to any other file stops the release (left as it is, for the user to look at). In the prepare
 stage its changes are staged for the release commit, which names its ``paths``.
+
+Undone (before the push) by putting its ``paths`` back as HEAD has them: new files there
+deleted, changed ones restored (ignored files are left alone).
 """
 
 from __future__ import annotations
@@ -15,10 +18,11 @@ from release import commands
 from release.config import UserStep as Declared
 from release.errors import CommandError, ReleaseError
 from release.ops.git import rev
-from release.ops.worktree import changed_between, changes
+from release.ops.worktree import changed_between, changes, restore
 from release.plan import Step
 from release.runner import mask
-from release.steps import Context
+from release.stages import public
+from release.steps import Context, never_undone, undo_uncommitted
 
 #: How many of the last lines of a failing step's output its error shows.
 TAIL_LINES = 20
@@ -107,6 +111,20 @@ class UserStep:
         if declared.stage == "prepare":
             # Every change in its paths, also those of an earlier, failed attempt.
             _stage(ctx, declared, sorted(p for p in changes(ctx.runner) if declared.owns(p)))
+
+    def undo(self, ctx: Context) -> None:
+        declared = self._declared(ctx)
+        if public(declared.stage):
+            raise never_undone(
+                self.step, f"it runs in the {declared.stage} stage, after the release is public."
+            )
+        if declared.stage == "prepare":
+            undo_uncommitted(ctx, list(declared.paths))
+            return
+        # Not committed: as HEAD has them is as the step found them (the tree was clean).
+        restored = restore(ctx.runner, declared.paths)
+        if restored:
+            ctx.log(f"put back as they were: {', '.join(restored)}.")
 
 
 def _stage(ctx: Context, declared: Declared, changed: list[str]) -> None:

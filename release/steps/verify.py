@@ -1,4 +1,5 @@
-"""Verify the artifacts: twine check, metadata name and version equal the plan, hashes."""
+"""Verify the artifacts: twine check, metadata name and version equal the plan, hashes; the
+sha256 manifest of the verified files.  Undone by removing that manifest."""
 
 from __future__ import annotations
 
@@ -69,6 +70,15 @@ class Verify:
         from release import manifest
 
         manifest.write(ctx.state_dir, ctx.plan, ctx.journal.artifacts)
+
+    def undo(self, ctx: Context) -> None:
+        from release import manifest
+
+        # What a reproducibility check stopped half-way leaves (as a build does).
+        shutil.rmtree(ctx.state_dir / "rebuild", ignore_errors=True)
+        ctx.runner.git("worktree", "prune")
+        if manifest.remove(ctx.state_dir, ctx.plan, ctx.journal.artifacts):
+            ctx.log(f"removed the sha256 manifest of {ctx.plan.version}.")
 
 
 def _reproduce(ctx: Context) -> list[str]:
