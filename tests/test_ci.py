@@ -394,8 +394,8 @@ def test_a_gitlab_branch_pipeline_is_nothing_to_release(tagged: Callable[..., Ta
     checkout = t.clone("gitlab-branch")  # on main
     git(checkout, "commit", "--quiet", "--allow-empty", "-m", "Work after the release")
     result = t.gitlab_ci(checkout, tag=False)
-    assert_refused(result, 3, "Nothing to release",
-                   "CI_COMMIT_TAG is unset in a pipeline for main")
+    assert_usage_error(result, "Nothing to release",
+                       "CI_COMMIT_TAG is unset in a pipeline for main", code=3)
     t.nothing_happened()
     assert dotenv(checkout).splitlines() == [
         "RELEASE_VERSION=", "RELEASE_TAG=", "RELEASE_IS_PRERELEASE=false",

@@ -28,6 +28,7 @@ import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from conftest import (
@@ -35,7 +36,9 @@ from conftest import (
     PRIVATE_PASSWORD,
     Result,
     assert_no_crash,
+    commit_all,
     configure_targets,
+    git,
     read_journal,
     run_release,
     secret_forms,
