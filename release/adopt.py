@@ -1,13 +1,14 @@
 """``release init``: adopt an existing project by detecting how it already works.
 
 Detects the version source, the towncrier configuration (or creates one), the tag
-format from existing tags and the default branch from the remote, then writes
-``[tool.release]`` with tomlkit so the rest of pyproject.toml keeps its style.
-Every decision is reported with its reason.
+format from existing tags, the default branch from the remote and the forge from the
+``origin`` remote's URL, then writes ``[tool.release]`` with tomlkit so the rest of
+pyproject.toml keeps its style.  Every decision is reported with its reason.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,9 @@ NEWS_CANDIDATES = (
     "NEWS.rst",
     "HISTORY.rst",
 )
+
+
+_SCP_LIKE = re.compile(r"(?:[^@/]+@)?(?P<host>[^:/]+):(?!//)(?P<path>.+)")
 
 
 @dataclass
@@ -95,7 +99,79 @@ def detect_branch(runner: Runner) -> tuple[str, str]:
     return release_branch(head, current or None)
 
 
-def decide(project_dir: Path) -> Decisions:
+def remote_location(url: str) -> tuple[str, str] | None:
+    """(host, project path) of a remote URL: ``https://host/group/sub/name.git``,
+    ``ssh://user@host:port/group/name``, ``git@host:group/sub/name.git``, ``git://...``;
+    the host in lower case without a port, the path without slashes around it or ``.git``.
+    None for a local repository (a path, ``file://``)."""
+    from urllib.parse import urlsplit
+
+    if "://" in url:
+        parts = urlsplit(url)
+        if parts.scheme == "file" or not parts.hostname:
+            return None
+        host, path = parts.hostname, parts.path
+    else:
+        found = _SCP_LIKE.fullmatch(url)
+        if found is None or len(found["host"]) == 1:
+            return None  # a path on this machine (C:/... is a drive, as git on Windows says)
+        host, path = found["host"], found["path"]
+    path = path.strip("/").removesuffix(".git").strip("/")
+    return (host.lower(), path) if path else None
+
+
+def detect_forge(runner: Runner, kind: str | None) -> tuple[dict[str, str] | None, str | None]:
+    """``[tool.release.forge]`` from the ``origin`` remote's URL (or None), and the reason
+    (None when there is nothing to say: no origin, or a local one). The kinds, the public
+    hosts that name one, and each kind's default ``url`` are those of the forge registry
+    (``release.forges.FORGES``); ``kind`` (``--forge``) settles it for another host."""
+    from urllib.parse import urlsplit
+
+    from release.forges import FORGES, kind_from_url
+
+    kinds = " | ".join(repr(name) for name in FORGES)
+    if kind is not None and kind not in FORGES:
+        raise UsageError(
+            f"release init --forge {kind}: there is no forge kind {kind!r}.",
+            f"Use one of {', '.join(FORGES)}.",
+        )
+    url = runner.git("remote", "get-url", "origin", check=False).stdout.strip()
+    location = remote_location(url) if url else None
+    if location is None:
+        if kind is not None:
+            raise UsageError(
+                f"release init --forge {kind} needs an `origin` remote on the forge "
+                + (f"(origin is {url}, a local repository)." if url else "(there is none)."),
+                "Add it (git remote add origin URL), or leave out --forge.",
+            )
+        return None, None
+    host, path = location
+    chosen = kind or kind_from_url(url)
+    if chosen is None:
+        return None, (
+            f"forge: none written: origin ({url}) is on {host}, a host release init does not "
+            f'know. Add [tool.release.forge] with kind = {kinds} and url = "https://{host}", '
+            "or run release init --forge KIND."
+        )
+    known = FORGES[chosen]
+    if not known.repository_ok(path):
+        return None, (
+            f"forge: none written: origin ({url}) names {path!r}, which is not a "
+            f"{known.title} repository ({known.repository_form})."
+        )
+    table = {"kind": chosen, "repository": path}
+    if known.url is None or urlsplit(known.url).hostname != host:
+        table["url"] = f"https://{host}"
+    why = (
+        f"--forge {kind}, and origin ({url}) is on {host}"
+        if kind
+        else (f"origin ({url}) is on {host}")
+    )
+    shown = ", ".join(f"{key} = {value!r}" for key, value in table.items())
+    return table, f"forge: {shown}: {why}."
+
+
+def decide(project_dir: Path, forge: str | None = None) -> Decisions:
     pyproject = read_pyproject(project_dir)
     if "release" in pyproject.get("tool", {}):
         raise UsageError(
@@ -114,6 +190,11 @@ def decide(project_dir: Path) -> Decisions:
     branch, why = detect_branch(runner)
     out.table["branches"] = [branch]
     out.reasons.append(f"branches = [{branch!r}]: {why}.")
+    table, why_forge = detect_forge(runner, forge)
+    if table is not None:
+        out.table["forge"] = table
+    if why_forge is not None:
+        out.reasons.append(why_forge)
     from release.fragments import load_towncrier, towncrier_configured
 
     if towncrier_configured(project_dir, pyproject):

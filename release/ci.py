@@ -41,17 +41,21 @@ class CiResult:
 
 
 def find_tag(runner: Runner, environ: Mapping[str, str], given: str | None) -> str:
+    """The tag of the run: ``given``, else the one the CI system names, else HEAD's tag."""
+    from release import cisystems
+
     if given:
         return given
-    ref = environ.get("GITHUB_REF", "")
-    if ref.startswith("refs/tags/"):
-        return ref[len("refs/tags/") :]
+    system = cisystems.detect(environ)
+    named = system.tag(environ)
+    if named:
+        return named
     exact = runner.git("describe", "--exact-match", "--tags", "HEAD", check=False)
     if exact.returncode == 0:
         return exact.stdout.strip()
     raise NothingToRelease(
-        "Nothing to release: this run is not for a tag (GITHUB_REF is "
-        f"{ref or 'unset'} and HEAD carries no tag).",
+        "Nothing to release: this run is not for a tag "
+        f"({system.ref_described(environ)} and HEAD carries no tag).",
         "release ci runs on a tag push; pass --tag to name one.",
     )
 
@@ -250,36 +254,46 @@ def gather_artifacts(source: Path, plan: Plan, dist: Path) -> dict[str, str]:
     return files
 
 
-def github_outputs(
+def job_outputs(plan: Plan | None, released: bool) -> dict[str, str]:
+    """The outputs of a ``release ci`` job (:data:`release.cisystems.OUTPUT_NAMES`): known as
+    soon as the tag is checked, so written on failure too."""
+    return {
+        "version": str(plan.version) if plan else "",
+        "tag": plan.tag if plan else "",
+        "is-prerelease": str(bool(plan and plan.version.is_prerelease)).lower(),
+        "released": str(released).lower(),
+    }
+
+
+def job_summary(result: CiResult | None, plan: Plan | None) -> str:
+    """The job's summary in Markdown: each step with its result and time, each file with its
+    sha256 (empty before the tag is checked)."""
+    if plan is None:
+        return ""
+    lines = [
+        f"## {plan.project} {plan.version}",
+        "",
+        "| stage | step | result | time |",
+        "| --- | --- | --- | --- |",
+    ]
+    for outcome in result.outcomes if result else []:
+        lines.append(
+            f"| {outcome.step.stage} | {outcome.step.summary} | {outcome.status} "
+            f"| {outcome.seconds:.1f}s |"
+        )
+    if result and result.artifacts:
+        lines += ["", "| file | sha256 |", "| --- | --- |"]
+        lines += [f"| {n} | `{h}` |" for n, h in sorted(result.artifacts.items())]
+    return "\n".join(lines) + "\n"
+
+
+def write_job_outputs(
     environ: Mapping[str, str], result: CiResult | None, released: bool, plan: Plan | None
-) -> None:
-    """Write ``version``, ``tag``, ``is-prerelease`` and ``released`` to $GITHUB_OUTPUT, and a
-    summary to $GITHUB_STEP_SUMMARY."""
-    output = environ.get("GITHUB_OUTPUT")
-    if output:
-        values = {
-            "version": str(plan.version) if plan else "",
-            "tag": plan.tag if plan else "",
-            "is-prerelease": str(bool(plan and plan.version.is_prerelease)).lower(),
-            "released": str(released).lower(),
-        }
-        with open(output, "a", encoding="utf-8") as handle:
-            handle.writelines(f"{k}={v}\n" for k, v in values.items())
-    summary = environ.get("GITHUB_STEP_SUMMARY")
-    if summary and plan is not None:
-        lines = [
-            f"## {plan.project} {plan.version}",
-            "",
-            "| stage | step | result | time |",
-            "| --- | --- | --- | --- |",
-        ]
-        for outcome in result.outcomes if result else []:
-            lines.append(
-                f"| {outcome.step.stage} | {outcome.step.summary} | {outcome.status} "
-                f"| {outcome.seconds:.1f}s |"
-            )
-        if result and result.artifacts:
-            lines += ["", "| file | sha256 |", "| --- | --- |"]
-            lines += [f"| {n} | `{h}` |" for n, h in sorted(result.artifacts.items())]
-        with open(summary, "a", encoding="utf-8") as handle:
-            handle.write("\n".join(lines) + "\n")
+) -> Path | None:
+    """Write the job's outputs and summary where the CI system it runs in takes them
+    (GitHub Actions: $GITHUB_OUTPUT and $GITHUB_STEP_SUMMARY; GitLab CI: the dotenv report
+    release.env); the outputs' file, or None outside CI."""
+    from release import cisystems
+
+    system = cisystems.detect(environ)
+    return system.write_outputs(environ, job_outputs(plan, released), job_summary(result, plan))

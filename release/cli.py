@@ -119,11 +119,20 @@ def _check_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _init_arguments(p: argparse.ArgumentParser) -> None:
+    from release.workflows import WRITERS
+
     p.add_argument("--dry-run", action="store_true", help="print the decisions, write nothing")
     p.add_argument(
         "--ci",
-        choices=("github",),
-        help="also write the CI release workflow (.github/workflows/release.yml)",
+        choices=tuple(WRITERS),
+        help="instead: write the CI release pipeline (github: .github/workflows/release.yml, "
+        "gitlab: .gitlab-ci.yml)",
+    )
+    p.add_argument(
+        "--forge",
+        metavar="KIND",
+        help="the forge (github, gitlab or gitea) of the origin remote's host, for a host "
+        "release init does not know (writes [tool.release.forge] with url = https://HOST)",
     )
     p.add_argument(
         "--install",
@@ -177,7 +186,10 @@ def _abort_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _ci_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--tag", help="the release tag (default: from GITHUB_REF, else HEAD's tag)")
+    p.add_argument(
+        "--tag",
+        help="the release tag (default: from GITHUB_REF or CI_COMMIT_TAG, else HEAD's tag)",
+    )
     mode = p.add_mutually_exclusive_group()
     mode.add_argument(
         "--build-only",
@@ -444,8 +456,13 @@ def _init(project: Path, args: argparse.Namespace) -> int:
     from release.render import write
 
     if args.ci:
+        if args.forge:
+            raise UsageError(
+                "release init --forge does not go with --ci: --ci writes only the CI pipeline.",
+                "Run release init --forge KIND first, then release init --ci KIND.",
+            )
         return _init_ci(project, args)
-    decisions = decide(project)
+    decisions = decide(project, args.forge)
     lines = ["Decisions:"] + [f"  - {r}" for r in decisions.reasons]
     if args.dry_run:
         lines.append("Nothing written (--dry-run).")
@@ -458,7 +475,7 @@ def _init(project: Path, args: argparse.Namespace) -> int:
 
 def _init_ci(project: Path, args: argparse.Namespace) -> int:
     from release import config as config_mod
-    from release import workflow
+    from release import workflows
     from release.render import write
 
     pyproject = config_mod.read_pyproject(project)
@@ -470,19 +487,14 @@ def _init_ci(project: Path, args: argparse.Namespace) -> int:
         from release.adopt import decide
 
         tag_format = decide(project).table["tag-format"]
-    text = workflow.render(tag_format, install=args.install or workflow.default_install())
-    path = project / ".github" / "workflows" / "release.yml"
-    if args.dry_run:
-        write(text)
-        return EXIT_OK
-    path.parent.mkdir(parents=True, exist_ok=True)
-    existed = path.exists()
-    path.write_text(text, encoding="utf-8")
-    write(
-        f"{'Replaced' if existed else 'Wrote'} {path}: a build job and a publish job "
-        "(environment 'pypi', trusted publishing). On PyPI, add a trusted publisher for "
-        "this repository, workflow release.yml, environment pypi.\n"
+    written = workflows.write(
+        project,
+        args.ci,
+        tag_format,
+        args.install or workflows.default_install(),
+        dry_run=args.dry_run,
     )
+    write(written.text if args.dry_run else written.message + "\n")
     return EXIT_OK
 
 

@@ -2,7 +2,8 @@
 
 Order: the target's own environment variables (``username-env`` / ``password-env``),
 ``TWINE_USERNAME`` / ``TWINE_PASSWORD``, the ``.pypirc`` section, keyring, and
-finally PyPI trusted publishing (OIDC) in GitHub Actions, which twine performs.
+finally PyPI trusted publishing (OIDC) in a CI job that can get an ID token for the
+index (GitHub Actions, GitLab CI: :mod:`release.cisystems`), which twine performs.
 """
 
 from __future__ import annotations
@@ -11,10 +12,14 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from release.config import KNOWN_SECTIONS, Forge, Target
 from release.errors import ReleaseError
 from release.ops.index import Credentials
+
+if TYPE_CHECKING:
+    from release.cisystems import CiSystem
 
 TOKEN_USERNAME = "__token__"
 
@@ -47,11 +52,23 @@ def _pypirc_section(path: Path, section: str) -> dict[str, str]:
     return dict(parser.items(section)) if parser.has_section(section) else {}
 
 
+#: The indexes that take trusted publishing, and the OIDC audience each wants (what
+#: ``https://INDEX/_/oidc/audience`` answers; twine asks it before it asks for a token).
+TRUSTED_AUDIENCES = {
+    KNOWN_SECTIONS["pypi"]: "pypi",
+    KNOWN_SECTIONS["testpypi"]: "testpypi",
+}
+
+
 def trusted_publishing_available(target_url: str, environ: Mapping[str, str]) -> bool:
-    on_actions = bool(environ.get("ACTIONS_ID_TOKEN_REQUEST_URL")) and bool(
-        environ.get("ACTIONS_ID_TOKEN_REQUEST_TOKEN")
-    )
-    return on_actions and target_url in KNOWN_SECTIONS.values()
+    return _trusted_publisher(target_url, environ) is not None
+
+
+def _trusted_publisher(target_url: str, environ: Mapping[str, str]) -> CiSystem | None:
+    from release import cisystems
+
+    audience = TRUSTED_AUDIENCES.get(target_url)
+    return cisystems.trusted_publisher(environ, audience) if audience else None
 
 
 def resolve(target: Target, environ: Mapping[str, str]) -> Resolved | None:
@@ -90,8 +107,9 @@ def resolve(target: Target, environ: Mapping[str, str]) -> Resolved | None:
     password = _keyring(url, username)
     if password:
         return Resolved(url, Credentials(username, password), "keyring")
-    if trusted_publishing_available(url, environ):
-        return Resolved(url, None, "trusted publishing (GitHub Actions OIDC, through twine)")
+    system = _trusted_publisher(url, environ)
+    if system is not None:
+        return Resolved(url, None, f"trusted publishing ({system.name} OIDC, through twine)")
     return None
 
 
@@ -105,6 +123,11 @@ def require(target: Target, environ: Mapping[str, str], secrets: list[str]) -> R
         )
     if found.credentials is not None:
         secrets.append(found.credentials.password)
+    else:  # trusted publishing: the job's OIDC credentials are as secret as a password
+        from release import cisystems
+
+        names = cisystems.secret_variables(TRUSTED_AUDIENCES.values())
+        secrets += [environ[n] for n in names if environ.get(n) and environ[n] not in secrets]
     return found
 
 
@@ -124,27 +147,38 @@ def _keyring(url: str, username: str) -> str | None:
 
 
 def missing_hint(target: Target) -> str:
+    from release import cisystems
+
     own = (
         f"{target.password_env} (and {target.username_env or 'optionally a user name'}), "
         if target.password_env
         else ""
     )
-    return (
+    hint = (
         f"Set {own}TWINE_USERNAME / TWINE_PASSWORD, a .pypirc section, or a keyring entry "
-        f"for {target.describe()}; in GitHub Actions, PyPI trusted publishing needs "
-        "`id-token: write`."
+        f"for {target.describe()}"
     )
+    audience = TRUSTED_AUDIENCES.get(_target_url(target))
+    if audience is None:  # no trusted publishing to this index
+        return hint + "."
+    return f"{hint}; {cisystems.trusted_publishing_hints(audience)}."
+
+
+def _target_url(target: Target) -> str:
+    return target.repository_url or KNOWN_SECTIONS.get(target.repository or "", "")
 
 
 def environment_secrets(
     targets: tuple[Target, ...], forge: Forge | None, environ: Mapping[str, str]
 ) -> list[str]:
     """The secrets the release would read from ``environ`` (each target's password variable,
-    ``TWINE_PASSWORD``, the forge's token), so a command of the user's can be masked before
-    any step has needed them."""
+    ``TWINE_PASSWORD``, the forge's token, a CI job's OIDC credentials for trusted
+    publishing), so a command of the user's can be masked before any step has needed them."""
+    from release import cisystems
     from release.forges import token
 
     names = {"TWINE_PASSWORD"} | {t.password_env for t in targets if t.password_env}
+    names |= set(cisystems.secret_variables(TRUSTED_AUDIENCES.values()))
     found = [environ[name] for name in sorted(names) if environ.get(name)]
     forge_token = token(forge, environ) if forge is not None else ""
     return [*found, forge_token] if forge_token else found

@@ -4,6 +4,7 @@ summary."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -142,10 +143,12 @@ def ci(project: Path, args: argparse.Namespace) -> int:
         # known as soon as the tag is checked, and the table shows how far the job got.
         plan = planned[0] if planned else None
         partial = ci_mod.CiResult(plan, outcomes) if plan is not None else None
-        ci_mod.github_outputs(os.environ, partial, False, plan)
+        # The error that stopped the job is the one to show, not one writing its outputs.
+        with contextlib.suppress(ReleaseError):
+            ci_mod.write_job_outputs(os.environ, partial, False, plan)
         raise
     released = not args.build_only
-    ci_mod.github_outputs(os.environ, result, released, result.plan)
+    ci_mod.write_job_outputs(os.environ, result, released, result.plan)
     _summary(
         Report(outcomes=result.outcomes),
         f"{result.plan.project} {result.plan.version}: "

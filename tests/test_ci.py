@@ -91,6 +91,7 @@ class Tagged:
             "GITHUB_REF": ref or f"refs/tags/{self.tag}",
             "GITHUB_OUTPUT": str(self.root / f"{name}.output"),
             "GITHUB_STEP_SUMMARY": str(self.root / f"{name}.summary.md"),
+            "GITLAB_CI": "",  # should the suite itself run in GitLab CI
         }
         if secrets:
             env.update(target_env(github=self.github, index=self.index))
@@ -101,6 +102,24 @@ class Tagged:
 
     def ci(self, checkout: Path, *args: str, name: str = "job", **kwargs: Any) -> Result:
         return run_release(checkout, "ci", *args, env=self.ci_env(name, **kwargs))
+
+    def gitlab_ci(self, checkout: Path, *args: str, tag: bool = True) -> Result:
+        """``release ci ARGS`` as a GitLab CI job of a pipeline for the tag (or, without
+        ``tag``, for the branch main) runs it in ``checkout``: its CI_PROJECT_DIR."""
+        env = {
+            "CI": "true",
+            "GITLAB_CI": "true",
+            "CI_PROJECT_DIR": str(checkout),
+            "CI_PROJECT_PATH": "octo-group/sub/hello-release",
+            "CI_COMMIT_REF_NAME": self.tag if tag else "main",
+            "GITHUB_ACTIONS": "",  # should the suite itself run in GitHub Actions
+            "GITHUB_REF": "",
+            "GITHUB_OUTPUT": "",
+            **target_env(github=self.github, index=self.index),
+        }
+        if tag:
+            env["CI_COMMIT_TAG"] = self.tag
+        return run_release(checkout, "ci", *args, env=env)
 
     def outputs(self, name: str = "job") -> list[tuple[str, str]]:
         return read_outputs(self.root / f"{name}.output")
@@ -337,3 +356,47 @@ def test_ci_deepens_a_shallow_clone_and_the_version_comes_from_the_tag(
     check_released(t, checkout)
     assert t.proxy.upload_count == 2
     assert ("released", "true") in t.outputs()
+
+
+# --- 8. GitLab CI -----------------------------------------------------------------------------
+
+def dotenv(checkout: Path) -> str:
+    return (checkout / "release.env").read_text(encoding="utf-8")
+
+
+def test_gitlab_jobs_build_then_publish_with_dotenv_outputs(
+        tagged: Callable[..., Tagged]) -> None:
+    """The two jobs of the generated .gitlab-ci.yml: the build job on the tag (CI_COMMIT_TAG)
+    keeps dist/ as its artifacts; the publish job gets them in its own checkout's dist/ and
+    publishes. Each writes its outputs as the dotenv report release.env."""
+    t = tagged(pre=True)
+    builder = t.checkout("gitlab-build")
+    built = t.gitlab_ci(builder, "--build-only", "--outdir", "dist")
+    assert built.code == 0, both(built)
+    assert dotenv(builder) == ("RELEASE_VERSION=1.3.0rc1\nRELEASE_TAG=v1.3.0rc1\n"
+                               "RELEASE_IS_PRERELEASE=true\nRELEASE_RELEASED=false\n")
+    t.nothing_happened()
+    assert not list(t.root.glob("*.output")), "GitHub outputs written in GitLab CI"
+
+    publisher = t.checkout("gitlab-publish")
+    shutil.copytree(builder / "dist", publisher / "dist")  # needs: release-build, artifacts
+    published = t.gitlab_ci(publisher, "--publish-from", "dist")
+    assert published.code == 0, both(published)
+    check_released(t, publisher)
+    assert t.proxy.upload_count == 2
+    assert dotenv(publisher).splitlines() == [
+        "RELEASE_VERSION=1.3.0rc1", "RELEASE_TAG=v1.3.0rc1", "RELEASE_IS_PRERELEASE=true",
+        "RELEASE_RELEASED=true"]
+
+
+def test_a_gitlab_branch_pipeline_is_nothing_to_release(tagged: Callable[..., Tagged]) -> None:
+    t = tagged()
+    checkout = t.clone("gitlab-branch")  # on main
+    git(checkout, "commit", "--quiet", "--allow-empty", "-m", "Work after the release")
+    result = t.gitlab_ci(checkout, tag=False)
+    assert_usage_error(result, "Nothing to release",
+                       "CI_COMMIT_TAG is unset in a pipeline for main", code=3)
+    t.nothing_happened()
+    assert dotenv(checkout).splitlines() == [
+        "RELEASE_VERSION=", "RELEASE_TAG=", "RELEASE_IS_PRERELEASE=false",
+        "RELEASE_RELEASED=false"]

@@ -338,6 +338,199 @@ def test_release_branch_without_a_remote_default_is_the_current_one(
         "develop.")
 
 
+# --- the forge, from the origin remote ------------------------------------------------------
+
+FORGE_PYPROJECT = HATCHLING + '\n[project]\nname = "mypkg"\nversion = "1.0.0"\n' + TOWNCRIER
+
+
+@pytest.mark.parametrize(
+    ("url", "where"),
+    [
+        ("https://github.com/octo-org/hello.git", ("github.com", "octo-org/hello")),
+        ("https://github.com/octo-org/hello", ("github.com", "octo-org/hello")),
+        ("https://user@GitHub.com/octo-org/hello.git/", ("github.com", "octo-org/hello")),
+        ("git@github.com:octo-org/hello.git", ("github.com", "octo-org/hello")),
+        ("ssh://git@github.com/octo-org/hello.git", ("github.com", "octo-org/hello")),
+        ("https://gitlab.com/group/sub/name.git", ("gitlab.com", "group/sub/name")),
+        ("git@gitlab.com:group/sub/name.git", ("gitlab.com", "group/sub/name")),
+        ("ssh://git@gitlab.example.com:2222/g/n.git", ("gitlab.example.com", "g/n")),
+        ("gitlab.com:group/name", ("gitlab.com", "group/name")),
+        ("git://codeberg.org/owner/name.git", ("codeberg.org", "owner/name")),
+        ("/srv/git/name.git", None),
+        ("../name.git", None),
+        ("file:///srv/git/name.git", None),
+        ("C:/repos/name.git", None),
+        ("https://github.com/", None),
+    ],
+)
+def test_the_remote_url_forms(url: str, where: tuple[str, str] | None) -> None:
+    from release.adopt import remote_location
+
+    assert remote_location(url) == where
+
+
+@pytest.fixture
+def forge_kinds(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The forge registry with GitLab and Gitea in it, as release init reads it: the kinds
+    release.forges registers, or, for one it does not (yet), a stand-in with that kind's
+    public host and default url (registered for this test only). In process only."""
+    import dataclasses
+
+    from release import forges
+
+    github = forges.FORGES["github"]
+    if "gitlab" not in forges.FORGES:
+        monkeypatch.setitem(forges.FORGES, "gitlab", dataclasses.replace(
+            github, title="GitLab", url="https://gitlab.com", api_path="/api/v4",
+            api_urls=None, repository=r"[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)+",
+            repository_form="NAMESPACE/NAME", hosts=("gitlab.com",)))
+    if "gitea" not in forges.FORGES:
+        monkeypatch.setitem(forges.FORGES, "gitea", dataclasses.replace(
+            github, title="Gitea", url=None, api_path="/api/v1", api_urls=None,
+            hosts=("codeberg.org",)))
+
+
+def assert_valid_forge(project: Path, table: dict[str, str]) -> None:
+    """The written table is one the configuration takes, meaning what it says."""
+    from release import config
+
+    forge = config.load(project, environ={}).forge
+    assert forge is not None
+    assert (forge.kind, forge.repository) == (table["kind"], table["repository"])
+    if "url" in table:
+        assert forge.url == table["url"]
+
+
+def forge_project(tmp_path: Path, url: str | None) -> Path:
+    project = make_project(tmp_path, {"pyproject.toml": FORGE_PYPROJECT}, tags=["v1.0.0"],
+                           remote=False)
+    if url is not None:
+        git(project, "remote", "add", "origin", url)  # only read, never fetched
+    return project
+
+
+def forge_table(project: Path) -> dict[str, Any] | None:
+    table = release_table(project).get("forge")
+    return None if table is None else dict(table)
+
+
+@pytest.mark.parametrize(
+    ("url", "table"),
+    [
+        ("https://github.com/octo-org/hello.git",
+         {"kind": "github", "repository": "octo-org/hello"}),
+        ("git@github.com:octo-org/hello.git", {"kind": "github", "repository": "octo-org/hello"}),
+        ("https://gitlab.com/group/sub/name.git",
+         {"kind": "gitlab", "repository": "group/sub/name"}),
+        ("git@gitlab.com:group/sub/name.git",
+         {"kind": "gitlab", "repository": "group/sub/name"}),
+        ("https://codeberg.org/owner/name.git",
+         {"kind": "gitea", "repository": "owner/name", "url": "https://codeberg.org"}),
+        ("git@codeberg.org:owner/name.git",
+         {"kind": "gitea", "repository": "owner/name", "url": "https://codeberg.org"}),
+    ],
+)
+@pytest.mark.usefixtures("forge_kinds")
+def test_the_forge_of_a_known_host(
+    tmp_path: Path, run_inprocess: CLI, url: str, table: dict[str, str]
+) -> None:
+    project = forge_project(tmp_path, url)
+    found = init(project, run_inprocess)
+    assert forge_table(project) == table
+    assert_valid_forge(project, table)
+    shown = ", ".join(f"{k} = {v!r}" for k, v in table.items())
+    host = "github.com" if "github" in url else "gitlab.com" if "gitlab" in url else "codeberg.org"
+    assert found["forge"] == f"forge: {shown}: origin ({url}) is on {host}."
+    # The table as written: under [tool.release], in the order shown.
+    text = (project / "pyproject.toml").read_text(encoding="utf-8")
+    lines = "".join(f'{k} = "{v}"\n' for k, v in table.items())
+    assert f"\n[tool.release.forge]\n{lines}" in text, text
+
+
+@pytest.mark.usefixtures("forge_kinds")
+def test_an_unknown_host_writes_no_forge_and_asks_for_its_kind(
+    tmp_path: Path, run_inprocess: CLI
+) -> None:
+    url = "git@git.example.org:team/name.git"
+    project = forge_project(tmp_path, url)
+    found = init(project, run_inprocess)
+    assert forge_table(project) is None
+    assert "[tool.release.forge]" not in (project / "pyproject.toml").read_text(encoding="utf-8")
+    assert found["forge"] == (
+        f"forge: none written: origin ({url}) is on git.example.org, a host release init does "
+        "not know. Add [tool.release.forge] with kind = 'github' | 'gitlab' | 'gitea' and "
+        'url = "https://git.example.org", or run release init --forge KIND.')
+
+
+@pytest.mark.parametrize(
+    ("url", "kind_host", "table"),
+    [
+        ("git@git.example.org:team/name.git", ("gitea", "git.example.org"),
+         {"kind": "gitea", "repository": "team/name", "url": "https://git.example.org"}),
+        ("ssh://git@gitlab.example.com:2222/g/sub/n.git", ("gitlab", "gitlab.example.com"),
+         {"kind": "gitlab", "repository": "g/sub/n", "url": "https://gitlab.example.com"}),
+        ("https://github.example.com/o/n", ("github", "github.example.com"),
+         {"kind": "github", "repository": "o/n", "url": "https://github.example.com"}),
+        ("https://github.com/o/n", ("github", "github.com"),
+         {"kind": "github", "repository": "o/n"}),
+    ],
+)
+@pytest.mark.usefixtures("forge_kinds")
+def test_forge_settles_the_kind(
+    tmp_path: Path, run_inprocess: CLI, url: str, kind_host: tuple[str, str],
+    table: dict[str, str]
+) -> None:
+    kind, host = kind_host
+    project = forge_project(tmp_path, url)
+    found = init(project, run_inprocess, "--forge", kind)
+    assert forge_table(project) == table
+    assert_valid_forge(project, table)
+    shown = ", ".join(f"{k} = {v!r}" for k, v in table.items())
+    assert found["forge"] == f"forge: {shown}: --forge {kind}, and origin ({url}) is on {host}."
+
+
+def test_a_path_that_is_not_a_repository_of_the_kind(tmp_path: Path, run_inprocess: CLI) -> None:
+    url = "https://github.com/octo-org/team/hello.git"
+    project = forge_project(tmp_path, url)
+    found = init(project, run_inprocess)
+    assert forge_table(project) is None
+    assert found["forge"] == (
+        f"forge: none written: origin ({url}) names 'octo-org/team/hello', which is not a "
+        "GitHub repository (OWNER/NAME).")
+
+
+def test_no_origin_no_forge_and_nothing_said(tmp_path: Path, run_inprocess: CLI) -> None:
+    project = forge_project(tmp_path, None)
+    found = init(project, run_inprocess)
+    assert forge_table(project) is None
+    assert "forge" not in found
+
+
+@pytest.mark.parametrize(
+    ("url", "args", "said"),
+    [
+        (None, ("--forge", "github"), "needs an `origin` remote on the forge (there is none)"),
+        ("/srv/git/name.git", ("--forge", "github"),
+         "(origin is /srv/git/name.git, a local repository)"),
+        ("https://github.com/o/n", ("--forge", "bitbucket"), "there is no forge kind 'bitbucket'"),
+        ("https://github.com/o/n", ("--forge", "github", "--ci", "github"),
+         "--forge does not go with --ci"),
+    ],
+)
+def test_forge_refusals(
+    tmp_path: Path, cli: CLI, url: str | None, args: tuple[str, ...], said: str
+) -> None:
+    project = forge_project(tmp_path, url)
+    before = (project / "pyproject.toml").read_text(encoding="utf-8")
+    result = cli("init", *args, cwd=project)
+    assert result.code == 2, result.stdout + result.stderr
+    assert said in result.stderr
+    assert "hint:" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert (project / "pyproject.toml").read_text(encoding="utf-8") == before
+    assert not (project / ".github").exists()
+
+
 # --- towncrier ------------------------------------------------------------------------------
 
 

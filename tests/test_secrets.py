@@ -27,6 +27,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from conftest import (
@@ -35,7 +36,9 @@ from conftest import (
     Result,
     all_git_objects,
     assert_no_crash,
+    commit_all,
     configure_targets,
+    git,
     read_journal,
     run_release,
     secret_forms,
@@ -183,3 +186,83 @@ def test_no_secret_in_any_output_or_written_file(secrets: Secrets) -> None:
     release_commands(secrets)
     later_commands(secrets)
     assert_nothing_leaked(secrets)
+
+
+# --- GitLab CI: the job's OIDC ID token ------------------------------------------------------
+
+# The shape of a GitLab ID token (a JWT: base64url parts), made distinctive; the second is the
+# TestPyPI audience's.
+ID_TOKEN = "eyJraWQiOiJyZWxlYXNlIn0.eyJhdWQiOiJweXBpIn0.S3cr3t-ID_t0ken-pypi"
+TESTPYPI_ID_TOKEN = "eyJraWQiOiJyZWxlYXNlIn0.eyJhdWQiOiJ0ZXN0cHlwaSJ9.S3cr3t-ID_t0ken-test"
+LEAK = ('echo "id=$PYPI_ID_TOKEN test=$TESTPYPI_ID_TOKEN"; echo "$PYPI_ID_TOKEN" >&2; '
+        'test -f "$FLAG" || exit 4')
+
+
+def test_the_gitlab_id_token_is_never_shown(
+    sample_copy: Callable[..., Path], tmp_path: Path
+) -> None:
+    """A GitLab job holding PyPI's ID tokens (``id_tokens: PYPI_ID_TOKEN``, and
+    TESTPYPI_ID_TOKEN) runs a project's verify step that prints them and fails, then
+    passes: in ``release run`` on the maintainer's machine with the same variables, and in
+    the build job's ``release ci``, failing and re-run. Neither token appears in any output,
+    in the dotenv report, in any file under the project or the job's checkout, nor in any
+    git object."""
+    project = sample_copy(fragments=FRAGMENTS)
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text(encoding="utf-8")
+        + f'\n[[tool.release.steps]]\nname = "leak"\nstage = "verify"\nshell = true\n'
+        f"run = '{LEAK}'\n",  # a TOML literal string: the command as it is
+        encoding="utf-8",
+    )
+    commit_all(project, "Declare a step that prints the ID tokens")
+    git(project, "push", "--quiet", "origin", "main")
+    flag = tmp_path / "passes"
+    gitlab = {"GITLAB_CI": "true", "PYPI_ID_TOKEN": ID_TOKEN,
+              "TESTPYPI_ID_TOKEN": TESTPYPI_ID_TOKEN, "FLAG": str(flag),
+              "GITHUB_ACTIONS": "", "GITHUB_REF": "", "GITHUB_OUTPUT": ""}
+    outputs: list[tuple[str, Result]] = []
+
+    def release(cwd: Path, *args: str, code: int, **env: str) -> Result:
+        result = run_release(cwd, *args, env={**gitlab, **env})
+        assert result.code == code, f"release {' '.join(args)}: exit {result.code}\n" + (
+            result.stdout + result.stderr)
+        assert_no_crash(result)
+        outputs.append((" ".join(args), result))
+        return result
+
+    failed = release(project, "run", "--yes", "--until", "verify", code=1)
+    assert "verify.user:leak" in failed.stderr
+    assert "id=*** test=***" in failed.stdout + failed.stderr
+    flag.write_text("")
+    release(project, "resume", "--until", "verify", code=0)
+    git(project, "push", "--quiet", "--atomic", "origin", "main", "v1.3.0")
+
+    job = tmp_path / "job"
+    git(tmp_path, "clone", "--quiet", "--branch", "v1.3.0", f"file://{project}.git", str(job))
+    ci_env = {"CI_COMMIT_TAG": "v1.3.0", "CI_PROJECT_DIR": str(job)}
+    flag.unlink()
+    failed = release(job, "ci", "--build-only", "--outdir", "dist", code=1, **ci_env)
+    assert "id=*** test=***" in failed.stdout + failed.stderr
+    assert (job / "release.env").read_text(encoding="utf-8").endswith("RELEASE_RELEASED=false\n")
+    flag.write_text("")
+    release(job, "ci", "--build-only", "--outdir", "dist", code=0, **ci_env)
+    assert (job / "release.env").read_text(encoding="utf-8").startswith("RELEASE_VERSION=1.3.0\n")
+
+    forms = [form for token in (ID_TOKEN, TESTPYPI_ID_TOKEN)
+             for form in (token, quote(token, safe=""), token.split(".")[-1])]
+    for args, result in outputs:
+        for form in forms:
+            assert form not in result.stdout + result.stderr, f"{form!r} shown by {args}"
+    files = written_files(project, job)
+    assert job / "release.env" in files
+    assert job / ".git" / "release-pipeline" / "ci-journal.json" in files
+    assert project / ".git" / "release-pipeline" / "journal.json" in files
+    for path in files:
+        data = path.read_bytes()
+        for form in forms:
+            assert form.encode() not in data, f"{form!r} in {path}"
+    for repository in (project, job):
+        objects = all_git_objects(repository)
+        for form in forms:
+            assert form.encode() not in objects, f"{form!r} in a git object of {repository}"

@@ -1,15 +1,22 @@
-"""The generated GitHub Actions workflow passes actionlint and zizmor with zero findings."""
+"""The generated CI release pipelines: the GitHub Actions workflow passes actionlint and
+zizmor with zero findings, and validates against GitHub's workflow schema; the GitLab CI
+pipeline validates against GitLab's CI schema. Both schemas are the ones check-jsonschema
+ships (``--builtin-schema``), run with every network connection failing."""
 
 from __future__ import annotations
 
 import json
+import os
+import re
 import shutil
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+from conftest import CLI, check_golden
 
 NODE_DIR = Path(__file__).parent / "node"
 
@@ -37,6 +44,23 @@ def zizmor(path: Path) -> subprocess.CompletedProcess[str]:
         [str(Path(sys.executable).parent / "zizmor"), "--offline", "--persona=pedantic",
          str(path)],
         check=False, capture_output=True, text=True,
+    )
+
+
+def check_jsonschema(path: Path, schema: str) -> subprocess.CompletedProcess[str]:
+    """check-jsonschema with one of its built-in schemas (``vendor.gitlab-ci``,
+    ``vendor.github-workflows``), offline: every proxy points at a closed port and no host
+    is exempt, so a download would fail the run instead of passing unseen."""
+    command = Path(sys.executable).parent / "check-jsonschema"
+    if not command.is_file():
+        pytest.fail("check-jsonschema is needed to validate the generated pipelines: install "
+                    "the test dependencies (pyproject.toml, dependency group test)")
+    dead = "http://127.0.0.1:9"
+    env = {**os.environ, "HTTP_PROXY": dead, "HTTPS_PROXY": dead, "http_proxy": dead,
+           "https_proxy": dead, "ALL_PROXY": dead, "NO_PROXY": "", "no_proxy": ""}
+    return subprocess.run(
+        [str(command), "--no-cache", "--builtin-schema", schema, str(path)],
+        check=False, capture_output=True, text=True, env=env,
     )
 
 
@@ -99,3 +123,164 @@ def test_this_projects_own_workflows_pass_both_linters(name: str, actionlint) ->
     assert actionlint(path) == []
     done = zizmor(path)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_generated_workflow_validates_against_githubs_schema(workflow: Path) -> None:
+    done = check_jsonschema(workflow, "vendor.github-workflows")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "ok -- validation done" in done.stdout
+
+
+def test_the_github_workflow_is_as_before(project: Path, cli: CLI) -> None:
+    """Byte for byte what ``release init --ci github`` wrote before the GitLab writer."""
+    result = cli("init", "--ci", "github", "--dry-run", "--install",
+                 '"release-pipeline==1.0.0"', cwd=project)
+    assert result.code == 0, result.stderr
+    check_golden("release-github.yml", result.stdout)
+
+
+# --- GitLab CI ------------------------------------------------------------------------------
+
+
+def load_yaml(path: Path) -> dict[str, Any]:
+    from ruamel.yaml import YAML  # check-jsonschema's YAML reader
+
+    data: dict[str, Any] = YAML(typ="safe").load(path.read_text(encoding="utf-8"))
+    return data
+
+
+def init_gitlab(project: Path, cli: CLI, *args: str) -> Path:
+    result = cli("init", "--ci", "gitlab", *args, cwd=project)
+    assert result.code == 0, result.stdout + result.stderr
+    path = project / ".gitlab-ci.yml"
+    assert result.stdout == (
+        f"Wrote {path}: a build job and a publish job on release tags (environment 'pypi', "
+        "trusted publishing, outputs in the dotenv report release.env). On PyPI, add a GitLab "
+        "trusted publisher for this project's namespace and name, top-level pipeline file "
+        "path .gitlab-ci.yml, environment pypi; in GitLab, protect the environment pypi and "
+        "the release tags.\n")
+    return path
+
+
+@pytest.fixture
+def pipeline(project: Path, cli: CLI) -> Path:
+    return init_gitlab(project, cli)
+
+
+def test_generated_pipeline_validates_against_gitlabs_schema(pipeline: Path) -> None:
+    done = check_jsonschema(pipeline, "vendor.gitlab-ci")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "ok -- validation done" in done.stdout
+
+
+def test_the_schemas_do_catch_bad_pipelines(tmp_path: Path) -> None:
+    """The validation is live, and offline: an ID token without its audience's shape, a job
+    key GitLab does not know, and a workflow job without runs-on are each refused."""
+    bad = tmp_path / "bad-gitlab.yml"
+    bad.write_text("publish:\n  script: [twine upload dist/*]\n  id_tokens:\n"
+                   "    PYPI_ID_TOKEN: pypi\n  artefacts:\n    paths: [dist/]\n",
+                   encoding="utf-8")
+    done = check_jsonschema(bad, "vendor.gitlab-ci")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "artefacts" in done.stdout
+    assert "id_tokens" in done.stdout
+    workflow = tmp_path / "bad-workflow.yml"
+    workflow.write_text("on: push\njobs:\n  x:\n    steps:\n      - run: echo\n",
+                        encoding="utf-8")
+    done = check_jsonschema(workflow, "vendor.github-workflows")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "runs-on" in done.stdout
+
+
+def test_pipeline_structure(pipeline: Path) -> None:
+    from release.cisystems import GITLAB_DOTENV
+
+    data = load_yaml(pipeline)
+    assert set(data) == {"release-build", "release-publish"}  # nothing at the top level
+    build, publish = data["release-build"], data["release-publish"]
+    assert build["stage"] == "build"
+    assert publish["stage"] == "deploy"
+    for job in (build, publish):
+        # An exact Python version (and git: not a -slim image); a digest may follow.
+        assert re.fullmatch(r"python:3\.\d+\.\d+-bookworm(@sha256:[0-9a-f]{64})?",
+                            job["image"]), job["image"]
+        assert job["rules"] == [{"if": "$CI_COMMIT_TAG =~ /^v[0-9]/"}]
+        assert job["variables"]["GIT_DEPTH"] == "0"
+        assert job["artifacts"]["reports"] == {"dotenv": GITLAB_DOTENV}
+        assert "cache" not in job
+    assert build["script"][-1] == "release ci --build-only --outdir dist"
+    assert build["artifacts"]["paths"] == ["dist/"]
+    assert "id_tokens" not in build
+    assert "environment" not in build
+    assert publish["script"][-1] == "release ci --publish-from dist"
+    assert publish["needs"] == [{"job": "release-build", "artifacts": True}]
+    assert publish["id_tokens"] == {"PYPI_ID_TOKEN": {"aud": "pypi"}}
+    assert publish["environment"] == {"name": "pypi"}
+    assert publish["resource_group"] == "release-$CI_COMMIT_TAG"
+    assert publish["interruptible"] is False
+    assert "paths" not in publish["artifacts"]
+
+
+@pytest.mark.parametrize(
+    ("tag_format", "releases", "others"),
+    [
+        ("v{version}", ["v1.2.3", "v0.1.0rc1", "v10.0"], ["1.2.3", "vX", "main", "xv1.0"]),
+        ("{version}", ["1.2.3", "2.0.0.post1"], ["v1.2.3", "latest"]),
+        ("pkg/v{version}-final", ["pkg/v1.0-final"], ["pkg/v1.0", "pkg-v1.0-final",
+                                                      "pkg/vx-final"]),
+        ("it's-{version}", ["it's-1.0"], ["its-1.0"]),
+        ("a.b+{version}", ["a.b+1.0"], ["axb+1.0", "a.bb1.0"]),
+    ],
+)
+def test_the_tag_rule_matches_the_tag_format(
+    tmp_path: Path, tag_format: str, releases: list[str], others: list[str]
+) -> None:
+    """The ``rules: if:`` pattern (RE2, whose escapes used here mean what they mean to
+    Python's re) matches the release tags and nothing else; the file still validates."""
+    from release.workflows import gitlab
+
+    path = tmp_path / ".gitlab-ci.yml"
+    path.write_text(gitlab.render(tag_format, install="release-pipeline"), encoding="utf-8")
+    done = check_jsonschema(path, "vendor.gitlab-ci")
+    assert done.returncode == 0, done.stdout + done.stderr
+    rule = load_yaml(path)["release-publish"]["rules"][0]["if"]
+    found = re.fullmatch(r"\$CI_COMMIT_TAG =~ /(.*)/", rule)
+    assert found, rule
+    pattern = re.compile(found[1])
+    assert [t for t in releases if not pattern.search(t)] == []
+    assert [t for t in others if pattern.search(t)] == []
+    assert "/" not in found[1].replace("\\/", "")  # a / would end the pattern early
+
+
+def test_an_existing_pipeline_is_not_replaced(project: Path, cli: CLI) -> None:
+    """.gitlab-ci.yml is the project's whole pipeline: one release init did not write is
+    kept as it is; one it wrote is replaced, and the output says so."""
+    path = project / ".gitlab-ci.yml"
+    own = "test:\n  script: [nox -s tests]\n"
+    path.write_text(own, encoding="utf-8")
+    refused = cli("init", "--ci", "gitlab", cwd=project)
+    assert refused.code == 2, refused.stdout + refused.stderr
+    assert refused.stdout == ""
+    assert f"error: {path} already exists and was not written by `release init --ci gitlab`" \
+        in refused.stderr
+    assert "release init --ci gitlab --dry-run" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert path.read_text(encoding="utf-8") == own
+    shown = cli("init", "--ci", "gitlab", "--dry-run", cwd=project)  # to copy by hand
+    assert shown.code == 0, shown.stderr
+    assert "release-publish:" in shown.stdout
+    assert path.read_text(encoding="utf-8") == own
+
+    path.unlink()
+    init_gitlab(project, cli)
+    again = cli("init", "--ci", "gitlab", "--install", "release-pipeline==9", cwd=project)
+    assert again.code == 0, again.stderr
+    assert again.stdout.startswith(f"Replaced {path}: ")
+    assert "python -m pip install release-pipeline==9" in path.read_text(encoding="utf-8")
+
+
+def test_the_gitlab_pipeline_golden(project: Path, cli: CLI) -> None:
+    result = cli("init", "--ci", "gitlab", "--dry-run", "--install",
+                 '"release-pipeline==1.0.0"', cwd=project)
+    assert result.code == 0, result.stderr
+    check_golden("release-gitlab.yml", result.stdout)

@@ -1,4 +1,5 @@
-"""The GitHub Actions release workflow that ``release init --ci github`` writes.
+"""The GitHub Actions release workflow that ``release init --ci github`` writes
+(``.github/workflows/release.yml``).
 
 Two jobs: ``build`` (read-only token, no persisted credentials) builds and verifies
 the artifacts with ``release ci --build-only`` and uploads them; ``publish`` runs
@@ -9,6 +10,9 @@ in release jobs; one release per ref at a time, never cancelled half way.
 """
 
 from __future__ import annotations
+
+#: Where the workflow goes, relative to the project.
+PATH = ".github/workflows/release.yml"
 
 # Commit SHAs of the actions' release tags (the comment names the tag).
 CHECKOUT = "actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683  # v4.2.2"
@@ -103,14 +107,3 @@ def render(tag_format: str, *, install: str, python: str = "3.12") -> str:
         install=install,
         python=python,
     )
-
-
-def default_install() -> str:
-    from packaging.version import Version
-
-    from release import __version__
-
-    version = Version(__version__)
-    if version.is_devrelease or version.is_prerelease or version.local:
-        return "release-pipeline"
-    return f'"release-pipeline=={version}"'

@@ -1,0 +1,133 @@
+"""The CI release pipelines ``release init --ci KIND`` writes: one module per CI system
+(``github.py``, ``gitlab.py``), chosen from :data:`WRITERS`.
+
+A writer says where its file goes, renders it for a tag format and an install command, and
+what the project must set up on the CI system and on PyPI.  Writing, and what happens to a
+file that is already there, is decided here, once.  Adding a CI system is one module and
+one line in :data:`WRITERS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import NamedTuple
+
+from release.errors import UsageError
+
+#: The first line of every file a writer renders, with the kind in it: how a file that
+#: release init wrote is told from one the project wrote.
+HEADER = "# Written by `release init --ci {kind}` (release-pipeline)."
+
+
+class Writer(NamedTuple):
+    kind: str
+    path: str  # relative to the project
+    render: Callable[[str, str], str]  # (tag format, pip install arguments) -> the file
+    what: str  # what the file holds, for the message after writing it
+    setup: str  # what to set up on the CI system and on PyPI, after writing it
+    #: The file may hold more than the release (GitLab's one top-level pipeline file): one
+    #: that release init did not write is never replaced.
+    shared: bool
+
+
+def _github() -> Writer:
+    from release.workflows import github
+
+    return Writer(
+        kind="github",
+        path=github.PATH,
+        render=lambda fmt, install: github.render(fmt, install=install),
+        what="a build job and a publish job (environment 'pypi', trusted publishing)",
+        setup="On PyPI, add a trusted publisher for this repository, workflow release.yml, "
+        "environment pypi.",
+        shared=False,
+    )
+
+
+def _gitlab() -> Writer:
+    from release.workflows import gitlab
+
+    return Writer(
+        kind="gitlab",
+        path=gitlab.PATH,
+        render=lambda fmt, install: gitlab.render(fmt, install=install),
+        what="a build job and a publish job on release tags (environment 'pypi', trusted "
+        "publishing, outputs in the dotenv report release.env)",
+        setup="On PyPI, add a GitLab trusted publisher for this project's namespace and name, "
+        f"top-level pipeline file path {gitlab.PATH}, environment pypi; in GitLab, protect the "
+        "environment pypi and the release tags.",
+        shared=True,
+    )
+
+
+# The CI systems release init writes a release pipeline for: the only place they are named.
+WRITERS: dict[str, Callable[[], Writer]] = {
+    "github": _github,
+    "gitlab": _gitlab,
+}
+
+
+class Written(NamedTuple):
+    path: Path
+    text: str
+    message: str  # what was done, and what to set up next
+
+
+def write(project: Path, kind: str, tag_format: str, install: str, *, dry_run: bool) -> Written:
+    """Render the release pipeline of ``kind`` for ``project`` and, unless ``dry_run``, write
+    it. An existing file is replaced when the writer's file holds only the release or when
+    release init wrote it; otherwise it is left as it is (:class:`UsageError`)."""
+    writer = WRITERS[kind]()
+    text = writer.render(tag_format, install)
+    path = project / writer.path
+    if dry_run:
+        return Written(path, text, "")
+    existing = _read(path)
+    if existing is not None and writer.shared and not _ours(existing, kind):
+        raise UsageError(
+            f"{path} already exists and was not written by `release init --ci {kind}`; it "
+            "holds the project's pipeline, so it was left as it is and nothing was written.",
+            f"Copy the jobs that `release init --ci {kind} --dry-run` prints into it (keep "
+            f"the file where it is: PyPI's trusted publisher names it), or move it away and "
+            f"run `release init --ci {kind}` again.",
+        )
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(
+            f"Cannot write {path}: {exc.strerror or exc}.",
+            "Make its directory writable, and run release init again.",
+        ) from None
+    done = "Replaced" if existing is not None else "Wrote"
+    return Written(path, text, f"{done} {path}: {writer.what}. {writer.setup}")
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(
+            f"Cannot read the existing {path}: {exc}.",
+            "Make it readable UTF-8 text, or move it away, and run release init again.",
+        ) from None
+
+
+def _ours(text: str, kind: str) -> bool:
+    return text.startswith(HEADER.format(kind=kind))
+
+
+def default_install() -> str:
+    """What a pipeline pip-installs to get release-pipeline: this version, pinned, or the
+    latest for a development version (which is not on PyPI)."""
+    from packaging.version import Version
+
+    from release import __version__
+
+    version = Version(__version__)
+    if version.is_devrelease or version.is_prerelease or version.local:
+        return "release-pipeline"
+    return f'"release-pipeline=={version}"'
