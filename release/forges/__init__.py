@@ -145,14 +145,16 @@ class ForgeKind:
 class GitLabKind(ForgeKind):
     def ambient_token(self, environ: Mapping[str, str]) -> str:
         # A GitLab CI job's own token, for the project the job runs in.
-        return environ.get("CI_JOB_TOKEN", "") if environ.get("GITLAB_CI") else ""
+        from release.cisystems import detect
+
+        return detect(environ).job_token(environ)
 
     def client(self, config: ForgeConfig, token: str, environ: Mapping[str, str]) -> Forge:
         # The job's own token (also when `token-env` holds a copy of it) goes in JOB-TOKEN,
         # any other token in PRIVATE-TOKEN.
         from release.forges.gitlab import GitLab
 
-        job = token == environ.get("CI_JOB_TOKEN")
+        job = token == self.ambient_token(environ)
         return GitLab(config.api_url, config.repository, token, job_token=job)
 
 
