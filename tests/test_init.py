@@ -369,27 +369,6 @@ def test_the_remote_url_forms(url: str, where: tuple[str, str] | None) -> None:
     assert remote_location(url) == where
 
 
-@pytest.fixture
-def forge_kinds(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The forge registry with GitLab and Gitea in it, as release init reads it: the kinds
-    release.forges registers, or, for one it does not (yet), a stand-in with that kind's
-    public host and default url (registered for this test only). In process only."""
-    import dataclasses
-
-    from release import forges
-
-    github = forges.FORGES["github"]
-    if "gitlab" not in forges.FORGES:
-        monkeypatch.setitem(forges.FORGES, "gitlab", dataclasses.replace(
-            github, title="GitLab", url="https://gitlab.com", api_path="/api/v4",
-            api_urls=None, repository=r"[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)+",
-            repository_form="NAMESPACE/NAME", hosts=("gitlab.com",)))
-    if "gitea" not in forges.FORGES:
-        monkeypatch.setitem(forges.FORGES, "gitea", dataclasses.replace(
-            github, title="Gitea", url=None, api_path="/api/v1", api_urls=None,
-            hosts=("codeberg.org",)))
-
-
 def assert_valid_forge(project: Path, table: dict[str, str]) -> None:
     """The written table is one the configuration takes, meaning what it says."""
     from release import config
@@ -430,7 +409,6 @@ def forge_table(project: Path) -> dict[str, Any] | None:
          {"kind": "gitea", "repository": "owner/name", "url": "https://codeberg.org"}),
     ],
 )
-@pytest.mark.usefixtures("forge_kinds")
 def test_the_forge_of_a_known_host(
     tmp_path: Path, run_inprocess: CLI, url: str, table: dict[str, str]
 ) -> None:
@@ -447,7 +425,6 @@ def test_the_forge_of_a_known_host(
     assert f"\n[tool.release.forge]\n{lines}" in text, text
 
 
-@pytest.mark.usefixtures("forge_kinds")
 def test_an_unknown_host_writes_no_forge_and_asks_for_its_kind(
     tmp_path: Path, run_inprocess: CLI
 ) -> None:
@@ -475,7 +452,6 @@ def test_an_unknown_host_writes_no_forge_and_asks_for_its_kind(
          {"kind": "github", "repository": "o/n"}),
     ],
 )
-@pytest.mark.usefixtures("forge_kinds")
 def test_forge_settles_the_kind(
     tmp_path: Path, run_inprocess: CLI, url: str, kind_host: tuple[str, str],
     table: dict[str, str]
