@@ -138,7 +138,7 @@ def state_problems(
         and facts.towncrier is not None
         and not cfg["allow-no-fragments"]
         # A final release after pre-releases gathers their entries: its section has them.
-        and not (plan is not None and plan.merged_prereleases)
+        and not (plan is not None and plan.changelog_gathers)
     ):
         found.append(
             Problem(

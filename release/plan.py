@@ -124,7 +124,7 @@ class Plan(NamedTuple):
     previous_tag_why: str = ""  # how previous_tag was chosen
     # The pre-releases whose entries the changelog section gathers (a final release after
     # them); their sections leave the news file.
-    merged_prereleases: tuple[str, ...] = ()
+    changelog_gathers: tuple[str, ...] = ()
 
     def user_step(self, name: str) -> UserStep:
         for step in self.user_steps:
@@ -398,7 +398,7 @@ class _Contents(NamedTuple):
     changelog_file: str | None = None
     next_dev: Version | None = None
     dev_edits: tuple[FileEdit, ...] = ()
-    merged_prereleases: tuple[str, ...] = ()
+    changelog_gathers: tuple[str, ...] = ()
 
 
 def build(facts: Facts, request: Request) -> Plan:
@@ -455,7 +455,7 @@ def build(facts: Facts, request: Request) -> Plan:
         user_steps=cfg.user_steps,
         line=decision.line,
         previous_tag_why=decision.previous_tag_why,
-        merged_prereleases=contents.merged_prereleases,
+        changelog_gathers=contents.changelog_gathers,
     )
     return plan._replace(steps=tuple(s for s in _steps(plan) if s.stage in stages))
 
@@ -565,7 +565,7 @@ def _contents(facts: Facts, decision: _Decision) -> _Contents:
         changelog_file=news_file,
         next_dev=next_dev,
         dev_edits=tuple(dev_edits),
-        merged_prereleases=tuple(p.tag for p in merged),
+        changelog_gathers=tuple(p.tag for p in merged),
     )
 
 
@@ -620,8 +620,13 @@ def _builtin_steps(plan: Plan) -> tuple[Step, ...]:
             Step(
                 "prepare",
                 "changelog",
-                f"write the {plan.version} section to {plan.changelog_file} and remove "
-                f"{len(plan.consumed_fragments)} fragment(s)",
+                f"write the {plan.version} section to {plan.changelog_file}"
+                + (
+                    f" in place of those of {', '.join(plan.changelog_gathers)}"
+                    if plan.changelog_gathers
+                    else ""
+                )
+                + f" and remove {len(plan.consumed_fragments)} fragment(s)",
                 commands.stage_changelog(plan),
             )
         )
@@ -823,17 +828,10 @@ _PUBLIC: tuple[_Member, ...] = (
     _field("consumed_fragments", "consumed_fragments", list, tuple),
     _Member(
         "changelog",
-        lambda plan: {
-            "file": plan.changelog_file,
-            "section": plan.changelog,
-            "gathers": list(plan.merged_prereleases),
-        },
-        lambda raw: {
-            "changelog": raw["section"],
-            "changelog_file": raw["file"],
-            "merged_prereleases": tuple(raw.get("gathers", ())),
-        },
+        lambda plan: {"file": plan.changelog_file, "section": plan.changelog},
+        lambda raw: {"changelog": raw["section"], "changelog_file": raw["file"]},
     ),
+    _field("changelog_gathers", "changelog_gathers", list, tuple),
     _field("next_dev_version", "next_dev", _optional(str), _optional(Version)),
     _shown("dev_edits", lambda plan: _diffs(plan.dev_edits)),
     _field("dev_commit_message", "dev_commit_message"),

@@ -115,9 +115,9 @@ def plan_text(plan: Plan) -> str:
     out.append("")
     if plan.changelog_file is not None:
         gathers = ""
-        if plan.merged_prereleases:
+        if plan.changelog_gathers:
             gathers = (
-                f", gathering the entries of {', '.join(plan.merged_prereleases)}, whose "
+                f", gathering the entries of {', '.join(plan.changelog_gathers)}, whose "
                 "sections it replaces"
             )
         out.append(f"Changelog section ({plan.changelog_file}{gathers}):")

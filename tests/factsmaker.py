@@ -29,8 +29,7 @@ from release import changelog
 from release import config as config_mod
 from release import tags as tags_mod
 from release.commits import Commit
-from release.errors import FragmentError
-from release.errors import ConfigError
+from release.errors import ConfigError, FragmentError
 from release.facts import Facts, GitFacts, PreRelease, TagHistory
 from release.fragments import (
     Fragment,

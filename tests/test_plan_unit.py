@@ -662,7 +662,7 @@ CYCLE = {
 def test_the_final_release_gathers_the_pre_releases_entries() -> None:
     made = build(Request(final=True), **CYCLE, fragments={"4.bugfix.md": "Fix again."})
     assert str(made.version) == "2.0.0"
-    assert made.merged_prereleases == ("v2.0.0rc1", "v2.0.0rc2")
+    assert made.changelog_gathers == ("v2.0.0rc1", "v2.0.0rc2")
     # towncrier's own rendering of every fragment the cycle had, the current one included.
     tc = make_facts().towncrier
     assert tc is not None
@@ -677,20 +677,25 @@ def test_the_final_release_gathers_the_pre_releases_entries() -> None:
     assert "2.0.0rc" not in news
     assert news.index("## 2.0.0 (2026-01-02)") < news.index("## 1.2.0 (2026-01-01)")
     assert news.endswith("## 1.2.0 (2026-01-01)\n\n- First.\n")
-    assert made.to_json()["changelog"]["gathers"] == ["v2.0.0rc1", "v2.0.0rc2"]
+    assert made.to_json()["changelog_gathers"] == ["v2.0.0rc1", "v2.0.0rc2"]
     assert plan.Plan.from_journal(made.to_journal()) == made
     assert "gathering the entries of v2.0.0rc1, v2.0.0rc2" in render.plan_text(made)
+    step = next(s for s in made.steps if s.id == "prepare.changelog")
+    assert step.summary == (
+        "write the 2.0.0 section to CHANGELOG.md in place of those of v2.0.0rc1, v2.0.0rc2 "
+        "and remove 1 fragment(s)"
+    )
 
 
 def test_a_pre_release_gathers_nothing() -> None:
     made = build(**CYCLE, fragments={"4.bugfix.md": "Fix again."})
     assert str(made.version) == "2.0.0rc3"
-    assert made.merged_prereleases == ()
+    assert made.changelog_gathers == ()
     assert "Drop it." not in made.changelog
     assert "## 2.0.0rc2" in made.edit_for("CHANGELOG.md").after
 
 
 def test_a_final_release_of_another_version_gathers_nothing() -> None:
     made = build(Request("3.0.0"), **CYCLE)
-    assert made.merged_prereleases == ()
+    assert made.changelog_gathers == ()
     assert "## 2.0.0rc1" in made.edit_for("CHANGELOG.md").after

@@ -229,7 +229,7 @@ def test_a_channel_makes_rc1_then_rc2_and_final_gathers_them(
     code, shown = preview(project, "--final")
     assert (code, shown["problems"]) == (0, [])
     section = shown["plan"]["changelog"]
-    assert section["gathers"] == ["v2.0.0rc1", "v2.0.0rc2"]
+    assert shown["plan"]["changelog_gathers"] == ["v2.0.0rc1", "v2.0.0rc2"]
     release(project, "--final")
 
     assert bare_refs(remote_of(project))["refs/heads/next"] == git(
