@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ from conftest import (
 )
 
 from release import config
+from release.facts import gather
 
 pytestmark = pytest.mark.usefixtures("utc")
 
@@ -206,7 +208,8 @@ def test_a_channel_makes_rc1_then_rc2_and_final_gathers_them(
     git(project, "push", "--quiet", "--set-upstream", "origin", "next")
 
     write_fragments(project, {"30.removal.md": "Drop the old API.",
-                              "31.feature.md": "Add the new API."})
+                              "31.feature.md": "Add the new API.",
+                              "+tidy.feature.md": "Tidy the help."})
     code, shown = preview(project)
     assert (code, shown["plan"]["version"], shown["plan"]["is_prerelease"]) == (
         0, "2.0.0rc1", True
@@ -220,6 +223,15 @@ def test_a_channel_makes_rc1_then_rc2_and_final_gathers_them(
     assert {"v2.0.0rc1", "v2.0.0rc2"} <= set(git(project, "tag", "--list").split())
     news = (project / "CHANGELOG.md").read_text(encoding="utf-8")
     assert news.index("## 2.0.0rc2") < news.index("## 2.0.0rc1") < news.index("## 1.2.0")
+
+    # What each pre-release's commit consumed, read back from git as towncrier names it.
+    cycle = gather(project, environ=dict(os.environ)).prereleases
+    assert [(p.tag, dict(p.fragments[""])) for p in cycle] == [
+        ("v2.0.0rc1", {("30", "removal", 0): "Drop the old API.",
+                       ("31", "feature", 0): "Add the new API.",
+                       ("", "feature", 0): "Tidy the help."}),
+        ("v2.0.0rc2", {("32", "bugfix", 0): "Fix the new API."}),
+    ]
 
     # Nothing new since rc2: no rc3, but the promotion (--final).
     nothing = run_release(project, "preview")
@@ -239,7 +251,7 @@ def test_a_channel_makes_rc1_then_rc2_and_final_gathers_them(
     assert "2.0.0rc" not in news
     final = news[news.index("## 2.0.0 (") : news.index("## 1.2.0")]
     assert final.rstrip("\n") + "\n" == section["section"].rstrip("\n") + "\n"
-    for entry in ("Drop the old API.", "Add the new API.", "Fix the new API."):
+    for entry in ("Drop the old API.", "Add the new API.", "Fix the new API.", "Tidy the help."):
         assert entry in final
     # towncrier renders it as it would have with every fragment of the cycle at once.
     assert final.index("### Features") < final.index("### Bugfixes")
