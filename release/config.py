@@ -250,7 +250,7 @@ class Line(NamedTuple):
                 "series (such as 1.4 in release/1.4.x or 1 in 1.x).",
                 f"Name the branch after its series (e.g. release/1.4.x), give this line an "
                 f'explicit series (series = "1.4"), or narrow the pattern so it does not '
-                f"match {branch!r}.",
+                f'match "{branch}".',
             )
         return self._replace(series=found["series"])
 
