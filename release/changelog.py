@@ -8,7 +8,7 @@ places it in the news file the way ``towncrier build`` does.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from release.fragments import FragmentContents, Towncrier
 from release.memo import Memo
@@ -106,9 +106,14 @@ def news_file_name(tc: Towncrier, version: str, date: str) -> str:
     return tc.news_file.format(name=tc.project_name, version=version, project_date=date)
 
 
-def updated_news_file(tc: Towncrier, section: str, top_line: str) -> str:
-    """The news file's new text: ``section`` inserted after towncrier's start string."""
-    existing = tc.news_text if tc.config.single_file else None
+def updated_news_file(
+    tc: Towncrier, section: str, top_line: str, news_text: str | None = None
+) -> str:
+    """The news file's new text: ``section`` inserted after towncrier's start string (in
+    ``news_text``, by default the file's text as it is)."""
+    existing = (
+        (news_text if news_text is not None else tc.news_text) if tc.config.single_file else None
+    )
     header, body = "", ""
     if existing is not None:
         before, sep, after = existing.partition(tc.config.start_string)
@@ -137,6 +142,29 @@ def extract_section(tc: Towncrier, version: str) -> str | None:
         return None
     body = tc.news_text.partition(tc.config.start_string)[2] or tc.news_text
     lines = body.splitlines(keepends=True)
+    span = _section_span(tc, lines, version)
+    if span is None:
+        return None
+    return "".join(lines[span[0] : span[1]]).rstrip("\n") + "\n"
+
+
+def without_sections(tc: Towncrier, news_text: str, versions: Sequence[str]) -> str:
+    """``news_text`` without the sections of ``versions`` (those it has): the final release
+    takes the place of its pre-releases' sections (docs/release-lines.md)."""
+    head, start, body = news_text.partition(tc.config.start_string)
+    if not start:
+        head, body = "", news_text
+    lines = body.splitlines(keepends=True)
+    for version in versions:
+        span = _section_span(tc, lines, version)
+        if span is not None:
+            del lines[span[0] : span[1]]
+    return head + start + "".join(lines)
+
+
+def _section_span(tc: Towncrier, lines: list[str], version: str) -> tuple[int, int] | None:
+    """The lines [start, end) of the section titled with ``version``: from its title to the
+    next title of the same level."""
     markdown = tc.template_extension.lower() == ".md"
     underline = tc.config.underlines[0]
 
@@ -154,5 +182,5 @@ def extract_section(tc: Towncrier, version: str) -> str | None:
         if level is None or not wanted.search(line):
             continue
         end = next((j for j in range(start + 1, len(lines)) if title_level(j) == level), len(lines))
-        return "".join(lines[start:end]).rstrip("\n") + "\n"
+        return start, end
     return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
+from release import version as versions
 from release.errors import EXIT_CHECK_FAILED, EXIT_USAGE, ReleaseError
 from release.facts import Facts, RemoteFacts
 from release.plan import Plan, Request, reachable_top
@@ -88,7 +89,7 @@ def state_problems(
                 "Commit or stash them (git stash --include-untracked) first.",
             )
         )
-    allowed = ", ".join(cfg["branches"])
+    allowed = ", ".join(line.pattern for line in cfg.lines)
     if git.branch is None:
         found.append(
             Problem(
@@ -135,6 +136,8 @@ def state_problems(
         and not facts.fragments.problems  # invalid fragments are reported as such
         and facts.towncrier is not None
         and not cfg["allow-no-fragments"]
+        # A final release after pre-releases gathers their entries: its section has them.
+        and not (plan is not None and plan.changelog_gathers)
     ):
         found.append(
             Problem(
@@ -221,10 +224,16 @@ def _plan_problems(facts: Facts, plan: Plan, remote: RemoteFacts | None) -> list
         found.append(
             Problem(
                 "version-not-new",
-                f"The next version {plan.version} is not greater than the release {top}.",
+                f"The next version {plan.version} is not greater than the release {top}"
+                + (
+                    f", the last of the series {plan.line.series}."
+                    if plan.line and plan.line.series
+                    else "."
+                ),
                 f"Ask for a version above {top}.",
             )
         )
+    found += _series_problems(plan)
     if plan.tag in facts.git.tags:
         found.append(
             Problem(
@@ -272,6 +281,43 @@ def _plan_problems(facts: Facts, plan: Plan, remote: RemoteFacts | None) -> list
                     )
                 )
     return found
+
+
+def _series_problems(plan: Plan) -> list[Problem]:
+    """A version outside the series of the branch's line: a release line makes only its own
+    versions (1.4.1 on release/1.4.x; a minor bump belongs on another branch)."""
+    line = plan.line
+    if line is None or not line.series or versions.in_series(plan.version, line.numbers):
+        return []
+    where = f"the branch {plan.branch} (`branches` entry {line.pattern})"
+    if not versions.in_series(plan.current, line.numbers):
+        return [
+            Problem(
+                "outside-series",
+                f"The current version {plan.current} is outside the series {line.series} of "
+                f"{where}.",
+                f"Set the version locations to the last {line.series} release (or later in "
+                f"{line.series}), or release from a branch of the series {plan.current} is in.",
+            )
+        ]
+    allowed = "patch" if len(line.numbers) > 1 else "minor or patch"
+    bump = f"a {plan.level} bump" if plan.level else f"the version {plan.version}"
+    reasons = "; ".join(plan.reasons[:3])
+    ask = {
+        "fragments": "give the change a fragment type that bumps less (e.g. bugfix), or ask "
+        "for a patch release (release run patch)",
+        "commits": "ask for a patch release (release run patch)",
+    }.get(plan.decided_by, "ask for a patch release (release run patch)")
+    return [
+        Problem(
+            "outside-series",
+            f"The next version {plan.version} leaves the series {line.series} of {where}: "
+            f"{bump}, decided by {plan.decided_by} ({reasons}).",
+            f"A {line.series} line makes {allowed} releases only: {ask}. Make the "
+            f"{plan.level or plan.version} release from the branch of its own series "
+            "(e.g. main).",
+        )
+    ]
 
 
 def exit_code(problems: Sequence[Problem]) -> int:

@@ -212,6 +212,84 @@ class UserStep(NamedTuple):
 USER_STEP_KEYS = ("name", "stage", "run", "shell", "done-if", "paths")
 
 
+#: The channels a release line may have: the PEP 440 pre-release letter, and the kind
+#: ``--pre`` names (release.version.Pre).
+CHANNELS: dict[str, Literal["alpha", "beta", "rc"]] = {"a": "alpha", "b": "beta", "rc": "rc"}
+LINE_KEYS = ("pattern", "series", "channel")
+FROM_BRANCH = "from-branch"
+# A series in a branch name: the numbers closing its last part, after a prefix that ends
+# in neither a digit nor a dot, optionally followed by ".x": release/1.4.x, 1.x, stable-2.
+_SERIES_IN_NAME = re.compile(r"(?:^|[^0-9.])v?(?P<series>\d+(?:\.\d+)?)(?:\.[xX])?$")
+_SERIES = re.compile(r"\d+(?:\.\d+)?")
+
+
+class Line(NamedTuple):
+    """A release line: the branches (``pattern``) releases of it are made from, the series
+    its versions stay in, and the pre-release channel it makes (``branches`` in
+    [tool.release]). As configured, ``series`` may be ``from-branch``; :meth:`resolve`
+    gives the line of one branch, with the series read from its name."""
+
+    pattern: str
+    series: str = ""  # "" (any version), "from-branch", or numbers such as "1.4"
+    channel: str = ""  # "" (final releases), "a", "b" or "rc"
+
+    def matches(self, branch: str) -> bool:
+        return fnmatch.fnmatchcase(branch, self.pattern)
+
+    def resolve(self, branch: str, where: str = "pyproject.toml [tool.release]") -> Line:
+        """This line for ``branch`` (which it matches): ``from-branch`` made the numbers in
+        the branch's name. A ConfigError (naming ``where`` the line was set) when the name
+        holds no series."""
+        if self.series != FROM_BRANCH:
+            return self
+        found = _SERIES_IN_NAME.search(branch.rsplit("/", 1)[-1])
+        if found is None:
+            raise ConfigError(
+                f'{where}: `branches` entry {{ pattern = "{self.pattern}", series = '
+                f'"{FROM_BRANCH}" }} matches the branch "{branch}", whose name holds no '
+                "series (such as 1.4 in release/1.4.x or 1 in 1.x).",
+                f"Name the branch after its series (e.g. release/1.4.x), give this line an "
+                f'explicit series (series = "1.4"), or narrow the pattern so it does not '
+                f'match "{branch}".',
+            )
+        return self._replace(series=found["series"])
+
+    @property
+    def numbers(self) -> tuple[int, ...]:
+        """The series as numbers (``1.4`` -> (1, 4)); empty without a series."""
+        if not self.series or self.series == FROM_BRANCH:
+            return ()
+        return tuple(int(part) for part in self.series.split("."))
+
+    @property
+    def pre(self) -> Literal["alpha", "beta", "rc"] | None:
+        """The pre-release kind the channel makes (``--pre``'s name), or None."""
+        return CHANNELS.get(self.channel)
+
+    def as_toml(self) -> str | dict[str, str]:
+        """As ``branches`` writes it: the pattern alone, or a table."""
+        if not self.series and not self.channel:
+            return self.pattern
+        table = {"pattern": self.pattern}
+        if self.series:
+            table["series"] = self.series
+        if self.channel:
+            table["channel"] = self.channel
+        return table
+
+    @classmethod
+    def from_toml(cls, item: str | Mapping[str, str]) -> Line:
+        if isinstance(item, str):
+            return cls(item)
+        return cls(item["pattern"], item.get("series", ""), item.get("channel", ""))
+
+    def describe(self) -> str:
+        """``release/*.x: series 1.4, channel rc`` (what the preview shows)."""
+        parts = [f"series {self.series}" if self.series else "any series"]
+        parts.append(f"channel {self.channel}" if self.channel else "final releases")
+        return f"{self.pattern}: {', '.join(parts)}"
+
+
 KNOWN_INDEXES = {
     "https://upload.pypi.org/legacy/": "https://pypi.org/simple/",
     "https://test.pypi.org/legacy/": "https://test.pypi.org/simple/",
@@ -375,17 +453,75 @@ def _relative_dir(key: str) -> Validator:
     return check
 
 
-def _branch_patterns(key: str) -> Validator:
-    def check(value: Any, where: str) -> tuple[str, ...]:
-        patterns: tuple[str, ...] = _string_list(key)(value, where)
-        if not patterns:
+def _branch_lines(key: str) -> Validator:
+    """``branches``: patterns, or tables ``{ pattern, series, channel }`` (release lines).
+    The value keeps that TOML shape (a table as a dict of its keys); ``Config.lines``
+    makes the lines."""
+
+    def check(value: Any, where: str) -> tuple[str | dict[str, str], ...]:
+        expected = "a list of branch patterns or { pattern, series, channel } tables"
+        if not isinstance(value, list):
+            raise _type_error(key, expected, value, where)
+        if not value:
             raise ConfigError(
                 f"{where}: `{key}` is empty, so no branch could ever be released from.",
                 'List at least one branch name or pattern, e.g. ["main", "release/*"].',
             )
-        return patterns
+        entries: list[str | dict[str, str]] = []
+        for item in value:
+            if isinstance(item, str):
+                entries.append(item)
+            elif isinstance(item, dict):
+                entries.append(_line_table(key, item, where))
+            else:
+                raise _type_error(key, expected, value, where)
+        return tuple(entries)
 
     return check
+
+
+def _line_table(key: str, item: dict[str, Any], where: str) -> dict[str, str]:
+    shown = show_value(item)
+    for name, value in item.items():
+        if name not in LINE_KEYS:
+            raise ConfigError(
+                f"{where}: `{key}` entry {shown} has the unknown key `{name}`."
+                + _did_you_mean(name, LINE_KEYS),
+                f"A line takes {', '.join(LINE_KEYS)}; e.g. "
+                '{ pattern = "release/*.x", series = "from-branch" }.',
+            )
+        if not isinstance(value, str):
+            raise ConfigError(
+                f"{where}: `{key}` entry {shown}: `{name}` must be a string, not "
+                f"{type(value).__name__} {value!r}.",
+                f'Quote it: {name} = "{value}".',
+            )
+    if not item.get("pattern"):
+        raise ConfigError(
+            f"{where}: `{key}` entry {shown} has no `pattern`: which branches is it for?",
+            'Add one, e.g. { pattern = "release/*.x", series = "from-branch" }.',
+        )
+    series = item.get("series", "")
+    if series and series != FROM_BRANCH and not _SERIES.fullmatch(series):
+        raise ConfigError(
+            f"{where}: `{key}` entry {shown}: series = {series!r} is not a series (one or "
+            f'two numbers, such as "1" or "1.4") nor "{FROM_BRANCH}".',
+            f'Write series = "1.4" (the versions 1.4.*), or series = "{FROM_BRANCH}" to read '
+            "it from the branch name (release/1.4.x -> 1.4).",
+        )
+    channel = item.get("channel", "")
+    if channel and channel not in CHANNELS:
+        close = {"alpha": "a", "beta": "b", "candidate": "rc", "pre": "rc"}.get(channel.lower())
+        suggestion = (
+            f" Did you mean {close!r}?" if close else _did_you_mean(channel, list(CHANNELS))
+        )
+        raise ConfigError(
+            f"{where}: `{key}` entry {shown}: channel = {channel!r} is not a pre-release "
+            f"channel.{suggestion}",
+            'Use "a" (alpha), "b" (beta) or "rc" (release candidate), as PEP 440 writes '
+            "them (2.0.0rc1); leave `channel` out for final releases.",
+        )
+    return {name: item[name] for name in LINE_KEYS if item.get(name)}
 
 
 def _locations(key: str) -> Validator:
@@ -768,10 +904,13 @@ SCHEMA: tuple[Key, ...] = (
     ),
     Key(
         "branches",
-        "list of strings",
+        "list of patterns or {pattern, series, channel} tables",
         ("main", "master"),
-        "Branches a release may be made from (shell-style patterns such as `release/*`).",
-        _branch_patterns("branches"),
+        "Branches a release may be made from (shell-style patterns such as `release/*`); a "
+        "table also gives the branches' release line: the `series` their versions stay in "
+        '("1.4", or "from-branch": release/1.4.x -> 1.4) and the pre-release `channel` they '
+        'make ("a", "b" or "rc"). The first entry that matches the branch is its line.',
+        _branch_lines("branches"),
     ),
     Key(
         "remote",
@@ -982,8 +1121,29 @@ class Config:
         sources = {**self.sources, key: source}
         return Config(self.project_dir, self.pyproject, values, sources)
 
+    @property
+    def lines(self) -> tuple[Line, ...]:
+        """The release lines of `branches`, in the order configured."""
+        return tuple(Line.from_toml(item) for item in self.values["branches"])
+
+    def matching_line(self, branch: str) -> Line | None:
+        """The first line whose pattern matches ``branch``, as configured (the one home of
+        "which line is this branch"); None when ``branch`` is no release branch."""
+        return next((line for line in self.lines if line.matches(branch)), None)
+
+    def line_of(self, branch: str) -> Line | None:
+        """The line of ``branch``, its series resolved (:meth:`Line.resolve`: a ConfigError
+        when the series is to come from a name that holds none); None as above."""
+        line = self.matching_line(branch)
+        if line is None:
+            return None
+        source = self.sources.get("branches", "pyproject.toml")
+        return line.resolve(
+            branch, "pyproject.toml [tool.release]" if source == "pyproject.toml" else source
+        )
+
     def branch_allowed(self, branch: str) -> bool:
-        return any(fnmatch.fnmatchcase(branch, pat) for pat in self.values["branches"])
+        return self.matching_line(branch) is not None
 
 
 def read_pyproject(project_dir: Path) -> dict[str, Any]:

@@ -7,6 +7,7 @@ start fast and cost what the commits since the last release cost.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -16,11 +17,12 @@ from packaging.version import Version
 from release import changelog
 from release import config as config_mod
 from release import tags as tags_mod
+from release import version as versions
 from release.commits import Commit
 from release.config import Config, Target
 from release.detect import describe_argv, first_version
 from release.errors import CommandError, GitError
-from release.fragments import FragmentSet, Towncrier
+from release.fragments import FragmentContents, FragmentSet, Towncrier
 from release.gitreads import GitReads
 from release.memo import Memo
 from release.ops.git import ROOT_PROJECT, project_path, project_relative
@@ -58,6 +60,18 @@ class TagHistory(NamedTuple):
     # The highest release tag reachable from HEAD: what a new version must exceed. A
     # higher one on another branch (2.0 while 1.4.1 is made on release/1.4.x) is not.
     reachable_top: str | None = None
+    # On a branch whose line has a series (`branches`), the highest release tag reachable
+    # from HEAD within it (v1.4.0 on release/1.4.x, even if 1.5.0 were reachable too).
+    series_top: str | None = None
+
+
+class PreRelease(NamedTuple):
+    """A pre-release of the cycle HEAD is in (2.0.0rc1 before 2.0.0), and the fragments its
+    release commit consumed, as towncrier reads them: the final release gathers them."""
+
+    tag: str
+    version: Version
+    fragments: FragmentContents
 
 
 class Facts(NamedTuple):
@@ -76,6 +90,9 @@ class Facts(NamedTuple):
     # How the plan renders the changelog section: towncrier's renderer, pure; gather() gives
     # it the user's cache (the cache is read and written here, at the edge, not by the plan).
     render_changelog: changelog.SectionRenderer = changelog.render_section
+    # The pre-releases of the open cycle reachable from HEAD, lowest first (empty when the
+    # highest release HEAD contains, within its series, is a final release).
+    prereleases: tuple[PreRelease, ...] = ()
 
 
 class RemoteFacts(NamedTuple):
@@ -231,14 +248,18 @@ def gather(
     git = read_git(runner, started)
     if remote_head is not None:
         config = _release_branch(config, remote_head)
-    if top_is_reachable is not None:
-        history = history._replace(reachable_top=_reachable_top(runner, top_is_reachable, releases))
-    if describe is not None:
-        history = _nearest_release(runner, history, describe, releases)
+    series = _series(config, git.branch)
+    history = _reachable(
+        runner, history, releases, series, top_is_reachable=top_is_reachable, describe=describe
+    )
+    # What HEAD's releases count from: the highest release it contains, within its series.
+    base = history.series_top if series else history.reachable_top
+    prereleases: tuple[PreRelease, ...] = ()
+    if towncrier is not None and base is not None:
+        prereleases = read_prereleases(runner, project_dir, towncrier, releases, base)
     commits = None
     if config["version-source"] == "commits" and git.head is not None:
-        since = history.reachable_top
-        commits = read_commits(runner, since)
+        commits = read_commits(runner, base)
 
     return Facts(
         project_dir,
@@ -253,20 +274,140 @@ def gather(
         listing,
         history,
         changelog.remembering(memo),
+        prereleases,
     )
 
 
-def _reachable_top(
-    runner: Runner, top_is_reachable: Pending, releases: tags_mod.ReleaseTags
-) -> str | None:
-    """The highest release tag that HEAD contains (usually the highest of all: one check)."""
+def _series(config: Config, branch: str | None) -> tuple[int, ...]:
+    """The series of the branch's line; empty without one (and when the series cannot be
+    read from the branch's name: the plan reports that)."""
+    from release.errors import ConfigError
+
+    try:
+        line = config.line_of(branch) if branch is not None else None
+    except ConfigError:
+        return ()
+    return line.numbers if line is not None else ()
+
+
+def _reachable(
+    runner: Runner,
+    history: TagHistory,
+    releases: tags_mod.ReleaseTags,
+    series: tuple[int, ...],
+    *,
+    top_is_reachable: Pending | None,
+    describe: Pending | None,
+) -> TagHistory:
+    """``history`` with the release tags HEAD contains: the highest, the highest in the
+    branch's series, and (for a version kept in tags) the nearest."""
+    if top_is_reachable is not None:
+        top, series_top = _reachable_tops(runner, top_is_reachable, releases, series)
+        history = history._replace(reachable_top=top, series_top=series_top)
+    if describe is not None:
+        history = _nearest_release(runner, history, describe, releases)
+    return history
+
+
+def _reachable_tops(
+    runner: Runner,
+    top_is_reachable: Pending,
+    releases: tags_mod.ReleaseTags,
+    series: tuple[int, ...],
+) -> tuple[str | None, str | None]:
+    """The highest release tag that HEAD contains, and the highest within ``series`` (None
+    without a series). Usually the highest of all is reachable and in the series: one check."""
+    highest = releases[-1]
     if top_is_reachable.result(check=False).returncode == 0:
-        return releases[-1].name
+        if not series:
+            return highest.name, None
+        if versions.in_series(highest.version, series):
+            return highest.name, highest.name
     merged = runner.git(
         "for-each-ref", "--merged", "HEAD", "--format=%(refname:lstrip=2)", "refs/tags", check=False
     ).stdout.split()
-    found = [tag for tag in map(releases.find, merged) if tag is not None]
-    return max(found, key=lambda tag: tag.key).name if found else None
+    top = tags_mod.highest(releases, merged)
+    in_series = tags_mod.highest(releases, merged, series) if series else None
+    return (top.name if top else None), (in_series.name if in_series else None)
+
+
+def read_prereleases(
+    runner: Runner,
+    project_dir: Path,
+    tc: Towncrier,
+    releases: tags_mod.ReleaseTags,
+    base: str,
+) -> tuple[PreRelease, ...]:
+    """When ``base`` (the highest release HEAD contains) is a pre-release, the pre-releases
+    of its cycle that HEAD contains, each with the fragments its release commit (the tagged
+    commit) removed from towncrier's directories, read back from its parent commit."""
+    from release import fragments as fragments_mod
+
+    top = releases.find(base)
+    if top is None or not top.version.is_prerelease:
+        return ()
+    cycle = [
+        tag
+        for tag in releases
+        if tag.key[:2] == top.key[:2] and tag.version.is_prerelease and tag.key <= top.key
+    ]
+    if len(cycle) > 1:
+        refs = [f"refs/tags/{tag.name}" for tag in cycle]
+        merged = set(
+            runner.git(
+                "for-each-ref",
+                "--merged",
+                "HEAD",
+                "--format=%(refname:lstrip=2)",
+                *refs,
+                check=False,
+            ).stdout.split()
+        )
+        cycle = [tag for tag in cycle if tag.name in merged or tag.name == base]
+    dirs = {
+        section: os.path.relpath(directory, project_dir).replace(os.sep, "/")
+        for section, directory in tc.section_dirs.items()
+    }
+    found: list[PreRelease] = []
+    for tag in cycle:
+        commit = f"refs/tags/{tag.name}^{{commit}}"
+        removed = runner.git(
+            "diff-tree",
+            "-r",
+            "-z",
+            "--no-renames",
+            "--relative",
+            "--name-only",
+            "--diff-filter=D",
+            f"{commit}^",
+            commit,
+            "--",
+            *dirs.values(),
+            check=False,
+        ).stdout.split("\0")
+        reads = [
+            (path, runner.spawn(["git", "cat-file", "blob", f"{commit}^:./{path}"]))
+            for path in removed
+            if path
+        ]
+        contents: dict[str, dict[tuple[str, str, int], str]] = {name: {} for name in dirs}
+        orphans: dict[tuple[str, str], int] = {}
+        for path, pending in reads:
+            done = pending.result(check=False)
+            section = next(
+                (name for name, d in dirs.items() if os.path.dirname(path) == d.rstrip("/")), None
+            )
+            key = fragments_mod.fragment_key(tc, os.path.basename(path))
+            if done.returncode != 0 or section is None or key is None:
+                continue
+            issue, ftype, counter = key
+            if issue == "":  # towncrier numbers orphan fragments in the order it finds them
+                counter = orphans.get((section, ftype), 0)
+                orphans[(section, ftype)] = counter + 1
+            text = done.stdout.replace("\r\n", "\n").replace("\r", "\n")
+            contents[section][(issue, ftype, counter)] = text
+        found.append(PreRelease(tag.name, tag.version, contents))
+    return tuple(found)
 
 
 def _release_branch(config: Config, remote_head: Pending) -> Config:

@@ -301,6 +301,44 @@ def scan(project_dir: Path, tc: Towncrier) -> FragmentSet:
     return FragmentSet(tuple(fragments), contents, tuple(problems))
 
 
+def fragment_key(tc: Towncrier, name: str) -> tuple[str, str, int] | None:
+    """The (issue, type, counter) towncrier's ``find_fragments`` gives the file ``name``, an
+    orphan's issue empty (towncrier then numbers them in the order it finds them); None for
+    a file it passes over (its ignore rules, or no known type)."""
+    from fnmatch import fnmatch
+
+    from towncrier._builder import parse_newfragment_basename
+
+    ignored = [".gitignore", ".gitkeep", ".keep", "readme", "readme.md", "readme.rst"]
+    if isinstance(tc.config.template, str):
+        ignored.append(os.path.basename(tc.config.template))
+    ignored += [pattern.lower() for pattern in tc.config.ignore or ()]
+    if any(fnmatch(name.lower(), pattern) for pattern in ignored):
+        return None
+    issue, ftype, counter = parse_newfragment_basename(name, tc.config.types)
+    if issue is None or ftype is None or counter is None:
+        return None
+    if tc.config.orphan_prefix and issue.startswith(tc.config.orphan_prefix):
+        return "", ftype, 0
+    return issue, ftype, counter
+
+
+def merge_contents(*parts: FragmentContents) -> dict[str, dict[tuple[str, str, int], str]]:
+    """The fragments of ``parts`` together, as if they were in the directories at once: an
+    entry whose (issue, type, counter) an earlier part took gets the next free counter, as a
+    numbered fragment (12.feature.1.md) would have."""
+    merged: dict[str, dict[tuple[str, str, int], str]] = {}
+    for part in parts:
+        for section, entries in part.items():
+            into = merged.setdefault(section, {})
+            for (issue, ftype, given), text in entries.items():
+                counter = given
+                while (issue, ftype, counter) in into:
+                    counter += 1
+                into[(issue, ftype, counter)] = text
+    return merged
+
+
 def _join(rel_dir: str, name: str) -> str:
     return f"{rel_dir}/{name}" if rel_dir != "." else name
 

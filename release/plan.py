@@ -18,15 +18,16 @@ from typing import Any, NamedTuple
 from packaging.version import Version
 
 from release import changelog, commands, locations
+from release import fragments as fragments_mod
 from release import tags as tags_mod
 from release import version as versions
 from release.commits import deciding_commits
-from release.config import Forge, Target, UserStep, fragment_level
+from release.config import Forge, Line, Target, UserStep, fragment_level
 from release.errors import NothingToRelease, VersionError
-from release.facts import Facts
+from release.facts import Facts, PreRelease
 from release.stages import STAGES, ci_stages
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 class Tagged(NamedTuple):
@@ -119,6 +120,11 @@ class Plan(NamedTuple):
     latest_release: Version | None = None  # the highest final version among the release tags
     commit_hooks: bool = True  # whether git commit runs the pre-commit and commit-msg hooks
     user_steps: tuple[UserStep, ...] = ()  # [[tool.release.steps]]
+    line: Line | None = None  # the branch's release line (`branches`), its series resolved
+    previous_tag_why: str = ""  # how previous_tag was chosen
+    # The pre-releases whose entries the changelog section gathers (a final release after
+    # them); their sections leave the news file.
+    changelog_gathers: tuple[str, ...] = ()
 
     def user_step(self, name: str) -> UserStep:
         for step in self.user_steps:
@@ -213,16 +219,60 @@ def highest_final(facts: Facts) -> Version | None:
     return None
 
 
+def branch_line(facts: Facts) -> Line | None:
+    """The release line of the branch HEAD is on (`branches`), its series resolved; None on
+    a detached HEAD or a branch that is no release branch. A ConfigError when the series is
+    to come from a branch name that holds none."""
+    branch = facts.git.branch
+    return facts.config.line_of(branch) if branch is not None else None
+
+
 def reachable_top(facts: Facts) -> tags_mod.ReleaseTag | None:
-    """The highest release HEAD contains: a new version must be above it."""
-    name = facts.history.reachable_top
+    """The highest release HEAD contains, within the series of the branch's line when it has
+    one: a new version must be above it."""
+    line = branch_line(facts)
+    name = facts.history.series_top if line and line.series else facts.history.reachable_top
     return facts.release_tags.find(name) if name is not None else None
 
 
 def scm_tag(facts: Facts) -> tags_mod.ReleaseTag | None:
-    """The release tag a version kept in tags is read from (the nearest reachable one)."""
+    """The release tag a version kept in tags is read from: the nearest reachable one, or on
+    a series branch where that one is outside the series, the highest in it."""
     name = facts.history.nearest
-    return facts.release_tags.find(name) if name is not None else None
+    found = facts.release_tags.find(name) if name is not None else None
+    line = branch_line(facts)
+    if found is not None and line and not versions.in_series(found.version, line.numbers):
+        return reachable_top(facts)
+    return found
+
+
+def previous_release(facts: Facts) -> tuple[str | None, str]:
+    """The release tag the next version counts from (the version itself, when it is kept in
+    tags), and why that one."""
+    line = branch_line(facts)
+    series = line.series if line else ""
+    if any(loc.kind == "scm" for loc in facts.config.locations):
+        tag = scm_tag(facts)
+        if tag is None or tag.name == facts.history.nearest:
+            return (tag.name if tag else None), facts.history.nearest_reason
+        return tag.name, (
+            f"the highest release tag reachable from HEAD in the series {series} (the "
+            f"nearest, {facts.history.nearest}, is outside it)"
+        )
+    top = reachable_top(facts)
+    where = f" in the series {series}" if series else ""
+    if top is None:
+        if not facts.release_tags:
+            return None, "no release tag yet"
+        return None, f"no release tag{where} is reachable from HEAD"
+    why = f"the highest release tag reachable from HEAD{where}"
+    highest = facts.release_tags[-1]
+    if highest.name != top.name:
+        outside = line is not None and not versions.in_series(highest.version, line.numbers)
+        why += f" (the highest of all, {highest.name}, is " + (
+            "outside it)" if outside else "not reachable from HEAD)"
+        )
+    return top.name, why
 
 
 def _as_level(text: str) -> versions.Level:
@@ -258,20 +308,40 @@ def decide_level(facts: Facts, current: Version) -> tuple[versions.Level | None,
     return adjusted, source, reasons
 
 
+def _channel(facts: Facts, request: Request) -> tuple[versions.Pre | None, str]:
+    """The pre-release kind the branch's channel asks for, and why, when the request leaves
+    it open (no --pre, no --final, no explicit version, not post)."""
+    line = branch_line(facts)
+    if (
+        line is None
+        or line.pre is None
+        or request.pre is not None
+        or request.final
+        or (request.target is not None and request.target not in versions.LEVELS)
+    ):
+        return None, ""
+    return line.pre, (
+        f"the branch {facts.git.branch} makes {line.pre} pre-releases (`branches`: "
+        f'{line.pattern}, channel = "{line.channel}"); --final makes the final release'
+    )
+
+
 def next_version(
     facts: Facts, request: Request, current: Version
 ) -> tuple[Version, str | None, str, list[str]]:
     top = reachable_top(facts)
     released = [top.version] if top is not None else []
     target = request.target
+    channel, by_channel = _channel(facts, request)
+    pre = request.pre or channel
     if target == "post":
         if request.pre or request.final:
             raise VersionError("post cannot be combined with --pre or --final.", "Drop them.")
         return versions.next_post(current), "post", "request", ["asked for a post-release"]
     if target in versions.LEVELS:
         level = _as_level(target)
-        new = versions.next_version(current, level, pre=request.pre, final=request.final)
-        return new, level, "request", [f"asked for a {level} release"]
+        new = versions.next_version(current, level, pre=pre, final=request.final)
+        return new, level, "request", [f"asked for a {level} release", *filter(None, [by_channel])]
     if target is not None:
         if request.pre or request.final:
             raise VersionError(
@@ -282,10 +352,12 @@ def next_version(
         versions.check_explicit(explicit, current, released)
         return explicit, None, "request", [f"asked for version {explicit}"]
     level_or_none, source, reasons = decide_level(facts, current)
+    # A channel makes pre-releases of changes: without one, nothing (not even rc2) is due.
     if (
         level_or_none is None
         and request.pre is None
-        and not (request.final or versions.in_cycle(current))
+        and not request.final
+        and (channel is not None or not versions.in_cycle(current))
     ):
         what = (
             "no conventional commit since the last release calls for a release"
@@ -297,7 +369,9 @@ def next_version(
             'Add a fragment (release fragment ISSUE TYPE "text"), or name a level or '
             "version: release preview minor.",
         )
-    new = versions.next_version(current, level_or_none, pre=request.pre, final=request.final)
+    new = versions.next_version(current, level_or_none, pre=pre, final=request.final)
+    if by_channel:
+        reasons.append(by_channel)
     if not reasons:
         reasons = [
             f"--pre {request.pre}"
@@ -320,6 +394,8 @@ class _Decision(NamedTuple):
     reasons: tuple[str, ...]
     previous_tag: str | None
     tag: str
+    previous_tag_why: str = ""
+    line: Line | None = None
 
 
 class _Contents(NamedTuple):
@@ -331,6 +407,7 @@ class _Contents(NamedTuple):
     changelog_file: str | None = None
     next_dev: Version | None = None
     dev_edits: tuple[FileEdit, ...] = ()
+    changelog_gathers: tuple[str, ...] = ()
 
 
 def build(facts: Facts, request: Request) -> Plan:
@@ -383,6 +460,9 @@ def build(facts: Facts, request: Request) -> Plan:
         latest_release=highest_final(facts),
         commit_hooks=cfg["commit-hooks"],
         user_steps=cfg.user_steps,
+        line=decision.line,
+        previous_tag_why=decision.previous_tag_why,
+        changelog_gathers=contents.changelog_gathers,
     )
     return plan._replace(steps=tuple(s for s in _steps(plan) if s.stage in stages))
 
@@ -404,10 +484,7 @@ def _decide(facts: Facts, request: Request) -> _Decision:
     problem = versions.publishable_problem(new)
     if problem:
         raise VersionError(problem, "Choose a version without a local label.")
-    previous_tag = facts.history.reachable_top
-    if any(loc.kind == "scm" for loc in cfg.locations):
-        nearest = scm_tag(facts)
-        previous_tag = nearest.name if nearest is not None else None
+    previous_tag, why = previous_release(facts)
     return _Decision(
         current=current,
         sources=sources,
@@ -417,6 +494,8 @@ def _decide(facts: Facts, request: Request) -> _Decision:
         reasons=tuple(reasons),
         previous_tag=previous_tag,
         tag=tags_mod.render(cfg.tag_format, new, cfg.tag_scheme),
+        previous_tag_why=why,
+        line=branch_line(facts),
     )
 
 
@@ -433,6 +512,7 @@ def _decide_tagged(facts: Facts, tagged: Tagged) -> _Decision:
         reasons=(f"the tag {tagged.tag}",),
         previous_tag=previous[-1].name if previous else None,
         tag=tagged.tag,
+        previous_tag_why=f"the highest release tag below {tagged.tag}" if previous else "",
     )
 
 
@@ -453,12 +533,22 @@ def _contents(facts: Facts, decision: _Decision) -> _Contents:
     section = ""
     news_file: str | None = None
     tc = facts.towncrier
+    merged = gathered_prereleases(facts, new)
     if tc is not None:
-        section = facts.render_changelog(tc, facts.fragments.contents, str(new), facts.date)
+        # A final release after pre-releases gathers their entries (docs/release-lines.md).
+        contents = facts.fragments.contents
+        if merged:
+            contents = fragments_mod.merge_contents(*(p.fragments for p in merged), contents)
+        section = facts.render_changelog(tc, contents, str(new), facts.date)
         news_file = changelog.news_file_name(tc, str(new), facts.date)
         top = changelog.title(tc, str(new), facts.date)
         before = tc.news_text if tc.config.single_file else None
-        edits.append(FileEdit(news_file, before, changelog.updated_news_file(tc, section, top)))
+        shown = before
+        if merged and before is not None:
+            shown = changelog.without_sections(tc, before, [str(p.version) for p in merged])
+        edits.append(
+            FileEdit(news_file, before, changelog.updated_news_file(tc, section, top, shown))
+        )
 
     # With the version only in tags (scm) there is no file to carry a development version.
     has_files = any(loc.kind != "scm" for loc in cfg.locations)
@@ -482,7 +572,16 @@ def _contents(facts: Facts, decision: _Decision) -> _Contents:
         changelog_file=news_file,
         next_dev=next_dev,
         dev_edits=tuple(dev_edits),
+        changelog_gathers=tuple(p.tag for p in merged),
     )
+
+
+def gathered_prereleases(facts: Facts, new: Version) -> tuple[PreRelease, ...]:
+    """The pre-releases whose changelog entries the section of ``new`` gathers: those of
+    its cycle HEAD contains (2.0.0a1 ... 2.0.0rc2 for 2.0.0), when ``new`` is final."""
+    if new.is_prerelease:
+        return ()
+    return tuple(p for p in facts.prereleases if Version(p.version.base_version) == new)
 
 
 def _project_name(facts: Facts) -> str:
@@ -528,8 +627,13 @@ def _builtin_steps(plan: Plan) -> tuple[Step, ...]:
             Step(
                 "prepare",
                 "changelog",
-                f"write the {plan.version} section to {plan.changelog_file} and remove "
-                f"{len(plan.consumed_fragments)} fragment(s)",
+                f"write the {plan.version} section to {plan.changelog_file}"
+                + (
+                    f" in place of those of {', '.join(plan.changelog_gathers)}"
+                    if plan.changelog_gathers
+                    else ""
+                )
+                + f" and remove {len(plan.consumed_fragments)} fragment(s)",
                 commands.stage_changelog(plan),
             )
         )
@@ -683,6 +787,18 @@ def _announce_steps(plan: Plan, forge: Forge) -> list[Step]:
     return steps
 
 
+def _line_json(line: Line) -> dict[str, str | None]:
+    return {
+        "pattern": line.pattern,
+        "series": line.series or None,
+        "channel": line.channel or None,
+    }
+
+
+def _line_from_json(raw: dict[str, str | None]) -> Line:
+    return Line(str(raw["pattern"]), raw.get("series") or "", raw.get("channel") or "")
+
+
 def _public_steps(plan: Plan) -> list[dict[str, Any]]:
     return [
         {
@@ -712,6 +828,8 @@ _PUBLIC: tuple[_Member, ...] = (
     _field("decided_by", "decided_by"),
     _field("reasons", "reasons", list, tuple),
     _field("previous_tag", "previous_tag"),
+    _field("previous_tag_why", "previous_tag_why"),
+    _field("line", "line", _optional(_line_json), _optional(_line_from_json)),
     _field("tag", "tag"),
     _field("tag_message", "tag_message"),
     _field("commit_message", "commit_message"),
@@ -725,6 +843,7 @@ _PUBLIC: tuple[_Member, ...] = (
         lambda plan: {"file": plan.changelog_file, "section": plan.changelog},
         lambda raw: {"changelog": raw["section"], "changelog_file": raw["file"]},
     ),
+    _field("changelog_gathers", "changelog_gathers", list, tuple),
     _field("next_dev_version", "next_dev", _optional(str), _optional(Version)),
     _shown("dev_edits", lambda plan: _diffs(plan.dev_edits)),
     _field("dev_commit_message", "dev_commit_message"),

@@ -77,6 +77,10 @@ def plan_text(plan: Plan) -> str:
     out.append("")
     out.append("Version sources:")
     out += [f"  {s.location} = {s.value}" for s in plan.sources]
+    # A line of its own (a series, a channel) decides the version: say which.
+    lined = plan.line is not None and bool(plan.line.series or plan.line.channel)
+    if plan.line is not None and lined:
+        out.append(f"Line: {plan.branch} matches {plan.line.describe()}")
     out.append(
         f"Tag: {plan.tag}"
         + (
@@ -85,6 +89,8 @@ def plan_text(plan: Plan) -> str:
             else " (first release tag)"
         )
     )
+    if plan.previous_tag_why and lined:
+        out.append(f"  {plan.previous_tag_why}")
     out.append(f"Commit message: {plan.commit_message}")
     out.append(
         "Commit hooks: run" if plan.commit_hooks else "Commit hooks: skipped (commit-hooks = false)"
@@ -108,7 +114,13 @@ def plan_text(plan: Plan) -> str:
         )
     out.append("")
     if plan.changelog_file is not None:
-        out.append(f"Changelog section ({plan.changelog_file}):")
+        gathers = ""
+        if plan.changelog_gathers:
+            gathers = (
+                f", gathering the entries of {', '.join(plan.changelog_gathers)}, whose "
+                "sections it replaces"
+            )
+        out.append(f"Changelog section ({plan.changelog_file}{gathers}):")
         out.append(plan.changelog.rstrip("\n"))
         out.append("")
     out.append("Steps:")

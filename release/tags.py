@@ -207,6 +207,19 @@ def _text_key(text: str, scheme: versions.Scheme) -> SortKey | None:
     return None if v.local is not None else version_key(v)
 
 
+def highest(
+    releases: ReleaseTags, names: Iterable[str], series: tuple[int, ...] = ()
+) -> ReleaseTag | None:
+    """The highest of the release tags called ``names`` whose version is in ``series``
+    (every version when it is empty); None when there is none."""
+    found = [
+        tag
+        for tag in map(releases.find, names)
+        if tag is not None and versions.in_series(tag.version, series)
+    ]
+    return max(found, key=lambda tag: tag.key) if found else None
+
+
 class ReleaseTags(Sequence[ReleaseTag]):
     """Release tags, lowest version first; each :class:`ReleaseTag` is made when asked for.
 
@@ -214,7 +227,7 @@ class ReleaseTags(Sequence[ReleaseTag]):
     (a row read back from the memo has no sort key until its tag is made).
     """
 
-    __slots__ = ("_made", "_rows", "_scheme")
+    __slots__ = ("_index", "_made", "_rows", "_scheme")
 
     def __init__(
         self, rows: Sequence[tuple[SortKey | None, str, str]], scheme: versions.Scheme
@@ -222,6 +235,7 @@ class ReleaseTags(Sequence[ReleaseTag]):
         self._rows = rows
         self._scheme = scheme
         self._made: dict[int, ReleaseTag] = {}
+        self._index: dict[str, int] | None = None  # name -> position, made when first asked
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -245,10 +259,10 @@ class ReleaseTags(Sequence[ReleaseTag]):
 
     def find(self, name: str) -> ReleaseTag | None:
         """The release tag called ``name``, or None when it is not a release tag."""
-        for position, (_, row_name, _) in enumerate(self._rows):
-            if row_name == name:
-                return self[position]
-        return None
+        if self._index is None:
+            self._index = {row_name: n for n, (_, row_name, _) in enumerate(self._rows)}
+        position = self._index.get(name)
+        return None if position is None else self[position]
 
     def __repr__(self) -> str:
         return f"ReleaseTags({[name for _, name, _ in self._rows]!r})"

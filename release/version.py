@@ -164,6 +164,15 @@ def next_version(
     return _compose(current.epoch, release, (letter, 1))
 
 
+def in_series(v: Version, series: tuple[int, ...]) -> bool:
+    """Whether ``v`` belongs to the series ``series`` (``(1, 4)``: 1.4, 1.4.1, 1.4.2rc1,
+    1.4.1.post1; not 1.5.0 or 2.0). An empty series holds every version."""
+    if not series:
+        return True
+    padded = (*v.release, *(0,) * len(series))
+    return v.epoch == 0 and padded[: len(series)] == series
+
+
 def next_post(current: Version) -> Version:
     """``1.2.0`` -> ``1.2.0.post1``; ``1.2.0.post1`` -> ``1.2.0.post2``."""
     if current.is_prerelease and current.post is None:

@@ -8,6 +8,8 @@ keyword changes one part of that world:
     make_facts(fragments={"12.feature.md": "Add a thing."})
     make_facts(release={"commit-hooks": False}, dirty=("stray.txt",), branch=None)
     make_facts(tags=("v1.2.0", "v2.0.0"), reachable=("v1.2.0",))
+    make_facts(version="2.0.0rc1", tags=("v1.2.0", "v2.0.0rc1"),
+               prereleases={"v2.0.0rc1": {"1.feature.md": "A."}})
 
 The configuration goes through ``release.config.load`` (validated as a user's would be)
 and the tags through ``release.tags.release_tags``; the changelog is rendered by
@@ -27,8 +29,8 @@ from release import changelog
 from release import config as config_mod
 from release import tags as tags_mod
 from release.commits import Commit
-from release.errors import FragmentError
-from release.facts import Facts, GitFacts, TagHistory
+from release.errors import ConfigError, FragmentError
+from release.facts import Facts, GitFacts, PreRelease, TagHistory
 from release.fragments import (
     Fragment,
     FragmentContents,
@@ -173,6 +175,7 @@ def make_facts(
     reachable: Sequence[str] | None = None,
     commits: Sequence[tuple[str, str]] | None = None,
     remote_refs: Mapping[str, str] | None = REMOTE_REFS,
+    prereleases: Mapping[str, Mapping[str, str]] | None = None,
     **git: Any,
 ) -> Facts:
     """The facts of the sample project at ``version`` (see the module's docstring).
@@ -181,7 +184,9 @@ def make_facts(
     files), ``towncrier=None`` means no towncrier, ``files`` replaces the file texts,
     ``tags`` are every tag's name and ``reachable`` those HEAD contains (default: all),
     ``commits`` are ``(sha, message)`` pairs since the last release, ``remote_refs`` what
-    ``git ls-remote`` lists (None: it fails), and every other
+    ``git ls-remote`` lists (None: it fails), ``prereleases`` the pre-releases of the open
+    cycle (tag -> the fragments its release commit consumed, named as in ``fragments``;
+    each must be one of ``tags``), and every other
     keyword is a ``GitFacts`` field (``branch=None`` is a detached HEAD).
     """
     table = {"version-locations": ["pyproject.toml", INIT], **(release or {})}
@@ -206,21 +211,32 @@ def make_facts(
     file_texts = {loc.path: texts[loc.path] for loc in config.locations if loc.kind != "scm"}
 
     releases = tags_mod.release_tags(list(tags), config.tag_format, config.tag_scheme)
-    seen = set(tags if reachable is None else reachable)
-    below = [tag for tag in releases if tag.name in seen]
-    top = max(below, key=lambda tag: tag.key).name if below else None
+    seen = list(tags if reachable is None else reachable)
+    top = tags_mod.highest(releases, seen)
+    branch = git.get("branch", "main")
+    try:  # as facts.gather: the plan reports a series the branch's name does not hold
+        line = config.line_of(branch) if branch is not None else None
+    except ConfigError:
+        line = None
+    series_top = tags_mod.highest(releases, seen, line.numbers) if line and line.series else None
     history = TagHistory(
         "set in default",
         (),
-        nearest=top,
-        nearest_reason=f"{top} is the nearest release tag reachable from HEAD" if top else "",
-        reachable_top=top,
+        nearest=top.name if top else None,
+        nearest_reason=f"{top.name} is the nearest release tag reachable from HEAD" if top else "",
+        reachable_top=top.name if top else None,
+        series_top=series_top.name if series_top else None,
     )
 
     tc = make_towncrier(towncrier, news_text) if towncrier is not None else None
     fragment_set = FragmentSet((), {}, tuple(fragment_problems))
+    cycle: list[PreRelease] = []
     if tc is not None:
         fragment_set = make_fragments(tc, fragments or {}, fragment_problems)
+        for name, consumed in (prereleases or {}).items():
+            tag = releases.find(name)
+            assert tag is not None, f"{name} is not one of the release tags {tags}"
+            cycle.append(PreRelease(name, tag.version, make_fragments(tc, consumed).contents))
 
     git_facts = GitFacts(
         **{
@@ -254,4 +270,5 @@ def make_facts(
         else FakePending("", 128, "fatal: could not read from remote repository"),
         history=history,
         render_changelog=render_once,
+        prereleases=tuple(cycle),
     )

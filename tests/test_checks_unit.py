@@ -236,3 +236,80 @@ def test_no_problem_is_no_refusal() -> None:
     assert checks.exit_code([]) == 0
 
 
+
+
+# --- release lines: the series of the branch bounds the version ---------------------------
+
+LINES = {"branches": ["main", {"pattern": "release/*.x", "series": "from-branch"},
+                      {"pattern": "next", "channel": "rc"}]}
+# release/1.4.x beside main at 2.0.0 (remote_refs={}: the remote has no such branch yet).
+MAINTENANCE = {"version": "1.4.0", "release": LINES, "branch": "release/1.4.x",
+               "tags": ("v1.4.0", "v2.0.0"), "reachable": ("v1.4.0",), "remote_refs": {}}
+
+SERIES_BOUNDS = [
+    # (id, facts, request, the problem codes)
+    ("patch", {**MAINTENANCE, "fragments": {"1.bugfix.md": "A."}}, Request(), []),
+    ("minor-leaves-the-series", MAINTENANCE, Request(), ["outside-series"]),
+    ("asked-minor", MAINTENANCE, Request("minor"), ["outside-series"]),
+    ("explicit-outside", MAINTENANCE, Request("1.5.0"), ["outside-series"]),
+    # Within the series the last release of the series bounds the version, not 2.0.0.
+    ("not-new-in-series", {**MAINTENANCE, "tags": ("v1.4.0", "v1.4.1", "v2.0.0"),
+                           "reachable": ("v1.4.0", "v1.4.1")},
+     Request("patch"), ["version-below-release", "version-not-new", "tag-exists"]),
+    ("a-reachable-tag-of-another-series-does-not-bound",
+     {**MAINTENANCE, "tags": ("v1.4.0", "v1.5.0"), "reachable": ("v1.4.0", "v1.5.0")},
+     Request("patch"), []),
+    ("current-outside", {**MAINTENANCE, "version": "2.0.0"}, Request("patch"),
+     ["outside-series"]),
+]
+
+
+@pytest.mark.parametrize(
+    ("facts", "request_", "expected"), [pytest.param(*r[1:], id=r[0]) for r in SERIES_BOUNDS]
+)
+def test_version_against_the_series(
+    facts: dict[str, Any], request_: Request, expected: list[str]
+) -> None:
+    assert codes(request_, **facts) == expected
+
+
+def test_leaving_the_series_names_the_branch_the_series_and_the_fragment() -> None:
+    plan, problems = evaluate(**MAINTENANCE)
+    assert plan is not None  # shown beside the problem
+    assert str(plan.version) == "1.5.0"
+    [problem] = problems
+    assert (problem.code, problem.exit_code) == ("outside-series", EXIT_CHECK_FAILED)
+    assert problem.message == (
+        "The next version 1.5.0 leaves the series 1.4 of the branch release/1.4.x (`branches` "
+        "entry release/*.x): a minor bump, decided by fragments "
+        "(changelog.d/12.feature.md (feature): minor)."
+    )
+    assert problem.hint.startswith("A 1.4 line makes patch releases only: ")
+    assert "release run patch" in problem.hint
+
+
+def test_version_not_new_names_the_series() -> None:
+    facts = {**MAINTENANCE, "tags": ("v1.4.0", "v1.4.1", "v2.0.0"),
+             "reachable": ("v1.4.0", "v1.4.1")}
+    _, problems = evaluate(Request("patch"), **facts)
+    by_code = {p.code: p for p in problems}
+    assert by_code["version-not-new"].message == (
+        "The next version 1.4.1 is not greater than the release 1.4.1, the last of the "
+        "series 1.4."
+    )
+
+
+def test_a_branch_name_without_its_series_is_a_usage_problem() -> None:
+    plan, problems = evaluate(**{**MAINTENANCE, "branch": "release/next.x"})
+    assert plan is None
+    assert [(p.code, p.exit_code) for p in problems] == [("plan", EXIT_USAGE)]
+    assert '"release/next.x"' in problems[0].message
+
+
+def test_a_final_release_that_gathers_pre_releases_needs_no_new_fragment() -> None:
+    cycle = {"release": LINES, "branch": "next", "version": "1.3.0rc1",
+             "tags": ("v1.2.0", "v1.3.0rc1"), "fragments": {},
+             "remote_refs": {"refs/heads/next": "a" * 40}}
+    assert codes(Request(final=True), **cycle) == ["no-fragments"]
+    gathered = {**cycle, "prereleases": {"v1.3.0rc1": {"12.feature.md": "Add a thing."}}}
+    assert codes(Request(final=True), **gathered) == []

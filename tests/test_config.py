@@ -43,7 +43,7 @@ def test_unknown_key_on_the_command_line(project: Path, cli: CLI) -> None:
     ("line", "key", "expected"),
     [
         ('allow-no-fragments = "yes"', "allow-no-fragments", "a boolean"),
-        ('branches = "main"', "branches", "a list of strings"),
+        ('branches = "main"', "branches", "a list of branch patterns"),
         ("remote = 1", "remote", "a string"),
         ("fragment-bumps = 3", "fragment-bumps", "a table"),
         ("version-locations = []", "version-locations", "a non-empty list"),

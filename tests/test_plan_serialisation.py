@@ -14,7 +14,7 @@ from conftest import FRAGMENTS, GOLDEN_DIR
 from packaging.version import Version
 
 from release.facts import Facts, gather
-from release.plan import Plan, Request, Tagged, build
+from release.plan import SCHEMA_VERSION, Plan, Request, Tagged, build
 from release.stages import CI_JOBS, STAGES
 from release.steps import implementation
 
@@ -89,12 +89,15 @@ def test_a_journal_written_by_the_previous_version_is_read() -> None:
     again = plan.to_journal()
     for key in ("edits", "dev_edits", "steps", "latest_release"):
         assert again[key] == stored[key], key
-    # Every member it wrote is written again the same (members added since come beside them).
+    # Every member it wrote is written again the same (members added since come beside them),
+    # but the schema version, raised since (2: the release line's members).
     old, new = stored["public"], again["public"]
+    assert (old["schema_version"], new["schema_version"]) == (1, SCHEMA_VERSION)
     renamed = {"github": "forge"}  # the forge table became [tool.release.forge]
-    assert {k: new[renamed.get(k, k)] for k in old if k != "fingerprint"} == {
+    skipped = ("fingerprint", "schema_version")
+    assert {k: new[renamed.get(k, k)] for k in old if k not in skipped} == {
         k: {**v, "kind": "github", "url": "https://github.com"} if k == "github" else v
-        for k, v in old.items() if k != "fingerprint"
+        for k, v in old.items() if k not in skipped
     }
     assert "announce.github-release" in [s.id for s in plan.steps]
     earlier = implementation(next(s for s in plan.steps if s.stage == "announce"))

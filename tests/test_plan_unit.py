@@ -6,9 +6,10 @@ from typing import Any
 
 import pytest
 from factsmaker import INIT, init_text, make_facts, pyproject_text
+from packaging.version import Version
 
-from release import plan
-from release.errors import NothingToRelease, ReleaseError, VersionError
+from release import changelog, config, plan, render
+from release.errors import ConfigError, NothingToRelease, ReleaseError, VersionError
 from release.plan import Request
 
 TYPES = [
@@ -501,3 +502,220 @@ def test_a_maintenance_release_says_what_each_forge_does_with_latest(
     assert made.marks_latest is False
     publish = next(s for s in made.steps if s.id == "announce.publish")
     assert publish.summary.endswith(said)
+
+
+# --- release lines: a branch's series and channel (`branches` tables) ---------------------
+
+LINES = {
+    "branches": [
+        "main",
+        {"pattern": "release/*.x", "series": "from-branch"},
+        {"pattern": "maint", "series": "1.2"},
+        {"pattern": "next", "channel": "rc"},
+        {"pattern": "beta", "channel": "b"},
+    ]
+}
+# release/1.4.x beside main at 2.0.0: HEAD holds the 1.4 releases only.
+MAINTENANCE = {
+    "version": "1.4.0", "release": LINES, "branch": "release/1.4.x",
+    "tags": ("v1.2.0", "v1.4.0", "v2.0.0"), "reachable": ("v1.2.0", "v1.4.0"),
+}
+
+SERIES = [
+    # (id, facts, request, version, previous tag)
+    ("patch-in-series", {**MAINTENANCE, "fragments": {"1.bugfix.md": "A."}}, Request(),
+     "1.4.1", "v1.4.0"),
+    ("series-top-not-global-top", {**MAINTENANCE, "version": "1.4.1",
+                                   "tags": ("v1.4.0", "v1.4.1", "v2.0.0"),
+                                   "reachable": ("v1.4.0", "v1.4.1"),
+                                   "fragments": {"1.bugfix.md": "A."}},
+     Request(), "1.4.2", "v1.4.1"),
+    # A tag of another series that HEAD contains (1.5.0 merged in) is not this line's base.
+    ("reachable-tag-outside-series", {**MAINTENANCE, "reachable": ("v1.4.0", "v1.5.0"),
+                                      "tags": ("v1.4.0", "v1.5.0", "v2.0.0"),
+                                      "fragments": {"1.bugfix.md": "A."}},
+     Request(), "1.4.1", "v1.4.0"),
+    ("explicit-series", {**MAINTENANCE, "branch": "maint", "version": "1.2.0",
+                         "fragments": {"1.bugfix.md": "A."}}, Request(), "1.2.1", "v1.2.0"),
+    ("one-number-series-takes-minor", {**MAINTENANCE, "branch": "release/1.x",
+                                       "fragments": {"1.feature.md": "A."}},
+     Request(), "1.5.0", "v1.4.0"),
+    ("post-in-series", MAINTENANCE, Request("post"), "1.4.0.post1", "v1.4.0"),
+    ("no-series-on-main", {"release": LINES, "tags": ("v1.2.0", "v2.0.0"),
+                           "reachable": ("v1.2.0",), "fragments": {"1.bugfix.md": "A."}},
+     Request(), "1.2.1", "v1.2.0"),
+    ("scm-in-series", {**MAINTENANCE, "release": {**LINES, "version-locations": ["scm"]},
+                       "fragments": {"1.bugfix.md": "A."}}, Request(), "1.4.1", "v1.4.0"),
+]
+
+
+@pytest.mark.parametrize(
+    ("facts", "request_", "version", "previous"),
+    [pytest.param(*row[1:], id=row[0]) for row in SERIES],
+)
+def test_a_series_branch_counts_from_its_series(
+    facts: dict[str, Any], request_: Request, version: str, previous: str
+) -> None:
+    made = build(request_, **facts)
+    assert (str(made.version), made.previous_tag) == (version, previous)
+
+
+def test_a_series_line_is_in_the_plan_and_says_why_its_previous_tag() -> None:
+    made = build(**MAINTENANCE, fragments={"1.bugfix.md": "A."})
+    assert made.line == config.Line("release/*.x", "1.4")
+    assert made.previous_tag_why == (
+        "the highest release tag reachable from HEAD in the series 1.4 "
+        "(the highest of all, v2.0.0, is outside it)"
+    )
+    shown = made.to_json()
+    assert shown["line"] == {"pattern": "release/*.x", "series": "1.4", "channel": None}
+    assert shown["previous_tag_why"] == made.previous_tag_why
+    assert shown["schema_version"] == 2
+    assert plan.Plan.from_journal(made.to_journal()) == made
+    text = render.plan_text(made)
+    assert "Line: release/1.4.x matches release/*.x: series 1.4, final releases\n" in text
+    assert "Tag: v1.4.1 (previous release: v1.4.0)\n  the highest release tag" in text
+
+
+def test_a_plain_line_shows_no_line_in_the_text() -> None:
+    made = build(fragments={"1.bugfix.md": "A."})
+    assert made.line == config.Line("main")
+    assert made.to_json()["line"] == {"pattern": "main", "series": None, "channel": None}
+    assert made.previous_tag_why == "the highest release tag reachable from HEAD"
+    assert "Line:" not in render.plan_text(made)
+
+
+def test_a_maintenance_release_beside_a_higher_one_is_not_latest() -> None:
+    facts = {**MAINTENANCE, "release": {**LINES, "forge": FORGE}}
+    made = build(**facts, fragments={"1.bugfix.md": "A."})
+    assert (str(made.version), made.latest_release, made.marks_latest) == (
+        "1.4.1", Version("2.0.0"), False
+    )
+
+
+def test_a_branch_name_without_a_series_is_an_error_naming_the_entry() -> None:
+    with pytest.raises(ConfigError) as caught:
+        build(**{**MAINTENANCE, "branch": "release/foo.x"})
+    assert caught.value.exit_code == 2
+    message = str(caught.value)
+    for named in ('{ pattern = "release/*.x", series = "from-branch" }', '"release/foo.x"',
+                  'series = "1.4"'):
+        assert named in message
+
+
+CHANNEL = [
+    # (id, facts, request, version)
+    ("first-rc", {"release": LINES, "branch": "next", "fragments": {"1.feature.md": "A."}},
+     Request(), "1.3.0rc1"),
+    ("next-rc", {"release": LINES, "branch": "next", "version": "1.3.0rc1",
+                 "tags": ("v1.2.0", "v1.3.0rc1"), "fragments": {"1.bugfix.md": "A."}},
+     Request(), "1.3.0rc2"),
+    ("next-rc-after-dev", {"release": LINES, "branch": "next", "version": "1.3.0rc2.dev0",
+                           "tags": ("v1.2.0", "v1.3.0rc1"), "fragments": {"1.bugfix.md": "A."}},
+     Request(), "1.3.0rc2"),
+    ("a-major-fragment-starts-a-new-cycle", {"release": LINES, "branch": "next",
+                                             "version": "1.3.0rc1", "tags": ("v1.3.0rc1",),
+                                             "fragments": {"1.removal.md": "A."}},
+     Request(), "2.0.0rc1"),
+    ("beta-channel", {"release": LINES, "branch": "beta", "fragments": {"1.feature.md": "A."}},
+     Request(), "1.3.0b1"),
+    ("level-on-a-channel", {"release": LINES, "branch": "next"}, Request("major"), "2.0.0rc1"),
+    ("pre-overrides-the-channel", {"release": LINES, "branch": "next",
+                                   "fragments": {"1.feature.md": "A."}},
+     Request(pre="alpha"), "1.3.0a1"),
+    ("final-promotes", {"release": LINES, "branch": "next", "version": "1.3.0rc2",
+                        "tags": ("v1.2.0", "v1.3.0rc1", "v1.3.0rc2")},
+     Request(final=True), "1.3.0"),
+    ("explicit-version-ignores-the-channel", {"release": LINES, "branch": "next"},
+     Request("1.5.0"), "1.5.0"),
+    ("channel-less-branch-finishes-the-cycle", {"release": LINES, "version": "1.3.0rc2",
+                                                "tags": ("v1.2.0", "v1.3.0rc2")},
+     Request(), "1.3.0"),
+]
+
+
+@pytest.mark.parametrize(
+    ("facts", "request_", "version"), [pytest.param(*row[1:], id=row[0]) for row in CHANNEL]
+)
+def test_a_channel_branch_makes_its_pre_releases(
+    facts: dict[str, Any], request_: Request, version: str
+) -> None:
+    assert str(build(request_, **facts).version) == version
+
+
+def test_the_channel_is_a_reason_of_the_version() -> None:
+    made = build(release=LINES, branch="next", fragments={"1.feature.md": "A."})
+    assert made.reasons == (
+        "changelog.d/1.feature.md (feature): minor",
+        'the branch next makes rc pre-releases (`branches`: next, channel = "rc"); --final '
+        "makes the final release",
+    )
+    assert "Line: next matches next: any series, channel rc\n" in render.plan_text(made)
+
+
+def test_a_channel_with_nothing_new_releases_nothing() -> None:
+    """rc2 without a change since rc1 is no release; --final still is."""
+    facts = {"release": LINES, "branch": "next", "version": "1.3.0rc2.dev0",
+             "tags": ("v1.2.0", "v1.3.0rc1")}
+    with pytest.raises(NothingToRelease):
+        build(**facts)
+    assert str(build(Request(final=True), **facts).version) == "1.3.0"
+
+
+# The news file after rc1 and rc2 of 2.0.0 (what the release commits of both wrote).
+CYCLE_NEWS = (
+    "# Changelog\n\n<!-- towncrier release notes start -->\n\n"
+    "## 2.0.0rc2 (2026-01-02)\n\n### Bugfixes\n\n- Fix it. ([#3](https://example.invalid/issues/3))\n\n\n"
+    "## 2.0.0rc1 (2026-01-01)\n\n### Features\n\n- Add it. ([#2](https://example.invalid/issues/2))\n\n\n"
+    "## 1.2.0 (2026-01-01)\n\n- First.\n"
+)
+CYCLE = {
+    "release": LINES, "branch": "next", "version": "2.0.0rc3.dev0", "news_text": CYCLE_NEWS,
+    "tags": ("v1.2.0", "v2.0.0rc1", "v2.0.0rc2"),
+    "prereleases": {
+        "v2.0.0rc1": {"1.removal.md": "Drop it.", "2.feature.md": "Add it."},
+        "v2.0.0rc2": {"3.bugfix.md": "Fix it.", "2.feature.md": "Add more."},
+    },
+}
+
+
+def test_the_final_release_gathers_the_pre_releases_entries() -> None:
+    made = build(Request(final=True), **CYCLE, fragments={"4.bugfix.md": "Fix again."})
+    assert str(made.version) == "2.0.0"
+    assert made.changelog_gathers == ("v2.0.0rc1", "v2.0.0rc2")
+    # towncrier's own rendering of every fragment the cycle had, the current one included.
+    tc = make_facts().towncrier
+    assert tc is not None
+    contents = {"": {("1", "removal", 0): "Drop it.", ("2", "feature", 0): "Add it.",
+                     ("3", "bugfix", 0): "Fix it.", ("2", "feature", 1): "Add more.",
+                     ("4", "bugfix", 0): "Fix again."}}
+    assert made.changelog == changelog.render_section(tc, contents, "2.0.0", "2026-01-02")
+    for entry in ("- Drop it.", "- Add it.", "- Add more.", "- Fix it.", "- Fix again."):
+        assert entry in made.changelog
+    news = made.edit_for("CHANGELOG.md").after
+    # The final section takes the place of the pre-releases' sections.
+    assert "2.0.0rc" not in news
+    assert news.index("## 2.0.0 (2026-01-02)") < news.index("## 1.2.0 (2026-01-01)")
+    assert news.endswith("## 1.2.0 (2026-01-01)\n\n- First.\n")
+    assert made.to_json()["changelog_gathers"] == ["v2.0.0rc1", "v2.0.0rc2"]
+    assert plan.Plan.from_journal(made.to_journal()) == made
+    assert "gathering the entries of v2.0.0rc1, v2.0.0rc2" in render.plan_text(made)
+    step = next(s for s in made.steps if s.id == "prepare.changelog")
+    assert step.summary == (
+        "write the 2.0.0 section to CHANGELOG.md in place of those of v2.0.0rc1, v2.0.0rc2 "
+        "and remove 1 fragment(s)"
+    )
+
+
+def test_a_pre_release_gathers_nothing() -> None:
+    made = build(**CYCLE, fragments={"4.bugfix.md": "Fix again."})
+    assert str(made.version) == "2.0.0rc3"
+    assert made.changelog_gathers == ()
+    assert "Drop it." not in made.changelog
+    assert "## 2.0.0rc2" in made.edit_for("CHANGELOG.md").after
+
+
+def test_a_final_release_of_another_version_gathers_nothing() -> None:
+    made = build(Request("3.0.0"), **CYCLE)
+    assert made.changelog_gathers == ()
+    assert "## 2.0.0rc1" in made.edit_for("CHANGELOG.md").after
