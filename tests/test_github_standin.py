@@ -798,7 +798,8 @@ def test_update_pull_changes_title_body_and_state(gh: GitHubStandIn) -> None:
     reply = call(repo_url(gh, f"/pulls/{number}"), "PATCH", token=gh.token,
                  body={"title": "b", "body": "y"})
     assert reply.status == 200
-    assert (reply.json()["title"], reply.json()["body"], reply.json()["state"]) == ("b", "y", "open")
+    updated = reply.json()
+    assert (updated["title"], updated["body"], updated["state"]) == ("b", "y", "open")
     bad = call(repo_url(gh, f"/pulls/{number}"), "PATCH", token=gh.token, body={"state": "shut"})
     assert bad.status == 422
     closed = call(repo_url(gh, f"/pulls/{number}"), "PATCH", token=gh.token,
