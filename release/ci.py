@@ -11,10 +11,12 @@ announces.  Re-running is safe: every step probes whether it is already done.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from packaging.version import Version
 
@@ -22,9 +24,12 @@ from release.errors import EXIT_USAGE, NothingToRelease, ReleaseError, UsageErro
 from release.executor import Outcome, execute
 from release.journal import PENDING, Journal, Lock, state_dir
 from release.ops.git import locate
-from release.plan import Plan, Request, Tagged, build
+from release.plan import RELEASE_TRAILER, Plan, Request, Tagged, build
 from release.runner import Runner
 from release.steps import Context
+
+if TYPE_CHECKING:
+    from release.config import Config
 
 MANIFEST_PREFIX = "release-manifest"
 
@@ -40,8 +45,11 @@ class CiResult:
     artifacts: dict[str, str] = field(default_factory=dict)
 
 
-def find_tag(runner: Runner, environ: Mapping[str, str], given: str | None) -> str:
-    """The tag of the run: ``given``, else the one the CI system names, else HEAD's tag."""
+def find_tag(
+    runner: Runner, environ: Mapping[str, str], given: str | None, cfg: Config | None = None
+) -> str:
+    """The tag of the run: ``given``, else the one the CI system names, else on a push to a
+    branch the tag of a merged release commit (made and pushed now), else HEAD's tag."""
     from release import cisystems
 
     if given:
@@ -50,14 +58,84 @@ def find_tag(runner: Runner, environ: Mapping[str, str], given: str | None) -> s
     named = system.tag(environ)
     if named:
         return named
+    branch = system.branch(environ)
+    if branch is not None and cfg is not None:
+        merged = merged_release(runner, cfg)
+        if merged is not None:
+            return merged
     exact = runner.git("describe", "--exact-match", "--tags", "HEAD", check=False)
     if exact.returncode == 0:
         return exact.stdout.strip()
     raise NothingToRelease(
         "Nothing to release: this run is not for a tag "
         f"({system.ref_described(environ)} and HEAD carries no tag).",
-        "release ci runs on a tag push; pass --tag to name one.",
+        "release ci runs on a tag push, or on the push that merges a release pull request "
+        f"(a commit with the trailer {RELEASE_TRAILER}: VERSION); pass --tag to name a tag.",
     )
+
+
+def release_version(runner: Runner) -> str | None:
+    """The version a merged release commit names in its trailer: HEAD's (a squash merge
+    keeps the trailer in the squashed message; a rebase merge puts the commit itself on
+    the branch), else, for a merge commit, its second parent's (the pull request's head)."""
+    # git's own squash message indents the squashed messages: allow leading blanks.
+    line = re.compile(rf"^[ \t]*{RELEASE_TRAILER}:[ \t]*(\S+)[ \t]*$", re.MULTILINE)
+    for commit in ("HEAD", "HEAD^2"):
+        shown = runner.git("show", "--no-patch", "--format=%B", commit, "--", check=False)
+        if shown.returncode != 0:
+            continue
+        named = sorted({str(v) for v in line.findall(shown.stdout)})
+        if len(named) > 1:
+            raise TagMismatch(
+                f"The commit {commit} names several release versions ({', '.join(named)}) "
+                f"in {RELEASE_TRAILER} trailers.",
+                "Merge one release pull request at a time; release the version meant with "
+                "release ci --tag after tagging it.",
+            )
+        if named:
+            return named[0]
+    return None
+
+
+def merged_release(runner: Runner, cfg: Config) -> str | None:
+    """On a push that merged a release pull request: its tag, made on HEAD (the merged
+    commit) and pushed, unless already there; None when HEAD is no merged release."""
+    from release import commands, tags
+    from release import version as versions
+    from release.ops.git import remote_refs, rev
+    from release.testhooks import failpoint
+
+    found = release_version(runner)
+    if found is None:
+        return None
+    version = versions.parse(found, where=f"the {RELEASE_TRAILER} trailer")
+    name = tags.render(cfg.tag_format, version, cfg.tag_scheme)
+    head = rev(runner, "HEAD")
+    assert head is not None
+    failpoint("merge.tag", "before")
+    local = rev(runner, f"refs/tags/{name}^{{commit}}")
+    if local is None:
+        message = cfg["tag-message"].format(version=str(version), previous="", tag=name)
+        runner.run(commands.tag_of(cfg["sign"], message, name, head))
+    elif local != head:
+        raise TagMismatch(
+            f"The tag {name} exists on {local[:12]}, not on the merged release commit {head[:12]}.",
+            "A release of that version was made elsewhere; check the tag before releasing.",
+        )
+    failpoint("merge.push-tag", "before")
+    ref = f"refs/tags/{name}"
+    there = remote_refs(runner, cfg["remote"], ref, f"{ref}^{{}}")
+    peeled = there.get(f"{ref}^{{}}") or there.get(ref)
+    if peeled is None:
+        runner.run(commands.push_tag(cfg["remote"], name))
+    elif peeled != head:
+        raise TagMismatch(
+            f"{cfg['remote']} has the tag {name} on {peeled[:12]}, not on the merged release "
+            f"commit {head[:12]}.",
+            "A release of that version was made elsewhere; check the tag before releasing.",
+        )
+    failpoint("merge.push-tag", "after")
+    return name
 
 
 def _unshallow(runner: Runner, remote: str) -> None:
@@ -83,7 +161,7 @@ def prepare_plan(
 
     runner = Runner(project_dir)
     facts = gather(project_dir, environ=environ, overrides=overrides, runner=runner)
-    name = find_tag(runner, environ, tag)
+    name = find_tag(runner, environ, tag, facts.config)
     cfg = facts.config
     _unshallow(runner, cfg["remote"])
     facts = gather(project_dir, environ=environ, overrides=overrides, runner=runner)

@@ -58,6 +58,9 @@ class CiSystem(Protocol):
     def ref_described(self, environ: Mapping[str, str]) -> str:
         """What the run is for, when it is not for a tag: "GITHUB_REF is refs/heads/main"."""
 
+    def branch(self, environ: Mapping[str, str]) -> str | None:
+        """The branch a push run is for (a merged release pull request's), or None."""
+
     def project(self, environ: Mapping[str, str]) -> str | None:
         """The project the run is for on its forge ("group/sub/name"), when the system says."""
 
@@ -115,6 +118,10 @@ class GitHubActions:
     def ref_described(self, environ: Mapping[str, str]) -> str:
         return f"GITHUB_REF is {environ.get('GITHUB_REF') or 'unset'}"
 
+    def branch(self, environ: Mapping[str, str]) -> str | None:
+        ref = environ.get("GITHUB_REF", "")
+        return ref[len("refs/heads/") :] if ref.startswith("refs/heads/") else None
+
     def project(self, environ: Mapping[str, str]) -> str | None:
         return environ.get("GITHUB_REPOSITORY") or None
 
@@ -165,6 +172,10 @@ class GitLabCi:
     def ref_described(self, environ: Mapping[str, str]) -> str:
         ref = environ.get("CI_COMMIT_REF_NAME")
         return "CI_COMMIT_TAG is unset" + (f" in a pipeline for {ref}" if ref else "")
+
+    def branch(self, environ: Mapping[str, str]) -> str | None:
+        # Set in a branch pipeline only (not for a tag or a merge request pipeline).
+        return environ.get("CI_COMMIT_BRANCH") or None
 
     def project(self, environ: Mapping[str, str]) -> str | None:
         return environ.get("CI_PROJECT_PATH") or None
@@ -219,6 +230,9 @@ class NoCiSystem:
 
     def ref_described(self, environ: Mapping[str, str]) -> str:
         return " and ".join(system.tag_variable for system in SYSTEMS.values()) + " are unset"
+
+    def branch(self, environ: Mapping[str, str]) -> str | None:
+        return None
 
     def project(self, environ: Mapping[str, str]) -> str | None:
         return None

@@ -181,6 +181,10 @@ def _resume_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _pr_arguments(p: argparse.ArgumentParser) -> None:
+    _add_request_args(p)
+
+
 def _abort_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
@@ -238,6 +242,10 @@ _SUBCOMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] =
     "run": ("make the release: check, prepare, tag, build, verify, push, post", _run_arguments),
     "resume": ("finish a release that stopped (failure or Ctrl-C)", _resume_arguments),
     "abort": ("undo a release that has not been pushed", _abort_arguments),
+    "pr": (
+        "open or update the release pull request (check, prepare on pr-branch, force-push)",
+        _pr_arguments,
+    ),
     "ci": ("the release job of a CI run on a tag: build, verify, publish, announce", _ci_arguments),
     "build": (
         "build and verify the sdist and wheel of HEAD into dist/ (no release)",
@@ -290,8 +298,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 def exit_status(error: ReleaseError, command: str | None) -> int:
     """The exit status of ``command`` stopped by ``error``: the error type's own, except
     that ``release ci`` says "nothing to release" with a status of its own, so a workflow
-    that also runs on other pushes can tell "not a release" from a failure."""
-    if command == "ci" and isinstance(error, NothingToRelease):
+    that also runs on other pushes can tell "not a release" from a failure; so does
+    ``release pr`` with no release pull request to close."""
+    if command in ("ci", "pr") and isinstance(error, NothingToRelease):
         return EXIT_NOTHING_TO_RELEASE
     return error.exit_code
 
@@ -351,6 +360,10 @@ def _main(argv: list[str]) -> int:
         return run_cli.ci(project.resolve(), args)
     if args.command == "status":
         return _status(project.resolve(), args)
+    if args.command == "pr":
+        from release import run_cli
+
+        return run_cli.pr(project.resolve(), args)
     if args.command in ("run", "resume", "abort"):
         from release import run_cli
 

@@ -45,9 +45,21 @@ def stage_user_paths(paths: list[str]) -> Argv:
 
 def tag(plan: Plan, commit: str = RELEASE_COMMIT) -> Argv:
     """The annotated (or signed) release tag on the release commit."""
-    prefix = ("-c", "gpg.format=ssh") if plan.sign == "ssh" else ()
-    flags = ("--annotate",) if plan.sign == "none" else ("--sign",)
-    return ("git", *prefix, "tag", *flags, "-m", plan.tag_message, "--", plan.tag, commit)
+    return tag_of(plan.sign, plan.tag_message, plan.tag, commit)
+
+
+def tag_of(sign: str, message: str, name: str, commit: str) -> Argv:
+    """The annotated (or signed) tag ``name`` on ``commit``: the release tag, also as
+    ``release ci`` makes it on a merged release pull request."""
+    prefix = ("-c", "gpg.format=ssh") if sign == "ssh" else ()
+    flags = ("--annotate",) if sign == "none" else ("--sign",)
+    return ("git", *prefix, "tag", *flags, "-m", message, "--", name, commit)
+
+
+def push_tag(remote: str, name: str) -> Argv:
+    """The tag alone to the remote (a merged release: the branch is there already)."""
+    ref = f"refs/tags/{name}"
+    return ("git", "push", "--porcelain", "--", remote, f"{ref}:{ref}")
 
 
 def push(plan: Plan, commit: str = RELEASE_COMMIT) -> Argv:

@@ -895,6 +895,15 @@ SCHEMA: tuple[Key, ...] = (
         _template("commit-message"),
     ),
     Key(
+        "pr-branch",
+        "string",
+        "release/v{version}",
+        "The branch `release pr` makes the release commit on and opens the release pull "
+        "request from. It is the tool's own branch: every run force-pushes it. Placeholders: "
+        "`{version}`, `{previous}`, `{tag}`.",
+        _template("pr-branch"),
+    ),
+    Key(
         "commit-hooks",
         "boolean",
         True,

@@ -8,7 +8,7 @@ from __future__ import annotations
 EXIT_OK = 0
 EXIT_CHECK_FAILED = 1
 EXIT_USAGE = 2
-EXIT_NOTHING_TO_RELEASE = 3  # release ci only: the run is not for a release tag
+EXIT_NOTHING_TO_RELEASE = 3  # release ci and pr only: the run is not for a release
 
 
 class ReleaseError(Exception):

@@ -40,6 +40,11 @@ class Tagged(NamedTuple):
     job: str | None = None  # the CI job (release.stages.CI_JOBS); None: every CI stage
 
 
+#: The trailer of a release commit that ``release pr`` makes: ``release ci`` on a push to a
+#: branch releases the version it names when that commit is merged.
+RELEASE_TRAILER = "Release-Version"
+
+
 class Request(NamedTuple):
     """What the user asked for: a version, a level, ``post``, or nothing (let fragments decide);
     or, for ``release ci``, the release of a tag that exists (``tagged``)."""
@@ -48,6 +53,7 @@ class Request(NamedTuple):
     pre: versions.Pre | None = None
     final: bool = False
     tagged: Tagged | None = None
+    trailer: bool = False  # release pr: the commit carries RELEASE_TRAILER for release ci
 
 
 class FileEdit(NamedTuple):
@@ -437,7 +443,8 @@ def build(facts: Facts, request: Request) -> Plan:
         previous_tag=decision.previous_tag,
         tag=decision.tag,
         tag_message=cfg["tag-message"].format(**fmt),
-        commit_message=cfg["commit-message"].format(**fmt),
+        commit_message=cfg["commit-message"].format(**fmt)
+        + (f"\n\n{RELEASE_TRAILER}: {decision.version}" if request.trailer else ""),
         branch=facts.git.branch,
         remote=cfg["remote"],
         edits=contents.edits,

@@ -155,3 +155,25 @@ def ci(project: Path, args: argparse.Namespace) -> int:
         + ("built and verified." if args.build_only else "released."),
     )
     return EXIT_OK
+
+
+def pr(project: Path, args: argparse.Namespace) -> int:
+    from release.plan import Request
+    from release.pr import release_pr
+
+    result = release_pr(
+        project,
+        request=Request(args.target, args.pre, args.final),
+        environ=os.environ,
+        overrides=args.overrides,
+        on_step=_progress,
+        note=_note,
+    )
+    if result.action == "closed":
+        render.write(f"Nothing to release: closed the release pull request {result.change}.\n")
+    else:
+        render.write(
+            f"{result.action.capitalize()} the release pull request {result.change} for "
+            f"{result.version} from {result.branch}.\n"
+        )
+    return EXIT_OK

@@ -39,6 +39,21 @@ Documented behaviour followed (read through the stored copies of GitHub's docs):
     ``Accept: application/octet-stream`` "the API will either redirect the client to the
     location, or stream it directly": both are offered, see ``download_mode``) -> 200 / 302
   * ``DELETE /repos/{owner}/{repo}/releases/assets/{asset_id}`` -> 204 / 404
+- "REST API endpoints for pull requests" (docs.github.com/rest/pulls/pulls) and "REST API
+  endpoints for issue comments" (docs.github.com/rest/issues/comments):
+
+  * ``GET /repos/{owner}/{repo}/pulls`` (List pull requests; ``state`` open (default),
+    closed or all; ``head`` as ``user:ref-name`` or ``organization:ref-name``; ``base``)
+    -> 200 / 422
+  * ``POST /repos/{owner}/{repo}/pulls`` (Create a pull request; ``head`` and ``base``
+    required, ``title`` required unless ``issue``) -> 201 with ``Location`` / 422
+    Validation Failed (a head or base that does not exist: ``field`` and ``code:
+    invalid``; an open pull request for the same head and base, or no commits between
+    them: ``code: custom`` with a ``message``)
+  * ``GET|PATCH /repos/{owner}/{repo}/pulls/{pull_number}`` (Get / Update a pull request:
+    ``title``, ``body``, ``state`` open or closed, ``base``) -> 200 / 404 / 422
+  * ``GET|POST /repos/{owner}/{repo}/issues/{issue_number}/comments`` (a pull request is an
+    issue: its conversation comments; ``body`` required) -> 200 / 201 with ``Location``
 - "Troubleshooting the REST API": 400 "Problems parsing JSON", 400 "Body should be a JSON
   object", 422 "Invalid request" for a missing/wrongly typed parameter, 422 "Validation
   Failed" with ``errors[].code`` (``already_exists``, ``custom``...), 400 for an
@@ -105,6 +120,7 @@ import hashlib
 import json
 import re
 import secrets
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -113,6 +129,7 @@ from datetime import datetime, timezone
 from email.message import Message
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
@@ -125,6 +142,8 @@ MEDIA_TYPE = "github.v3; format=json"
 DOCS = "https://docs.github.com/rest"
 _RELEASES_DOC = "https://docs.github.com/rest/releases/releases"
 _ASSETS_DOC = "https://docs.github.com/rest/releases/assets"
+_PULLS_DOC = "https://docs.github.com/rest/pulls/pulls"
+_COMMENTS_DOC = "https://docs.github.com/rest/issues/comments"
 DOC = {
     "list_releases": f"{_RELEASES_DOC}#list-releases",
     "create_release": f"{_RELEASES_DOC}#create-a-release",
@@ -137,6 +156,12 @@ DOC = {
     "upload_asset": f"{_ASSETS_DOC}#upload-a-release-asset",
     "get_asset": f"{_ASSETS_DOC}#get-a-release-asset",
     "delete_asset": f"{_ASSETS_DOC}#delete-a-release-asset",
+    "list_pulls": f"{_PULLS_DOC}#list-pull-requests",
+    "create_pull": f"{_PULLS_DOC}#create-a-pull-request",
+    "get_pull": f"{_PULLS_DOC}#get-a-pull-request",
+    "update_pull": f"{_PULLS_DOC}#update-a-pull-request",
+    "list_comments": f"{_COMMENTS_DOC}#list-issue-comments",
+    "create_comment": f"{_COMMENTS_DOC}#create-an-issue-comment",
     "rate_limit": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api",
     "api_versions": "https://docs.github.com/rest/about-the-rest-api/api-versions",
 }
@@ -214,6 +239,23 @@ class Release:
 
 
 @dataclass
+class Pull:
+    """A pull request; its number is an issue number (pull requests are issues)."""
+
+    number: int
+    title: str
+    body: str | None
+    head: str  # the branch name (a head in this repository)
+    base: str
+    state: str = "open"  # open | closed
+    merged: bool = False
+    created_at: str = field(default_factory=_now)
+    updated_at: str = field(default_factory=_now)
+    closed_at: str | None = None
+    comments: list[JSON] = field(default_factory=list)
+
+
+@dataclass
 class Repo:
     owner: str
     name: str
@@ -224,6 +266,7 @@ class Repo:
     immutable_releases: bool = False  # the repository setting "Enable release immutability"
     latest_id: int | None = None  # the release GitHub shows as "Latest"
     sealed_tags: set[str] = field(default_factory=set)  # tags of deleted immutable releases
+    pulls: dict[int, Pull] = field(default_factory=dict)
 
     @property
     def full_name(self) -> str:
@@ -318,6 +361,12 @@ _API_ROUTES: list[tuple[str, re.Pattern[str], str]] = [
     ("PATCH", re.compile(_REPO + r"/releases/(?P<release_id>\d+)"), "update_release"),
     ("DELETE", re.compile(_REPO + r"/releases/(?P<release_id>\d+)"), "delete_release"),
     ("GET", re.compile(_REPO + r"/releases/(?P<release_id>\d+)/assets"), "list_assets"),
+    ("GET", re.compile(_REPO + r"/pulls"), "list_pulls"),
+    ("POST", re.compile(_REPO + r"/pulls"), "create_pull"),
+    ("GET", re.compile(_REPO + r"/pulls/(?P<number>\d+)"), "get_pull"),
+    ("PATCH", re.compile(_REPO + r"/pulls/(?P<number>\d+)"), "update_pull"),
+    ("GET", re.compile(_REPO + r"/issues/(?P<number>\d+)/comments"), "list_comments"),
+    ("POST", re.compile(_REPO + r"/issues/(?P<number>\d+)/comments"), "create_comment"),
 ]
 _UPLOAD_ROUTES: list[tuple[str, re.Pattern[str], str]] = [
     ("POST", re.compile(_REPO + r"/releases/(?P<release_id>\d+)/assets"), "upload_asset"),
@@ -344,6 +393,9 @@ class GitHubStandIn:
         self._repos: dict[str, Repo] = {}
         self._next_release_id = 100_001
         self._next_asset_id = 700_001
+        self._next_issue_number = 0
+        self._next_comment_id = 1_200_000
+        self.git_remote: Path | None = None  # a bare repository: heads of pull requests exist
         self._requests: list[RecordedRequest] = []
         self._rules: list[FailureRule] = []
         reset = int(time.time()) + 3600
@@ -409,6 +461,23 @@ class GitHubStandIn:
     def get_repo(self, full_name: str | None = None) -> Repo:
         with self._lock:
             return self._repos[(full_name or self.full_name).lower()]
+
+    def pulls(self, repo: str | None = None) -> list[JSON]:
+        """Every pull request of the repository, newest first, as the API shows it."""
+        with self._lock:
+            target = self.get_repo(repo)
+            return [self._pull_json(target, p)
+                    for p in sorted(target.pulls.values(), key=lambda p: -p.number)]
+
+    def pull_comments(self, number: int, repo: str | None = None) -> list[str]:
+        with self._lock:
+            return [str(c["body"]) for c in self.get_repo(repo).pulls[number].comments]
+
+    def mark_merged(self, number: int, repo: str | None = None) -> None:
+        """What merging does to the pull request (the test merges the branch with git)."""
+        with self._lock:
+            pull = self.get_repo(repo).pulls[number]
+            pull.state, pull.merged, pull.closed_at = "closed", True, _now()
 
     def seed_release(self, tag_name: str, *, repo: str | None = None, name: str | None = None,
                      body: str | None = None, draft: bool = False, prerelease: bool = False,
@@ -1044,6 +1113,205 @@ class GitHubStandIn:
                                DOC["delete_asset"])
         found[0].assets.remove(found[1])
         return _Response(204)
+
+    # -- pull requests and their (issue) comments ------------------------------------------------
+
+    def _branch_exists(self, name: str) -> bool:
+        """Whether the repository has the branch ``name``: asked of ``git_remote`` (the bare
+        repository the test pushes to) when there is one, else every branch exists."""
+        if self.git_remote is None:
+            return True
+        found = subprocess.run(
+            ["git", "--git-dir", str(self.git_remote), "rev-parse", "--verify", "--quiet",
+             f"refs/heads/{name}"], capture_output=True, check=False)
+        return found.returncode == 0
+
+    def _pull_json(self, repo: Repo, pull: Pull) -> JSON:
+        url = f"{self.api_url}/repos/{repo.full_name}/pulls/{pull.number}"
+        return {
+            "url": url,
+            "id": 9_000_000 + pull.number,
+            "node_id": _node_id("PR_", pull.number),
+            "html_url": f"https://github.com/{repo.full_name}/pull/{pull.number}",
+            "issue_url": f"{self.api_url}/repos/{repo.full_name}/issues/{pull.number}",
+            "comments_url": f"{self.api_url}/repos/{repo.full_name}/issues/{pull.number}"
+                            "/comments",
+            "number": pull.number,
+            "state": pull.state,
+            "locked": False,
+            "title": pull.title,
+            "user": self._user_json(),
+            "body": pull.body or None,
+            "created_at": pull.created_at,
+            "updated_at": pull.updated_at,
+            "closed_at": pull.closed_at,
+            "merged_at": pull.closed_at if pull.merged else None,
+            "draft": False,
+            "head": {"label": f"{repo.owner}:{pull.head}", "ref": pull.head,
+                     "user": self._user_json()},
+            "base": {"label": f"{repo.owner}:{pull.base}", "ref": pull.base,
+                     "user": self._user_json()},
+        }
+
+    def _pull_for(self, req: _Request, params: dict[str, str], endpoint: str, *,
+                  write: bool) -> tuple[Repo, Pull] | _Response:
+        repo = self._repo_for(req, params, endpoint, write=write)
+        if isinstance(repo, _Response):
+            return repo
+        pull = repo.pulls.get(int(params["number"]))
+        if pull is None:
+            return self._not_found(req, endpoint)
+        return repo, pull
+
+    def _list_pulls(self, req: _Request, params: dict[str, str]) -> _Response:
+        repo = self._repo_for(req, params, "list_pulls", write=False)
+        if isinstance(repo, _Response):
+            return repo
+        state = req.query.get("state", ["open"])[-1]
+        if state not in ("open", "closed", "all"):
+            return self._error(req, 422, "Validation Failed", DOC["list_pulls"], [
+                {"resource": "Issue", "field": "state", "code": "invalid"}])
+        head = req.query.get("head", [""])[-1]
+        base = req.query.get("base", [""])[-1]
+        found = []
+        for pull in sorted(repo.pulls.values(), key=lambda p: -p.number):  # newest first
+            if state not in ("all", pull.state):
+                continue
+            # `head` is "user:ref-name" or "organization:ref-name"
+            if head and head != f"{repo.owner}:{pull.head}":
+                continue
+            if base and base != pull.base:
+                continue
+            found.append(self._pull_json(repo, pull))
+        return self._paged(req, found)
+
+    def _create_pull(self, req: _Request, params: dict[str, str]) -> _Response:
+        doc = DOC["create_pull"]
+        repo = self._repo_for(req, params, "create_pull", write=True)
+        if isinstance(repo, _Response):
+            return repo
+        payload = self._json_body(req, doc)
+        if isinstance(payload, _Response):
+            return payload
+        for name in ("head", "base"):
+            if name not in payload:
+                return self._error(req, 422, f"Invalid request.\n\n\"{name}\" wasn't supplied.",
+                                   doc)
+        for name in ("title", "body", "head", "base"):
+            if name in payload and not isinstance(payload[name], str):
+                shown = "nil" if payload[name] is None else json.dumps(payload[name])
+                return self._error(req, 422, f"Invalid request.\n\nFor 'properties/{name}', "
+                                   f"{shown} is not a string.", doc)
+        head = str(payload["head"]).removeprefix(f"{repo.owner}:")
+        base = str(payload["base"])
+        if not payload.get("title"):
+            return self._error(req, 422, "Validation Failed", doc, [
+                {"resource": "PullRequest", "code": "missing_field", "field": "title"}])
+        for name, branch in (("head", head), ("base", base)):
+            if not self._branch_exists(branch):
+                return self._error(req, 422, "Validation Failed", doc, [
+                    {"resource": "PullRequest", "field": name, "code": "invalid"}])
+        if head == base:
+            return self._error(req, 422, "Validation Failed", doc, [
+                {"resource": "PullRequest", "code": "custom",
+                 "message": f"No commits between {base} and {head}"}])
+        for other in repo.pulls.values():
+            if other.state == "open" and other.head == head and other.base == base:
+                return self._error(req, 422, "Validation Failed", doc, [
+                    {"resource": "PullRequest", "code": "custom",
+                     "message": f"A pull request already exists for {repo.owner}:{head}."}])
+        number = self._take_issue_number()
+        pull = Pull(number, str(payload["title"]), payload.get("body"), head, base)
+        repo.pulls[number] = pull
+        body = self._pull_json(repo, pull)
+        return _Response.json(201, body, {"Location": body["url"]})
+
+    def _get_pull(self, req: _Request, params: dict[str, str]) -> _Response:
+        found = self._pull_for(req, params, "get_pull", write=False)
+        if isinstance(found, _Response):
+            return found
+        return _Response.json(200, self._pull_json(*found))
+
+    def _update_pull(self, req: _Request, params: dict[str, str]) -> _Response:
+        doc = DOC["update_pull"]
+        found = self._pull_for(req, params, "update_pull", write=True)
+        if isinstance(found, _Response):
+            return found
+        repo, pull = found
+        payload = self._json_body(req, doc)
+        if isinstance(payload, _Response):
+            return payload
+        for name in ("title", "body", "state", "base"):
+            if name in payload and not isinstance(payload[name], str):
+                shown = "nil" if payload[name] is None else json.dumps(payload[name])
+                return self._error(req, 422, f"Invalid request.\n\nFor 'properties/{name}', "
+                                   f"{shown} is not a string.", doc)
+        state = payload.get("state")
+        if state is not None and state not in ("open", "closed"):
+            return self._error(req, 422, f"Invalid request.\n\nFor 'properties/state', "
+                               f'"{state}" is not a member of ["open", "closed"].', doc)
+        if pull.merged and state == "open":
+            return self._error(req, 422, "Validation Failed", doc, [
+                {"resource": "PullRequest", "code": "custom",
+                 "message": "state cannot be changed. The pull request has been merged."}])
+        if "title" in payload:
+            pull.title = payload["title"]
+        if "body" in payload:
+            pull.body = payload["body"]
+        if "base" in payload:
+            pull.base = payload["base"]
+        if state is not None and state != pull.state:
+            pull.state = state
+            pull.closed_at = _now() if state == "closed" else None
+        pull.updated_at = _now()
+        return _Response.json(200, self._pull_json(repo, pull))
+
+    def _comment_json(self, repo: Repo, number: int, comment: JSON) -> JSON:
+        return {
+            "id": comment["id"],
+            "node_id": _node_id("IC_", int(comment["id"])),
+            "url": f"{self.api_url}/repos/{repo.full_name}/issues/comments/{comment['id']}",
+            "html_url": f"https://github.com/{repo.full_name}/pull/{number}"
+                        f"#issuecomment-{comment['id']}",
+            "body": comment["body"],
+            "user": self._user_json(),
+            "created_at": comment["created_at"],
+            "updated_at": comment["created_at"],
+        }
+
+    def _list_comments(self, req: _Request, params: dict[str, str]) -> _Response:
+        found = self._pull_for(req, params, "list_comments", write=False)
+        if isinstance(found, _Response):
+            return found
+        repo, pull = found
+        return self._paged(req, [self._comment_json(repo, pull.number, c)
+                                 for c in pull.comments])
+
+    def _create_comment(self, req: _Request, params: dict[str, str]) -> _Response:
+        doc = DOC["create_comment"]
+        found = self._pull_for(req, params, "create_comment", write=True)
+        if isinstance(found, _Response):
+            return found
+        repo, pull = found
+        payload = self._json_body(req, doc)
+        if isinstance(payload, _Response):
+            return payload
+        if "body" not in payload:
+            return self._error(req, 422, "Invalid request.\n\n\"body\" wasn't supplied.", doc)
+        if not isinstance(payload["body"], str):
+            shown = "nil" if payload["body"] is None else json.dumps(payload["body"])
+            return self._error(req, 422, f"Invalid request.\n\nFor 'properties/body', {shown} "
+                               "is not a string.", doc)
+        self._next_comment_id += 1
+        comment: JSON = {"id": self._next_comment_id, "body": payload["body"],
+                         "created_at": _now()}
+        pull.comments.append(comment)
+        body = self._comment_json(repo, pull.number, comment)
+        return _Response.json(201, body, {"Location": body["url"]})
+
+    def _take_issue_number(self) -> int:
+        self._next_issue_number += 1
+        return self._next_issue_number
 
     # -- downloads (web host and pre-signed objects; no API headers, no rate limit) -------------
 

@@ -15,6 +15,7 @@ ARGVS = [
     ["run", "--yes", "--until", "tag", "--final"],
     ["resume", "--yes"],
     ["abort"],
+    ["pr", "minor", "--pre", "rc"],
     ["init", "--dry-run", "--ci", "github"],
     ["fragment", "12", "feature", "Add a thing.", "--section", "api"],
     ["ci", "--build-only", "--outdir", "out"],

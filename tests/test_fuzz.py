@@ -183,6 +183,7 @@ PLAUSIBLE: dict[str, st.SearchStrategy[Any]] = {
     "tag-scheme": st.sampled_from(["pep440", "semver", "SemVer"]),
     "tag-message": _TEMPLATES,
     "commit-message": _TEMPLATES,
+    "pr-branch": _TEMPLATES,
     "commit-hooks": st.booleans(),
     "branches": st.lists(st.sampled_from(["main", "master", "release/*", "*", "[", ""]),
                          max_size=3),

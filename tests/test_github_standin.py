@@ -723,3 +723,110 @@ def test_make_latest_decides_the_latest_release(gh: GitHubStandIn) -> None:
     assert latest_tag(gh) == "v2.0.1", "legacy: the newest published final release"
     bad = create(gh, tag_name="v3", make_latest="yes")
     assert assert_error(bad, 422, bad.json()["message"])["message"].startswith("Invalid request")
+
+
+# --- pull requests and their comments ---------------------------------------------------------
+
+
+def open_pull(gh: GitHubStandIn, **fields: Any) -> Reply:
+    return call(repo_url(gh, "/pulls"), "POST", token=gh.token, body=fields)
+
+
+def test_create_pull_returns_201_with_location_and_the_documented_shape(
+    gh: GitHubStandIn,
+) -> None:
+    reply = open_pull(gh, title="Release 1.3.0", body="notes", head="release/v1.3.0", base="main")
+    assert reply.status == 201, reply.body
+    pull = reply.json()
+    assert reply.headers["Location"] == pull["url"]
+    assert_fields(pull, {"number": int, "state": str, "title": str, "html_url": str,
+                         "head": dict, "base": dict})
+    assert pull["state"] == "open"
+    assert pull["head"]["ref"] == "release/v1.3.0"
+    assert pull["head"]["label"] == f"{gh.owner}:release/v1.3.0"
+    assert pull["base"]["ref"] == "main"
+
+
+def test_list_pulls_filters_by_head_base_and_state(gh: GitHubStandIn) -> None:
+    first = open_pull(gh, title="a", head="one", base="main").json()
+    open_pull(gh, title="b", head="two", base="main")
+    found = call(repo_url(gh, f"/pulls?head={gh.owner}:one&state=open"), token=gh.token).json()
+    assert [p["number"] for p in found] == [first["number"]]
+    assert call(repo_url(gh, "/pulls?head=one"), token=gh.token).json() == [], \
+        "head is matched in the form user:ref-name"
+    assert len(call(repo_url(gh, "/pulls"), token=gh.token).json()) == 2
+    assert call(repo_url(gh, "/pulls?base=other"), token=gh.token).json() == []
+    call(repo_url(gh, f"/pulls/{first['number']}"), "PATCH", token=gh.token,
+         body={"state": "closed"})
+    assert len(call(repo_url(gh, "/pulls"), token=gh.token).json()) == 1, "open by default"
+    closed = call(repo_url(gh, "/pulls?state=closed"), token=gh.token).json()
+    assert [p["number"] for p in closed] == [first["number"]]
+    assert len(call(repo_url(gh, "/pulls?state=all"), token=gh.token).json()) == 2
+
+
+def test_a_second_open_pull_for_the_same_head_is_422(gh: GitHubStandIn) -> None:
+    assert open_pull(gh, title="a", head="one", base="main").status == 201
+    payload = assert_error(open_pull(gh, title="b", head="one", base="main"), 422,
+                           "Validation Failed")
+    assert payload["errors"] == [{"resource": "PullRequest", "code": "custom",
+                                  "message": f"A pull request already exists for {gh.owner}:one."}]
+
+
+def test_create_pull_requires_head_base_and_title(gh: GitHubStandIn) -> None:
+    assert_error(open_pull(gh, title="a", base="main"), 422,
+                 "Invalid request.\n\n\"head\" wasn't supplied.")
+    assert_error(open_pull(gh, title="a", head="x"), 422,
+                 "Invalid request.\n\n\"base\" wasn't supplied.")
+    payload = assert_error(open_pull(gh, head="x", base="main"), 422, "Validation Failed")
+    assert payload["errors"][0]["field"] == "title"
+
+
+def test_create_pull_refuses_a_head_the_repository_does_not_have(
+    gh: GitHubStandIn, tmp_path: Any
+) -> None:
+    import subprocess
+
+    subprocess.run(["git", "init", "--quiet", "--bare", str(tmp_path)], check=True)
+    gh.git_remote = tmp_path
+    payload = assert_error(open_pull(gh, title="a", head="nope", base="main"), 422,
+                           "Validation Failed")
+    assert payload["errors"] == [{"resource": "PullRequest", "field": "head", "code": "invalid"}]
+
+
+def test_update_pull_changes_title_body_and_state(gh: GitHubStandIn) -> None:
+    number = open_pull(gh, title="a", body="x", head="one", base="main").json()["number"]
+    reply = call(repo_url(gh, f"/pulls/{number}"), "PATCH", token=gh.token,
+                 body={"title": "b", "body": "y"})
+    assert reply.status == 200
+    updated = reply.json()
+    assert (updated["title"], updated["body"], updated["state"]) == ("b", "y", "open")
+    bad = call(repo_url(gh, f"/pulls/{number}"), "PATCH", token=gh.token, body={"state": "shut"})
+    assert bad.status == 422
+    closed = call(repo_url(gh, f"/pulls/{number}"), "PATCH", token=gh.token,
+                  body={"state": "closed"}).json()
+    assert closed["state"] == "closed"
+    assert closed["closed_at"] is not None
+    assert call(repo_url(gh, "/pulls/999"), "PATCH", token=gh.token,
+                body={"title": "c"}).status == 404
+
+
+def test_comments_on_a_pull_request_are_issue_comments(gh: GitHubStandIn) -> None:
+    number = open_pull(gh, title="a", head="one", base="main").json()["number"]
+    reply = call(repo_url(gh, f"/issues/{number}/comments"), "POST", token=gh.token,
+                 body={"body": "Closed: nothing to release."})
+    assert reply.status == 201
+    assert reply.headers["Location"] == reply.json()["url"]
+    listed = call(repo_url(gh, f"/issues/{number}/comments"), token=gh.token).json()
+    assert [c["body"] for c in listed] == ["Closed: nothing to release."]
+    assert_error(call(repo_url(gh, f"/issues/{number}/comments"), "POST", token=gh.token,
+                      body={}), 422, "Invalid request.\n\n\"body\" wasn't supplied.")
+    assert call(repo_url(gh, "/issues/999/comments"), "POST", token=gh.token,
+                body={"body": "x"}).status == 404
+
+
+def test_pulls_need_a_token_that_may_write(gh: GitHubStandIn) -> None:
+    reply = call(repo_url(gh, "/pulls"), "POST", body={"title": "a", "head": "x", "base": "main"})
+    assert reply.status in (401, 404)
+    ro = call(repo_url(gh, "/pulls"), "POST", token=gh.read_only_token,
+              body={"title": "a", "head": "x", "base": "main"})
+    assert ro.status == 403

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 ForgeRelease = Mapping[str, Any]  # a forge's own record of a release; opaque to callers
 Asset = Mapping[str, Any]  # a forge's own record of an attached file; opaque to callers
+ChangeRequest = Mapping[str, Any]  # a forge's own record of a PR / MR; opaque to callers
 
 
 class ForgeError(ReleaseError):
@@ -100,6 +101,24 @@ class Forge(Protocol):
 
     def detach(self, asset: Asset) -> None:
         """Remove an attached file (a broken upload)."""
+
+    # Change requests (GitHub and Gitea pull requests, GitLab merge requests): what
+    # ``release pr`` opens, updates and closes.
+
+    def find_change(self, head: str, base: str) -> ChangeRequest | None:
+        """The open change request from the branch ``head`` into ``base``, or None."""
+
+    def open_change(self, title: str, body: str, head: str, base: str) -> ChangeRequest:
+        """Open a change request from ``head`` into ``base``."""
+
+    def update_change(self, change: ChangeRequest, title: str, body: str) -> ChangeRequest:
+        """Give ``change`` this title and body (nothing is sent when it has them)."""
+
+    def close_change(self, change: ChangeRequest, comment: str) -> None:
+        """Comment on ``change``, then close it."""
+
+    def change_ref(self, change: ChangeRequest) -> str:
+        """How messages name it: "#12 (https://...)" or "!12 (https://...)"."""
 
 
 # (configuration, token) -> the forge.

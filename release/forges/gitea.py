@@ -70,10 +70,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
-from release.forges import Announcement, Asset, ForgeError, ForgeRelease
+from release.forges import Announcement, Asset, ChangeRequest, ForgeError, ForgeRelease
 from release.ops import CONFLICTING, MISSING, PRESENT
 from release.runner import mask
 
+PAGE = 50  # items per page of a list
 RETRIES = 3
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 _SAFE = frozenset(("GET", "PATCH", "DELETE"))  # may be repeated: the same request, the same end
@@ -431,6 +432,52 @@ class Gitea:
 
     def detach(self, asset: Asset) -> None:
         self.delete_attachment(int(asset["release_id"]), int(asset["id"]), str(asset["name"]))
+
+    # -- change requests: pull requests, closed with an issue comment ------------------------
+
+    def find_change(self, head: str, base: str) -> ChangeRequest | None:
+        page = 1
+        while True:  # repoListPullRequests has no head filter: look through the open ones
+            found = self._json("GET", f"/pulls?state=open&limit={PAGE}&page={page}")
+            for pull in found or []:
+                if pull["head"]["ref"] == head and pull["base"]["ref"] == base:
+                    return dict(pull)
+            if not found or len(found) < PAGE:
+                return None
+            page += 1
+
+    def open_change(self, title: str, body: str, head: str, base: str) -> ChangeRequest:
+        fields = {"head": head, "base": base, "title": title, "body": body}
+        try:
+            created: dict[str, Any] = self._json("POST", "/pulls", fields, what="pull request")
+            return created
+        except ForgeError as exc:
+            # 409: a pull request for these branches exists already: take it.
+            if not (exc.uncertain or exc.status == 409):
+                raise
+            found = self.find_change(head, base)
+            if found is None:
+                raise
+            return found
+
+    def update_change(self, change: ChangeRequest, title: str, body: str) -> ChangeRequest:
+        if change.get("title") == title and (change.get("body") or "") == body:
+            return change
+        edited: dict[str, Any] = self._json(
+            "PATCH",
+            f"/pulls/{int(change['number'])}",
+            {"title": title, "body": body},
+            what="pull request",
+        )
+        return edited
+
+    def close_change(self, change: ChangeRequest, comment: str) -> None:
+        number = int(change["number"])
+        self._json("POST", f"/issues/{number}/comments", {"body": comment}, what="comment")
+        self._json("PATCH", f"/pulls/{number}", {"state": "closed"}, what="pull request")
+
+    def change_ref(self, change: ChangeRequest) -> str:
+        return f"#{change['number']} ({change.get('html_url', '')})"
 
 
 def multipart(field_name: str, filename: str, data: bytes) -> tuple[bytes, str]:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from release.forges import Announcement, Asset, ForgeError, ForgeRelease
+from release.forges import Announcement, Asset, ChangeRequest, ForgeError, ForgeRelease
 from release.ops import BROKEN, CONFLICTING, MISSING, PRESENT
 
 API_VERSION = "2022-11-28"
@@ -265,3 +265,44 @@ class GitHub:
 
     def detach(self, asset: Asset) -> None:
         self.delete_asset(int(asset["id"]))
+
+    # Change requests: pull requests, closed with an issue comment.
+
+    def find_change(self, head: str, base: str) -> ChangeRequest | None:
+        owner = self.repository.split("/", 1)[0]
+        query = urlencode({"state": "open", "head": f"{owner}:{head}", "base": base})
+        found = self._json("GET", f"/repos/{self.repository}/pulls?{query}")
+        return dict(found[0]) if found else None
+
+    def open_change(self, title: str, body: str, head: str, base: str) -> ChangeRequest:
+        fields = {"title": title, "body": body, "head": head, "base": base}
+        try:
+            created: dict[str, Any] = self._json("POST", f"/repos/{self.repository}/pulls", fields)
+            return created
+        except ForgeError as exc:
+            # The answer may have been lost after the pull request was made (or a run
+            # beside this one made it): take the one that is there.
+            if not (exc.uncertain or exc.status == 422):
+                raise
+            found = self.find_change(head, base)
+            if found is None:
+                raise
+            return found
+
+    def update_change(self, change: ChangeRequest, title: str, body: str) -> ChangeRequest:
+        if change.get("title") == title and (change.get("body") or "") == body:
+            return change
+        updated: dict[str, Any] = self._json(
+            "PATCH",
+            f"/repos/{self.repository}/pulls/{int(change['number'])}",
+            {"title": title, "body": body},
+        )
+        return updated
+
+    def close_change(self, change: ChangeRequest, comment: str) -> None:
+        number = int(change["number"])
+        self._json("POST", f"/repos/{self.repository}/issues/{number}/comments", {"body": comment})
+        self._json("PATCH", f"/repos/{self.repository}/pulls/{number}", {"state": "closed"})
+
+    def change_ref(self, change: ChangeRequest) -> str:
+        return f"#{change['number']} ({change.get('html_url', '')})"

@@ -59,7 +59,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlencode
 
-from release.forges import Announcement, Asset, ForgeError, ForgeRelease
+from release.forges import Announcement, Asset, ChangeRequest, ForgeError, ForgeRelease
 from release.ops import BROKEN, CONFLICTING, MISSING, PRESENT
 
 RETRIES = 3
@@ -467,6 +467,44 @@ class GitLab:
             self.delete_link(str(asset["tag"]), int(asset["id"]))
         else:
             self.delete_package_file(int(asset["package_id"]), int(asset["id"]))
+
+    # -- change requests: merge requests, closed with a note --------------------------------
+
+    def find_change(self, head: str, base: str) -> ChangeRequest | None:
+        query = {"state": "opened", "source_branch": head, "target_branch": base}
+        found = self._pages("/merge_requests", query)
+        return found[0] if found else None
+
+    def open_change(self, title: str, body: str, head: str, base: str) -> ChangeRequest:
+        fields = {"source_branch": head, "target_branch": base, "title": title, "description": body}
+        try:
+            created: dict[str, Any] = self._json("POST", "/merge_requests", fields)
+            return created
+        except ForgeError as exc:
+            # 409: an open merge request for the branch exists (made by a run whose answer
+            # was lost, or one beside this one): take it.
+            if not (exc.uncertain or exc.status == 409):
+                raise
+            found = self.find_change(head, base)
+            if found is None:
+                raise
+            return found
+
+    def update_change(self, change: ChangeRequest, title: str, body: str) -> ChangeRequest:
+        if change.get("title") == title and (change.get("description") or "") == body:
+            return change
+        updated: dict[str, Any] = self._json(
+            "PUT", f"/merge_requests/{int(change['iid'])}", {"title": title, "description": body}
+        )
+        return updated
+
+    def close_change(self, change: ChangeRequest, comment: str) -> None:
+        iid = int(change["iid"])
+        self._json("POST", f"/merge_requests/{iid}/notes", {"body": comment})
+        self._json("PUT", f"/merge_requests/{iid}", {"state_event": "close"})
+
+    def change_ref(self, change: ChangeRequest) -> str:
+        return f"!{change['iid']} ({change.get('web_url', '')})"
 
 
 def _link_asset(tag: str, link: Mapping[str, Any]) -> dict[str, Any]:
