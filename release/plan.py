@@ -21,7 +21,7 @@ from release import changelog, commands, locations
 from release import tags as tags_mod
 from release import version as versions
 from release.commits import deciding_commits
-from release.config import Forge, Target, UserStep, fragment_level
+from release.config import Forge, Gate, Target, UserStep, fragment_level
 from release.errors import NothingToRelease, VersionError
 from release.facts import Facts
 from release.stages import STAGES, ci_stages
@@ -119,6 +119,7 @@ class Plan(NamedTuple):
     latest_release: Version | None = None  # the highest final version among the release tags
     commit_hooks: bool = True  # whether git commit runs the pre-commit and commit-msg hooks
     user_steps: tuple[UserStep, ...] = ()  # [[tool.release.steps]]
+    gates: tuple[Gate, ...] = ()  # `gates`: in release ci, only with ci-gates in the build job
 
     def user_step(self, name: str) -> UserStep:
         for step in self.user_steps:
@@ -383,8 +384,11 @@ def build(facts: Facts, request: Request) -> Plan:
         latest_release=highest_final(facts),
         commit_hooks=cfg["commit-hooks"],
         user_steps=cfg.user_steps,
+        # release ci runs the gates in the job that builds, unless CI ran them already.
+        gates=cfg.gates if tagged is None or ("build" in stages and cfg["ci-gates"]) else (),
     )
-    return plan._replace(steps=tuple(s for s in _steps(plan) if s.stage in stages))
+    steps = _steps(plan)
+    return plan._replace(steps=tuple(s for s in steps if s.stage in stages or s.name == "gate"))
 
 
 def _decide(facts: Facts, request: Request) -> _Decision:
@@ -516,8 +520,16 @@ def _user_step(step: UserStep) -> Step:
     return Step(step.stage, "user", summary, commands.user_step(step), path=step.name)
 
 
+def gate_step(gate: Gate) -> Step:
+    """The step of a release gate: ``check.gate:NAME``, with the command it runs."""
+    argv = commands.gate(gate)
+    what = f"nox session {gate.name}" if gate.is_session else gate.name
+    return Step("check", "gate", f"gate {what}: {shlex.join(argv)}", argv, path=gate.name)
+
+
 def _builtin_steps(plan: Plan) -> tuple[Step, ...]:
     steps: list[Step] = [Step("check", "preflight", "check every release gate")]
+    steps += [gate_step(gate) for gate in plan.gates]
     for edit in plan.edits:
         if edit.path != plan.changelog_file:
             steps.append(
@@ -744,6 +756,12 @@ _PUBLIC: tuple[_Member, ...] = (
         "user_steps",
         lambda steps: [s.as_dict("_") for s in steps],
         lambda raw: tuple(UserStep.from_dict(s) for s in raw),
+    ),
+    _field(
+        "gates",
+        "gates",
+        lambda gates: [g.as_dict() for g in gates],
+        lambda raw: tuple(Gate.from_dict(g) for g in raw),
     ),
     _shown("steps", _public_steps),  # the journal keeps them whole
 )
