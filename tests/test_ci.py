@@ -421,7 +421,8 @@ def test_ci_runs_the_gates_in_the_build_job_unless_ci_gates_is_false(
     t = tagged()
     marker = t.root / "gate-ran"
     fail = [sys.executable, "-c",
-            f"open({str(marker)!r}, 'a').write('x'); print('smoke: 1 failure'); raise SystemExit(4)"]
+            f"open({str(marker)!r}, 'a').write('x'); print('smoke: 1 failure'); "
+            "raise SystemExit(4)"]
     gates = f'[{{ name = "smoke", run = {json.dumps(fail)} }}]'
     checkout = t.checkout("gated")
     env = {**t.ci_env("gated"), "RELEASE_PIPELINE_GATES": gates}
