@@ -243,3 +243,64 @@ def test_gate_output_is_masked(gated: Path, tmp_path: Path) -> None:
     assert "***" in result.stderr
     assert secret not in result.stdout + result.stderr
     assert secret not in (gated / ".git" / "release-pipeline" / "journal.json").read_text()
+
+
+# --- nox -s release: the gates through nox's own session machinery -------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def nox(project: Path, tmp_path: Path, *args: str, fail: str = "") -> Result:
+    import subprocess
+
+    env = {**os.environ, **env_for(tmp_path, fail)}
+    env.pop("VIRTUAL_ENV", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "nox", *args], cwd=project, env=env, capture_output=True,
+        text=True, stdin=subprocess.DEVNULL, timeout=600, check=False,
+    )
+    return Result(done.returncode, done.stdout, done.stderr)
+
+
+@pytest.fixture
+def registered(gated: Path) -> Path:
+    """``gated`` whose noxfile also registers the release sessions (gates=True)."""
+    text = (gated / "noxfile.py").read_text(encoding="utf-8")
+    register = f"from release.nox import register\n\nregister(install=({str(ROOT)!r},), " \
+        "python=False)\n"
+    (gated / "noxfile.py").write_text(text + "\n" + register, encoding="utf-8")
+    commit_all(gated, "Release with nox")
+    git(gated, "push", "--quiet", "origin", "main")
+    return gated
+
+
+def test_nox_release_runs_the_gates_as_nox_sessions(registered: Path, tmp_path: Path) -> None:
+    result = nox(registered, tmp_path, "-s", "release", "--", "--yes", "--until", "tag")
+    assert result.code == 0, result.stdout + result.stderr
+    # Run by this nox process, each as a session of its own, before release run started...
+    assert "nox > Running session lint\n" in result.stderr
+    assert "nox > Running session tests\n" in result.stderr
+    assert result.stderr.index("Running session tests") < result.stderr.index("release run")
+    assert gate_runs(tmp_path) == ["lint", "tests"]
+    # ...which took them as passed for this tree instead of starting nox again.
+    assert step_shown(result.stdout, "already done", "check", "gate nox session lint")
+    journal = read_journal(registered)
+    assert {n: (g["result"], g["by"]) for n, g in journal["gates"].items()} == \
+        {"lint": ("passed", "nox"), "tests": ("passed", "nox")}
+    assert git(registered, "tag", "--points-at", "HEAD").split() == ["v1.3.0"]
+
+
+def test_nox_release_stops_at_a_failing_gate_session(registered: Path, tmp_path: Path) -> None:
+    before = tree_state(registered, remote_of(registered))
+    result = nox(registered, tmp_path, "-s", "release", "--", "--yes", fail="tests")
+    assert result.code != 0
+    assert "tests: FAILED test_one, test_two" in result.stdout + result.stderr
+    assert "The release gate 'tests' (session tests) did not pass (aborted: tests found 2 " \
+        "failures); nothing has changed" in result.stderr
+    assert "nox --session tests" in result.stderr
+    assert "release run" not in result.stderr  # never started
+    assert tree_state(registered, remote_of(registered)) == before
+    # A preview runs no gate.
+    result = nox(registered, tmp_path, "-s", "release", "--", "--dry-run", fail="tests")
+    assert result.code == 0, result.stdout + result.stderr
+    assert gate_runs(tmp_path) == ["lint", "tests"]

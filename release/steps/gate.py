@@ -16,14 +16,11 @@ from dataclasses import dataclass
 
 from release.config import Gate as Declared
 from release.errors import EXIT_CHECK_FAILED, ReleaseError
+from release.nox import NOX_GATES
 from release.ops import gates
 from release.ops.git import rev
 from release.plan import Step
 from release.steps import Context
-
-#: The variable through which ``release.nox`` says which gate sessions passed, for which
-#: tree: ``{"tree": HASH, "sessions": [NAME, ...]}``.
-NOX_GATES = "RELEASE_PIPELINE_NOX_GATES"
 
 
 class GateFailed(ReleaseError):
