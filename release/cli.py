@@ -523,10 +523,12 @@ def _init_ci(project: Path, args: argparse.Namespace) -> int:
     from release.render import write
 
     pyproject = config_mod.read_pyproject(project)
+    install = args.install or workflows.default_install()
     if "release" in pyproject.get("tool", {}):
-        tag_format = config_mod.load(
-            project, environ=os.environ, overrides=args.overrides
-        ).tag_format
+        cfg = config_mod.load(project, environ=os.environ, overrides=args.overrides)
+        tag_format = cfg.tag_format
+        if cfg["ci-gates"] and any(g.is_session for g in cfg.gates):
+            install += " nox"  # the build job runs the gate sessions
     else:
         from release.adopt import decide
 
@@ -535,7 +537,7 @@ def _init_ci(project: Path, args: argparse.Namespace) -> int:
         project,
         args.ci,
         tag_format,
-        args.install or workflows.default_install(),
+        install,
         dry_run=args.dry_run,
     )
     write(written.text if args.dry_run else written.message + "\n")

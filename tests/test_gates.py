@@ -304,3 +304,15 @@ def test_nox_release_stops_at_a_failing_gate_session(registered: Path, tmp_path:
     result = nox(registered, tmp_path, "-s", "release", "--", "--dry-run", fail="tests")
     assert result.code == 0, result.stdout + result.stderr
     assert gate_runs(tmp_path) == ["lint", "tests"]
+
+
+def test_the_generated_workflow_installs_nox_for_gate_sessions(gated: Path, tmp_path: Path) -> None:
+    result = release(gated, tmp_path, "init", "--ci", "github", "--dry-run")
+    assert result.code == 0, result.stderr
+    assert result.stdout.count("run: python -m pip install release-pipeline") == 2
+    assert "python -m pip install release-pipeline" in result.stdout
+    assert " nox\n" in result.stdout
+    result = release(gated, tmp_path, "-c", "ci-gates=false", "init", "--ci", "gitlab",
+                     "--dry-run")
+    assert result.code == 0, result.stderr
+    assert " nox\n" not in result.stdout
