@@ -13,6 +13,7 @@ from release.stages import reaches
 
 if TYPE_CHECKING:
     from release.config import Forge
+    from release.ops.gates import GateResult
     from release.runner import Runner
     from release.targets import TargetFacts
 
@@ -318,6 +319,38 @@ def _series_problems(plan: Plan) -> list[Problem]:
             "(e.g. main).",
         )
     ]
+
+
+#: How many of the last lines of a failing gate's output its problem shows.
+GATE_TAIL_LINES = 20
+
+
+def gate_problems(results: Sequence[GateResult]) -> list[Problem]:
+    """A problem (code ``gate``) for each gate in ``results`` that failed: its command, its
+    exit status and the last lines of its output, and how to run it by hand."""
+    import shlex
+
+    found: list[Problem] = []
+    for result in results:
+        if result.passed:
+            continue
+        shown = shlex.join(result.command)
+        if not result.started:
+            said = f"could not run `{shown}`: {result.output.strip() or 'not found'}."
+            hint = f"Install {result.command[0]} (or fix the gate in `gates`), then run `{shown}`."
+        else:
+            lines = result.output.rstrip("\n").splitlines()
+            said = f"`{shown}` exited with status {result.returncode}, printing nothing."
+            if lines:
+                cut = len(lines) > GATE_TAIL_LINES
+                of = f" (the last {GATE_TAIL_LINES} of {len(lines)} lines)" if cut else ""
+                said = (
+                    f"`{shown}` exited with status {result.returncode}; its output{of}:\n"
+                    + "\n".join(lines[-GATE_TAIL_LINES:])
+                )
+            hint = f"Run it by hand to see why: `{shown}`."
+        found.append(Problem("gate", f"The gate {result.name!r} failed: {said}", hint))
+    return found
 
 
 def exit_code(problems: Sequence[Problem]) -> int:

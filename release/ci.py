@@ -344,12 +344,18 @@ def job_outputs(plan: Plan | None, released: bool) -> dict[str, str]:
 
 
 def job_summary(result: CiResult | None, plan: Plan | None) -> str:
-    """The job's summary in Markdown: each step with its result and time, each file with its
-    sha256 (empty before the tag is checked)."""
+    """The job's summary in Markdown: the release checklist (:mod:`release.markdown`: the
+    version, the gates, the changelog section, each step done or not), then each step with
+    its result and time, each file with its sha256 (empty before the tag is checked)."""
     if plan is None:
         return ""
+    from release.markdown import plan_markdown
+
+    outcomes = {o.step.id: o.status for o in (result.outcomes if result else [])}
     lines = [
-        f"## {plan.project} {plan.version}",
+        plan_markdown(plan, [], outcomes).rstrip("\n"),
+        "",
+        "## Times",
         "",
         "| stage | step | result | time |",
         "| --- | --- | --- | --- |",

@@ -29,6 +29,11 @@ OUTPUT_NAMES = ("version", "tag", "is-prerelease", "released")
 #: declares this one).
 GITLAB_DOTENV = "release.env"
 
+#: The job's summary in Markdown (the release checklist) in a GitLab CI job: GitLab has no
+#: job summary, so it is a file in ``CI_PROJECT_DIR`` that the generated .gitlab-ci.yml keeps
+#: as an artifact (``artifacts:paths``, exposed in merge requests), failed jobs included.
+GITLAB_SUMMARY = "release-summary.md"
+
 _VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
@@ -156,7 +161,8 @@ class GitHubActions:
 class GitLabCi:
     """GitLab CI: the tag from ``CI_COMMIT_TAG`` (set only in a pipeline for a tag), the
     project from ``CI_PROJECT_PATH``, the outputs as a dotenv report (:data:`GITLAB_DOTENV`
-    in ``CI_PROJECT_DIR``, with names such as ``RELEASE_VERSION``); the OIDC token is the
+    in ``CI_PROJECT_DIR``, with names such as ``RELEASE_VERSION``) and the summary as the
+    artifact :data:`GITLAB_SUMMARY` beside it; the OIDC token is the
     value of the job's ``id_tokens`` entry named for the audience (:func:`id_token_variable`),
     which is where the ``id`` package, and so twine, reads it."""
 
@@ -212,6 +218,9 @@ class GitLabCi:
             lines.append(f"{key}={value}\n")
         path = Path(environ.get("CI_PROJECT_DIR") or ".") / GITLAB_DOTENV
         _write(path, "".join(lines), "w", f"dotenv report ({GITLAB_DOTENV})")
+        if summary:
+            where = path.parent / GITLAB_SUMMARY
+            _write(where, summary, "w", f"summary ({GITLAB_SUMMARY})")
         return path
 
 

@@ -25,6 +25,7 @@ from release.errors import (
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from release.checks import Problem
     from release.facts import Facts
     from release.gitreads import GitReads
     from release.plan import Plan, Request
@@ -102,12 +103,23 @@ def build_parser(command: str | None = None, *, arguments: bool = True) -> argpa
 
 def _preview_arguments(p: argparse.ArgumentParser) -> None:
     _add_request_args(p)
-    p.add_argument("--json", action="store_true", help="print the plan as JSON")
+    shown = p.add_mutually_exclusive_group()
+    shown.add_argument("--json", action="store_true", help="print the plan as JSON")
+    shown.add_argument(
+        "--markdown",
+        action="store_true",
+        help="print the plan as a Markdown checklist (for a pull request or tracking issue)",
+    )
 
 
 def _check_arguments(p: argparse.ArgumentParser) -> None:
     _add_request_args(p)
     p.add_argument("--json", action="store_true", help="print the problems as JSON")
+    p.add_argument(
+        "--gates",
+        action="store_true",
+        help="also run every release gate (`gates`) and report each one that fails",
+    )
     p.add_argument(
         "--fragments",
         action="store_true",
@@ -224,7 +236,9 @@ def _build_arguments(p: argparse.ArgumentParser) -> None:
 
 def _status_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("version", nargs="?", help="the version (default: the latest released here)")
-    p.add_argument("--json", action="store_true", help="print it as JSON")
+    shown = p.add_mutually_exclusive_group()
+    shown.add_argument("--json", action="store_true", help="print it as JSON")
+    shown.add_argument("--markdown", action="store_true", help="print it as a Markdown checklist")
 
 
 def _config_arguments(p: argparse.ArgumentParser) -> None:
@@ -386,6 +400,13 @@ def _main(argv: list[str]) -> int:
     from release import render
     from release.checks import exit_code
 
+    if args.command == "check" and args.gates:
+        problems += _run_gates(facts, args.json)
+    if args.command == "preview" and args.markdown:
+        from release.markdown import plan_markdown
+
+        sys.stdout.write(render.safe(plan_markdown(plan, problems)))
+        return exit_code(problems)
     if args.json:
         sys.stdout.write(render.preview_json(plan if args.command == "preview" else None, problems))
         return exit_code(problems)
@@ -393,6 +414,29 @@ def _main(argv: list[str]) -> int:
         render.write(render.plan_text(plan) + "\n")
     render.write(render.problems_text(problems))
     return exit_code(problems)
+
+
+def _run_gates(facts: Facts, quiet: bool) -> list[Problem]:
+    """``release check --gates``: run every gate, in order, each to its end; a problem for
+    each one that fails. Progress goes to stderr (stdout may be JSON)."""
+    from release import commands
+    from release.checks import gate_problems
+    from release.credentials import environment_secrets
+    from release.ops import gates
+    from release.render import safe
+    from release.runner import Runner
+
+    runner = Runner(facts.project_dir)
+    cfg = facts.config
+    runner.secrets += environment_secrets(cfg.targets, cfg.forge, os.environ)
+    results = []
+    for gate in cfg.gates:
+        result = gates.run(runner, gate, commands.gate(gate), os.environ)
+        results.append(result)
+        if not quiet:
+            said = "passed" if result.passed else "FAILED"
+            print(safe(f"gate {gate.name}: {said} ({result.seconds:.1f}s)"), file=sys.stderr)
+    return gate_problems(results)
 
 
 def _request(args: argparse.Namespace) -> Request:
@@ -492,10 +536,12 @@ def _init_ci(project: Path, args: argparse.Namespace) -> int:
     from release.render import write
 
     pyproject = config_mod.read_pyproject(project)
+    install = args.install or workflows.default_install()
     if "release" in pyproject.get("tool", {}):
-        tag_format = config_mod.load(
-            project, environ=os.environ, overrides=args.overrides
-        ).tag_format
+        cfg = config_mod.load(project, environ=os.environ, overrides=args.overrides)
+        tag_format = cfg.tag_format
+        if cfg["ci-gates"] and any(g.is_session for g in cfg.gates):
+            install += " nox"  # the build job runs the gate sessions
     else:
         from release.adopt import decide
 
@@ -504,7 +550,7 @@ def _init_ci(project: Path, args: argparse.Namespace) -> int:
         project,
         args.ci,
         tag_format,
-        args.install or workflows.default_install(),
+        install,
         dry_run=args.dry_run,
     )
     write(written.text if args.dry_run else written.message + "\n")
@@ -552,7 +598,14 @@ def _status(project: Path, args: argparse.Namespace) -> int:
 
     data, rows = status(project, args.version)
     complete = all(r.ok for r in rows)
-    if args.json:
+    if args.markdown:
+        from release.markdown import status_markdown
+
+        table = [(r.where, r.item, r.state, r.ok) for r in rows]
+        from release.render import safe
+
+        sys.stdout.write(safe(status_markdown(str(data["project"]), str(data["version"]), table)))
+    elif args.json:
         print(
             json.dumps(
                 {
@@ -579,8 +632,10 @@ def _status(project: Path, args: argparse.Namespace) -> int:
 
 def _jsonable(value: object) -> object:
     """A configuration value as JSON data (tables as objects, not as the tuples they are)."""
-    from release.config import Forge, Location, Target, UserStep
+    from release.config import Forge, Gate, Location, Target, UserStep
 
+    if isinstance(value, Gate):
+        return value.as_toml()
     if isinstance(value, Location):
         return {"kind": value.kind, "path": value.path, "key": value.key}
     if isinstance(value, (Forge, Target, UserStep)):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from release.config import UserStep
+    from release.config import Gate, UserStep
     from release.plan import Plan
 
 RELEASE_COMMIT = "<release commit>"
@@ -35,6 +35,16 @@ def user_step(step: UserStep) -> Argv:
     """A step the user declares (``[[tool.release.steps]]``): its ``run``, through
     ``sh -c`` with ``shell = true``."""
     return step.argv(step.run)
+
+
+def gate(gate: Gate) -> Argv:
+    """A release gate (``check.gate:NAME``): its ``run``, or for a session of the project's
+    noxfile, nox itself: reusing the session's environment if there is one (``-r``, which
+    still runs the session's installs, so an environment never passes on stale
+    dependencies), never asking questions (``--non-interactive``)."""
+    if gate.run:
+        return gate.run
+    return ("nox", "--non-interactive", "-r", "--session", gate.name)
 
 
 def stage_user_paths(paths: list[str]) -> Argv:

@@ -31,6 +31,7 @@ NON_CONFIG_VARIABLES = frozenset(
         "RELEASE_PIPELINE_TEST_FAILPOINT",
         "RELEASE_PIPELINE_NO_CACHE",
         "RELEASE_PIPELINE_CACHE_DIR",
+        "RELEASE_PIPELINE_NOX_GATES",  # release.nox: the gates nox ran (see release/nox.py)
     }
 )
 LEVEL_CHOICES = ("major", "minor", "patch", "none")
@@ -288,6 +289,29 @@ class Line(NamedTuple):
         parts = [f"series {self.series}" if self.series else "any series"]
         parts.append(f"channel {self.channel}" if self.channel else "final releases")
         return f"{self.pattern}: {', '.join(parts)}"
+
+
+class Gate(NamedTuple):
+    """A release gate (``gates``): a session of the project's ``noxfile.py`` (no ``run``),
+    or a command (``run``, an argument list). It passes when it exits with status 0."""
+
+    name: str
+    run: tuple[str, ...] = ()
+
+    @property
+    def is_session(self) -> bool:
+        return not self.run
+
+    def as_dict(self, sep: str = "-") -> dict[str, Any]:
+        return {"name": self.name, "run": list(self.run)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Gate:
+        return cls(str(data["name"]), tuple(data.get("run") or ()))
+
+    def as_toml(self) -> str | dict[str, Any]:
+        """As ``gates`` writes it: a session by its name, a command as a table."""
+        return self.name if self.is_session else {"name": self.name, "run": list(self.run)}
 
 
 KNOWN_INDEXES = {
@@ -729,6 +753,48 @@ def _user_step(item: dict[str, Any], where: str) -> UserStep:
     )
 
 
+def _gates(key: str) -> Validator:
+    example = 'gates = ["lint", "tests", { name = "docs", run = ["mkdocs", "build", "--strict"] }]'
+    expected = "a list of nox session names and {name, run} tables"
+
+    def check(value: Any, where: str) -> tuple[Gate, ...]:
+        if not isinstance(value, list):
+            raise _type_error(key, expected, value, where)
+        found: list[Gate] = []
+        for item in value:
+            if isinstance(item, str):
+                gate = Gate(item)
+            elif isinstance(item, dict):
+                _known_keys(item, ("name", "run"), f"{where}: a table in `{key}`")
+                run = item.get("run")
+                if not isinstance(item.get("name"), str) or not (
+                    isinstance(run, list) and run and all(isinstance(a, str) and a for a in run)
+                ):
+                    raise ConfigError(
+                        f"{where}: each table in `{key}` needs a string `name` and `run`, a "
+                        f"non-empty list of arguments; got {item!r}.",
+                        f"Example: {example}.",
+                    )
+                gate = Gate(item["name"], tuple(run))
+            else:
+                raise _type_error(key, expected, value, where)
+            if not re.fullmatch(r"[A-Za-z0-9_][^\x00-\x1f\x7f]*", gate.name):
+                raise ConfigError(
+                    f"{where}: `{key}` entry {gate.name!r} is not a usable gate name.",
+                    "Name a session of the noxfile (as `nox --list` shows it), or give a "
+                    "command a name of letters, digits, '-', '_' and '.'.",
+                )
+            if any(g.name == gate.name for g in found):
+                raise ConfigError(
+                    f"{where}: `{key}` names the gate {gate.name!r} twice.",
+                    "List each gate once: it is the id of its step (check.gate:NAME).",
+                )
+            found.append(gate)
+        return tuple(found)
+
+    return check
+
+
 def _forge(key: str) -> Validator:
     def check(value: Any, where: str) -> Forge | None:
         from release.forges import FORGES
@@ -1027,6 +1093,25 @@ SCHEMA: tuple[Key, ...] = (
         ),
     ),
     Key(
+        "gates",
+        "list of session names or {name, run} tables",
+        (),
+        "Release gates, run in the check stage before anything changes, in order: a string "
+        "names a session of the project's `noxfile.py` (run as `nox --non-interactive -r "
+        "--session NAME`), a table `{ name, run }` a command (`run`, an argument list). A "
+        "gate passes when it exits with status 0; a failing gate stops the release. `release "
+        "preview` lists them without running them; `release check --gates` runs them all.",
+        _gates("gates"),
+    ),
+    Key(
+        "ci-gates",
+        "boolean",
+        True,
+        "Run the gates in the build job of `release ci` too. `false` for projects whose CI "
+        "already ran them on the tagged commit.",
+        _boolean("ci-gates"),
+    ),
+    Key(
         "fragment-exempt-paths",
         "list of strings",
         (),
@@ -1113,6 +1198,11 @@ class Config:
     @property
     def user_steps(self) -> tuple[UserStep, ...]:
         found: tuple[UserStep, ...] = self.values["steps"]
+        return found
+
+    @property
+    def gates(self) -> tuple[Gate, ...]:
+        found: tuple[Gate, ...] = self.values["gates"]
         return found
 
     @property
@@ -1322,6 +1412,10 @@ def show_value(value: Any) -> str:
         return show_value(value.path)
     if value is None:
         return "(not set)"
+    if isinstance(value, Gate):
+        if value.is_session:
+            return show_value(value.name)
+        return f"{{ name = {show_value(value.name)}, run = {show_value(list(value.run))} }}"
     if isinstance(value, Forge):
         return "{ " + ", ".join(f"{k} = {show_value(v)}" for k, v in value.as_dict().items()) + " }"
     if isinstance(value, (Target, UserStep)):

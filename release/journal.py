@@ -64,6 +64,9 @@ class Journal:
     # The project's path inside the repository; None in a journal written before
     # projects were told apart (one journal per repository, at the root's place).
     project: str | None = ROOT_PROJECT
+    # Each release gate that ran: {"result": "passed"|"failed", "tree": the tree hash it
+    # checked, "seconds": how long it took, "by": "release" or "nox"} (steps/gate.py).
+    gates: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def fingerprint(self) -> str:
@@ -103,6 +106,7 @@ class Journal:
             dist_existed=data.get("dist_existed", True),
             uploads=data.get("uploads", {}),
             project=data.get("project_path"),
+            gates=data.get("gates", {}),
         )
 
     def save(self) -> None:
@@ -125,6 +129,7 @@ class Journal:
             "finished": self.finished,
             "error": self.error,
             "dist_existed": self.dist_existed,
+            "gates": self.gates,
             "plan": self.plan,
         }
         write_atomic(self.path, json.dumps(data, indent=1) + "\n")

@@ -22,7 +22,7 @@ from release import fragments as fragments_mod
 from release import tags as tags_mod
 from release import version as versions
 from release.commits import deciding_commits
-from release.config import Forge, Line, Target, UserStep, fragment_level
+from release.config import Forge, Gate, Line, Target, UserStep, fragment_level
 from release.errors import NothingToRelease, VersionError
 from release.facts import Facts, PreRelease
 from release.stages import STAGES, ci_stages
@@ -131,6 +131,7 @@ class Plan(NamedTuple):
     # The pre-releases whose entries the changelog section gathers (a final release after
     # them); their sections leave the news file.
     changelog_gathers: tuple[str, ...] = ()
+    gates: tuple[Gate, ...] = ()  # `gates`: in release ci, only with ci-gates in the build job
 
     def user_step(self, name: str) -> UserStep:
         for step in self.user_steps:
@@ -470,8 +471,11 @@ def build(facts: Facts, request: Request) -> Plan:
         line=decision.line,
         previous_tag_why=decision.previous_tag_why,
         changelog_gathers=contents.changelog_gathers,
+        # release ci runs the gates in the job that builds, unless CI ran them already.
+        gates=cfg.gates if tagged is None or ("build" in stages and cfg["ci-gates"]) else (),
     )
-    return plan._replace(steps=tuple(s for s in _steps(plan) if s.stage in stages))
+    steps = _steps(plan)
+    return plan._replace(steps=tuple(s for s in steps if s.stage in stages or s.name == "gate"))
 
 
 def _decide(facts: Facts, request: Request) -> _Decision:
@@ -622,8 +626,16 @@ def _user_step(step: UserStep) -> Step:
     return Step(step.stage, "user", summary, commands.user_step(step), path=step.name)
 
 
+def gate_step(gate: Gate) -> Step:
+    """The step of a release gate: ``check.gate:NAME``, with the command it runs."""
+    argv = commands.gate(gate)
+    what = f"nox session {gate.name}" if gate.is_session else gate.name
+    return Step("check", "gate", f"gate {what}: {shlex.join(argv)}", argv, path=gate.name)
+
+
 def _builtin_steps(plan: Plan) -> tuple[Step, ...]:
     steps: list[Step] = [Step("check", "preflight", "check every release gate")]
+    steps += [gate_step(gate) for gate in plan.gates]
     for edit in plan.edits:
         if edit.path != plan.changelog_file:
             steps.append(
@@ -870,6 +882,12 @@ _PUBLIC: tuple[_Member, ...] = (
         "user_steps",
         lambda steps: [s.as_dict("_") for s in steps],
         lambda raw: tuple(UserStep.from_dict(s) for s in raw),
+    ),
+    _field(
+        "gates",
+        "gates",
+        lambda gates: [g.as_dict() for g in gates],
+        lambda raw: tuple(Gate.from_dict(g) for g in raw),
     ),
     _shown("steps", _public_steps),  # the journal keeps them whole
 )

@@ -34,7 +34,8 @@ def problems_text(problems: Sequence[Problem]) -> str:
         return "Checks: all passed.\n"
     lines = [f"Checks: {len(problems)} problem(s):"]
     for p in problems:
-        lines.append(f"  x [{p.code}] {p.message}")
+        # A message of several lines (a gate's output) is indented under its first.
+        lines.append(f"  x [{p.code}] " + p.message.replace("\n", "\n      | "))
         if p.hint:
             lines.append(f"      {p.hint}")
     return "\n".join(lines) + "\n"

@@ -215,6 +215,10 @@ def test_ci_on_a_tag_builds_verifies_publishes_and_announces(
     assert t.outputs() == [("version", t.version), ("tag", t.tag),
                            ("is-prerelease", str(pre).lower()), ("released", "true")]
     summary = t.summary()
+    # The release checklist (release.markdown), then the times.
+    assert summary.startswith(f"# sample-project {t.version}\n")
+    assert f"- [x] build: build the sdist and wheel of {t.tag} into dist/" in summary
+    assert "- [x] announce: " in summary
     assert "| stage | step | result | time |" in summary
     for stage in ("build", "verify", "publish", "announce"):
         assert f"| {stage} |" in summary, stage
@@ -375,6 +379,10 @@ def test_gitlab_jobs_build_then_publish_with_dotenv_outputs(
     assert built.code == 0, both(built)
     assert dotenv(builder) == ("RELEASE_VERSION=1.3.0rc1\nRELEASE_TAG=v1.3.0rc1\n"
                                "RELEASE_IS_PRERELEASE=true\nRELEASE_RELEASED=false\n")
+    # The checklist: the artifact release-summary.md (GitLab has no job summary).
+    checklist = (builder / "release-summary.md").read_text(encoding="utf-8")
+    assert checklist.startswith("# sample-project 1.3.0rc1\n")
+    assert "- [x] verify: " in checklist
     t.nothing_happened()
     assert not list(t.root.glob("*.output")), "GitHub outputs written in GitLab CI"
 
@@ -400,3 +408,39 @@ def test_a_gitlab_branch_pipeline_is_nothing_to_release(tagged: Callable[..., Ta
     assert dotenv(checkout).splitlines() == [
         "RELEASE_VERSION=", "RELEASE_TAG=", "RELEASE_IS_PRERELEASE=false",
         "RELEASE_RELEASED=false"]
+
+
+# --- 9. Release gates in the build job -------------------------------------------------------
+
+def test_ci_runs_the_gates_in_the_build_job_unless_ci_gates_is_false(
+        tagged: Callable[..., Tagged]) -> None:
+    """A failing gate stops the build job before anything is built, and the job summary
+    shows it failing; with ci-gates = false the job does not run it."""
+    import sys
+
+    t = tagged()
+    marker = t.root / "gate-ran"
+    fail = [sys.executable, "-c",
+            f"open({str(marker)!r}, 'a').write('x'); print('smoke: 1 failure'); "
+            "raise SystemExit(4)"]
+    gates = f'[{{ name = "smoke", run = {json.dumps(fail)} }}]'
+    checkout = t.checkout("gated")
+    env = {**t.ci_env("gated"), "RELEASE_PIPELINE_GATES": gates}
+    result = run_release(checkout, "ci", "--build-only", "--outdir", "dist", env=env)
+    assert result.code == 1, both(result)
+    assert "The gate 'smoke' failed:" in result.stderr
+    assert "smoke: 1 failure" in result.stderr
+    assert marker.read_text(encoding="utf-8") == "x"
+    assert not (checkout / "dist").exists()  # nothing built
+    summary = t.summary("gated")
+    assert "- [ ] gate `smoke`: " in summary
+    assert ": **failing**" in summary
+    t.nothing_happened()
+    # ci-gates = false: the project's CI ran them on that commit already.
+    checkout = t.checkout("ungated")
+    env = {**t.ci_env("ungated"), "RELEASE_PIPELINE_GATES": gates,
+           "RELEASE_PIPELINE_CI_GATES": "false"}
+    result = run_release(checkout, "ci", "--build-only", "--outdir", "dist", env=env)
+    assert result.code == 0, both(result)
+    assert marker.read_text(encoding="utf-8") == "x"  # not run again
+    assert "gate" not in t.summary("ungated")

@@ -106,6 +106,8 @@ def test_gitlab_outputs_are_a_dotenv_report_in_the_project_dir(tmp_path: Path) -
     for line in text.splitlines():
         assert re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*=[^\"'\n]*", line), line
     assert not (tmp_path / "summary").exists()
+    # The summary (the release checklist) is an artifact file beside the report.
+    assert (tmp_path / cisystems.GITLAB_SUMMARY).read_text(encoding="utf-8") == "## summary\n"
 
 
 def test_github_outputs_and_summary_are_appended(tmp_path: Path) -> None:

@@ -387,7 +387,9 @@ def test_plan_json_doc_lists_every_member(
     step = '{ name = "lock", stage = "prepare", run = ["uv", "lock"], paths = ["uv.lock"] }'
     result = cli("-c", "next-dev=true", "-c", f"publish=[{target}]",
                  "-c", 'forge={ kind = "github", repository = "owner/sample" }',
-                 "-c", f"steps=[{step}]", "preview", "--json", cwd=project)
+                 "-c", f"steps=[{step}]",
+                 "-c", 'gates=["lint", { name = "docs", run = ["mkdocs", "build"] }]',
+                 "preview", "--json", cwd=project)
     data = json.loads(result.stdout)
     assert data["plan"] is not None, result.stderr
     assert data["problems"], data

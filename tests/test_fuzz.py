@@ -198,6 +198,17 @@ PLAUSIBLE: dict[str, st.SearchStrategy[Any]] = {
     "reproducible": st.booleans(),
     "publish": st.lists(_TARGET, max_size=2),
     "steps": st.lists(_USER_STEP, max_size=2),
+    "gates": st.lists(
+        st.one_of(
+            st.sampled_from(["lint", "tests", "-x", "", "lint"]),
+            st.fixed_dictionaries(
+                {"name": st.sampled_from(["docs", "", "tests"]),
+                 "run": st.sampled_from([["mkdocs", "build"], [], "make docs", [""]])}
+            ),
+        ),
+        max_size=3,
+    ),
+    "ci-gates": st.sampled_from([True, False, "false", 0]),
     "fragment-exempt-paths": st.lists(texts, max_size=3),
     "fragment-exempt-marker": texts,
     "forge": _FORGE,

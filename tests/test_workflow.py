@@ -193,7 +193,7 @@ def test_the_schemas_do_catch_bad_pipelines(tmp_path: Path) -> None:
 
 
 def test_pipeline_structure(pipeline: Path) -> None:
-    from release.cisystems import GITLAB_DOTENV
+    from release.cisystems import GITLAB_DOTENV, GITLAB_SUMMARY
 
     data = load_yaml(pipeline)
     assert set(data) == {"release-build", "release-publish"}  # nothing at the top level
@@ -207,9 +207,12 @@ def test_pipeline_structure(pipeline: Path) -> None:
         assert job["rules"] == [{"if": "$CI_COMMIT_TAG =~ /^v[0-9]/"}]
         assert job["variables"]["GIT_DEPTH"] == "0"
         assert job["artifacts"]["reports"] == {"dotenv": GITLAB_DOTENV}
+        # The release checklist is kept, for a failed job too (GitLab has no job summary).
+        assert job["artifacts"]["when"] == "always"
+        assert GITLAB_SUMMARY in job["artifacts"]["paths"]
         assert "cache" not in job
     assert build["script"][-1] == "release ci --build-only --outdir dist"
-    assert build["artifacts"]["paths"] == ["dist/"]
+    assert build["artifacts"]["paths"] == ["dist/", GITLAB_SUMMARY]
     assert "id_tokens" not in build
     assert "environment" not in build
     assert publish["script"][-1] == "release ci --publish-from dist"
@@ -218,7 +221,7 @@ def test_pipeline_structure(pipeline: Path) -> None:
     assert publish["environment"] == {"name": "pypi"}
     assert publish["resource_group"] == "release-$CI_COMMIT_TAG"
     assert publish["interruptible"] is False
-    assert "paths" not in publish["artifacts"]
+    assert publish["artifacts"]["paths"] == [GITLAB_SUMMARY]  # no artifacts of its own
 
 
 @pytest.mark.parametrize(

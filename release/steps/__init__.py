@@ -93,6 +93,7 @@ def registry() -> dict[tuple[str, str], Callable[[Step], StepImpl]]:
         changelog,
         check,
         edit,
+        gate,
         git,
         install,
         publish,
@@ -102,6 +103,7 @@ def registry() -> dict[tuple[str, str], Callable[[Step], StepImpl]]:
 
     factories: dict[tuple[str, str], Callable[[Step], StepImpl]] = {
         ("check", "preflight"): check.Preflight,
+        ("check", "gate"): gate.Gate,
         ("prepare", "edit-version"): edit.EditVersion,
         ("prepare", "changelog"): changelog.WriteChangelog,
         ("prepare", "commit"): git.ReleaseCommit,

@@ -13,7 +13,7 @@ level, so they can be copied into an existing pipeline as they are.
 
 from __future__ import annotations
 
-from release.cisystems import GITLAB_DOTENV, id_token_variable
+from release.cisystems import GITLAB_DOTENV, GITLAB_SUMMARY, id_token_variable
 
 #: Where the pipeline goes, relative to the project: GitLab's top-level pipeline file, the
 #: one PyPI's trusted publisher for GitLab names.
@@ -48,8 +48,11 @@ release-build:
     - python -m pip install {install}
     - release ci --build-only --outdir dist
   artifacts:
+    when: always  # the summary of a failed release too
     paths:
       - dist/
+      - {summary}
+    expose_as: release checklist
     reports:
       dotenv: {dotenv}
 
@@ -74,6 +77,10 @@ release-publish:
     - python -m pip install {install}
     - release ci --publish-from dist
   artifacts:
+    when: always
+    paths:
+      - {summary}
+    expose_as: release checklist
     reports:
       dotenv: {dotenv}
 """
@@ -105,6 +112,7 @@ def render(tag_format: str, *, install: str) -> str:
         rule=tag_rule(tag_format),
         install=install,
         dotenv=GITLAB_DOTENV,
+        summary=GITLAB_SUMMARY,
         id_token=id_token_variable(AUDIENCE),
         audience=AUDIENCE,
     )
