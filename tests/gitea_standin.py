@@ -60,6 +60,26 @@ whose ``swagger:operation`` comments are the swagger, ``templates/swagger/v1_jso
   served by tag since go-gitea/gitea#31369 (``draft_downloads_by_tag``), to accounts that may
   write releases (#36659). Served directly, or redirected to object storage
   (``SERVE_DIRECT``), or (older Gitea) from the tag route to ``/attachments/{uuid}``.
+- ``routers/api/v1/repo/pull.go`` and ``issue_comment.go``, for what ``release pr`` does:
+  ``GET /repos/{owner}/{repo}/pulls`` (repoListPullRequests: ``state`` open (default),
+  closed or all; ``page``, ``limit``; no head filter) -> 200 with ``X-Total-Count`` and
+  ``Link``; ``POST /repos/{owner}/{repo}/pulls`` (repoCreatePullRequest,
+  ``CreatePullRequestOption``: ``head``, ``base``, ``title`` (``binding:"Required"``),
+  ``body``) -> 201 / 422 "Invalid PullRequest: There are no changes between the head and
+  the base" when head and base are the same / 404 for a branch that does not exist
+  (``parseCompareInfo``) / 409 when an unmerged pull request has the same head and base
+  (``ErrPullRequestAlreadyExists``: "pull request already exists for these targets [id:
+  .., issue_id: .., head_repo_id: .., base_repo_id: .., head_branch: .., base_branch:
+  ..]"); ``GET /repos/{owner}/{repo}/pulls/{index}``; ``PATCH /repos/{owner}/{repo}/pulls/
+  {index}`` (repoEditPullRequest, ``EditPullRequestOption``: an empty ``title`` is left
+  alone, ``body`` and ``state`` are pointers) -> 201 (sic, "TODO this should be 200") /
+  404 / 412 "cannot change state of this pull request, it was already merged";
+  ``GET|POST /repos/{owner}/{repo}/issues/{index}/comments`` (issueCreateComment,
+  ``CreateIssueCommentOption``: ``body`` required; a pull request is an issue) -> 201
+  ``Comment`` / 404. ``routers/api/v1/api.go``: pull requests are in the repository
+  scope category, issue comments in the issue category (``write:issue``). Pull requests
+  and issues share one numbering. Lists default to 30 items a page, at most 50
+  (``[api] DEFAULT_PAGING_NUM``, ``MAX_RESPONSE_ITEMS``).
 - A reverse proxy's body limit (nginx ``client_max_body_size``, go-gitea/gitea#5805) answers
   413 with an HTML page before Gitea sees the request (``proxy_body_limit``).
 
@@ -68,11 +88,18 @@ Stand-in choices where the sources are silent: a malformed JSON body is 422 with
 empty message on Gitea (``APIErrorInternal``) and 400 "One of 'attachment' or 'external_url'
 is required" on Forgejo; Forgejo's quota refuses an upload once the owner's stored release
 attachments reach ``quota_bytes``; the web routes answer 404 with a small HTML page; a wrong
-token on a web route is treated as no token; an injected ``after_effect`` failure is
+token on a web route is treated as no token; pull requests are written only by accounts
+that may write the repository (Gitea lets a reader open one, which is not modelled), while
+commenting needs read access and the ``write:issue`` scope; any ``state`` other than
+``closed`` reopens (Gitea's ``closeOrReopenIssue``) and reopening is not checked for a
+duplicate; pull requests list newest first; branches all exist unless
+:attr:`Repo.branches` lists them; an injected ``after_effect`` failure is
 consumed even if the request then fails for another reason.
 
 Deliberately not implemented: every other endpoint (they answer 404), git tags (any tag name
-is accepted, publishing creates no tag), pagination, Basic and query-string authentication,
+is accepted, publishing creates no tag), pagination of anything but pull requests, merging
+(:meth:`GiteaStandIn.mark_merged` stands in for it), forks, labels, milestones, assignees,
+Basic and query-string authentication,
 external attachments (Forgejo's ``external_url``), ``hide_archive_links``, rate limits, HTTPS.
 The servers never retry anything themselves.
 """
@@ -160,12 +187,30 @@ class Release:
 
 
 @dataclass
+class Pull:
+    number: int
+    title: str
+    body: str
+    head: str
+    base: str
+    poster: User
+    state: str = "open"  # open | closed
+    merged: bool = False
+    created_at: str = field(default_factory=_now)
+    updated_at: str = field(default_factory=_now)
+    closed_at: str | None = None
+    comments: list[tuple[int, str, str]] = field(default_factory=list)  # (id, body, created)
+
+
+@dataclass
 class Repo:
     owner: str
     name: str
     private: bool = True
     default_branch: str = "main"
     releases: dict[int, Release] = field(default_factory=dict)
+    branches: set[str] | None = None  # None: every branch exists
+    pulls: dict[int, Pull] = field(default_factory=dict)  # by number (issue index)
 
     @property
     def full_name(self) -> str:
@@ -246,7 +291,14 @@ _ROUTES: list[tuple[str, re.Pattern[str], str, bool]] = [  # method, path, handl
     ("POST", re.compile(_REPO + r"/releases/(?P<id>\d+)/assets"), "create_attachment", True),
     ("DELETE", re.compile(_REPO + r"/releases/(?P<id>\d+)/assets/(?P<attachment_id>\d+)"),
      "delete_attachment", True),
+    ("GET", re.compile(_REPO + r"/pulls"), "list_pulls", False),
+    ("POST", re.compile(_REPO + r"/pulls"), "create_pull", True),
+    ("GET", re.compile(_REPO + r"/pulls/(?P<index>\d+)"), "get_pull", False),
+    ("PATCH", re.compile(_REPO + r"/pulls/(?P<index>\d+)"), "edit_pull", True),
+    ("GET", re.compile(_REPO + r"/issues/(?P<index>\d+)/comments"), "list_comments", False),
+    ("POST", re.compile(_REPO + r"/issues/(?P<index>\d+)/comments"), "create_comment", True),
 ]
+_ISSUE_SCOPE = frozenset(("list_comments", "create_comment"))  # the rest: repository
 _TAG_DOWNLOAD = re.compile(r"/(?P<owner>[^/]+)/(?P<repo>[^/]+)/releases/download/"
                            r"(?P<tag>[^/]+)/(?P<name>[^/]+)")
 _UUID_DOWNLOAD = re.compile(r"/attachments/(?P<uuid>[0-9a-f-]+)")
@@ -265,6 +317,7 @@ class GiteaStandIn:
         self.token = secrets.token_hex(20)
         self.read_only_token = secrets.token_hex(20)  # an account that may only read
         self.read_scope_token = secrets.token_hex(20)  # the writer's token, read:repository
+        self.repo_scope_token = secrets.token_hex(20)  # the writer's, write:repository only
         self.attachments_enabled = True  # [attachment] ENABLED
         self.allowed_types = ""  # [repository.release] ALLOWED_TYPES ("": everything)
         self.max_file_size: int | None = None  # Gitea's release attachment size limit
@@ -275,7 +328,7 @@ class GiteaStandIn:
         self.root_url: str | None = None  # ROOT_URL when it is not where the server listens
         self._lock = threading.RLock()
         self._repos: dict[str, Repo] = {}
-        self._next_id = {"release": 11, "attachment": 501}
+        self._next_id = {"release": 11, "attachment": 501, "comment": 9001}
         self._requests: list[RecordedRequest] = []
         self._rules: list[FailureRule] = []
         self.object_requests: list[tuple[str, bool]] = []  # (path, had Authorization)
@@ -366,6 +419,23 @@ class GiteaStandIn:
             release.attachments.append(attachment)
             return self._attachment_json(repo, release, attachment)
 
+    def pulls(self) -> list[JSON]:
+        """Every pull request of the repository (any state), newest first."""
+        with self._lock:
+            repo = self.get_repo()
+            return [self._pull_json(repo, p) for p in sorted(repo.pulls.values(),
+                                                              key=lambda p: -p.number)]
+
+    def pull_comments(self, number: int) -> list[str]:
+        with self._lock:
+            return [body for _id, body, _at in self.get_repo().pulls[number].comments]
+
+    def mark_merged(self, number: int) -> None:
+        """What merging does to the pull request (the test merges the branch with git)."""
+        with self._lock:
+            pull = self.get_repo().pulls[number]
+            pull.state, pull.merged, pull.closed_at = "closed", True, _now()
+
     def releases(self) -> list[JSON]:
         """Every release (drafts included), newest first, as the API would show them."""
         with self._lock:
@@ -448,7 +518,8 @@ class GiteaStandIn:
             match = pattern.fullmatch(req.path)
             if match is None or method != req.method:
                 continue
-            refused = self._permitted(req, match["owner"], match["repo"], writes=writes)
+            refused = self._permitted(req, match["owner"], match["repo"], writes=writes,
+                                      issue=name in _ISSUE_SCOPE)
             if isinstance(refused, _Response):
                 return refused
             handler: Callable[[_Request, Repo, dict[str, str]], _Response] = getattr(
@@ -457,12 +528,15 @@ class GiteaStandIn:
         return self._not_found()
 
     def _permitted(self, req: _Request, owner: str, name: str, *,
-                   writes: bool) -> Repo | _Response:
-        """Gitea's order: the token's scope, the repository, then the write permission."""
+                   writes: bool, issue: bool = False) -> Repo | _Response:
+        """Gitea's order: the token's scope, the repository, then the write permission (an
+        issue comment needs read access only)."""
         token = req.token
         if token is not None:
-            needed = "write:repository" if writes else "read:repository"
-            allowed = ("write:repository",) if writes else SCOPES
+            category = "issue" if issue else "repository"
+            needed = f"{'write' if writes else 'read'}:{category}"
+            allowed = (f"write:{category}",) if writes else (f"read:{category}",
+                                                               f"write:{category}")
             if not set(token.scopes) & set(allowed):
                 return self._error(403, "token does not have at least one of required "
                                         f"scope(s): [{needed}]")
@@ -471,7 +545,7 @@ class GiteaStandIn:
             return self._not_found()
         if writes and token is None:
             return self._error(401, TOKEN_REQUIRED)
-        if writes and not token.writer:  # type: ignore[union-attr]
+        if writes and not issue and not token.writer:  # type: ignore[union-attr]
             return self._error(403, NO_WRITE)
         return repo
 
@@ -566,6 +640,135 @@ class GiteaStandIn:
                 return _Response(204)
         return self._not_found()
 
+    # -- pull requests and their (issue) comments ----------------------------------------------
+
+    def _pull_json(self, repo: Repo, pull: Pull) -> JSON:
+        html = f"{self.app_url}{repo.full_name}/pulls/{pull.number}"
+
+        def branch(name: str) -> JSON:
+            return {"label": name, "ref": name, "sha": "0" * 40, "repo_id": 1,
+                    "repo": {"id": 1, "name": repo.name, "full_name": repo.full_name}}
+
+        return {
+            "id": 700 + pull.number, "url": html, "number": pull.number,
+            "user": self._user_json(pull.poster), "title": pull.title, "body": pull.body,
+            "labels": [], "milestone": None, "assignee": None, "assignees": None,
+            "state": pull.state, "is_locked": False, "comments": len(pull.comments),
+            "html_url": html, "diff_url": f"{html}.diff", "patch_url": f"{html}.patch",
+            "mergeable": pull.state == "open", "merged": pull.merged,
+            "merged_at": pull.closed_at if pull.merged else None,
+            "merge_commit_sha": None, "merged_by": None, "allow_maintainer_edit": False,
+            "base": branch(pull.base), "head": branch(pull.head), "merge_base": "0" * 40,
+            "due_date": None, "created_at": pull.created_at, "updated_at": pull.updated_at,
+            "closed_at": pull.closed_at, "draft": False,
+        }
+
+    def _comment_json(self, repo: Repo, pull: Pull, comment: tuple[int, str, str],
+                      user: User) -> JSON:
+        comment_id, body, created = comment
+        html = f"{self.app_url}{repo.full_name}/pulls/{pull.number}"
+        return {
+            "id": comment_id, "html_url": f"{html}#issuecomment-{comment_id}",
+            "pull_request_url": html, "issue_url": "", "user": self._user_json(user),
+            "original_author": "", "original_author_id": 0, "body": body, "assets": [],
+            "created_at": created, "updated_at": created,
+        }
+
+    def _list_pulls(self, req: _Request, repo: Repo, params: dict[str, str]) -> _Response:
+        state = (req.query.get("state") or ["open"])[-1] or "open"
+        found = [p for p in sorted(repo.pulls.values(), key=lambda p: -p.number)
+                 if state in ("all", p.state)]
+        try:
+            page = max(int((req.query.get("page") or ["1"])[-1]), 1)
+            limit = int((req.query.get("limit") or ["0"])[-1])
+        except ValueError:
+            page, limit = 1, 0
+        limit = min(limit, 50) if limit > 0 else 30
+        chunk = found[(page - 1) * limit: page * limit]
+        response = _Response.json(200, [self._pull_json(repo, p) for p in chunk])
+        response.headers["X-Total-Count"] = str(len(found))
+        pages = max(1, -(-len(found) // limit))
+        base = f"{self.app_url}api/v1/repos/{repo.full_name}/pulls?state={state}&limit={limit}"
+        links = [f'<{base}&page={page + 1}>; rel="next"'] if page < pages else []
+        links.append(f'<{base}&page={pages}>; rel="last"')
+        response.headers["Link"] = ",".join(links)
+        return response
+
+    def _create_pull(self, req: _Request, repo: Repo, params: dict[str, str]) -> _Response:
+        payload = self._json_body(req)
+        if isinstance(payload, _Response):
+            return payload
+        if not payload.get("title"):  # the binding is checked before the handler runs
+            return self._error(422, "[Title]: Required")
+        head, base = str(payload.get("head") or ""), str(payload.get("base") or "")
+        if head == base:
+            return self._error(422, "Invalid PullRequest: There are no changes between the "
+                                    "head and the base")
+        if repo.branches is not None and not {head, base} <= repo.branches:
+            return self._not_found()
+        for other in repo.pulls.values():
+            if not other.merged and other.state == "open" and (other.head, other.base) == (
+                    head, base):
+                return self._error(409, "pull request already exists for these targets "
+                                        f"[id: {700 + other.number}, issue_id: {other.number}, "
+                                        f"head_repo_id: 1, base_repo_id: 1, head_branch: {head}, "
+                                        f"base_branch: {base}]")
+        number = max(repo.pulls, default=0) + 1
+        pull = Pull(number, str(payload["title"]), str(payload.get("body") or ""), head, base,
+                    req.token.user)  # type: ignore[union-attr]
+        repo.pulls[number] = pull
+        return _Response.json(201, self._pull_json(repo, pull))
+
+    def _get_pull(self, req: _Request, repo: Repo, params: dict[str, str]) -> _Response:
+        pull = repo.pulls.get(int(params["index"]))
+        if pull is None:
+            return self._not_found()
+        return _Response.json(200, self._pull_json(repo, pull))
+
+    def _edit_pull(self, req: _Request, repo: Repo, params: dict[str, str]) -> _Response:
+        pull = repo.pulls.get(int(params["index"]))
+        if pull is None:
+            return self._not_found()
+        payload = self._json_body(req)
+        if isinstance(payload, _Response):
+            return payload
+        if payload.get("title"):
+            pull.title = str(payload["title"])
+        if payload.get("body") is not None:
+            pull.body = str(payload["body"])
+        state = payload.get("state")
+        if state is not None:
+            if pull.merged:
+                return self._error(412, "cannot change state of this pull request, it was "
+                                        "already merged")
+            closed = state == "closed"
+            if closed != (pull.state == "closed"):
+                pull.state = "closed" if closed else "open"
+                pull.closed_at = _now() if closed else None
+        pull.updated_at = _now()
+        return _Response.json(201, self._pull_json(repo, pull))
+
+    def _list_comments(self, req: _Request, repo: Repo, params: dict[str, str]) -> _Response:
+        pull = repo.pulls.get(int(params["index"]))
+        if pull is None:
+            return self._not_found()
+        return _Response.json(200, [self._comment_json(repo, pull, c, self.bot)
+                                    for c in pull.comments])
+
+    def _create_comment(self, req: _Request, repo: Repo, params: dict[str, str]) -> _Response:
+        pull = repo.pulls.get(int(params["index"]))
+        if pull is None:
+            return self._not_found()
+        payload = self._json_body(req)
+        if isinstance(payload, _Response):
+            return payload
+        if not payload.get("body"):
+            return self._error(422, "[Body]: Required")
+        comment = (self._take("comment"), str(payload["body"]), _now())
+        pull.comments.append(comment)
+        return _Response.json(201, self._comment_json(
+            repo, pull, comment, req.token.user))  # type: ignore[union-attr]
+
     # -- downloads (web routes and object storage) ---------------------------------------------
 
     def _web(self, req: _Request) -> _Response:
@@ -630,9 +833,11 @@ class GiteaStandIn:
         scheme, _, credential = header.strip().partition(" ")
         credential = credential.strip()
         tokens = {
-            self.token: Token(self.bot, ("write:repository",), writer=True),
-            self.read_only_token: Token(self.reader, ("write:repository",), writer=False),
+            self.token: Token(self.bot, ("write:repository", "write:issue"), writer=True),
+            self.read_only_token: Token(self.reader, ("write:repository", "write:issue"),
+                                        writer=False),
             self.read_scope_token: Token(self.bot, ("read:repository",), writer=True),
+            self.repo_scope_token: Token(self.bot, ("write:repository",), writer=True),
         }
         if scheme.lower() in ("token", "bearer") and credential:
             for known, token in tokens.items():

@@ -64,6 +64,26 @@ endpoint definitions they document, ``lib/api/*.rb``; no text or code is copied)
   ``{"message": "404 Project Not Found"}``.
 - "CI/CD job token": the job token reaches the Releases, Release links and Packages APIs
   and the package registry of its own project.
+- "Merge requests API" (doc/api/merge_requests.md), for what ``release pr`` does:
+  * ``GET /projects/:id/merge_requests`` (``state`` opened, closed, locked, merged or all;
+    ``source_branch``; ``target_branch``; paginated, newest first) -> 200
+  * ``POST /projects/:id/merge_requests`` (``source_branch``, ``target_branch``, ``title``
+    required; ``description``) -> 201 / 400 ``{"error": "title is missing"}`` (Grape's
+    validation) / 409 with the ``validate_branches`` messages as a list (``handle_merge_
+    request_errors!`` in lib/api/merge_requests.rb answers them with ``conflict!``):
+    ``{"message": ["Another open merge request already exists for this source branch:
+    !IID"]}``, ``{"message": ["You can't use same project/branch for source and target"]}``
+  * ``GET|PUT /projects/:id/merge_requests/:merge_request_iid`` (``title``,
+    ``description``, ``state_event`` close or reopen; at least one parameter) -> 200 / 404
+    ``{"message": "404 Not found"}`` / 400
+  * the merge request JSON: ``id``, ``iid``, ``project_id``, ``title``, ``description``,
+    ``state``, ``created_at``, ``updated_at``, ``closed_at``, ``merged_at``,
+    ``source_branch``, ``target_branch``, ``author``, ``draft``, ``web_url``
+    (``WEB/PROJECT/-/merge_requests/IID``), ``references``, ``detailed_merge_status``.
+- "Notes API" (doc/api/notes.md): ``GET|POST /projects/:id/merge_requests/
+  :merge_request_iid/notes`` (``body`` required) -> 200 / 201 with the note (``id``,
+  ``body``, ``author``, ``system``, ``noteable_type`` ``MergeRequest``, ``noteable_iid``) /
+  404 / 400 ``{"error": "body is missing"}``.
 - "User and IP rate limits": every response carries ``RateLimit-Name``,
   ``RateLimit-Limit``, ``RateLimit-Observed``, ``RateLimit-Remaining``,
   ``RateLimit-Reset``; a throttled request answers 429 with the plain-text body ``Retry
@@ -71,14 +91,21 @@ endpoint definitions they document, ``lib/api/*.rb``; no text or code is copied)
 
 Stand-in choices where the docs are silent: a private project is 404 "404 Project Not Found"
 without a token (reads and writes), a public one answers reads without a token and 401 to
-writes; a PUT to a release that does not exist answers 404 ``{"message": "404 Not Found"}``;
+writes; the CI/CD job token page lists no merge request or notes endpoints, so there the
+job token counts as no token; a source or target branch the project lacks (only when
+:attr:`Project.branches` lists them) is 400 ``{"message": {"source_branch": ["does not
+exist"]}}``, as observed through glab (the docs do not say); closing or reopening a merged
+merge request changes nothing; notes list oldest first;
+a PUT to a release that does not exist answers 404 ``{"message": "404 Not Found"}``;
 every tag exists unless :attr:`Project.tags` lists them; a link's ``direct_asset_path``
 must start with ``/``; ``duplicate_status = 409`` makes the refused duplicate answer 409
 ``{"message": "Duplicate package is not allowed"}`` (as issue 14 describes it) instead of
 the documented 400; an injected ``after_effect`` failure is consumed even if the request
 then fails for another reason.
 
-Deliberately not implemented: every other endpoint (404), group releases, milestones,
+Deliberately not implemented: every other endpoint (404), merging (:meth:`GitLabStandIn.
+mark_merged` stands in for it), forks, drafts, the many other merge request filters and
+fields, editing or deleting notes, group releases, milestones,
 evidence, release deletion, the ``permalink/latest`` suffixes, ``private_token`` /
 ``job_token`` query parameters, HTTP Basic and deploy tokens, package file paths with
 ``/``, Workhorse's authorize step, object storage redirects, ETags, GraphQL, HTTPS. The
@@ -173,6 +200,29 @@ class Package:
 
 
 @dataclass
+class Note:
+    id: int
+    body: str
+    created_at: datetime = field(default_factory=_now)
+
+
+@dataclass
+class MergeRequest:
+    id: int
+    iid: int
+    title: str
+    description: str
+    source_branch: str
+    target_branch: str
+    state: str = "opened"  # opened | closed | merged
+    created_at: datetime = field(default_factory=_now)
+    updated_at: datetime = field(default_factory=_now)
+    closed_at: datetime | None = None
+    merged_at: datetime | None = None
+    notes: list[Note] = field(default_factory=list)
+
+
+@dataclass
 class Project:
     id: int
     path: str  # full path: group/subgroup/name
@@ -184,6 +234,8 @@ class Project:
     package_registry: bool = True
     duplicates_allowed: bool = True  # the group's "Allow duplicates" for generic packages
     duplicate_status: Literal[400, 409] = 400  # how a refused duplicate answers
+    branches: set[str] | None = None  # None: every branch exists
+    merge_requests: dict[int, MergeRequest] = field(default_factory=dict)  # by iid
 
 
 @dataclass(frozen=True)
@@ -280,8 +332,17 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
         ("GET", r"/packages/(?P<package_id>\d+)/package_files", "list_package_files"),
         ("DELETE", r"/packages/(?P<package_id>\d+)/package_files/(?P<file_id>\d+)",
          "delete_package_file"),
+        ("GET", r"/merge_requests", "list_merge_requests"),
+        ("POST", r"/merge_requests", "create_merge_request"),
+        ("GET", r"/merge_requests/(?P<iid>\d+)", "get_merge_request"),
+        ("PUT", r"/merge_requests/(?P<iid>\d+)", "update_merge_request"),
+        ("GET", r"/merge_requests/(?P<iid>\d+)/notes", "list_notes"),
+        ("POST", r"/merge_requests/(?P<iid>\d+)/notes", "create_note"),
     ]
 ]
+# Endpoints a CI/CD job token does not reach: there it counts as no token.
+_NO_JOB_TOKEN = frozenset(("list_merge_requests", "create_merge_request", "get_merge_request",
+                           "update_merge_request", "list_notes", "create_note"))
 _PROJECT = re.compile(r"/api/v4/projects/(?P<id>[^/]+)(?P<rest>/.*)?")
 _WRITE = ("POST", "PUT", "DELETE", "PATCH")
 
@@ -426,6 +487,23 @@ class GitLabStandIn:
         with self._lock:
             self._requests.clear()
 
+    def merge_requests(self) -> list[JSON]:
+        """Every merge request of the project (any state), newest first."""
+        with self._lock:
+            found = sorted(self.project.merge_requests.values(), key=lambda m: -m.iid)
+            return [self._mr_json(self.project, m) for m in found]
+
+    def mr_notes(self, iid: int) -> list[str]:
+        """The bodies of the notes on the merge request ``iid``, oldest first."""
+        with self._lock:
+            return [n.body for n in self.project.merge_requests[iid].notes]
+
+    def mark_merged(self, iid: int) -> None:
+        """What merging does to the merge request (the test merges the branch with git)."""
+        with self._lock:
+            found = self.project.merge_requests[iid]
+            found.state, found.merged_at = "merged", _now()
+
     # -- knobs ---------------------------------------------------------------------------------
 
     def fail_next(self, method: str, path: str, status: int, *, count: int = 1,
@@ -492,6 +570,10 @@ class GitLabStandIn:
         route = next(((p, n) for m, p, n in known if m == req.method), None)
         if route is None:
             return _error(405, "405 Not Allowed")
+        if route[1] in _NO_JOB_TOKEN and req.auth == "job":
+            req.auth = "none"
+            if project.private:
+                return _message(404, "404 Project Not Found")
         if req.method in _WRITE:
             if req.auth == "none":
                 return _message(401, "401 Unauthorized")
@@ -935,6 +1017,148 @@ class GitLabStandIn:
             return _message(404, "404 Not found")
         package.files.remove(stored)
         return _Response(204)
+
+    # -- merge requests and their notes ----------------------------------------------------------
+
+    def _mr_json(self, project: Project, mr: MergeRequest) -> JSON:
+        web = self._web(project)
+        author = {"id": 17, "username": self.username, "name": "Release Bot", "state": "active",
+                  "web_url": f"{self.web_url}/{self.username}"}
+        return {
+            "id": mr.id, "iid": mr.iid, "project_id": project.id,
+            "title": mr.title, "description": mr.description, "state": mr.state,
+            "created_at": _iso(mr.created_at), "updated_at": _iso(mr.updated_at),
+            "closed_at": _iso(mr.closed_at) if mr.closed_at else None,
+            "closed_by": author if mr.closed_at else None,
+            "merged_at": _iso(mr.merged_at) if mr.merged_at else None,
+            "target_branch": mr.target_branch, "source_branch": mr.source_branch,
+            "source_project_id": project.id, "target_project_id": project.id,
+            "author": author, "draft": False, "work_in_progress": False,
+            "labels": [], "merge_when_pipeline_succeeds": False,
+            "detailed_merge_status": "mergeable" if mr.state == "opened" else "not_open",
+            "references": {"short": f"!{mr.iid}", "relative": f"!{mr.iid}",
+                           "full": f"{project.path}!{mr.iid}"},
+            "web_url": f"{web}/-/merge_requests/{mr.iid}",
+        }
+
+    def _note_json(self, mr: MergeRequest, note: Note) -> JSON:
+        return {
+            "id": note.id, "type": None, "body": note.body, "attachment": None,
+            "author": {"id": 17, "username": self.username, "name": "Release Bot",
+                       "state": "active", "web_url": f"{self.web_url}/{self.username}"},
+            "created_at": _iso(note.created_at), "updated_at": _iso(note.created_at),
+            "system": False, "noteable_id": mr.id, "noteable_type": "MergeRequest",
+            "noteable_iid": mr.iid, "resolvable": False, "confidential": False,
+            "internal": False,
+        }
+
+    def _branch_conflict(self, project: Project, mr: MergeRequest) -> _Response | None:
+        """GitLab's ``validate_branches`` for an open merge request: 409 with the list."""
+        if mr.source_branch == mr.target_branch:
+            return _message(409, ["You can't use same project/branch for source and target"])
+        for other in project.merge_requests.values():
+            if (other is not mr and other.state == "opened"
+                    and other.source_branch == mr.source_branch
+                    and other.target_branch == mr.target_branch):
+                return _message(409, ["Another open merge request already exists for this "
+                                      f"source branch: !{other.iid}"])
+        return None
+
+    def _list_merge_requests(self, req: _Request, project: Project,
+                             params: dict[str, str]) -> _Response:
+        state = req.param("state") or "all"
+        if state not in ("opened", "closed", "locked", "merged", "all"):
+            return _error(400, "state does not have a valid value")
+        source, target = req.param("source_branch"), req.param("target_branch")
+        found = [m for m in sorted(project.merge_requests.values(), key=lambda m: -m.iid)
+                 if state in ("all", m.state)
+                 and source in (None, m.source_branch) and target in (None, m.target_branch)]
+        return self._paged(req, [self._mr_json(project, m) for m in found])
+
+    def _create_merge_request(self, req: _Request, project: Project,
+                              params: dict[str, str]) -> _Response:
+        payload = self._json_body(req)
+        if isinstance(payload, _Response):
+            return payload
+        missing = [k for k in ("source_branch", "target_branch", "title") if not payload.get(k)]
+        if missing:
+            return _error(400, ", ".join(f"{k} is missing" for k in missing))
+        for key in ("source_branch", "target_branch", "title", "description"):
+            if key in payload and not isinstance(payload[key], str):
+                return _error(400, f"{key} is invalid")
+        mr = MergeRequest(self._take_id(), max(project.merge_requests, default=0) + 1,
+                          payload["title"], payload.get("description") or "",
+                          payload["source_branch"], payload["target_branch"])
+        conflict = self._branch_conflict(project, mr)
+        if conflict is not None:
+            return conflict
+        if project.branches is not None:
+            absent = {k: ["does not exist"] for k in ("source_branch", "target_branch")
+                      if getattr(mr, k) not in project.branches}
+            if absent:
+                return _message(400, absent)
+        project.merge_requests[mr.iid] = mr
+        return _Response.json(201, self._mr_json(project, mr))
+
+    def _get_merge_request(self, req: _Request, project: Project,
+                           params: dict[str, str]) -> _Response:
+        mr = project.merge_requests.get(int(params["iid"]))
+        if mr is None:
+            return _message(404, "404 Not found")
+        return _Response.json(200, self._mr_json(project, mr))
+
+    def _update_merge_request(self, req: _Request, project: Project,
+                              params: dict[str, str]) -> _Response:
+        mr = project.merge_requests.get(int(params["iid"]))
+        if mr is None:
+            return _message(404, "404 Not found")
+        payload = self._json_body(req)
+        if isinstance(payload, _Response):
+            return payload
+        known = ("title", "description", "state_event", "target_branch")
+        if not any(k in payload for k in known):
+            return _error(400, f"{', '.join(known)} are missing, at least one parameter must "
+                               "be provided")
+        for key in known:
+            if key in payload and not isinstance(payload[key], str):
+                return _error(400, f"{key} is invalid")
+        event = payload.get("state_event")
+        if event is not None and event not in ("close", "reopen"):
+            return _error(400, "state_event does not have a valid value")
+        if event == "reopen" and mr.state == "closed":
+            reopened = MergeRequest(mr.id, mr.iid, mr.title, mr.description, mr.source_branch,
+                                    payload.get("target_branch", mr.target_branch))
+            conflict = self._branch_conflict(project, reopened)
+            if conflict is not None:
+                return conflict
+            mr.state, mr.closed_at = "opened", None
+        elif event == "close" and mr.state == "opened":
+            mr.state, mr.closed_at = "closed", _now()
+        mr.title = payload.get("title", mr.title)
+        mr.description = payload.get("description", mr.description)
+        mr.target_branch = payload.get("target_branch", mr.target_branch)
+        mr.updated_at = _now()
+        return _Response.json(200, self._mr_json(project, mr))
+
+    def _list_notes(self, req: _Request, project: Project, params: dict[str, str]) -> _Response:
+        mr = project.merge_requests.get(int(params["iid"]))
+        if mr is None:
+            return _message(404, "404 Not found")
+        return self._paged(req, [self._note_json(mr, n) for n in mr.notes])
+
+    def _create_note(self, req: _Request, project: Project, params: dict[str, str]) -> _Response:
+        mr = project.merge_requests.get(int(params["iid"]))
+        if mr is None:
+            return _message(404, "404 Not found")
+        payload = self._json_body(req)
+        if isinstance(payload, _Response):
+            return payload
+        body = payload.get("body")
+        if not isinstance(body, str) or not body:
+            return _error(400, "body is missing")
+        note = Note(self._take_id(), body)
+        mr.notes.append(note)
+        return _Response.json(201, self._note_json(mr, note))
 
 
 # --- HTTP plumbing ---------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from conftest import (
     target_env,
     written_files,
 )
-from gitea_standin import GiteaStandIn
+from gitea_standin import GiteaStandIn, Pull
 from indexes import PypiserverIndex
 
 from release import forges
@@ -563,3 +563,112 @@ def test_the_gitea_token_is_in_no_output_and_no_written_file(
         for path in files:
             assert form.encode() not in path.read_bytes(), f"a token ({form!r}) in {path}"
         assert form.encode() not in objects, f"a token ({form!r}) in a git object"
+
+
+# --- change requests: pull requests, closed with an issue comment --------------------------------
+
+HEAD, BASE = "release/v1.3.0", "main"
+
+
+def test_a_pull_request_is_found_opened_updated_and_closed_with_a_comment(
+    gt: GiteaStandIn,
+) -> None:
+    forge = connect(gt)
+    assert forge.find_change(HEAD, BASE) is None
+    made = forge.open_change("Release 1.3.0", "notes", HEAD, BASE)
+    assert forge.change_ref(made) == f"#1 ({gt.app_url}{gt.full_name}/pulls/1)"
+    found = forge.find_change(HEAD, BASE)
+    assert found is not None
+    assert found["number"] == made["number"]
+    assert forge.find_change(HEAD, "maint") is None
+    assert forge.find_change("release/v9", BASE) is None
+    gt.clear_requests()
+    assert forge.update_change(found, "Release 1.3.0", "notes") is found, "nothing to send"
+    assert gt.requests == []
+    updated = forge.update_change(found, "Release 2.0.0", "more notes")  # Gitea answers 201
+    assert (updated["title"], updated["body"]) == ("Release 2.0.0", "more notes")
+    forge.close_change(updated, "Closed: nothing to release.")
+    assert gt.pull_comments(1) == ["Closed: nothing to release."]
+    assert gt.pulls()[0]["state"] == "closed"
+    assert forge.find_change(HEAD, BASE) is None
+    assert len(gt.pulls()) == 1
+
+
+def test_the_open_pull_request_is_found_beyond_the_first_page(gt: GiteaStandIn) -> None:
+    forge = connect(gt)
+    made = forge.open_change("Release 1.3.0", "notes", HEAD, BASE)
+    for index in range(60):  # newer ones: the release pull request is on the second page
+        gt.get_repo().pulls[index + 2] = Pull(index + 2, f"other {index}", "",
+                                              f"feature/{index}", BASE, gt.bot)
+    found = forge.find_change(HEAD, BASE)
+    assert found is not None
+    assert found["number"] == made["number"]
+    assert len([r for r in gt.requests if r.path.endswith("/pulls") and r.method == "GET"]) >= 2
+
+
+def test_an_open_pull_request_for_the_branches_is_taken_not_duplicated(gt: GiteaStandIn) -> None:
+    forge = connect(gt)
+    first = forge.open_change("Release 1.3.0", "notes", HEAD, BASE)
+    again = forge.open_change("Release 1.3.0", "notes", HEAD, BASE)  # 409: the open one
+    assert again["number"] == first["number"]
+    assert [r.status for r in gt.requests if r.method == "POST"] == [201, 409]
+    assert len(gt.pulls()) == 1
+
+
+def test_a_lost_answer_to_the_create_finds_the_pull_request_made(gt: GiteaStandIn) -> None:
+    gt.fail_next("POST", "*/pulls", 0, after_effect=True)
+    made = connect(gt).open_change("Release 1.3.0", "notes", HEAD, BASE)
+    assert made["number"] == 1
+    assert len(gt.pulls()) == 1
+
+
+def test_a_close_that_stopped_after_its_comment_does_not_comment_twice(gt: GiteaStandIn) -> None:
+    forge = connect(gt)
+    made = forge.open_change("Release 1.3.0", "notes", HEAD, BASE)
+    gt.fail_next("PATCH", "*/pulls/1", 403)
+    with pytest.raises(ForgeError):
+        forge.close_change(made, "Closed: nothing to release.")
+    assert gt.pulls()[0]["state"] == "open"
+    forge.close_change(made, "Closed: nothing to release.")
+    assert gt.pull_comments(1) == ["Closed: nothing to release."]
+    assert gt.pulls()[0]["state"] == "closed"
+
+
+def test_a_token_without_write_issue_cannot_close_and_the_hint_says_so(gt: GiteaStandIn) -> None:
+    forge = connect(gt, token=gt.repo_scope_token)
+    made = forge.open_change("Release 1.3.0", "notes", HEAD, BASE)  # write:repository suffices
+    with pytest.raises(ForgeError) as raised:
+        forge.close_change(made, "Closed: nothing to release.")
+    assert raised.value.status == 403
+    assert ":issue]" in raised.value.message  # reading the comments needs the scope too
+    assert "write:issue" in raised.value.hint
+    assert gt.pulls()[0]["state"] == "open", "not closed without its comment"
+    assert gt.repo_scope_token not in str(raised.value)
+
+
+def test_pull_request_errors_carry_pull_request_hints(gt: GiteaStandIn) -> None:
+    forge = connect(gt)
+    with pytest.raises(ForgeError) as raised:
+        forge.open_change("Release 1.3.0", "notes", BASE, BASE)
+    assert raised.value.status == 422
+    assert "`pr-branch`" in raised.value.hint
+    gt.get_repo().branches = {BASE}
+    with pytest.raises(ForgeError) as raised:
+        forge.open_change("Release 1.3.0", "notes", HEAD, BASE)
+    assert raised.value.status == 404
+    assert "pushed" in raised.value.hint
+    assert "attachment" not in raised.value.hint
+    with pytest.raises(ForgeError) as raised:
+        connect(gt, token=gt.read_only_token).open_change("Release 1.3.0", "n", HEAD, BASE)
+    assert raised.value.status == 403
+    assert "pull requests" in raised.value.hint
+    assert gt.read_only_token not in str(raised.value)
+
+
+def test_a_token_gitea_rejects_is_masked_on_pull_requests(gt: GiteaStandIn) -> None:
+    secret = "0123456789abcdef0123456789abcdef01234567"
+    gt.fail_next("GET", "*/pulls", 401, body={"message": f"token {secret} is invalid"})
+    with pytest.raises(ForgeError) as raised:
+        connect(gt, token=secret).find_change(HEAD, BASE)
+    assert raised.value.status == 401
+    assert secret not in str(raised.value)

@@ -477,3 +477,121 @@ def test_dropped_connection(gt: GiteaStandIn) -> None:
         call(repo_url(gt, "/releases/tags/v1"), token=gt.token)
     assert gt.requests[-1].status == 0
     assert call(repo_url(gt, "/releases/tags/v1"), token=gt.token).status == 404
+
+
+# --- pull requests and their (issue) comments -----------------------------------------------------
+
+PULL_FIELDS: dict[str, type] = {
+    # modules/structs/pull.go: PullRequest (the fields the client reads, and a few more)
+    "id": int, "number": int, "title": str, "body": str, "state": str, "html_url": str,
+    "head": dict, "base": dict, "merged": bool, "user": dict, "created_at": str,
+}
+
+
+def open_pull(gt: GiteaStandIn, token: str | None = None, **fields: Any) -> Reply:
+    return call(repo_url(gt, "/pulls"), "POST", token=token or gt.token, body=fields)
+
+
+def pull_fields(**more: str) -> dict[str, str]:
+    return {"head": "release/v1.3.0", "base": "main", "title": "Release 1.3.0", **more}
+
+
+def test_create_pull_returns_201_and_the_pull_request_schema(gt: GiteaStandIn) -> None:
+    reply = open_pull(gt, **pull_fields(body="notes"))
+    assert reply.status == 201, reply.body
+    pull = reply.json()
+    assert_fields(pull, PULL_FIELDS)
+    assert (pull["number"], pull["state"], pull["body"]) == (1, "open", "notes")
+    assert (pull["head"]["ref"], pull["base"]["ref"]) == ("release/v1.3.0", "main")
+    assert pull["html_url"] == f"{gt.app_url}{gt.full_name}/pulls/1"
+
+
+def test_a_second_pull_for_the_same_head_and_base_is_409(gt: GiteaStandIn) -> None:
+    assert open_pull(gt, **pull_fields()).status == 201
+    payload = assert_error(open_pull(gt, **pull_fields(title="again")), 409,
+                           "pull request already exists for these targets [id: 701, "
+                           "issue_id: 1, head_repo_id: 1, base_repo_id: 1, head_branch: "
+                           "release/v1.3.0, base_branch: main]")
+    assert "errors" not in payload
+    assert open_pull(gt, **pull_fields(base="maint")).status == 201, "another base"
+    call(repo_url(gt, "/pulls/1"), "PATCH", token=gt.token, body={"state": "closed"})
+    assert open_pull(gt, **pull_fields()).json()["number"] == 3, "a closed one does not count"
+
+
+def test_create_pull_refusals(gt: GiteaStandIn) -> None:
+    assert_error(open_pull(gt, head="a", base="main"), 422, "[Title]: Required")
+    assert_error(open_pull(gt, **pull_fields(head="main")), 422,
+                 "Invalid PullRequest: There are no changes between the head and the base")
+    gt.get_repo().branches = {"main"}
+    assert_not_found(open_pull(gt, **pull_fields()))
+    assert gt.pulls() == []
+
+
+def test_list_pulls_by_state_paginated(gt: GiteaStandIn) -> None:
+    for index in range(3):
+        open_pull(gt, **pull_fields(head=f"b{index}"))
+    call(repo_url(gt, "/pulls/2"), "PATCH", token=gt.token, body={"state": "closed"})
+
+    def listed(query: str) -> list[int]:
+        reply = call(repo_url(gt, f"/pulls?{query}"), token=gt.token)
+        assert reply.status == 200
+        return [p["number"] for p in reply.json()]
+
+    assert listed("") == [3, 1], "open by default, newest first"
+    assert listed("state=closed") == [2]
+    assert listed("state=all") == [3, 2, 1]
+    assert listed("state=all&limit=2&page=2") == [1]
+    reply = call(repo_url(gt, "/pulls?state=all&limit=2"), token=gt.token)
+    assert reply.headers["X-Total-Count"] == "3"
+    assert 'rel="next"' in reply.headers["Link"]
+
+
+def test_edit_pull_answers_201_and_closes(gt: GiteaStandIn) -> None:
+    open_pull(gt, **pull_fields(body="x"))
+    url = repo_url(gt, "/pulls/1")
+    reply = call(url, "PATCH", token=gt.token, body={"title": "Release 2.0.0", "body": "y"})
+    assert reply.status == 201, "Gitea answers 201 to an edit"
+    assert (reply.json()["title"], reply.json()["body"]) == ("Release 2.0.0", "y")
+    assert call(url, "PATCH", token=gt.token, body={"title": ""}).json()["title"] == \
+        "Release 2.0.0", "an empty title is left alone"
+    closed = call(url, "PATCH", token=gt.token, body={"state": "closed"}).json()
+    assert (closed["state"], closed["closed_at"] is not None) == ("closed", True)
+    assert call(url, token=gt.token).json()["state"] == "closed"
+    assert_not_found(call(repo_url(gt, "/pulls/9"), "PATCH", token=gt.token,
+                          body={"title": "t"}))
+    open_pull(gt, **pull_fields(head="other"))
+    gt.mark_merged(2)
+    assert_error(call(repo_url(gt, "/pulls/2"), "PATCH", token=gt.token,
+                      body={"state": "closed"}), 412,
+                 "cannot change state of this pull request, it was already merged")
+
+
+def test_comments_on_a_pull_are_issue_comments(gt: GiteaStandIn) -> None:
+    open_pull(gt, **pull_fields())
+    url = repo_url(gt, "/issues/1/comments")
+    reply = call(url, "POST", token=gt.token, body={"body": "Closed: nothing to release."})
+    assert reply.status == 201
+    assert reply.json()["body"] == "Closed: nothing to release."
+    assert [c["body"] for c in call(url, token=gt.token).json()] == [
+        "Closed: nothing to release."]
+    assert_error(call(url, "POST", token=gt.token, body={}), 422, "[Body]: Required")
+    assert_not_found(call(repo_url(gt, "/issues/9/comments"), "POST", token=gt.token,
+                          body={"body": "x"}))
+    assert gt.pull_comments(1) == ["Closed: nothing to release."]
+
+
+def test_pulls_need_the_repository_scope_and_comments_the_issue_scope(gt: GiteaStandIn) -> None:
+    assert open_pull(gt, token=gt.repo_scope_token, **pull_fields()).status == 201
+    refused = call(repo_url(gt, "/issues/1/comments"), "POST", token=gt.repo_scope_token,
+                   body={"body": "x"})
+    assert_error(refused, 403,
+                 "token does not have at least one of required scope(s): [write:issue]")
+    assert_error(open_pull(gt, token=gt.read_scope_token, **pull_fields(head="x")), 403,
+                 "token does not have at least one of required scope(s): [write:repository]")
+    assert_error(open_pull(gt, token=gt.read_only_token, **pull_fields(head="y")), 403,
+                 NO_WRITE)
+    assert call(repo_url(gt, "/issues/1/comments"), "POST", token=gt.read_only_token,
+                body={"body": "a reader may comment"}).status == 201
+    assert_error(call(repo_url(gt, "/pulls"), "POST", body=pull_fields(head="z")), 404,
+                 NOT_FOUND)
+    assert len(gt.pulls()) == 1

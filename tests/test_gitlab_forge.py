@@ -374,3 +374,110 @@ def test_an_unreachable_gitlab_is_uncertain(gl: GitLabStandIn) -> None:
         client(gl).find(TAG)
     assert raised.value.uncertain
     assert "cannot be reached" in raised.value.message
+
+
+# --- change requests: merge requests, closed with a note -----------------------------------------
+
+HEAD, BASE = "release/v1.3.0", "main"
+
+
+def test_a_merge_request_is_found_opened_updated_and_closed_with_a_note(gl: GitLabStandIn) -> None:
+    forge = client(gl)
+    assert forge.find_change(HEAD, BASE) is None
+    made = forge.open_change("Release 1.3.0", "notes", HEAD, BASE)
+    assert forge.change_ref(made) == f"!1 ({gl.web_url}/{gl.path}/-/merge_requests/1)"
+    found = forge.find_change(HEAD, BASE)
+    assert found is not None
+    assert found["iid"] == made["iid"]
+    assert forge.find_change(HEAD, "maint") is None
+    assert forge.find_change("release/v9", BASE) is None
+    gl.clear_requests()
+    assert forge.update_change(found, "Release 1.3.0", "notes") is found, "nothing to send"
+    assert gl.requests == []
+    updated = forge.update_change(found, "Release 2.0.0", "more notes")
+    assert (updated["title"], updated["description"]) == ("Release 2.0.0", "more notes")
+    forge.close_change(updated, "Closed: nothing to release.")
+    assert gl.mr_notes(1) == ["Closed: nothing to release."]
+    assert gl.merge_requests()[0]["state"] == "closed"
+    assert forge.find_change(HEAD, BASE) is None
+    assert len(gl.merge_requests()) == 1
+
+
+def test_an_open_merge_request_for_the_branches_is_taken_not_duplicated(
+    gl: GitLabStandIn,
+) -> None:
+    forge = client(gl)
+    first = forge.open_change("Release 1.3.0", "notes", HEAD, BASE)
+    again = forge.open_change("Release 1.3.0", "notes", HEAD, BASE)  # 409: the open one
+    assert again["iid"] == first["iid"]
+    assert [r.status for r in gl.requests if r.method == "POST"] == [201, 409]
+    assert len(gl.merge_requests()) == 1
+
+
+def test_a_lost_answer_to_the_create_finds_the_merge_request_made(gl: GitLabStandIn) -> None:
+    gl.fail_next("POST", "*/merge_requests", 502, after_effect=True)
+    made = client(gl).open_change("Release 1.3.0", "notes", HEAD, BASE)
+    assert made["iid"] == 1
+    assert len(gl.merge_requests()) == 1
+
+
+def test_a_close_that_stopped_after_its_note_does_not_note_twice(gl: GitLabStandIn) -> None:
+    forge = client(gl)
+    made = forge.open_change("Release 1.3.0", "notes", HEAD, BASE)
+    gl.fail_next("PUT", "*/merge_requests/1", 403)
+    with pytest.raises(ForgeError):
+        forge.close_change(made, "Closed: nothing to release.")
+    assert gl.merge_requests()[0]["state"] == "opened"
+    forge.close_change(made, "Closed: nothing to release.")
+    assert gl.mr_notes(1) == ["Closed: nothing to release."]
+    assert gl.merge_requests()[0]["state"] == "closed"
+
+
+def test_the_same_branch_as_source_and_target_is_a_forge_error(gl: GitLabStandIn) -> None:
+    with pytest.raises(ForgeError) as raised:
+        client(gl).open_change("Release 1.3.0", "notes", BASE, BASE)
+    assert raised.value.status == 409
+    assert "You can't use same project/branch" in raised.value.message
+    assert "`pr-branch`" in raised.value.hint
+    assert gl.token not in str(raised.value)
+
+
+def test_a_branch_gitlab_lacks_is_400_with_a_hint(gl: GitLabStandIn) -> None:
+    gl.project.branches = {BASE}
+    with pytest.raises(ForgeError) as raised:
+        client(gl).open_change("Release 1.3.0", "notes", HEAD, BASE)
+    assert raised.value.status == 400
+    assert "source_branch does not exist" in raised.value.message
+    assert "pushed" in raised.value.hint
+
+
+def test_the_job_token_cannot_reach_merge_requests_and_the_hint_says_so(
+    gl: GitLabStandIn,
+) -> None:
+    forge = GitLab(gl.api_url, gl.path, gl.job_token, job_token=True)
+    with pytest.raises(ForgeError) as raised:
+        forge.find_change(HEAD, BASE)
+    assert raised.value.status == 404
+    assert "access token with the api scope" in raised.value.hint
+    assert gl.job_token not in str(raised.value)
+
+
+def test_a_read_api_token_is_403_with_what_the_token_needs(gl: GitLabStandIn) -> None:
+    forge = GitLab(gl.api_url, gl.path, gl.read_only_token)
+    assert forge.find_change(HEAD, BASE) is None
+    with pytest.raises(ForgeError) as raised:
+        forge.open_change("Release 1.3.0", "notes", HEAD, BASE)
+    assert raised.value.status == 403
+    assert "Developer role" in raised.value.hint
+    assert "package registry" not in raised.value.hint
+    assert gl.read_only_token not in str(raised.value)
+
+
+def test_a_rejected_token_on_merge_requests_is_masked(gl: GitLabStandIn) -> None:
+    secret = "glpat-not-a-real-token-123"
+    gl.fail_next("GET", "*/merge_requests", 401, body={"message": f"401 Unauthorized {secret}"})
+    with pytest.raises(ForgeError) as raised:
+        GitLab(gl.api_url, gl.path, secret).find_change(HEAD, BASE)
+    assert raised.value.status == 401
+    assert secret not in str(raised.value)
+    assert "release resume" not in raised.value.hint

@@ -507,3 +507,125 @@ def test_seeded_state_and_link_resolution(gl: GitLabStandIn) -> None:
     assert reply["description"] == "Seeded."
     assert gl.resolve(reply["assets"]["links"][0]["url"]) == b"seeded"
     assert gl.resolve("https://elsewhere.example/a.whl") is None
+
+
+# --- merge requests and their notes ------------------------------------------------------------
+
+MR_FIELDS: dict[str, type | tuple[type, ...]] = {
+    "id": int, "iid": int, "project_id": int, "title": str, "description": str, "state": str,
+    "created_at": str, "updated_at": str, "source_branch": str, "target_branch": str,
+    "author": dict, "draft": bool, "web_url": str, "references": dict,
+}
+
+
+def open_mr(gl: GitLabStandIn, **fields: Any) -> Reply:
+    return call(project_url(gl, "/merge_requests"), "POST", token=gl.token, body=fields)
+
+
+def mr_fields(**more: str) -> dict[str, str]:
+    return {"source_branch": "release/v1.3.0", "target_branch": "main",
+            "title": "Release 1.3.0", **more}
+
+
+def test_create_merge_request_answers_201_with_the_documented_shape(gl: GitLabStandIn) -> None:
+    reply = open_mr(gl, **mr_fields(description="notes"))
+    assert reply.status == 201, reply.body
+    mr = reply.json()
+    assert_fields(mr, MR_FIELDS)
+    assert (mr["iid"], mr["state"], mr["description"]) == (1, "opened", "notes")
+    assert mr["web_url"] == f"{gl.web_url}/{gl.path}/-/merge_requests/1"
+    assert mr["references"]["short"] == "!1"
+    assert open_mr(gl, **mr_fields(source_branch="other")).json()["iid"] == 2
+
+
+def test_a_second_open_merge_request_for_the_branches_is_409(gl: GitLabStandIn) -> None:
+    assert open_mr(gl, **mr_fields()).status == 201
+    assert_message(open_mr(gl, **mr_fields(title="again")), 409,
+                   ["Another open merge request already exists for this source branch: !1"])
+    assert open_mr(gl, **mr_fields(target_branch="maint")).status == 201, "another target"
+    call(project_url(gl, "/merge_requests/1"), "PUT", token=gl.token,
+         body={"state_event": "close"})
+    assert open_mr(gl, **mr_fields()).json()["iid"] == 3, "a closed one does not count"
+    assert_message(open_mr(gl, **mr_fields(target_branch="release/v1.3.0")), 409,
+                   ["You can't use same project/branch for source and target"])
+
+
+def test_create_merge_request_needs_branches_and_title(gl: GitLabStandIn) -> None:
+    assert_error(open_mr(gl, source_branch="a", target_branch="main"), 400, "title is missing")
+    assert_error(open_mr(gl, title="t"), 400,
+                 "source_branch is missing, target_branch is missing")
+    gl.project.branches = {"main"}
+    reply = open_mr(gl, **mr_fields())
+    assert_message(reply, 400, {"source_branch": ["does not exist"]})
+    assert gl.merge_requests() == []
+
+
+def test_merge_requests_are_listed_by_state_and_branches(gl: GitLabStandIn) -> None:
+    open_mr(gl, **mr_fields())
+    open_mr(gl, **mr_fields(source_branch="other"))
+    call(project_url(gl, "/merge_requests/2"), "PUT", token=gl.token,
+         body={"state_event": "close"})
+
+    def listed(query: str) -> list[int]:
+        reply = call(project_url(gl, f"/merge_requests?{query}"), token=gl.token)
+        assert reply.status == 200
+        return [m["iid"] for m in reply.json()]
+
+    assert listed("") == [2, 1], "every state by default, newest first"
+    assert listed("state=opened") == [1]
+    assert listed("state=closed") == [2]
+    assert listed("state=opened&source_branch=other") == []
+    assert listed("source_branch=release/v1.3.0&target_branch=main") == [1]
+    assert listed("target_branch=maint") == []
+    gl.mark_merged(1)
+    assert listed("state=merged") == [1]
+    assert call(project_url(gl, "/merge_requests?state=shut"), token=gl.token).status == 400
+
+
+def test_update_merge_request_changes_fields_and_closes(gl: GitLabStandIn) -> None:
+    open_mr(gl, **mr_fields(description="x"))
+    url = project_url(gl, "/merge_requests/1")
+    reply = call(url, "PUT", token=gl.token, body={"title": "Release 2.0.0", "description": "y"})
+    assert reply.status == 200
+    assert (reply.json()["title"], reply.json()["description"]) == ("Release 2.0.0", "y")
+    closed = call(url, "PUT", token=gl.token, body={"state_event": "close"}).json()
+    assert closed["state"] == "closed"
+    assert closed["closed_at"] is not None
+    assert call(url, token=gl.token).json()["state"] == "closed"
+    assert call(url, "PUT", token=gl.token, body={}).status == 400
+    assert_error(call(url, "PUT", token=gl.token, body={"state_event": "shut"}), 400,
+                 "state_event does not have a valid value")
+    assert_message(call(project_url(gl, "/merge_requests/9"), "PUT", token=gl.token,
+                        body={"title": "t"}), 404, "404 Not found")
+    open_mr(gl, **mr_fields())
+    assert call(url, "PUT", token=gl.token, body={"state_event": "reopen"}).status == 409, \
+        "reopening meets the open one for the same branches"
+
+
+def test_notes_on_a_merge_request(gl: GitLabStandIn) -> None:
+    open_mr(gl, **mr_fields())
+    url = project_url(gl, "/merge_requests/1/notes")
+    reply = call(url, "POST", token=gl.token, body={"body": "Closed: nothing to release."})
+    assert reply.status == 201
+    note = reply.json()
+    assert (note["body"], note["noteable_type"], note["noteable_iid"]) == (
+        "Closed: nothing to release.", "MergeRequest", 1)
+    assert not note["system"]
+    assert [n["body"] for n in call(url, token=gl.token).json()] == [
+        "Closed: nothing to release."]
+    assert_error(call(url, "POST", token=gl.token, body={}), 400, "body is missing")
+    assert_message(call(project_url(gl, "/merge_requests/9/notes"), "POST", token=gl.token,
+                        body={"body": "x"}), 404, "404 Not found")
+    assert gl.mr_notes(1) == ["Closed: nothing to release."]
+
+
+def test_merge_requests_need_an_access_token_not_the_job_token(gl: GitLabStandIn) -> None:
+    assert_message(call(project_url(gl, "/merge_requests"), job=gl.job_token), 404,
+                   "404 Project Not Found")
+    reply = call(project_url(gl, "/merge_requests"), "POST", job=gl.job_token, body=mr_fields())
+    assert_message(reply, 404, "404 Project Not Found")
+    ro = call(project_url(gl, "/merge_requests"), "POST", token=gl.read_only_token,
+              body=mr_fields())
+    assert ro.status == 403
+    assert call(project_url(gl, "/merge_requests"), token=gl.read_only_token).status == 200
+    assert gl.merge_requests() == []

@@ -64,7 +64,8 @@ import secrets
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -434,50 +435,106 @@ class Gitea:
         self.delete_attachment(int(asset["release_id"]), int(asset["id"]), str(asset["name"]))
 
     # -- change requests: pull requests, closed with an issue comment ------------------------
+    #
+    # repoListPullRequests (no head filter: the open ones are looked through),
+    # repoCreatePullRequest (409 ``pull request already exists for these targets``: the open
+    # one is taken), repoEditPullRequest (answers 201) and issueCreateComment, which is in
+    # the issue scope category: closing with a comment needs ``write:issue`` as well.
 
     def find_change(self, head: str, base: str) -> ChangeRequest | None:
         page = 1
-        while True:  # repoListPullRequests has no head filter: look through the open ones
-            found = self._json("GET", f"/pulls?state=open&limit={PAGE}&page={page}")
-            for pull in found or []:
-                if pull["head"]["ref"] == head and pull["base"]["ref"] == base:
-                    return dict(pull)
-            if not found or len(found) < PAGE:
-                return None
-            page += 1
+        with self._change_errors():
+            while True:
+                found = self._json(
+                    "GET", f"/pulls?state=open&limit={PAGE}&page={page}", what="pull requests"
+                )
+                for pull in found or []:
+                    if pull["head"]["ref"] == head and pull["base"]["ref"] == base:
+                        return dict(pull)
+                if not found or len(found) < PAGE:
+                    return None
+                page += 1
 
     def open_change(self, title: str, body: str, head: str, base: str) -> ChangeRequest:
         fields = {"head": head, "base": base, "title": title, "body": body}
-        try:
-            created: dict[str, Any] = self._json("POST", "/pulls", fields, what="pull request")
-            return created
-        except ForgeError as exc:
-            # 409: a pull request for these branches exists already: take it.
-            if not (exc.uncertain or exc.status == 409):
-                raise
-            found = self.find_change(head, base)
-            if found is None:
-                raise
-            return found
+        with self._change_errors():
+            try:
+                created: dict[str, Any] = self._json(
+                    "POST", "/pulls", fields, what=f"open a pull request from {head}"
+                )
+                return created
+            except ForgeError as exc:
+                # 409: a pull request for these branches exists already: take it.
+                if not (exc.uncertain or exc.status == 409):
+                    raise
+                found = self.find_change(head, base)
+                if found is None:
+                    raise
+                return found
 
     def update_change(self, change: ChangeRequest, title: str, body: str) -> ChangeRequest:
         if change.get("title") == title and (change.get("body") or "") == body:
             return change
-        edited: dict[str, Any] = self._json(
-            "PATCH",
-            f"/pulls/{int(change['number'])}",
-            {"title": title, "body": body},
-            what="pull request",
-        )
+        number = int(change["number"])
+        with self._change_errors():
+            edited: dict[str, Any] = self._json(
+                "PATCH",
+                f"/pulls/{number}",
+                {"title": title, "body": body},
+                what=f"update pull request #{number}",
+            )
         return edited
 
     def close_change(self, change: ChangeRequest, comment: str) -> None:
+        """The comment, then the close; a comment already there (a run stopped between the
+        two) is not written twice."""
         number = int(change["number"])
-        self._json("POST", f"/issues/{number}/comments", {"body": comment}, what="comment")
-        self._json("PATCH", f"/pulls/{number}", {"state": "closed"}, what="pull request")
+        with self._change_errors(comment=True):
+            said = self._json("GET", f"/issues/{number}/comments", what="read the comments")
+            if not any(c.get("body") == comment for c in said or []):
+                self._json(
+                    "POST", f"/issues/{number}/comments", {"body": comment},
+                    what=f"comment on pull request #{number}",
+                )
+        with self._change_errors():
+            self._json(
+                "PATCH", f"/pulls/{number}", {"state": "closed"},
+                what=f"close pull request #{number}",
+            )
 
     def change_ref(self, change: ChangeRequest) -> str:
         return f"#{change['number']} ({change.get('html_url', '')})"
+
+    @contextmanager
+    def _change_errors(self, *, comment: bool = False) -> Iterator[None]:
+        """The releases' hints do not fit pull requests: this says what the token needs for
+        them, and to run release pr again."""
+        try:
+            yield
+        except ForgeError as exc:
+            raise ForgeError(
+                exc.message, self._change_hint(exc.status, comment, exc.hint), status=exc.status
+            ) from None
+
+    def _change_hint(self, status: int, comment: bool, hint: str) -> str:
+        repo = self.repository
+        if status == 403 and comment:
+            return (
+                f"release pr closes a pull request with a comment, which needs the token in "
+                f"{self.token_env} to have the write:issue scope as well as write:repository."
+            )
+        hints = {
+            403: f"The token needs the write:repository scope, and its account write access "
+            f"to {repo}, to open, update and close pull requests.",
+            404: f"Check `repository` ({repo}) and `url`; opening a pull request also answers "
+            "404 when its branch is not on the forge (it must be pushed first).",
+            409: f"Gitea has an open pull request for these branches that the token cannot "
+            f"find; look at the pull requests of {repo}.",
+            412: "The pull request was merged meanwhile; run release pr again.",
+            422: "Gitea refused the pull request (the same branch as head and base, or no "
+            "title); check `pr-branch`, then run release pr again.",
+        }
+        return hints.get(status) or hint.replace("run release resume", "run release pr again")
 
 
 def multipart(field_name: str, filename: str, data: bytes) -> tuple[bytes, str]:

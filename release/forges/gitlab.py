@@ -52,7 +52,8 @@ import re
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from email.message import Message
 from pathlib import Path
@@ -469,42 +470,86 @@ class GitLab:
             self.delete_package_file(int(asset["package_id"]), int(asset["id"]))
 
     # -- change requests: merge requests, closed with a note --------------------------------
+    #
+    # Merge requests API (``GET/POST /projects/:id/merge_requests``, ``PUT .../:iid`` with
+    # ``state_event=close``) and Notes API (``GET/POST .../merge_requests/:iid/notes``).
+    # GitLab answers 409 ``{"message": ["Another open merge request already exists for this
+    # source branch: !IID"]}`` for a second one: the open one is taken instead. A CI job
+    # token does not reach these endpoints (the job token page lists none of them).
 
     def find_change(self, head: str, base: str) -> ChangeRequest | None:
         query = {"state": "opened", "source_branch": head, "target_branch": base}
-        found = self._pages("/merge_requests", query)
+        with self._change_errors():
+            found = self._pages("/merge_requests", query)
         return found[0] if found else None
 
     def open_change(self, title: str, body: str, head: str, base: str) -> ChangeRequest:
         fields = {"source_branch": head, "target_branch": base, "title": title, "description": body}
-        try:
-            created: dict[str, Any] = self._json("POST", "/merge_requests", fields)
-            return created
-        except ForgeError as exc:
-            # 409: an open merge request for the branch exists (made by a run whose answer
-            # was lost, or one beside this one): take it.
-            if not (exc.uncertain or exc.status == 409):
-                raise
-            found = self.find_change(head, base)
-            if found is None:
-                raise
-            return found
+        with self._change_errors():
+            try:
+                created: dict[str, Any] = self._json("POST", "/merge_requests", fields)
+                return created
+            except ForgeError as exc:
+                # 409: an open merge request for the branch exists (made by a run whose
+                # answer was lost, or one beside this one): take it.
+                if not (exc.uncertain or exc.status == 409):
+                    raise
+                found = self.find_change(head, base)
+                if found is None:
+                    raise
+                return found
 
     def update_change(self, change: ChangeRequest, title: str, body: str) -> ChangeRequest:
         if change.get("title") == title and (change.get("description") or "") == body:
             return change
-        updated: dict[str, Any] = self._json(
-            "PUT", f"/merge_requests/{int(change['iid'])}", {"title": title, "description": body}
-        )
+        with self._change_errors():
+            updated: dict[str, Any] = self._json(
+                "PUT", f"/merge_requests/{int(change['iid'])}",
+                {"title": title, "description": body},
+            )
         return updated
 
     def close_change(self, change: ChangeRequest, comment: str) -> None:
+        """The note, then the close; a note already there (a run stopped between the two)
+        is not written twice."""
         iid = int(change["iid"])
-        self._json("POST", f"/merge_requests/{iid}/notes", {"body": comment})
-        self._json("PUT", f"/merge_requests/{iid}", {"state_event": "close"})
+        with self._change_errors():
+            notes = self._pages(f"/merge_requests/{iid}/notes", {"sort": "asc"})
+            if not any(n.get("body") == comment and not n.get("system") for n in notes):
+                self._json("POST", f"/merge_requests/{iid}/notes", {"body": comment})
+            self._json("PUT", f"/merge_requests/{iid}", {"state_event": "close"})
 
     def change_ref(self, change: ChangeRequest) -> str:
         return f"!{change['iid']} ({change.get('web_url', '')})"
+
+    @contextmanager
+    def _change_errors(self) -> Iterator[None]:
+        """The releases' hints do not fit merge requests: this says what the token needs
+        for them, and to run release pr again."""
+        try:
+            yield
+        except ForgeError as exc:
+            raise ForgeError(exc.message, self._change_hint(exc), status=exc.status) from None
+
+    def _change_hint(self, exc: ForgeError) -> str:
+        if self.job_token and exc.status in (401, 403, 404):
+            return (
+                "A CI job token cannot reach GitLab's merge requests API: set `token-env` to "
+                "a project or personal access token with the api scope (Developer role), "
+                "then run release pr again."
+            )
+        hints = {
+            403: "Opening, updating and closing merge requests needs a token with the api "
+            "scope and at least the Developer role in the project.",
+            409: "GitLab refused the merge request for these branches (one is open already, "
+            "or source and target are the same branch): check `pr-branch` and the open merge "
+            "requests of the project.",
+            400: "Fix what GitLab's message names (a branch must be pushed before a merge "
+            "request can use it), then run release pr again.",
+        }
+        return hints.get(exc.status) or exc.hint.replace(
+            "run release resume", "run release pr again"
+        )
 
 
 def _link_asset(tag: str, link: Mapping[str, Any]) -> dict[str, Any]:
