@@ -228,7 +228,8 @@ FORGES: dict[str, ForgeKind] = {
         title="Gitea",
         factory=_gitea,
         token_env="GITEA_TOKEN",
-        token_hint="a token that may write releases (scope write:repository)",
+        token_hint="a token that may write releases (scope write:repository; release pr also "
+        "needs write:issue)",
         url=None,
         api_path="/api/v1",
         repository=rf"{_NAME}/{_NAME}",

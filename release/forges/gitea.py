@@ -493,12 +493,16 @@ class Gitea:
             said = self._json("GET", f"/issues/{number}/comments", what="read the comments")
             if not any(c.get("body") == comment for c in said or []):
                 self._json(
-                    "POST", f"/issues/{number}/comments", {"body": comment},
+                    "POST",
+                    f"/issues/{number}/comments",
+                    {"body": comment},
                     what=f"comment on pull request #{number}",
                 )
         with self._change_errors():
             self._json(
-                "PATCH", f"/pulls/{number}", {"state": "closed"},
+                "PATCH",
+                f"/pulls/{number}",
+                {"state": "closed"},
                 what=f"close pull request #{number}",
             )
 

@@ -504,7 +504,8 @@ class GitLab:
             return change
         with self._change_errors():
             updated: dict[str, Any] = self._json(
-                "PUT", f"/merge_requests/{int(change['iid'])}",
+                "PUT",
+                f"/merge_requests/{int(change['iid'])}",
                 {"title": title, "description": body},
             )
         return updated
