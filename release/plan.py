@@ -119,6 +119,7 @@ class Plan(NamedTuple):
     latest_release: Version | None = None  # the highest final version among the release tags
     commit_hooks: bool = True  # whether git commit runs the pre-commit and commit-msg hooks
     user_steps: tuple[UserStep, ...] = ()  # [[tool.release.steps]]
+    sdist_last: bool = True  # upload-order: the wheels first, then the sdist
 
     def user_step(self, name: str) -> UserStep:
         for step in self.user_steps:
@@ -383,6 +384,7 @@ def build(facts: Facts, request: Request) -> Plan:
         latest_release=highest_final(facts),
         commit_hooks=cfg["commit-hooks"],
         user_steps=cfg.user_steps,
+        sdist_last=cfg["upload-order"] == "wheels-first",
     )
     return plan._replace(steps=tuple(s for s in _steps(plan) if s.stage in stages))
 
@@ -769,4 +771,5 @@ _KEPT: tuple[_Member, ...] = (
         lambda raw: tuple(Step(st, n, su, tuple(c), p) for st, n, su, c, p in raw),
     ),
     _field("latest_release", "latest_release", _optional(str), _optional(Version)),
+    _field("sdist_last", "sdist_last"),
 )
