@@ -165,7 +165,10 @@ def run_ci(
         )
         if publish_from is not None:
             collected = gather_artifacts(
-                publish_from, plan, project_dir / plan.dist_dir, expected_wheels(project_dir)
+                publish_from,
+                plan,
+                project_dir / plan.dist_dir,
+                expected_wheels(project_dir, environ, overrides),
             )
             journal.artifacts = collected.files
             warnings += collected.warnings
@@ -188,16 +191,15 @@ def _kind(name: str) -> str:
     return "wheel" if name.endswith(".whl") else "sdist"
 
 
-def expected_wheels(project_dir: Path) -> Expected:
+def expected_wheels(
+    project_dir: Path, environ: Mapping[str, str], overrides: Sequence[str] = ()
+) -> Expected:
     """The wheels a release of the project must have (:func:`release.wheels.expected`)."""
     from release import wheels
-    from release.config import SCHEMA_BY_NAME, read_pyproject
+    from release.config import load
 
-    pyproject = read_pyproject(project_dir)
-    declared = pyproject.get("tool", {}).get("release", {}).get("wheels")
-    if declared is not None:
-        declared = SCHEMA_BY_NAME["wheels"].validate(declared, "[tool.release]")
-    return wheels.expected(declared, pyproject)
+    cfg = load(project_dir, environ=environ, overrides=overrides)
+    return wheels.expected(cfg["wheels"], cfg.pyproject)
 
 
 def write_manifest(dist: Path, outdir: Path, plan: Plan, artifacts: dict[str, str]) -> Path:

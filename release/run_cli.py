@@ -173,7 +173,7 @@ def collect(project: Path, args: argparse.Namespace) -> int:
     plan, _runner, _git_dir, _project = ci_mod.prepare_plan(
         project, os.environ, args.overrides, args.tag, "publish"
     )
-    expected = ci_mod.expected_wheels(project)
+    expected = ci_mod.expected_wheels(project, os.environ, args.overrides)
     outdir = args.outdir or project / plan.dist_dir
     done = gather(args.dirs, plan.project, plan.version, outdir, expected)
     _warn(done.warnings)
