@@ -122,7 +122,11 @@ def twine_output() -> Iterator[io.StringIO]:
 def twine_check(paths: list[Path]) -> str | None:
     """Run twine's check; return its report when it fails."""
     from twine.commands.check import check
+    from twine.exceptions import TwineException
 
     with twine_output() as out:
-        failed = check([str(p) for p in paths], strict=True)
+        try:
+            failed = check([str(p) for p in paths], strict=True)
+        except TwineException as exc:  # a file twine cannot read at all
+            return f"{out.getvalue()}{exc}\n"
     return out.getvalue() if failed else None
