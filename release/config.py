@@ -1128,9 +1128,10 @@ def load(
             label = f"environment ({ENV_PREFIX}{name.upper().replace('-', '_')})"
         values[name] = SCHEMA_BY_NAME[name].validate(value, label)
         sources[name] = label if origin != "pyproject.toml" else "pyproject.toml"
-    if "forge" not in values:
-        values["forge"] = None
-        sources["forge"] = "default"
+    for unset in ("forge", "wheels"):  # keys whose default is "not set"
+        if unset not in values:
+            values[unset] = None
+            sources[unset] = "default"
     if "version-locations" not in values:
         values["version-locations"], why = _detected_locations(project_dir, data)
         sources["version-locations"] = f"default (detected from the build configuration: {why})"

@@ -169,3 +169,24 @@ def test_a_simple_page_that_lags_behind_the_uploads_is_no_false_failure(
     assert sorted(listed_files(t.upstream, test_ci.PROJECT)) == sorted(t.names)
     accepted = [r.filename for r in t.proxy.uploads if r.upstream_status == 200]
     assert accepted == [t.names[1], t.names[0]], "each file once, the wheel first"
+
+
+@pytest.mark.usefixtures("utc", "shared_uv_cache", "no_ambient_credentials")
+def test_status_lists_the_expected_wheels_per_target(project: Path, pypiserver) -> None:
+    import json
+
+    from conftest import PublishTo, assert_exit, configure_publish, publish_env, run_release
+
+    target = PublishTo("local", pypiserver)
+    configure_publish(project, target)
+    env = publish_env(target)
+    assert_exit(run_release(project, "run", "--yes", env=env), 0)
+    env["RELEASE_PIPELINE_WHEELS"] = '["py3-none-any", "cp3{12,13}-win_amd64"]'
+    result = run_release(project, "status", "--json", env=env)
+    assert_exit(result, 1)
+    rows = {(i["where"], i["item"]): i["state"] for i in json.loads(result.stdout)["items"]}
+    assert rows[("local", "wheel py3-none-any")] == "present"
+    assert rows[("local", "wheel cp312-win_amd64")] == "missing"
+    assert rows[("local", "wheel cp313-win_amd64")] == "missing"
+    env["RELEASE_PIPELINE_WHEELS"] = '["py3-none-any"]'
+    assert_exit(run_release(project, "status", env=env), 0)
