@@ -190,3 +190,19 @@ def test_status_lists_the_expected_wheels_per_target(project: Path, pypiserver) 
     assert rows[("local", "wheel cp313-win_amd64")] == "missing"
     env["RELEASE_PIPELINE_WHEELS"] = '["py3-none-any"]'
     assert_exit(run_release(project, "status", env=env), 0)
+
+
+@pytest.mark.parametrize(("value", "says"), [
+    ('"cp312-*"', "must be a list of strings"),
+    ('["cp3{1}-manylinux_*_x86_64"]', "neither a range"),
+    ('["manylinux_x86_64"]', "PYTHON-PLATFORM"),
+    ('["cp3{10..12-x"]', "unbalanced"),
+])
+def test_a_bad_wheels_value_is_a_clear_error(project: Path, value: str, says: str) -> None:
+    from conftest import run_release
+
+    result = run_release(project, "-c", f"wheels={value}", "config")
+    assert result.code == 2, both(result)
+    assert "wheels" in result.stderr
+    assert says in result.stderr
+    assert "Traceback" not in result.stderr
