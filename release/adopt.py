@@ -195,6 +195,7 @@ def decide(project_dir: Path, forge: str | None = None) -> Decisions:
         out.table["forge"] = table
     if why_forge is not None:
         out.reasons.append(why_forge)
+    out.reasons += _extensions(project_dir, pyproject)
     from release.fragments import load_towncrier, towncrier_configured
 
     if towncrier_configured(project_dir, pyproject):
@@ -236,6 +237,15 @@ def decide(project_dir: Path, forge: str | None = None) -> Decisions:
                 "new sections go above the old ones."
             )
     return out
+
+
+def _extensions(project_dir: Path, pyproject: Mapping[str, Any]) -> list[str]:
+    """The decision about compiled extensions (release.extensions); none for a pure-Python
+    project, whose decisions are as they were."""
+    from release.extensions import detect, reason
+
+    compiled = detect(project_dir, pyproject)
+    return [reason(compiled)] if compiled.builder is not None else []
 
 
 def apply(project_dir: Path, decisions: Decisions) -> None:

@@ -18,9 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from packaging.version import Version
-
-from release.errors import EXIT_USAGE, NothingToRelease, ReleaseError, UsageError
+from release.collect import MANIFEST_PREFIX
+from release.errors import EXIT_USAGE, NothingToRelease, ReleaseError
 from release.executor import Outcome, execute
 from release.journal import PENDING, Journal, Lock, state_dir
 from release.ops.git import locate
@@ -29,9 +28,9 @@ from release.runner import Runner
 from release.steps import Context
 
 if TYPE_CHECKING:
+    from release.collect import Collected
     from release.config import Config
-
-MANIFEST_PREFIX = "release-manifest"
+    from release.wheels import Expected
 
 
 class TagMismatch(ReleaseError):
@@ -43,6 +42,7 @@ class CiResult:
     plan: Plan
     outcomes: list[Outcome] = field(default_factory=list)
     artifacts: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)  # e.g. wheels nobody expected
 
 
 def find_tag(
@@ -217,6 +217,7 @@ def run_ci(
     build_only: bool = False,
     publish_from: Path | None = None,
     outdir: Path | None = None,
+    dist: str | None = None,
     on_step: Callable[[Outcome], None] = lambda _o: None,
     on_plan: Callable[[Plan], None] = lambda _p: None,
 ) -> CiResult:
@@ -225,6 +226,7 @@ def run_ci(
     state = state_dir(git_dir, project)
     on_plan(plan)
     head = runner.git("rev-parse", "HEAD").stdout.strip()
+    warnings: list[str] = []
     with Lock(state):
         journal = Journal(
             path=state / "ci-journal.json",
@@ -237,21 +239,42 @@ def run_ci(
             project=project,
         )
         if publish_from is not None:
-            journal.artifacts = gather_artifacts(publish_from, plan, project_dir / plan.dist_dir)
+            collected = gather_artifacts(
+                publish_from,
+                plan,
+                project_dir / plan.dist_dir,
+                expected_wheels(project_dir, environ, overrides),
+            )
+            journal.artifacts = collected.files
+            warnings += collected.warnings
         journal.save()
         ctx = Context(project_dir, state, runner, plan, journal, environ, tuple(overrides))
         report = execute(ctx, on_step=on_step)
         journal.finished = True
         journal.save()
-    result = CiResult(plan, report.outcomes, dict(journal.artifacts))
+    result = CiResult(plan, report.outcomes, dict(journal.artifacts), warnings)
     if build_only:
+        kept = {n: d for n, d in journal.artifacts.items() if dist is None or _kind(n) == dist}
         write_manifest(
-            project_dir / plan.dist_dir,
-            outdir or project_dir / plan.dist_dir,
-            plan,
-            journal.artifacts,
+            project_dir / plan.dist_dir, outdir or project_dir / plan.dist_dir, plan, kept
         )
+        result.artifacts = kept
     return result
+
+
+def _kind(name: str) -> str:
+    return "wheel" if name.endswith(".whl") else "sdist"
+
+
+def expected_wheels(
+    project_dir: Path, environ: Mapping[str, str], overrides: Sequence[str] = ()
+) -> Expected:
+    """The wheels a release of the project must have (:func:`release.wheels.expected`)."""
+    from release import wheels
+    from release.config import load
+
+    cfg = load(project_dir, environ=environ, overrides=overrides)
+    return wheels.expected(cfg["wheels"], cfg.pyproject)
 
 
 def write_manifest(dist: Path, outdir: Path, plan: Plan, artifacts: dict[str, str]) -> Path:
@@ -281,55 +304,16 @@ def write_manifest(dist: Path, outdir: Path, plan: Plan, artifacts: dict[str, st
     return path
 
 
-def gather_artifacts(source: Path, plan: Plan, dist: Path) -> dict[str, str]:
-    """Verify every manifest's files in ``source`` (searched recursively) and copy them to dist."""
-    from packaging.utils import canonicalize_name
+def gather_artifacts(
+    source: Path, plan: Plan, dist: Path, expected: Expected | None = None
+) -> Collected:
+    """Gather the files under ``source`` (each manifest's checked against it, bare wheels of
+    cibuildwheel or maturin too), check them as one release of the plan's tag against the
+    ``expected`` wheels, and copy them to ``dist`` (:mod:`release.collect`)."""
+    from release.collect import collect
+    from release.wheels import Expected
 
-    from release.ops.hashing import sha256
-
-    manifests = sorted(source.rglob(f"{MANIFEST_PREFIX}*.json"))
-    if not manifests:
-        raise UsageError(
-            f"No {MANIFEST_PREFIX}*.json in {source}.",
-            "Point --publish-from at the artifacts of release ci --build-only.",
-        )
-    files: dict[str, str] = {}
-    for manifest in manifests:
-        data = json.loads(manifest.read_text(encoding="utf-8"))
-        if (
-            canonicalize_name(data["project"]) != canonicalize_name(plan.project)
-            or Version(data["version"]) != plan.version
-        ):
-            raise TagMismatch(
-                f"{manifest} is for {data['project']} {data['version']}, not "
-                f"{plan.project} {plan.version}.",
-                "Gather only this release's artifacts.",
-            )
-        for name, digest in data["files"].items():
-            found = [p for p in manifest.parent.rglob(name) if p.is_file()] or [
-                p for p in source.rglob(name) if p.is_file()
-            ]
-            if not found:
-                raise TagMismatch(
-                    f"{name}, listed in {manifest}, is missing.",
-                    "Download every build job's artifacts.",
-                )
-            actual = sha256(found[0])
-            if actual != digest:
-                raise TagMismatch(
-                    f"{found[0]} has sha256 {actual}, but {manifest} says {digest}.",
-                    "The artifact was altered or mixed up; rebuild it.",
-                )
-            if files.get(name, digest) != digest:
-                raise TagMismatch(
-                    f"Two manifests list {name} with different hashes.",
-                    "Each file must be built once.",
-                )
-            files[name] = digest
-            dist.mkdir(parents=True, exist_ok=True)
-            if found[0].resolve() != (dist / name).resolve():
-                shutil.copy2(found[0], dist / name)
-    return files
+    return collect([source], plan.project, plan.version, dist, expected or Expected((), ""))
 
 
 def job_outputs(plan: Plan | None, released: bool) -> dict[str, str]:

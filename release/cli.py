@@ -224,6 +224,25 @@ def _ci_arguments(p: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="with --build-only: where to write artifacts and manifest (default: dist-dir)",
     )
+    p.add_argument(
+        "--dist",
+        choices=("sdist", "wheel"),
+        help="with --build-only: write only the sdist (the sdist job) or only the wheel (a "
+        "wheel job); both are still built and verified",
+    )
+
+
+def _collect_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "dirs", nargs="+", type=Path, metavar="DIR", help="a build job's artifact directory"
+    )
+    p.add_argument("--tag", help="the release tag (default: HEAD's tag)")
+    p.add_argument(
+        "--outdir",
+        type=Path,
+        metavar="DIR",
+        help="where to copy the checked files (default: dist-dir)",
+    )
 
 
 def _build_arguments(p: argparse.ArgumentParser) -> None:
@@ -261,6 +280,10 @@ _SUBCOMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] =
         _pr_arguments,
     ),
     "ci": ("the release job of a CI run on a tag: build, verify, publish, announce", _ci_arguments),
+    "collect": (
+        "gather the artifacts of many build jobs and check them complete against the tag",
+        _collect_arguments,
+    ),
     "build": (
         "build and verify the sdist and wheel of HEAD into dist/ (no release)",
         _build_arguments,
@@ -378,6 +401,10 @@ def _main(argv: list[str]) -> int:
         from release import run_cli
 
         return run_cli.pr(project.resolve(), args)
+    if args.command == "collect":
+        from release import run_cli
+
+        return run_cli.collect(project.resolve(), args)
     if args.command in ("run", "resume", "abort"):
         from release import run_cli
 
@@ -546,12 +573,15 @@ def _init_ci(project: Path, args: argparse.Namespace) -> int:
         from release.adopt import decide
 
         tag_format = decide(project).table["tag-format"]
+    from release.extensions import detect
+
     written = workflows.write(
         project,
         args.ci,
         tag_format,
         install,
         dry_run=args.dry_run,
+        builder=detect(project, pyproject).builder,
     )
     write(written.text if args.dry_run else written.message + "\n")
     return EXIT_OK

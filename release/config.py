@@ -1141,6 +1141,27 @@ SCHEMA: tuple[Key, ...] = (
         _forge("forge"),
     ),
     Key(
+        "wheels",
+        "list of strings",
+        None,
+        "The wheels every release must have, as wheel patterns: `PYTHON-PLATFORM` or "
+        "`PYTHON-ABI-PLATFORM`, shell-style (`*`, `?`, `[...]`) with braces expanded first "
+        "(`cp3{10..14}-manylinux_*_x86_64`, `*-macosx_*_arm64`, `*-win_amd64`). Before "
+        "anything is uploaded, each expanded pattern must match a wheel (else the release "
+        "stops, listing what is missing); a wheel no pattern matches is a warning. Default: "
+        "derived from `[tool.cibuildwheel]` when its `build` names every wheel, else no check.",
+        lambda value, where: _wheels_validate("wheels", value, where),
+    ),
+    Key(
+        "upload-order",
+        '"wheels-first" | "sdist-first"',
+        "wheels-first",
+        "The order of the files uploaded to each target: the wheels, then the sdist (so "
+        "nobody installs from an sdist-only release while the wheels are on their way), or "
+        "the sdist first.",
+        _choice("upload-order", ("wheels-first", "sdist-first")),
+    ),
+    Key(
         "dist-dir",
         "string",
         "dist",
@@ -1150,6 +1171,12 @@ SCHEMA: tuple[Key, ...] = (
 )
 
 SCHEMA_BY_NAME = {k.name: k for k in SCHEMA}
+
+
+def _wheels_validate(key: str, value: Any, where: str) -> tuple[str, ...]:
+    from release.wheels import validate
+
+    return validate(key, value, where)
 
 
 def _did_you_mean(word: str, choices: Sequence[str]) -> str:
@@ -1360,9 +1387,10 @@ def load(
             label = f"environment ({ENV_PREFIX}{name.upper().replace('-', '_')})"
         values[name] = SCHEMA_BY_NAME[name].validate(value, label)
         sources[name] = label if origin != "pyproject.toml" else "pyproject.toml"
-    if "forge" not in values:
-        values["forge"] = None
-        sources["forge"] = "default"
+    for unset in ("forge", "wheels"):  # keys whose default is "not set"
+        if unset not in values:
+            values[unset] = None
+            sources[unset] = "default"
     if "version-locations" not in values:
         values["version-locations"], why = _detected_locations(project_dir, data)
         sources["version-locations"] = f"default (detected from the build configuration: {why})"

@@ -132,6 +132,7 @@ class Plan(NamedTuple):
     # them); their sections leave the news file.
     changelog_gathers: tuple[str, ...] = ()
     gates: tuple[Gate, ...] = ()  # `gates`: in release ci, only with ci-gates in the build job
+    sdist_last: bool = True  # upload-order: the wheels first, then the sdist
 
     def user_step(self, name: str) -> UserStep:
         for step in self.user_steps:
@@ -473,6 +474,7 @@ def build(facts: Facts, request: Request) -> Plan:
         changelog_gathers=contents.changelog_gathers,
         # release ci runs the gates in the job that builds, unless CI ran them already.
         gates=cfg.gates if tagged is None or ("build" in stages and cfg["ci-gates"]) else (),
+        sdist_last=cfg["upload-order"] == "wheels-first",
     )
     steps = _steps(plan)
     return plan._replace(steps=tuple(s for s in steps if s.stage in stages or s.name == "gate"))
@@ -913,4 +915,5 @@ _KEPT: tuple[_Member, ...] = (
         lambda raw: tuple(Step(st, n, su, tuple(c), p) for st, n, su, c, p in raw),
     ),
     _field("latest_release", "latest_release", _optional(str), _optional(Version)),
+    _field("sdist_last", "sdist_last"),
 )

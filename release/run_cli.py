@@ -135,6 +135,7 @@ def ci(project: Path, args: argparse.Namespace) -> int:
             build_only=args.build_only,
             publish_from=args.publish_from,
             outdir=args.outdir,
+            dist=args.dist,
             on_step=progress,
             on_plan=planned.append,
         )
@@ -147,6 +148,7 @@ def ci(project: Path, args: argparse.Namespace) -> int:
         with contextlib.suppress(ReleaseError):
             ci_mod.write_job_outputs(os.environ, partial, False, plan)
         raise
+    _warn(result.warnings)
     released = not args.build_only
     ci_mod.write_job_outputs(os.environ, result, released, result.plan)
     _summary(
@@ -176,4 +178,36 @@ def pr(project: Path, args: argparse.Namespace) -> int:
             f"{result.action.capitalize()} the release pull request {result.change} for "
             f"{result.version} from {result.branch}.\n"
         )
+    return EXIT_OK
+
+
+def _warn(warnings: list[str]) -> None:
+    for text in warnings:
+        print(f"warning: {text}", file=sys.stderr)
+
+
+def collect(project: Path, args: argparse.Namespace) -> int:
+    """``release collect DIR...``: the files of many build jobs, checked as one release of the
+    tag (see :mod:`release.collect`), copied to ``--outdir``."""
+    from release import ci as ci_mod
+    from release.collect import collect as gather
+
+    plan, _runner, _git_dir, _project = ci_mod.prepare_plan(
+        project, os.environ, args.overrides, args.tag, "publish"
+    )
+    expected = ci_mod.expected_wheels(project, os.environ, args.overrides)
+    outdir = args.outdir or project / plan.dist_dir
+    done = gather(args.dirs, plan.project, plan.version, outdir, expected)
+    _warn(done.warnings)
+    lines = [f"{plan.project} {plan.version}: {len(done.files)} file(s) checked, in {outdir}:"]
+    lines += [f"  {name}  sha256 {digest}" for name, digest in done.files.items()]
+    if done.completeness is not None:
+        lines.append(f"Every expected wheel is there ({expected.source}):")
+        lines += [
+            f"  {pattern}: {', '.join(names)}"
+            for pattern, names in done.completeness.matched.items()
+        ]
+    else:
+        lines.append(f"No expected wheel set: {expected.source}.")
+    render.write("\n".join(lines) + "\n")
     return EXIT_OK

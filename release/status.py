@@ -43,6 +43,7 @@ def status(project_dir: Path, version: str | None) -> tuple[dict[str, Any], list
         )
     rows = [_tag_row(runner, data)]
     rows += _target_rows(data)
+    rows += _wheel_rows(project_dir, data)
     rows += _forge_rows(data)
     return data, rows
 
@@ -74,6 +75,32 @@ def _target_rows(data: dict[str, Any]) -> list[Row]:
         rows += [
             Row(target.name, name, state) for name, state in target.state(data["files"]).items()
         ]
+    return rows
+
+
+def _wheel_rows(project_dir: Path, data: dict[str, Any]) -> list[Row]:
+    """Each expected wheel (``wheels``, or derived from ``[tool.cibuildwheel]``) on each
+    publish target: present when a file of the version there matches its pattern."""
+    from packaging.version import Version
+
+    from release.ci import expected_wheels
+    from release.config import Target
+    from release.errors import ReleaseError
+    from release.targets import connect
+    from release.wheels import compare
+
+    try:
+        patterns = expected_wheels(project_dir, os.environ).patterns
+    except ReleaseError:
+        return []  # the configuration's own error is for the commands that use it
+    rows = []
+    for t in data["publish"] if patterns else []:
+        target = connect(Target.from_dict(t), data["project"], os.environ)
+        seen = target.survey(Version(data["version"]))
+        found = compare(seen.files_of_version, patterns)
+        for pattern, names in found.matched.items():
+            state = f"unknown: {seen.error}" if seen.error else PRESENT if names else MISSING
+            rows.append(Row(target.name, f"wheel {pattern}", state))
     return rows
 
 

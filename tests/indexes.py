@@ -723,7 +723,8 @@ class SeenRequest:
     filename: str | None = None  # the uploaded file's name
     forwarded: bool = True  # the upstream index saw the request
     upstream_status: int | None = None
-    fault: str | None = None  # "status", "reset" or None
+    fault: str | None = None  # "status", "reset", "stale" or None
+    cache_control: str | None = None  # the request's Cache-Control header
 
 
 @dataclass
@@ -788,7 +789,10 @@ class FaultProxy:
     Faults: ``fail_upload_with_status(n, status)`` answers the n-th upload itself without
     forwarding it; ``reset_after_forwarding(n)`` forwards the n-th upload (the index stores
     it) and then resets the client connection with no response; ``delay(seconds)`` holds
-    every later response that long. The proxy never retries.
+    every later response that long; ``serve_stale_pages(seconds)`` answers the reads of a
+    page, for that long after each upload, with the copy it served before the upload (a CDN
+    that lags behind the index, and ignores ``Cache-Control: no-cache``). The proxy never
+    retries.
     """
 
     def __init__(self, upstream: str | IndexTarget, *, timeout: float = 30.0) -> None:
@@ -804,6 +808,9 @@ class FaultProxy:
         self.timeout = timeout
         self._faults: dict[int, _Fault] = {}
         self._delay = 0.0
+        self._stale_for = 0.0
+        self._stale_until = 0.0
+        self._pages: dict[str, tuple[int, list[tuple[str, str]], bytes]] = {}
         self._uploads = 0
         self._seen: list[SeenRequest] = []
         self._lock = threading.Lock()
@@ -877,10 +884,18 @@ class FaultProxy:
         with self._lock:
             self._delay = max(0.0, seconds)
 
+    def serve_stale_pages(self, seconds: float) -> None:
+        """For ``seconds`` after each upload the index accepted, answer every GET (but file
+        downloads) with the page as the proxy served it before that upload."""
+        with self._lock:
+            self._stale_for = max(0.0, seconds)
+
     def clear_faults(self) -> None:
         with self._lock:
             self._faults.clear()
             self._delay = 0.0
+            self._stale_for = 0.0
+            self._stale_until = 0.0
 
     # record
     @property
@@ -916,7 +931,15 @@ class FaultProxy:
             method=handler.command, path=handler.path, status=None,
             authorization="present" if handler.headers.get("Authorization") else "absent",
             upload=ordinal, filename=match.group(1).decode("utf-8", "replace") if match else None,
+            cache_control=handler.headers.get("Cache-Control"),
         )
+        page = handler.command == "GET" and "/packages/" not in handler.path
+        with self._lock:
+            stale = self._pages.get(handler.path) if time.monotonic() < self._stale_until else None
+        if page and stale is not None:
+            self._record(replace(base, status=stale[0], forwarded=False, fault="stale"))
+            handler.reply(*stale)
+            return
         if fault is not None and fault.kind == "status":
             self._wait(delay)
             message = f"injected fault: {fault.status}\n".encode()
@@ -935,6 +958,11 @@ class FaultProxy:
             self._record(replace(base, upstream_status=status, fault="reset"))
             handler.reset()
             return
+        with self._lock:
+            if page and status == 200:
+                self._pages[handler.path] = (status, headers, payload)
+            if is_upload and status == 200 and self._stale_for:
+                self._stale_until = time.monotonic() + self._stale_for
         self._wait(delay)
         self._record(replace(base, status=status, upstream_status=status))
         handler.reply(status, headers, payload)

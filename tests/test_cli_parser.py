@@ -19,6 +19,8 @@ ARGVS = [
     ["init", "--dry-run", "--ci", "github"],
     ["fragment", "12", "feature", "Add a thing.", "--section", "api"],
     ["ci", "--build-only", "--outdir", "out"],
+    ["ci", "--build-only", "--dist", "wheel"],
+    ["collect", "a", "b", "--tag", "v1.0", "--outdir", "merged"],
     ["build", "--no-verify"],
     ["status", "1.2.0", "--json"],
     ["config", "--json"],

@@ -213,6 +213,11 @@ PLAUSIBLE: dict[str, st.SearchStrategy[Any]] = {
     "fragment-exempt-marker": texts,
     "forge": _FORGE,
     "dist-dir": st.sampled_from(["dist", "out/dist", "../dist", "/tmp/dist", ".git", "", "."]),
+    "wheels": st.lists(st.one_of(
+        st.sampled_from(["cp3{10..14}-manylinux_*_x86_64", "*-win_amd64", "cp313-cp313t-*",
+                         "*-{manylinux,musllinux}_*_aarch64", "cp3{1}-x", "x", "a{b-c", "-",
+                         "cp3{0..2000}-x"]), texts), max_size=3),
+    "upload-order": st.sampled_from(["wheels-first", "sdist-first", "sdist-last", ""]),
 }
 
 _UNKNOWN = st.dictionaries(

@@ -90,16 +90,17 @@ def test_a_5xx_that_outlasts_twine_is_retried_after_rereading_the_index(
     proxy = fault_proxy(pypiserver)
     target = PublishTo("local", proxy.target)
     configure_publish(project, target)
-    proxy.fail_upload_with_status(2, 503, times=TWINE_ATTEMPTS)  # the second file, 5 times
+    # The second file (the sdist: the wheels go first), 5 times.
+    proxy.fail_upload_with_status(2, 503, times=TWINE_ATTEMPTS)
 
     result = run_release(project, "run", "--yes", env=publish_env(target))
 
     assert_exit(result, 0)
     assert_published_once(project, proxy, pypiserver)
-    assert upload_attempts(proxy) == {SDIST: 1, WHEEL: TWINE_ATTEMPTS + 1}
+    assert upload_attempts(proxy) == {WHEEL: 1, SDIST: TWINE_ATTEMPTS + 1}
     seen = proxy.seen
     last_fault = max(i for i, r in enumerate(seen) if r.fault == "status")
-    retry = next(i for i, r in enumerate(seen) if r.filename == WHEEL and r.forwarded)
+    retry = next(i for i, r in enumerate(seen) if r.filename == SDIST and r.forwarded)
     page = pypiserver.project_url(PROJECT)[len(pypiserver.origin):]
     assert any(r.method == "GET" and r.path.startswith(page)
                for r in seen[last_fault + 1:retry]), "the index was not read before the retry"
@@ -121,7 +122,7 @@ def test_a_connection_dropped_after_the_index_stored_the_file_is_not_uploaded_ag
     assert_published_once(project, proxy, devpi)
     assert upload_attempts(proxy) == dict.fromkeys(FILES, 1)  # seen on the index: no retry
     (reset,) = [r for r in proxy.uploads if r.fault == "reset"]
-    assert reset.filename == SDIST
+    assert reset.filename == WHEEL  # the wheels go first
     assert reset.upstream_status == 200
     assert_status_complete(project, publish_env(target))
 
@@ -197,20 +198,20 @@ def test_a_failing_first_target_stops_before_the_second_and_resume_skips_what_is
                        password_env="SECOND_PASSWORD")
     configure_publish(project, first, second)
     env = publish_env(first, second)
-    first_proxy.fail_upload_with_status(2, 503, times=FOREVER)  # the wheel never gets in
+    first_proxy.fail_upload_with_status(2, 503, times=FOREVER)  # the sdist (last) never gets in
 
     failed = run_release(project, "run", "--yes", env=env)
 
     text = assert_exit(failed, 1)
     assert step_shown(failed.stdout, "failed", "publish", "upload to first")
     rows = file_states(text)
-    assert rows[("first", SDIST)] == "uploaded"
-    assert rows[("first", WHEEL)] == "missing"
+    assert rows[("first", WHEEL)] == "uploaded"
+    assert rows[("first", SDIST)] == "missing"
     assert {s for (t, _), s in rows.items() if t == "second"} <= {"missing", "not started"}
     assert "503" in text
     # Bounded: our first attempt and RETRIES more, each of which twine sends 5 times.
-    assert upload_attempts(first_proxy) == {SDIST: 1,
-                                            WHEEL: (1 + RETRIES) * TWINE_ATTEMPTS}
+    assert upload_attempts(first_proxy) == {WHEEL: 1,
+                                            SDIST: (1 + RETRIES) * TWINE_ATTEMPTS}
     assert second_proxy.uploads == []  # the second target waits for the first
     steps = read_journal(project)["steps"]
     assert steps["publish.upload:first"] == "failed"
@@ -223,8 +224,8 @@ def test_a_failing_first_target_stops_before_the_second_and_resume_skips_what_is
     assert_exit(resumed, 0)
     assert verified(project) == before  # not rebuilt
     assert step_shown(resumed.stdout, "already done", "build", "build the sdist")
-    assert_published_once(project, first_proxy, pypiserver)  # the sdist was not sent again
-    assert upload_attempts(first_proxy)[SDIST] == 1
+    assert_published_once(project, first_proxy, pypiserver)  # the wheel was not sent again
+    assert upload_attempts(first_proxy)[WHEEL] == 1
     assert_published_once(project, second_proxy, devpi)
     assert_status_complete(project, env)
 

@@ -119,6 +119,7 @@ def _context(tmp_path: Path, config: ForgeConfig) -> Context:
         version=SimpleNamespace(is_prerelease=False),
         forge=config,
         dist_dir="dist",
+        sdist_last=True,
         marks_latest=True,
     )
     journal: Any = SimpleNamespace(artifacts={wheel.name: hashlib.sha256(b"wheel").hexdigest()})

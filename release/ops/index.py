@@ -111,7 +111,11 @@ def project_url(index_url: str, project: str) -> str:
 def _get(
     url: str, accept: str, credentials: Credentials | None, timeout: float
 ) -> tuple[bytes, str]:
-    request = urllib.request.Request(url, headers={"Accept": accept})
+    # No cache: a CDN or proxy in front of the index must ask the index itself, so that a
+    # file just uploaded is seen as soon as the index serves it.
+    request = urllib.request.Request(
+        url, headers={"Accept": accept, "Cache-Control": "no-cache", "Pragma": "no-cache"}
+    )
     if credentials is not None:
         request.add_header("Authorization", credentials.header())
     with urllib.request.urlopen(request, timeout=timeout) as response:
@@ -184,3 +188,26 @@ def file_states(
         else:
             states[name] = CONFLICTING
     return states
+
+
+def json_api_files(
+    index_url: str, project: str, version: str, timeout: float = 30
+) -> dict[str, str] | None:
+    """filename -> sha256 of ``project`` ``version`` from the index's JSON API (PyPI's
+    ``/pypi/NAME/VERSION/json`` beside ``/simple/``); None when the index has none or it
+    cannot be read. A cross-check only: what pip sees is the simple page."""
+    from packaging.utils import canonicalize_name
+
+    base = index_url.rstrip("/")
+    if not base.endswith("/simple"):
+        return None
+    url = f"{base[: -len('simple')]}pypi/{canonicalize_name(project)}/{version}/json"
+    try:
+        raw, _type = _get(url, "application/json", None, timeout)
+        data = json.loads(raw.decode("utf-8"))
+        return {
+            str(f["filename"]): str(f.get("digests", {}).get("sha256", ""))
+            for f in data.get("urls", [])
+        }
+    except (urllib.error.URLError, OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None

@@ -2,12 +2,14 @@
 
 The target is reached through the Target protocol (release.targets): it probes which
 files are there by sha256, uploads one file (never overwriting another of that
-name), and confirms what it serves.  This step orders the files (sdist first),
+name), and confirms what it serves.  This step orders the files (`upload-order`: the
+wheels, then the sdist, by default),
 journals each one, and reports a table of every file's state when it fails.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from release.ops import CONFLICTING, PRESENT
@@ -23,6 +25,12 @@ def status_table(rows: list[tuple[str, str, str]]) -> str:
     lines = [f"  {'target':<12} {'file':<{width}}  state"]
     lines += [f"  {t:<12} {f:<{width}}  {s}" for t, f, s in rows]
     return "\n".join(lines)
+
+
+def upload_order(names: Iterable[str], *, sdist_last: bool) -> list[str]:
+    """The files in the order they are uploaded: the wheels by name, the sdist after them
+    (``upload-order = "wheels-first"``) or before them."""
+    return sorted(names, key=lambda n: (n.endswith(".tar.gz") == sdist_last, n))
 
 
 @dataclass
@@ -49,7 +57,7 @@ class Publish:
         dist = ctx.project_dir / ctx.plan.dist_dir
         done: dict[str, str] = {}
         try:
-            for name in sorted(ctx.journal.artifacts, key=lambda n: not n.endswith(".tar.gz")):
+            for name in upload_order(ctx.journal.artifacts, sdist_last=ctx.plan.sdist_last):
                 done[name] = target.upload(name, dist / name, ctx.journal.artifacts[name])
                 ctx.journal.uploads.setdefault(target.name, {})[name] = done[name]
                 ctx.journal.save()

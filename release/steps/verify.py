@@ -7,12 +7,9 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from packaging.utils import canonicalize_name
-from packaging.version import InvalidVersion, Version
-
 from release.errors import ReleaseError
 from release.ops.build import build_artifacts
-from release.ops.dists import read_metadata, twine_check
+from release.ops.dists import identity_problems, twine_check
 from release.ops.hashing import all_match, sha256
 from release.plan import Plan, Step
 from release.steps import Context
@@ -23,17 +20,7 @@ class VerifyFailed(ReleaseError):
 
 
 def metadata_problems(plan: Plan, path: Path) -> list[str]:
-    name, version = read_metadata(path)
-    found: list[str] = []
-    if canonicalize_name(name) != canonicalize_name(plan.project):
-        found.append(f"{path.name}: metadata Name is {name!r}, the plan says {plan.project!r}")
-    try:
-        ok = Version(version) == plan.version
-    except InvalidVersion:
-        ok = False
-    if not ok:
-        found.append(f"{path.name}: metadata Version is {version!r}, the plan says {plan.version}")
-    return found
+    return identity_problems(path, plan.project, plan.version)
 
 
 @dataclass

@@ -19,7 +19,14 @@ from typing import TYPE_CHECKING
 from release.credentials import Resolved, missing_hint, require, resolve
 from release.ops import CONFLICTING, MISSING, PRESENT
 from release.ops.hashing import matches
-from release.ops.index import Credentials, IndexError_, file_sha256, file_states, read_files
+from release.ops.index import (
+    Credentials,
+    IndexError_,
+    file_sha256,
+    file_states,
+    json_api_files,
+    read_files,
+)
 from release.runner import mask
 from release.targets import UPLOADED, TargetError, TargetFacts
 
@@ -30,6 +37,10 @@ if TYPE_CHECKING:
 
 RETRIES = 3  # failed attempts retried per file (connection errors, 5xx)
 BACKOFF_SECONDS = 0.5
+#: How long a file the index accepted may take to appear on its simple page (a CDN or a
+#: mirror in front of it may serve an older page for a while), polled with backoff.
+VISIBLE_SECONDS = 30.0
+POLL_SECONDS = (0.25, 4.0)  # the first wait between reads, and the longest
 
 
 @dataclass
@@ -78,9 +89,32 @@ class IndexTarget:
 
     def confirm(self, files: Mapping[str, str]) -> dict[str, str]:
         try:
-            return self._states(files)
+            return self._served(files)
         except IndexError_ as exc:
             raise TargetError(exc.message, exc.hint) from None
+
+    def _served(self, files: Mapping[str, str]) -> dict[str, str]:
+        """The states of ``files`` once the index serves every one of them, or when one
+        conflicts, or after :data:`VISIBLE_SECONDS`: the simple page is read again (no
+        caches) with growing waits, as long as a file is missing."""
+        deadline = time.monotonic() + VISIBLE_SECONDS
+        wait, longest = POLL_SECONDS
+        while True:
+            try:
+                states = self._states(files)
+            except IndexError_ as exc:
+                if not exc.retryable or time.monotonic() >= deadline:
+                    raise
+                states = {}
+            if states and (
+                all(s == PRESENT for s in states.values()) or CONFLICTING in states.values()
+            ):
+                return states
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return states
+            time.sleep(min(wait, left))
+            wait = min(wait * 2, longest)
 
     def state(self, files: Mapping[str, str]) -> dict[str, str]:
         try:
@@ -211,6 +245,7 @@ class IndexTarget:
             status, text = self._twine(path)
             if status == 200:
                 uploaded = True
+                self._served(files)  # an index may list a file a while after accepting it
                 continue  # confirmed through the index on the next pass
             if status in (401, 403):
                 raise TargetError(
@@ -225,11 +260,20 @@ class IndexTarget:
                     time.sleep(BACKOFF_SECONDS * 2 ** (failures - 1))
                 continue
             if status in (400, 409):
-                states = self._states(files)
+                # Not decided by the error's text: the file may be there, on a page served late.
+                states = self._served(files)
                 if states.get(name) == PRESENT:
                     return UPLOADED
                 if states.get(name) == CONFLICTING:
                     continue  # reported as a conflict on the next pass
+                version = _version_of(name)
+                by_json = json_api_files(self.config.index_url, self.project, version or "")
+                if by_json and by_json.get(name) == digest:
+                    raise TargetError(
+                        f"{self.name}'s JSON API has {name} with this release's sha256, but its "
+                        f"simple index did not list it within {VISIBLE_SECONDS:.0f}s.",
+                        "Run release resume once the index serves it; nothing is uploaded twice.",
+                    )
                 raise TargetError(
                     f"{self.name} rejected {name} (HTTP {status}: {text.strip()[:300]}), and "
                     "the file is not on the index: that filename was probably used before and "
@@ -240,3 +284,19 @@ class IndexTarget:
                 f"{self.name} rejected {name} (HTTP {status}): {text.strip()[:300]}",
                 "Fix the cause and run release resume.",
             )
+
+
+def _version_of(name: str) -> str | None:
+    from packaging.utils import (
+        InvalidSdistFilename,
+        InvalidWheelFilename,
+        parse_sdist_filename,
+        parse_wheel_filename,
+    )
+
+    try:
+        if name.endswith(".whl"):
+            return str(parse_wheel_filename(name)[1])
+        return str(parse_sdist_filename(name)[1])
+    except (InvalidWheelFilename, InvalidSdistFilename):
+        return None

@@ -24,6 +24,9 @@ class Writer(NamedTuple):
     kind: str
     path: str  # relative to the project
     render: Callable[[str, str], str]  # (tag format, pip install arguments) -> the file
+    #: (tag format, pip install arguments, wheel builder) -> the matrix variant, for a
+    #: project with compiled extensions (release.extensions)
+    matrix: Callable[[str, str, str], str]
     what: str  # what the file holds, for the message after writing it
     setup: str  # what to set up on the CI system and on PyPI, after writing it
     #: The file may hold more than the release (GitLab's one top-level pipeline file): one
@@ -38,6 +41,9 @@ def _github() -> Writer:
         kind="github",
         path=github.PATH,
         render=lambda fmt, install: github.render(fmt, install=install),
+        matrix=lambda fmt, install, builder: github.render_matrix(
+            fmt, install=install, builder=builder
+        ),
         what="a build job and a publish job (environment 'pypi', trusted publishing)",
         setup="On PyPI, add a trusted publisher for this repository, workflow release.yml, "
         "environment pypi.",
@@ -52,6 +58,9 @@ def _gitlab() -> Writer:
         kind="gitlab",
         path=gitlab.PATH,
         render=lambda fmt, install: gitlab.render(fmt, install=install),
+        matrix=lambda fmt, install, builder: gitlab.render_matrix(
+            fmt, install=install, builder=builder
+        ),
         what="a build job and a publish job on release tags (environment 'pypi', trusted "
         "publishing, outputs in the dotenv report release.env)",
         setup="On PyPI, add a GitLab trusted publisher for this project's namespace and name, "
@@ -74,12 +83,28 @@ class Written(NamedTuple):
     message: str  # what was done, and what to set up next
 
 
-def write(project: Path, kind: str, tag_format: str, install: str, *, dry_run: bool) -> Written:
+def write(
+    project: Path,
+    kind: str,
+    tag_format: str,
+    install: str,
+    *,
+    dry_run: bool,
+    builder: str | None = None,
+) -> Written:
     """Render the release pipeline of ``kind`` for ``project`` and, unless ``dry_run``, write
-    it. An existing file is replaced when the writer's file holds only the release or when
+    it: the matrix variant when ``builder`` (cibuildwheel or maturin) builds its wheels. An
+    existing file is replaced when the writer's file holds only the release or when
     release init wrote it; otherwise it is left as it is (:class:`UsageError`)."""
     writer = WRITERS[kind]()
-    text = writer.render(tag_format, install)
+    if builder is None:
+        text = writer.render(tag_format, install)
+    else:
+        text = writer.matrix(tag_format, install, builder)
+        writer = writer._replace(
+            what=f"an sdist job, a wheel matrix ({builder}) and a publish job that needs them "
+            "all (environment 'pypi', trusted publishing)"
+        )
     path = project / writer.path
     if dry_run:
         return Written(path, text, "")

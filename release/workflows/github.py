@@ -107,3 +107,150 @@ def render(tag_format: str, *, install: str, python: str = "3.12") -> str:
         install=install,
         python=python,
     )
+
+
+# --- the matrix variant, for projects with compiled extensions --------------------------------
+
+CIBUILDWHEEL = "pypa/cibuildwheel@1828c10ab37f080699c7b81cea34097c684a7074  # v4.2.0"
+MATURIN = "PyO3/maturin-action@e83996d129638aa358a18fbd1dfb82f0b0fb5d3b  # v1.51.0"
+
+MATRIX_HEAD = """\
+# Written by `release init --ci github` (release-pipeline). A push of a release tag
+# builds the sdist in one job and the wheels in a matrix of jobs ({builder}), one per
+# platform; when every one of them succeeded, one job checks the files complete
+# against the tag (`wheels` in [tool.release]), publishes them to the package index
+# (trusted publishing) and makes the GitHub release.
+name: release
+
+on:
+  push:
+    tags:
+      - "{tag_glob}"
+
+permissions: {{}}
+
+concurrency:
+  group: release-${{{{ github.ref }}}}
+  cancel-in-progress: false
+
+jobs:
+  sdist:
+    name: Build and verify the sdist
+    runs-on: ubuntu-latest
+    permissions:
+      contents: read  # check out the repository
+    steps:
+      - uses: {checkout}
+        with:
+          fetch-depth: 0
+          persist-credentials: false
+      - uses: {setup_python}
+        with:
+          python-version: "{python}"
+      - name: Install release-pipeline
+        run: python -m pip install {install}
+      - name: Build and verify
+        run: release ci --build-only --dist sdist --outdir dist
+      - uses: {upload}
+        with:
+          name: sdist
+          path: dist/
+          if-no-files-found: error
+
+  wheels:
+    name: Wheels on ${{{{ matrix.name }}}}
+    runs-on: ${{{{ matrix.runner }}}}
+    permissions:
+      contents: read  # check out the repository
+    strategy:
+      fail-fast: false  # every platform's result is shown; publish still needs them all
+      matrix:
+        include:
+{include}
+    steps:
+      - uses: {checkout}
+        with:
+          persist-credentials: false
+{build_steps}
+      - uses: {upload}
+        with:
+          name: wheels-${{{{ matrix.name }}}}
+          path: wheelhouse/*.whl
+          if-no-files-found: error
+
+  publish:
+    name: Publish and announce
+    # Needs every job: if the sdist or any wheel job failed, this job does not run, and
+    # nothing is uploaded.
+    needs: [sdist, wheels]
+    runs-on: ubuntu-latest
+    environment:
+      name: pypi
+    permissions:
+      id-token: write  # PyPI trusted publishing (OIDC)
+      contents: write  # create the GitHub release and attach the artifacts
+    steps:
+      - uses: {checkout}
+        with:
+          fetch-depth: 0
+          persist-credentials: false
+      - uses: {setup_python}
+        with:
+          python-version: "{python}"
+      - name: Install release-pipeline
+        run: python -m pip install {install}
+      - uses: {download}
+        with:
+          path: artifacts/  # every job's artifact, each in its own directory
+      - name: Check complete, publish and announce
+        run: release ci --publish-from artifacts
+        env:
+          GITHUB_TOKEN: ${{{{ secrets.GITHUB_TOKEN }}}}
+"""
+
+CIBUILDWHEEL_STEPS = """\
+      - uses: {cibuildwheel}
+        with:
+          output-dir: wheelhouse
+        env:
+          CIBW_ARCHS: ${{{{ matrix.archs }}}}"""
+
+MATURIN_STEPS = """\
+      - uses: {setup_python}
+        with:
+          python-version: "{python}"
+      - uses: {maturin}
+        with:
+          command: build
+          target: ${{{{ matrix.target }}}}
+          manylinux: auto
+          args: --release --out wheelhouse"""
+
+
+def render_matrix(tag_format: str, *, install: str, builder: str, python: str = "3.12") -> str:
+    """The matrix workflow: ``builder`` is ``cibuildwheel`` or ``maturin``."""
+    from release.wheels import PLATFORMS
+
+    include = "\n".join(
+        f"          - name: {p.name}\n            runner: {p.runner}\n"
+        + (
+            f"            target: {p.maturin_target}"
+            if builder == "maturin"
+            else f"            archs: {p.cibw_archs}"
+        )
+        for p in PLATFORMS
+    )
+    steps = MATURIN_STEPS if builder == "maturin" else CIBUILDWHEEL_STEPS
+    shown = "maturin's action" if builder == "maturin" else "cibuildwheel"
+    common = {"setup_python": SETUP_PYTHON, "python": python}
+    return MATRIX_HEAD.format(
+        builder=shown,
+        tag_glob=tag_glob(tag_format),
+        checkout=CHECKOUT,
+        upload=UPLOAD_ARTIFACT,
+        download=DOWNLOAD_ARTIFACT,
+        install=install,
+        include=include,
+        build_steps=steps.format(cibuildwheel=CIBUILDWHEEL, maturin=MATURIN, **common),
+        **common,
+    )

@@ -116,3 +116,127 @@ def render(tag_format: str, *, install: str) -> str:
         id_token=id_token_variable(AUDIENCE),
         audience=AUDIENCE,
     )
+
+
+# --- the matrix variant, for projects with compiled extensions (Linux runners only) ----------
+
+#: The cibuildwheel the wheel jobs install (pinned: the jobs change only when this file does).
+CIBUILDWHEEL = "cibuildwheel==4.2.0"
+#: cibuildwheel builds Linux wheels in manylinux/musllinux containers: a Docker daemon as a
+#: service (exact version).
+DIND = "docker:27.5.1-dind"
+#: GitLab.com's hosted Linux runners for Arm (the x86_64 job runs on the default ones).
+ARM_RUNNER_TAG = "saas-linux-small-arm64"
+
+MATRIX_HEAD = """\
+# Written by `release init --ci gitlab` (release-pipeline). A pipeline for a release
+# tag builds the sdist in one job and the Linux wheels with cibuildwheel in one job per
+# architecture; when all of them succeeded, one job checks the files complete against
+# the tag (`wheels` in [tool.release]), publishes them to the package index (trusted
+# publishing) and makes the release. GitLab.com has no hosted macOS or Windows runners
+# here: wheels for them are not built by this pipeline (see docs/ci.md).
+#
+# The image is an exact Python version (not python:3), so these jobs change only
+# when this file does; it is the full image because release ci runs git. To pin
+# its bytes as well, append its digest: {image}@sha256:<digest>.
+
+release-sdist:
+  stage: build
+  image: {image}
+  rules:
+    - if: {rule}
+  variables:
+    GIT_DEPTH: "0"  # release ci needs the history and the tags
+  script:
+    - python -m pip install {install}
+    - release ci --build-only --dist sdist --outdir dist
+  artifacts:
+    paths:
+      - dist/
+{wheel_jobs}
+release-publish:
+  stage: deploy
+  image: {image}
+  rules:
+    - if: {rule}
+  needs:  # every build job: when one failed, this job does not run and nothing is uploaded
+    - job: release-sdist
+      artifacts: true
+{needs}
+  environment:
+    name: pypi  # protect it: Settings > CI/CD > Protected environments
+  resource_group: release-$CI_COMMIT_TAG  # one release of a tag at a time
+  interruptible: false
+  variables:
+    GIT_DEPTH: "0"
+  id_tokens:
+    {id_token}:  # PyPI trusted publishing (OIDC): this job alone holds it
+      aud: {audience}
+  script:
+    - python -m pip install {install}
+    - release ci --publish-from dist
+  artifacts:
+    reports:
+      dotenv: {dotenv}
+"""
+
+WHEEL_JOB = """
+release-wheels-{name}:
+  stage: build
+  image: {image}
+  rules:
+    - if: {rule}
+{tags}  services:
+    - name: {dind}
+      alias: docker
+  variables:
+    DOCKER_HOST: tcp://docker:2375
+    DOCKER_TLS_CERTDIR: ""
+    CIBW_ARCHS: {archs}
+  script:
+    - apt-get update && apt-get install --yes --no-install-recommends docker.io
+    - python -m pip install "{cibuildwheel}"
+    - cibuildwheel --output-dir dist/wheels
+  artifacts:
+    paths:
+      - dist/wheels/
+"""
+
+
+def render_matrix(tag_format: str, *, install: str, builder: str) -> str:
+    """The Linux matrix pipeline; ``builder`` must be cibuildwheel (maturin's jobs are not
+    written for GitLab)."""
+    from release.errors import UsageError
+    from release.wheels import LINUX
+
+    if builder != "cibuildwheel":
+        raise UsageError(
+            "release init --ci gitlab writes wheel jobs with cibuildwheel only; this is a "
+            "maturin project, whose wheel jobs it does not write.",
+            "Use release init --ci github, or add maturin build jobs to .gitlab-ci.yml by hand "
+            "(see docs/ci.md, Extension projects).",
+        )
+    rule = tag_rule(tag_format)
+    jobs = "".join(
+        WHEEL_JOB.format(
+            name=p.name,
+            image=IMAGE,
+            rule=rule,
+            tags=f"  tags:\n    - {ARM_RUNNER_TAG}\n" if p.cibw_archs == "aarch64" else "",
+            dind=DIND,
+            archs=p.cibw_archs,
+            cibuildwheel=CIBUILDWHEEL,
+        )
+        for p in LINUX
+    )
+    needs = "\n".join(f"    - job: release-wheels-{p.name}\n      artifacts: true" for p in LINUX)
+    return MATRIX_HEAD.format(
+        image=IMAGE,
+        rule=rule,
+        install=install,
+        wheel_jobs=jobs,
+        needs=needs,
+        dotenv=GITLAB_DOTENV,
+        id_token=id_token_variable(AUDIENCE),
+        audience=AUDIENCE,
+    )
