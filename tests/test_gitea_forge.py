@@ -50,7 +50,7 @@ def gt() -> Iterator[GiteaStandIn]:
 @pytest.fixture(autouse=True)
 def no_waiting(monkeypatch: pytest.MonkeyPatch) -> None:
     """The client's back-off between retries, without the waiting."""
-    monkeypatch.setattr("release.forges.gitea.time.sleep", lambda _seconds: None)
+    monkeypatch.setattr("release.forges.http.time.sleep", lambda _seconds: None)
 
 
 def config(standin: GiteaStandIn, repository: str | None = None) -> ForgeConfig:

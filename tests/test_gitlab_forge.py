@@ -24,7 +24,7 @@ WHEEL, SDIST = "hello_release-1.3.0-py3-none-any.whl", "hello_release-1.3.0.tar.
 
 @pytest.fixture
 def gl(gitlab_standin: GitLabStandIn, monkeypatch: pytest.MonkeyPatch) -> GitLabStandIn:
-    monkeypatch.setattr("release.forges.gitlab.time.sleep", lambda _seconds: None)
+    monkeypatch.setattr("release.forges.http.time.sleep", lambda _seconds: None)
     return gitlab_standin
 
 

@@ -71,7 +71,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
-from release.forges import Announcement, Asset, ChangeRequest, ForgeError, ForgeRelease
+from release.forges import Announcement, Asset, ChangeRequest, ForgeError, ForgeRelease, http
 from release.ops import CONFLICTING, MISSING, PRESENT
 from release.runner import mask
 
@@ -157,35 +157,30 @@ class Gitea:
         headers = {"Accept": accept, "User-Agent": "release-pipeline"}
         if body is not None:
             headers["Content-Type"] = content_type
+
         # A POST is never repeated blindly: it may have taken effect before the answer was
         # lost. Callers look at the state and decide.
-        retries = RETRIES if method in _SAFE else 0
-        opener = self._opener()
-        for attempt in range(retries + 1):
-            request = urllib.request.Request(url, data=body, method=method, headers=headers)
+        def request() -> urllib.request.Request:
+            made = urllib.request.Request(url, data=body, method=method, headers=headers)
             # Unredirected: a redirect carries it only to the forge's own hosts.
-            request.add_unredirected_header("Authorization", f"token {self.token}")
-            try:
-                with opener.open(request, timeout=self.timeout) as response:
-                    return response.status, response.read()
-            except urllib.error.HTTPError as exc:
-                payload = exc.read()
-                exc.close()
-                if exc.code >= 500 and attempt < retries:
-                    time.sleep(0.5 * 2**attempt)
-                    continue
-                raise self._error(method, url, exc.code, payload, what) from None
-            except (urllib.error.URLError, OSError) as exc:
-                if attempt < retries:
-                    time.sleep(0.5 * 2**attempt)
-                    continue
-                reason = self._mask(str(getattr(exc, "reason", exc)))
-                raise ForgeError(
-                    f"Gitea at {self._base()} cannot be reached ({reason}).",
-                    "Check `url` (or `api-url`) and the network, then run release resume.",
-                    status=0,
-                ) from None
-        raise AssertionError("unreachable")
+            made.add_unredirected_header("Authorization", f"token {self.token}")
+            return made
+
+        answer = http.exchange(
+            request,
+            retry=method in _SAFE,
+            timeout=self.timeout,
+            refused=lambda status, payload, _headers: self._error(
+                method, url, status, payload, what
+            ),
+            unreachable=lambda reason: ForgeError(
+                f"Gitea at {self._base()} cannot be reached ({self._mask(reason)}).",
+                "Check `url` (or `api-url`) and the network, then run release resume.",
+                status=0,
+            ),
+            opener=self._opener(),
+        )
+        return answer.status, answer.body
 
     def _mask(self, text: str) -> str:
         return mask(text, [self.token]) if self.token else text
@@ -257,31 +252,25 @@ class Gitea:
         """Create the release; if the answer was lost (or the tag has one already), the one
         that may have been made is looked up by its tag before anything is sent again."""
         tag = str(fields["tag_name"])
-        for attempt in range(RETRIES + 1):
-            try:
-                created: dict[str, Any] = self._json(
-                    "POST", "/releases", fields, what=f"create the release of {tag}"
-                )
-                return created
-            except ForgeError as exc:
-                if not (exc.uncertain or exc.status == 409):
-                    raise
-                found = self.release_by_tag(tag)
-                if found is not None:
-                    return found
-                if exc.status == 409:
-                    raise ForgeError(
-                        f"Gitea says the tag {tag} has a release already, but the token "
-                        f"cannot find it in {self.repository} ({exc.message}).",
-                        "A draft is visible only to accounts that may write releases: give "
-                        "the token's account write access, or delete that release, then run "
-                        "release resume.",
-                        status=409,
-                    ) from None
-                if attempt == RETRIES:
-                    raise
-                time.sleep(0.5 * 2**attempt)
-        raise AssertionError("unreachable")
+
+        def hidden(exc: ForgeError) -> ForgeError | None:
+            if exc.status != 409:
+                return None
+            return ForgeError(
+                f"Gitea says the tag {tag} has a release already, but the token cannot find "
+                f"it in {self.repository} ({exc.message}).",
+                "A draft is visible only to accounts that may write releases: give the "
+                "token's account write access, or delete that release, then run release "
+                "resume.",
+                status=409,
+            )
+
+        return http.made_or_found(
+            lambda: self._json("POST", "/releases", fields, what=f"create the release of {tag}"),
+            lambda: self.release_by_tag(tag),
+            exists=409,
+            unfound=hidden,
+        )
 
     def edit_release(self, release_id: int, fields: dict[str, Any], what: str) -> dict[str, Any]:
         edited: dict[str, Any] = self._json("PATCH", f"/releases/{release_id}", fields, what=what)
@@ -457,20 +446,17 @@ class Gitea:
 
     def open_change(self, title: str, body: str, head: str, base: str) -> ChangeRequest:
         fields = {"head": head, "base": base, "title": title, "body": body}
+        # 409: a pull request for these branches exists already: take it.
         with self._change_errors():
-            try:
-                created: dict[str, Any] = self._json(
+            made: ChangeRequest = http.made_or_found(
+                lambda: self._json(
                     "POST", "/pulls", fields, what=f"open a pull request from {head}"
-                )
-                return created
-            except ForgeError as exc:
-                # 409: a pull request for these branches exists already: take it.
-                if not (exc.uncertain or exc.status == 409):
-                    raise
-                found = self.find_change(head, base)
-                if found is None:
-                    raise
-                return found
+                ),
+                lambda: self.find_change(head, base),
+                exists=409,
+                attempts=1,
+            )
+        return made
 
     def update_change(self, change: ChangeRequest, title: str, body: str) -> ChangeRequest:
         if change.get("title") == title and (change.get("body") or "") == body:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from release.forges import Announcement, Asset, ChangeRequest, ForgeError, ForgeRelease
+from release.forges import Announcement, Asset, ChangeRequest, ForgeError, ForgeRelease, http
 from release.ops import BROKEN, CONFLICTING, MISSING, PRESENT
 
 API_VERSION = "2022-11-28"
@@ -58,32 +58,24 @@ class GitHub:
         }
         if body is not None:
             headers["Content-Type"] = content_type
-        # A POST is never repeated blindly: it may have taken effect before the answer
-        # was lost. Callers look at the state and decide.
-        retries = 0 if method == "POST" else RETRIES
-        for attempt in range(retries + 1):
-            request = urllib.request.Request(url, data=body, method=method, headers=headers)
-            try:
-                with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                    return response.status, response.read()
-            except urllib.error.HTTPError as exc:
-                payload = exc.read()
-                if exc.code >= 500 and attempt < retries:
-                    time.sleep(0.5 * 2**attempt)
-                    continue
-                self._raise(method, url, exc.code, payload, exc.headers)
-            except (urllib.error.URLError, OSError) as exc:
-                if attempt < retries:
-                    time.sleep(0.5 * 2**attempt)
-                    continue
-                raise ForgeError(
-                    f"GitHub at {self.api_url} cannot be reached ({getattr(exc, 'reason', exc)}).",
-                    "Check `api-url` and the network, then run release resume.",
-                    status=0,
-                ) from None
-        raise AssertionError("unreachable")
+        answer = http.exchange(
+            lambda: urllib.request.Request(url, data=body, method=method, headers=headers),
+            retry=method != "POST",
+            timeout=self.timeout,
+            refused=lambda status, payload, answer: self._error(
+                method, url, status, payload, answer
+            ),
+            unreachable=lambda reason: ForgeError(
+                f"GitHub at {self.api_url} cannot be reached ({reason}).",
+                "Check `api-url` and the network, then run release resume.",
+                status=0,
+            ),
+        )
+        return answer.status, answer.body
 
-    def _raise(self, method: str, url: str, status: int, payload: bytes, headers: Any) -> None:
+    def _error(
+        self, method: str, url: str, status: int, payload: bytes, headers: Any
+    ) -> ForgeError:
         try:
             message = str(json.loads(payload).get("message", ""))
         except (ValueError, AttributeError):
@@ -91,7 +83,7 @@ class GitHub:
         message = message.replace(self.token, "***") if self.token else message
         where = f"{method} {url.split('?', maxsplit=1)[0]}"
         if status == 401:
-            raise ForgeError(
+            return ForgeError(
                 f"GitHub rejected the token ({where}: {message}).",
                 "Check the token in the configured environment variable.",
                 status=status,
@@ -105,7 +97,7 @@ class GitHub:
                 if reset.isdigit()
                 else f"in {headers.get('Retry-After')} s"
             )
-            raise ForgeError(
+            return ForgeError(
                 f"GitHub's API rate limit is exhausted ({where}).",
                 f"It resets at {when}; then run release resume.",
                 status=status,
@@ -115,7 +107,7 @@ class GitHub:
             if status >= 500
             else "Check the repository name and the token's permissions (contents: write)."
         )
-        raise ForgeError(f"GitHub answered {status} to {where}: {message}", hint, status=status)
+        return ForgeError(f"GitHub answered {status} to {where}: {message}", hint, status=status)
 
     def _json(self, method: str, path: str, data: dict[str, Any] | None = None) -> Any:
         body = None if data is None else json.dumps(data).encode()
@@ -139,20 +131,11 @@ class GitHub:
 
     def create_release(self, fields: dict[str, Any]) -> dict[str, Any]:
         """Create the release; if the answer was lost, find the one that may have been made."""
-        for attempt in range(RETRIES + 1):
-            try:
-                created: dict[str, Any] = self._json(
-                    "POST", f"/repos/{self.repository}/releases", fields
-                )
-                return created
-            except ForgeError as exc:
-                if not (exc.uncertain or exc.status == 422) or attempt == RETRIES:
-                    raise
-                found = self.release_by_tag(str(fields["tag_name"]))
-                if found is not None:
-                    return found
-                time.sleep(0.5 * 2**attempt)
-        raise AssertionError("unreachable")
+        return http.made_or_found(
+            lambda: self._json("POST", f"/repos/{self.repository}/releases", fields),
+            lambda: self.release_by_tag(str(fields["tag_name"])),
+            exists=422,
+        )
 
     def update_release(self, release_id: int, fields: dict[str, Any]) -> dict[str, Any]:
         updated: dict[str, Any] = self._json(
@@ -276,18 +259,14 @@ class GitHub:
 
     def open_change(self, title: str, body: str, head: str, base: str) -> ChangeRequest:
         fields = {"title": title, "body": body, "head": head, "base": base}
-        try:
-            created: dict[str, Any] = self._json("POST", f"/repos/{self.repository}/pulls", fields)
-            return created
-        except ForgeError as exc:
-            # The answer may have been lost after the pull request was made (or a run
-            # beside this one made it): take the one that is there.
-            if not (exc.uncertain or exc.status == 422):
-                raise
-            found = self.find_change(head, base)
-            if found is None:
-                raise
-            return found
+        # The answer may have been lost after the pull request was made (or a run beside
+        # this one made it, 422): take the one that is there.
+        return http.made_or_found(
+            lambda: self._json("POST", f"/repos/{self.repository}/pulls", fields),
+            lambda: self.find_change(head, base),
+            exists=422,
+            attempts=1,
+        )
 
     def update_change(self, change: ChangeRequest, title: str, body: str) -> ChangeRequest:
         if change.get("title") == title and (change.get("body") or "") == body:

@@ -49,7 +49,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator, Mapping
@@ -60,7 +59,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlencode
 
-from release.forges import Announcement, Asset, ChangeRequest, ForgeError, ForgeRelease
+from release.forges import Announcement, Asset, ChangeRequest, ForgeError, ForgeRelease, http
 from release.ops import BROKEN, CONFLICTING, MISSING, PRESENT
 
 RETRIES = 3
@@ -121,30 +120,19 @@ class GitLab:
         }
         if body is not None:
             headers["Content-Type"] = content_type
-        retries = RETRIES if retry else 0
-        for attempt in range(retries + 1):
-            request = urllib.request.Request(url, data=body, method=method, headers=headers)
-            try:
-                with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                    return response.status, response.headers, response.read()
-            except urllib.error.HTTPError as exc:
-                with exc:
-                    payload = exc.read()
-                if exc.code >= 500 and attempt < retries:
-                    time.sleep(0.5 * 2**attempt)
-                    continue
-                raise self._error(method, url, exc.code, payload, exc.headers) from None
-            except (urllib.error.URLError, OSError) as exc:
-                if attempt < retries:
-                    time.sleep(0.5 * 2**attempt)
-                    continue
-                reason = self._masked(str(getattr(exc, "reason", exc)))
-                raise ForgeError(
-                    f"GitLab at {self.api_url} cannot be reached ({reason}).",
-                    "Check `url` (or `api-url`) and the network, then run release resume.",
-                    status=0,
-                ) from None
-        raise AssertionError("unreachable")
+        return http.exchange(
+            lambda: urllib.request.Request(url, data=body, method=method, headers=headers),
+            retry=retry,
+            timeout=self.timeout,
+            refused=lambda status, payload, answer: self._error(
+                method, url, status, payload, answer
+            ),
+            unreachable=lambda reason: ForgeError(
+                f"GitLab at {self.api_url} cannot be reached ({self._masked(reason)}).",
+                "Check `url` (or `api-url`) and the network, then run release resume.",
+                status=0,
+            ),
+        )
 
     def _masked(self, text: str) -> str:
         return text.replace(self.token, "***") if self.token else text
@@ -228,18 +216,11 @@ class GitLab:
         """Make the release; if the answer was lost (or another run made it meanwhile, 409),
         the one that is there. A POST is repeated only after reading that none was made."""
         tag = str(fields["tag_name"])
-        for attempt in range(RETRIES + 1):
-            try:
-                created: dict[str, Any] = self._json("POST", "/releases", fields)
-                return created
-            except ForgeError as exc:
-                if not (exc.uncertain or exc.status == 409) or attempt == RETRIES:
-                    raise
-                found = self.release(tag)
-                if found is not None:
-                    return found
-                time.sleep(0.5 * 2**attempt)
-        raise AssertionError("unreachable")
+        return http.made_or_found(
+            lambda: self._json("POST", "/releases", fields),
+            lambda: self.release(tag),
+            exists=409,
+        )
 
     def update_release(self, tag: str, fields: dict[str, Any]) -> dict[str, Any]:
         updated: dict[str, Any] = self._json("PUT", f"/releases/{quote(tag, safe='')}", fields)
@@ -485,19 +466,16 @@ class GitLab:
 
     def open_change(self, title: str, body: str, head: str, base: str) -> ChangeRequest:
         fields = {"source_branch": head, "target_branch": base, "title": title, "description": body}
+        # 409: an open merge request for the branch exists (made by a run whose answer was
+        # lost, or one beside this one): take it.
         with self._change_errors():
-            try:
-                created: dict[str, Any] = self._json("POST", "/merge_requests", fields)
-                return created
-            except ForgeError as exc:
-                # 409: an open merge request for the branch exists (made by a run whose
-                # answer was lost, or one beside this one): take it.
-                if not (exc.uncertain or exc.status == 409):
-                    raise
-                found = self.find_change(head, base)
-                if found is None:
-                    raise
-                return found
+            made: ChangeRequest = http.made_or_found(
+                lambda: self._json("POST", "/merge_requests", fields),
+                lambda: self.find_change(head, base),
+                exists=409,
+                attempts=1,
+            )
+        return made
 
     def update_change(self, change: ChangeRequest, title: str, body: str) -> ChangeRequest:
         if change.get("title") == title and (change.get("description") or "") == body:
