@@ -152,6 +152,13 @@ def _init_arguments(p: argparse.ArgumentParser) -> None:
         help="with --ci: what the workflow pip-installs to get release-pipeline "
         "(default: this version from PyPI)",
     )
+    p.add_argument(
+        "--release-pr",
+        action="store_true",
+        help="with --ci github: instead write the release pull request flow's two workflows "
+        "(release pr on every push to a release branch; the release on the push that merges "
+        "the release pull request)",
+    )
 
 
 def _fragment_arguments(p: argparse.ArgumentParser) -> None:
@@ -546,6 +553,11 @@ def _init(project: Path, args: argparse.Namespace) -> int:
                 "Run release init --forge KIND first, then release init --ci KIND.",
             )
         return _init_ci(project, args)
+    if args.release_pr:
+        raise UsageError(
+            "release init --release-pr goes with --ci: it writes CI workflows.",
+            "Run release init --ci github --release-pr.",
+        )
     decisions = decide(project, args.forge)
     lines = ["Decisions:"] + [f"  - {r}" for r in decisions.reasons]
     if args.dry_run:
@@ -564,15 +576,26 @@ def _init_ci(project: Path, args: argparse.Namespace) -> int:
 
     pyproject = config_mod.read_pyproject(project)
     install = args.install or workflows.default_install()
+    branches: tuple[str, ...] = ("main",)
     if "release" in pyproject.get("tool", {}):
         cfg = config_mod.load(project, environ=os.environ, overrides=args.overrides)
         tag_format = cfg.tag_format
         if cfg["ci-gates"] and any(g.is_session for g in cfg.gates):
             install += " nox"  # the build job runs the gate sessions
+        branches = tuple(line.pattern for line in cfg.lines) or branches
     else:
         from release.adopt import decide
 
         tag_format = decide(project).table["tag-format"]
+    if args.release_pr:
+        files = workflows.write_release_pr(
+            project, args.ci, branches, install, dry_run=args.dry_run
+        )
+        if args.dry_run:
+            write("".join(f"# --- {w.path.relative_to(project)}\n{w.text}" for w in files))
+        else:
+            write("".join(w.message + "\n" for w in files))
+        return EXIT_OK
     from release.extensions import detect
 
     written = workflows.write(

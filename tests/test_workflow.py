@@ -287,3 +287,134 @@ def test_the_gitlab_pipeline_golden(project: Path, cli: CLI) -> None:
                  '"release-pipeline==1.0.0"', cwd=project)
     assert result.code == 0, result.stderr
     check_golden("release-gitlab.yml", result.stdout)
+
+
+# --- the release pull request flow (release init --ci github --release-pr) ------------------
+
+
+@pytest.fixture
+def release_pr_workflows(project: Path, cli: CLI) -> dict[str, Path]:
+    result = cli("init", "--ci", "github", "--release-pr", cwd=project)
+    assert result.code == 0, result.stdout + result.stderr
+    workflows = project / ".github" / "workflows"
+    paths = {"release-pr": workflows / "release-pr.yml",
+             "release-merge": workflows / "release-merge.yml"}
+    assert result.stdout == (
+        f"Wrote {paths['release-pr']}.\nWrote {paths['release-merge']}. On PyPI, add a trusted "
+        "publisher for this repository, workflow release-merge.yml, environment pypi. In the "
+        "repository's Actions settings, allow GitHub Actions to create pull requests (release "
+        "pr opens them with GITHUB_TOKEN).\n")
+    assert not (workflows / "release.yml").exists()  # the tag workflow is not written
+    return paths
+
+
+@pytest.mark.parametrize("name", ["release-pr", "release-merge"])
+def test_release_pr_workflows_pass_actionlint(
+    release_pr_workflows: dict[str, Path], name: str, actionlint
+) -> None:
+    assert actionlint(release_pr_workflows[name]) == []
+
+
+@pytest.mark.parametrize("name", ["release-pr", "release-merge"])
+def test_release_pr_workflows_pass_zizmor_pedantic(
+    release_pr_workflows: dict[str, Path], name: str
+) -> None:
+    done = zizmor(release_pr_workflows[name])
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "No findings to report" in done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("name", ["release-pr", "release-merge"])
+def test_release_pr_workflows_validate_against_githubs_schema(
+    release_pr_workflows: dict[str, Path], name: str
+) -> None:
+    done = check_jsonschema(release_pr_workflows[name], "vendor.github-workflows")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "ok -- validation done" in done.stdout
+
+
+def test_release_pr_workflows_permissions_per_job(
+    release_pr_workflows: dict[str, Path],
+) -> None:
+    """Least privilege: nothing at the workflow level; each job only what it uses; the
+    OIDC token only in the publish job, which runs in the environment pypi."""
+    pr = load_yaml(release_pr_workflows["release-pr"])
+    merge = load_yaml(release_pr_workflows["release-merge"])
+    for data in (pr, merge):
+        assert data["permissions"] == {}
+        assert data["on"] == {"push": {"branches": ["main", "master"]}}
+        assert data["concurrency"]["cancel-in-progress"] is False
+    assert {name: job["permissions"] for name, job in pr["jobs"].items()} == {
+        "release-pr": {"contents": "write", "pull-requests": "write"}}
+    assert {name: job["permissions"] for name, job in merge["jobs"].items()} == {
+        "build": {"contents": "write"},
+        "publish": {"id-token": "write", "contents": "write"},
+    }
+    assert "environment" not in merge["jobs"]["build"]
+    assert merge["jobs"]["publish"]["environment"] == {"name": "pypi"}
+    assert merge["jobs"]["publish"]["needs"] == "build"
+    assert merge["jobs"]["publish"]["if"] == "needs.build.outputs.tag != ''"
+
+
+def test_release_pr_workflows_commands_and_credentials(
+    release_pr_workflows: dict[str, Path],
+) -> None:
+    """The commands are release pr and release ci (flags that exist); credentials persist
+    only in the jobs that push (the release branch, the release tag)."""
+    pr = load_yaml(release_pr_workflows["release-pr"])
+    merge = load_yaml(release_pr_workflows["release-merge"])
+
+    def runs(job: dict[str, Any]) -> list[str]:
+        return [step["run"] for step in job["steps"] if "run" in step]
+
+    def checkout(job: dict[str, Any]) -> dict[str, Any]:
+        step: dict[str, Any] = job["steps"][0]
+        assert step["uses"].startswith("actions/checkout@")
+        return step
+
+    release_pr = pr["jobs"]["release-pr"]
+    assert runs(release_pr)[-1] == "release pr || test $? -eq 3"
+    assert "persist-credentials" not in checkout(release_pr)["with"]  # it pushes its branch
+    build, publish = merge["jobs"]["build"], merge["jobs"]["publish"]
+    assert runs(build)[-1] == "release ci --build-only --outdir dist || test $? -eq 3"
+    assert "persist-credentials" not in checkout(build)["with"]  # it pushes the tag
+    assert runs(publish)[-1] == "release ci --publish-from artifacts"
+    assert checkout(publish)["with"]["persist-credentials"] is False
+    for job in (release_pr, build):  # they commit or tag: an identity
+        env = job["steps"][-1 if job is release_pr else -2]["env"]
+        assert env["GIT_COMMITTER_NAME"] == "github-actions[bot]"
+    for path in release_pr_workflows.values():
+        text = path.read_text(encoding="utf-8")
+        assert "cache" not in text
+        for line in text.splitlines():
+            if "uses:" in line:
+                ref = line.split("@", 1)[1].split()[0]
+                assert len(ref) == 40, line
+                assert all(c in "0123456789abcdef" for c in ref), line
+
+
+def test_release_pr_dry_run_writes_nothing(project: Path, cli: CLI) -> None:
+    result = cli("init", "--ci", "github", "--release-pr", "--dry-run", cwd=project)
+    assert result.code == 0, result.stderr
+    assert "# --- .github/workflows/release-pr.yml\n" in result.stdout
+    assert "# --- .github/workflows/release-merge.yml\n" in result.stdout
+    assert not (project / ".github").exists()
+
+
+def test_release_pr_needs_github(project: Path, cli: CLI) -> None:
+    refused = cli("init", "--ci", "gitlab", "--release-pr", cwd=project)
+    assert refused.code == 2, refused.stdout + refused.stderr
+    assert "GitHub Actions only" in refused.stderr
+    assert not (project / ".gitlab-ci.yml").exists()
+    alone = cli("init", "--release-pr", cwd=project)
+    assert alone.code == 2, alone.stdout + alone.stderr
+    assert "goes with --ci" in alone.stderr
+
+
+def test_release_lines_doc_shows_the_generated_workflows() -> None:
+    from release.workflows import github
+
+    doc = (Path(__file__).parent.parent / "docs" / "release-lines.md").read_text(encoding="utf-8")
+    for path, text in github.render_release_pr(("main",), install="release-pipeline").items():
+        assert f"```yaml\n# {path}\n{text}```\n" in doc, path
+    assert "not generated" not in doc

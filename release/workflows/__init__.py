@@ -32,6 +32,11 @@ class Writer(NamedTuple):
     #: The file may hold more than the release (GitLab's one top-level pipeline file): one
     #: that release init did not write is never replaced.
     shared: bool
+    #: (branch filters, pip install arguments) -> the release pull request flow's files by
+    #: path (``--release-pr``), or None when the CI system has none
+    release_pr: Callable[[tuple[str, ...], str], dict[str, str]] | None = None
+    #: what to set up for the release pull request flow, after writing it
+    release_pr_setup: str = ""
 
 
 def _github() -> Writer:
@@ -48,6 +53,10 @@ def _github() -> Writer:
         setup="On PyPI, add a trusted publisher for this repository, workflow release.yml, "
         "environment pypi.",
         shared=False,
+        release_pr=lambda branches, install: github.render_release_pr(branches, install=install),
+        release_pr_setup="On PyPI, add a trusted publisher for this repository, workflow "
+        "release-merge.yml, environment pypi. In the repository's Actions settings, allow "
+        "GitHub Actions to create pull requests (release pr opens them with GITHUB_TOKEN).",
     )
 
 
@@ -127,6 +136,45 @@ def write(
         ) from None
     done = "Replaced" if existing is not None else "Wrote"
     return Written(path, text, f"{done} {path}: {writer.what}. {writer.setup}")
+
+
+def write_release_pr(
+    project: Path, kind: str, branches: tuple[str, ...], install: str, *, dry_run: bool
+) -> list[Written]:
+    """Render the release pull request flow's workflows of ``kind`` for ``project`` (``release
+    pr`` on a push to ``branches``; the release on the push that merges the release pull
+    request) and, unless ``dry_run``, write them: one :class:`Written` per file, the last
+    one's message saying what to set up."""
+    writer = WRITERS[kind]()
+    if writer.release_pr is None:
+        raise UsageError(
+            f"release init --ci {kind} --release-pr: the release pull request workflows are "
+            f"written for GitHub Actions only.",
+            f"Run release init --ci {kind} without --release-pr for the tag pipeline, and run "
+            "release pr in a job of your own on pushes to the release branch.",
+        )
+    files = writer.release_pr(branches, install)
+    done: list[Written] = []
+    for relative, text in files.items():
+        path = project / relative
+        if dry_run:
+            done.append(Written(path, text, ""))
+            continue
+        existing = _read(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(
+                f"Cannot write {path}: {exc.strerror or exc}.",
+                "Make its directory writable, and run release init again.",
+            ) from None
+        verb = "Replaced" if existing is not None else "Wrote"
+        done.append(Written(path, text, f"{verb} {path}."))
+    if not dry_run:
+        last = done[-1]
+        done[-1] = last._replace(message=f"{last.message} {writer.release_pr_setup}")
+    return done
 
 
 def _read(path: Path) -> str | None:

@@ -254,3 +254,178 @@ def render_matrix(tag_format: str, *, install: str, builder: str, python: str = 
         build_steps=steps.format(cibuildwheel=CIBUILDWHEEL, maturin=MATURIN, **common),
         **common,
     )
+
+
+# --- the release pull request flow (``release init --ci github --release-pr``) ----------------
+
+#: Where the two workflows of the release pull request flow go, relative to the project.
+RELEASE_PR_PATH = ".github/workflows/release-pr.yml"
+MERGE_PATH = ".github/workflows/release-merge.yml"
+
+#: Who the release commit and the release tag are made by in the jobs that make them:
+#: GitHub's own bot, the identity its GITHUB_TOKEN acts as.
+BOT_IDENTITY = """\
+          GIT_AUTHOR_NAME: github-actions[bot]
+          GIT_AUTHOR_EMAIL: 41898282+github-actions[bot]@users.noreply.github.com
+          GIT_COMMITTER_NAME: github-actions[bot]
+          GIT_COMMITTER_EMAIL: 41898282+github-actions[bot]@users.noreply.github.com"""
+
+RELEASE_PR_TEMPLATE = """\
+# Written by `release init --ci github` (release-pipeline). Every push to a release
+# branch opens or updates the release pull request (`release pr`): the version edits,
+# the changelog and the release commit on release-pipeline's own branch. Merging that
+# pull request releases ({merge_path}).
+name: release-pr
+
+on:
+  push:
+    branches:
+{branches}
+
+permissions: {{}}
+
+concurrency:
+  group: release-pr-${{{{ github.ref }}}}
+  cancel-in-progress: false
+
+jobs:
+  release-pr:
+    name: Open or update the release pull request
+    runs-on: ubuntu-latest
+    permissions:
+      contents: write  # force-push the release pull request's branch
+      pull-requests: write  # open, update or close the release pull request
+    steps:
+      # The credentials are kept on purpose: `release pr` force-pushes its branch with
+      # `git push` to origin, which authenticates with the GITHUB_TOKEN that
+      # actions/checkout stores in the clone's git config (http extraheader). Nothing in
+      # this job uploads the clone.
+      - uses: {checkout}  # zizmor: ignore[artipacked]
+        with:
+          fetch-depth: 0
+      - uses: {setup_python}
+        with:
+          python-version: "{python}"
+      - name: Install release-pipeline
+        run: python -m pip install {install}
+      - name: Open or update the release pull request
+        # Exit status 3: nothing to release and no release pull request to close.
+        run: release pr || test $? -eq 3
+        env:
+          GITHUB_TOKEN: ${{{{ secrets.GITHUB_TOKEN }}}}  # the pull request API (forge)
+{identity}
+"""
+
+MERGE_TEMPLATE = """\
+# Written by `release init --ci github` (release-pipeline). The push that merges the
+# release pull request (opened by {release_pr_path}) releases: `release ci`
+# recognises the merged release commit by its Release-Version trailer, tags it and
+# pushes the tag, builds and verifies the artifacts in one job, then publishes them to
+# the package index (trusted publishing) and makes the GitHub release in another, all
+# in this run: a tag pushed with GITHUB_TOKEN starts no other workflow. Any other push
+# is "nothing to release".
+name: release-merge
+
+on:
+  push:
+    branches:
+{branches}
+
+permissions: {{}}
+
+concurrency:
+  group: release-merge-${{{{ github.ref }}}}
+  cancel-in-progress: false
+
+jobs:
+  build:
+    name: Tag, build and verify
+    runs-on: ubuntu-latest
+    permissions:
+      contents: write  # push the release tag
+    outputs:
+      tag: ${{{{ steps.build.outputs.tag }}}}
+    steps:
+      # The credentials are kept on purpose: `release ci` pushes the release tag with
+      # `git push` to origin, which authenticates with the GITHUB_TOKEN that
+      # actions/checkout stores in the clone's git config (http extraheader). Only dist/
+      # is uploaded, never the clone.
+      - uses: {checkout}  # zizmor: ignore[artipacked]
+        with:
+          fetch-depth: 0
+      - uses: {setup_python}
+        with:
+          python-version: "{python}"
+      - name: Install release-pipeline
+        run: python -m pip install {install}
+      - name: Tag, build and verify
+        id: build
+        # Exit status 3: this push merged no release pull request (the tag output is empty).
+        run: release ci --build-only --outdir dist || test $? -eq 3
+        env:
+{identity}
+      - if: steps.build.outputs.tag != ''
+        uses: {upload}
+        with:
+          name: dist
+          path: dist/
+          if-no-files-found: error
+
+  publish:
+    name: Publish and announce
+    needs: build
+    if: needs.build.outputs.tag != ''
+    runs-on: ubuntu-latest
+    environment:
+      name: pypi
+    permissions:
+      id-token: write  # PyPI trusted publishing (OIDC)
+      contents: write  # create the GitHub release and attach the artifacts
+    steps:
+      - uses: {checkout}
+        with:
+          fetch-depth: 0  # with the tag the build job pushed
+          persist-credentials: false
+      - uses: {setup_python}
+        with:
+          python-version: "{python}"
+      - name: Install release-pipeline
+        run: python -m pip install {install}
+      - uses: {download}
+        with:
+          name: dist
+          path: artifacts/
+      - name: Publish and announce
+        run: release ci --publish-from artifacts
+        env:
+          GITHUB_TOKEN: ${{{{ secrets.GITHUB_TOKEN }}}}
+"""
+
+
+def _branch_filter(branches: tuple[str, ...]) -> str:
+    return "\n".join(f'      - "{b}"' for b in branches)
+
+
+def render_release_pr(
+    branches: tuple[str, ...], *, install: str, python: str = "3.12"
+) -> dict[str, str]:
+    """The two workflows of the release pull request flow, by path: ``release pr`` on every
+    push to ``branches`` (GitHub branch filters), and the release on the push that merges
+    the release pull request."""
+    common = {
+        "branches": _branch_filter(branches),
+        "checkout": CHECKOUT,
+        "setup_python": SETUP_PYTHON,
+        "install": install,
+        "python": python,
+        "identity": BOT_IDENTITY,
+    }
+    return {
+        RELEASE_PR_PATH: RELEASE_PR_TEMPLATE.format(merge_path=MERGE_PATH, **common),
+        MERGE_PATH: MERGE_TEMPLATE.format(
+            release_pr_path=RELEASE_PR_PATH,
+            upload=UPLOAD_ARTIFACT,
+            download=DOWNLOAD_ARTIFACT,
+            **common,
+        ),
+    }
