@@ -44,15 +44,7 @@ jobs:
     permissions:
       contents: read  # check out the repository
     steps:
-      - uses: {checkout}
-        with:
-          fetch-depth: 0
-          persist-credentials: false
-      - uses: {setup_python}
-        with:
-          python-version: "{python}"
-      - name: Install release-pipeline
-        run: python -m pip install {install}
+{fresh_checkout}
       - name: Build and verify
         run: release ci --build-only --outdir dist
       - uses: {upload}
@@ -71,15 +63,7 @@ jobs:
       id-token: write  # PyPI trusted publishing (OIDC)
       contents: write  # create the GitHub release and attach the artifacts
     steps:
-      - uses: {checkout}
-        with:
-          fetch-depth: 0
-          persist-credentials: false
-      - uses: {setup_python}
-        with:
-          python-version: "{python}"
-      - name: Install release-pipeline
-        run: python -m pip install {install}
+{fresh_checkout}
       - uses: {download}
         with:
           name: dist
@@ -89,6 +73,32 @@ jobs:
         env:
           GITHUB_TOKEN: ${{{{ secrets.GITHUB_TOKEN }}}}
 """
+
+
+#: The first steps of a job that runs release-pipeline, after its checkout.
+INSTALL_STEPS = """\
+      - uses: {setup_python}
+        with:
+          python-version: "{python}"
+      - name: Install release-pipeline
+        run: python -m pip install {install}"""
+
+#: A job's checkout of the whole history, without credentials, then INSTALL_STEPS.
+FRESH_CHECKOUT = """\
+      - uses: {checkout}
+        with:
+          fetch-depth: 0
+          persist-credentials: false
+{install_steps}"""
+
+
+def _job_setup(install: str, python: str) -> dict[str, str]:
+    """The ``{install_steps}`` and ``{fresh_checkout}`` blocks of the templates."""
+    install_steps = INSTALL_STEPS.format(setup_python=SETUP_PYTHON, python=python, install=install)
+    return {
+        "install_steps": install_steps,
+        "fresh_checkout": FRESH_CHECKOUT.format(checkout=CHECKOUT, install_steps=install_steps),
+    }
 
 
 def tag_glob(tag_format: str) -> str:
@@ -106,6 +116,7 @@ def render(tag_format: str, *, install: str, python: str = "3.12") -> str:
         download=DOWNLOAD_ARTIFACT,
         install=install,
         python=python,
+        **_job_setup(install, python),
     )
 
 
@@ -140,15 +151,7 @@ jobs:
     permissions:
       contents: read  # check out the repository
     steps:
-      - uses: {checkout}
-        with:
-          fetch-depth: 0
-          persist-credentials: false
-      - uses: {setup_python}
-        with:
-          python-version: "{python}"
-      - name: Install release-pipeline
-        run: python -m pip install {install}
+{fresh_checkout}
       - name: Build and verify
         run: release ci --build-only --dist sdist --outdir dist
       - uses: {upload}
@@ -190,15 +193,7 @@ jobs:
       id-token: write  # PyPI trusted publishing (OIDC)
       contents: write  # create the GitHub release and attach the artifacts
     steps:
-      - uses: {checkout}
-        with:
-          fetch-depth: 0
-          persist-credentials: false
-      - uses: {setup_python}
-        with:
-          python-version: "{python}"
-      - name: Install release-pipeline
-        run: python -m pip install {install}
+{fresh_checkout}
       - uses: {download}
         with:
           path: artifacts/  # every job's artifact, each in its own directory
@@ -253,6 +248,7 @@ def render_matrix(tag_format: str, *, install: str, builder: str, python: str = 
         include=include,
         build_steps=steps.format(cibuildwheel=CIBUILDWHEEL, maturin=MATURIN, **common),
         **common,
+        **_job_setup(install, python),
     )
 
 
@@ -303,11 +299,7 @@ jobs:
       - uses: {checkout}  # zizmor: ignore[artipacked]
         with:
           fetch-depth: 0
-      - uses: {setup_python}
-        with:
-          python-version: "{python}"
-      - name: Install release-pipeline
-        run: python -m pip install {install}
+{install_steps}
       - name: Open or update the release pull request
         # Exit status 3: nothing to release and no release pull request to close.
         run: release pr || test $? -eq 3
@@ -353,11 +345,7 @@ jobs:
       - uses: {checkout}  # zizmor: ignore[artipacked]
         with:
           fetch-depth: 0
-      - uses: {setup_python}
-        with:
-          python-version: "{python}"
-      - name: Install release-pipeline
-        run: python -m pip install {install}
+{install_steps}
       - name: Tag, build and verify
         id: build
         # Exit status 3: this push merged no release pull request (the tag output is empty).
@@ -386,11 +374,7 @@ jobs:
         with:
           fetch-depth: 0  # with the tag the build job pushed
           persist-credentials: false
-      - uses: {setup_python}
-        with:
-          python-version: "{python}"
-      - name: Install release-pipeline
-        run: python -m pip install {install}
+{install_steps}
       - uses: {download}
         with:
           name: dist
@@ -419,6 +403,7 @@ def render_release_pr(
         "install": install,
         "python": python,
         "identity": BOT_IDENTITY,
+        **_job_setup(install, python),
     }
     return {
         RELEASE_PR_PATH: RELEASE_PR_TEMPLATE.format(merge_path=MERGE_PATH, **common),
