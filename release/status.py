@@ -111,11 +111,11 @@ def _forge_rows(data: dict[str, Any]) -> list[Row]:
     if not found:
         return []
     from release.config import Forge as ForgeConfig
-    from release.forges import ForgeError, connect, state
+    from release.forges import ForgeError, connect, state, token
 
     config = ForgeConfig.from_dict(found)
     item = f"release {data['tag']}"
-    if not os.environ.get(config.token_env):
+    if not token(config, os.environ):
         return [
             Row(
                 f"{config.kind} {config.repository}",

@@ -481,3 +481,23 @@ def test_a_rejected_token_on_merge_requests_is_masked(gl: GitLabStandIn) -> None
     assert raised.value.status == 401
     assert secret not in str(raised.value)
     assert "release resume" not in raised.value.hint
+
+
+def test_status_in_a_gitlab_job_reads_the_release_with_the_jobs_token(
+    gl: GitLabStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`release status` finds the token by the rule the announce steps use: in GitLab CI
+    without GITLAB_TOKEN, the job's own token."""
+    from release import status
+
+    config = ForgeConfig(gl.path, "gitlab", gl.web_url, gl.api_url, "GITLAB_TOKEN")
+    data = {"forge": config.as_dict("_"), "tag": TAG, "files": {}}
+    monkeypatch.delenv("GITLAB_TOKEN", raising=False)
+    monkeypatch.delenv("GITLAB_CI", raising=False)
+    rows = status._forge_rows(data)
+    assert [r.state for r in rows] == ["unknown: GITLAB_TOKEN is not set"]
+
+    monkeypatch.setenv("GITLAB_CI", "true")
+    monkeypatch.setenv("CI_JOB_TOKEN", gl.job_token)
+    rows = status._forge_rows(data)
+    assert [(r.item, r.state) for r in rows] == [(f"release {TAG}", DRAFT)]  # not made yet
