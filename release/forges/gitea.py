@@ -71,7 +71,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
-from release.forges import Announcement, Asset, ChangeRequest, ForgeError, ForgeRelease, http
+from release.forges import (
+    Announcement,
+    Asset,
+    ChangeRequest,
+    ForgeError,
+    ForgeRelease,
+    http,
+    records,
+)
 from release.ops import CONFLICTING, MISSING, PRESENT
 from release.runner import mask
 
@@ -365,35 +373,25 @@ class Gitea:
 
     # -- the Forge protocol (release.forges.Forge) over the endpoints above ------------------
 
-    @staticmethod
-    def _fields(want: Announcement) -> dict[str, Any]:
-        return {
-            "tag_name": want.tag,
-            "name": want.title,
-            "body": want.notes,
-            "prerelease": want.prerelease,
-        }
-
     def find(self, tag: str) -> ForgeRelease | None:
         return self.release_by_tag(tag)
 
     def is_published(self, release: ForgeRelease) -> bool:
-        return not release.get("draft")
+        return records.is_published(release)
 
     def is_sealed(self, release: ForgeRelease) -> bool:
         return False  # Gitea and Forgejo have no immutable releases
 
     def matches(self, release: ForgeRelease, want: Announcement) -> bool:
-        fields = self._fields(want)
-        return all(release.get(k) == fields[k] for k in ("name", "body", "prerelease"))
+        return records.says(release, want)
 
     def create_draft(self, want: Announcement) -> ForgeRelease:
-        return self.create_release({**self._fields(want), "draft": True})
+        return self.create_release({**records.fields(want), "draft": True})
 
     def update(self, release: ForgeRelease, want: Announcement) -> ForgeRelease:
         if self.matches(release, want):
             return release
-        fields = {k: v for k, v in self._fields(want).items() if k != "tag_name"}
+        fields = {k: v for k, v in records.fields(want).items() if k != "tag_name"}
         return self.edit_release(int(release["id"]), fields, f"update the release of {want.tag}")
 
     def publish(self, release: ForgeRelease, want: Announcement) -> ForgeRelease:

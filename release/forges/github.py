@@ -20,7 +20,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from release.forges import Announcement, Asset, ChangeRequest, ForgeError, ForgeRelease, http
+from release.forges import (
+    Announcement,
+    Asset,
+    ChangeRequest,
+    ForgeError,
+    ForgeRelease,
+    http,
+    records,
+)
 from release.ops import BROKEN, CONFLICTING, MISSING, PRESENT
 
 API_VERSION = "2022-11-28"
@@ -197,35 +205,25 @@ class GitHub:
 
     # The Forge protocol (release.forges.Forge) over the endpoints above.
 
-    @staticmethod
-    def _fields(want: Announcement) -> dict[str, Any]:
-        return {
-            "tag_name": want.tag,
-            "name": want.title,
-            "body": want.notes,
-            "prerelease": want.prerelease,
-        }
-
     def find(self, tag: str) -> ForgeRelease | None:
         return self.release_by_tag(tag)
 
     def is_published(self, release: ForgeRelease) -> bool:
-        return not release.get("draft")
+        return records.is_published(release)
 
     def is_sealed(self, release: ForgeRelease) -> bool:
         return bool(release.get("immutable")) and not release.get("draft")
 
     def matches(self, release: ForgeRelease, want: Announcement) -> bool:
-        fields = self._fields(want)
-        return all(release.get(k) == fields[k] for k in ("name", "body", "prerelease"))
+        return records.says(release, want)
 
     def create_draft(self, want: Announcement) -> ForgeRelease:
-        return self.create_release({**self._fields(want), "draft": True})
+        return self.create_release({**records.fields(want), "draft": True})
 
     def update(self, release: ForgeRelease, want: Announcement) -> ForgeRelease:
         if self.matches(release, want):
             return release
-        fields = {k: v for k, v in self._fields(want).items() if k in ("name", "body")}
+        fields = {k: v for k, v in records.fields(want).items() if k in ("name", "body")}
         if not self.is_sealed(release):
             fields["prerelease"] = want.prerelease
         return self.update_release(int(release["id"]), fields)
