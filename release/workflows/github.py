@@ -20,10 +20,9 @@ SETUP_PYTHON = "actions/setup-python@a26af69be951a213d495a4c3e4e4022e16d87065  #
 UPLOAD_ARTIFACT = "actions/upload-artifact@ea165f8d65b6e75b540449e92b4886f43607fa02  # v4.6.2"
 DOWNLOAD_ARTIFACT = "actions/download-artifact@d3f86a106a0bac45b974a628896c90dbdf5c8093  # v4.3.0"
 
-TEMPLATE = """\
-# Written by `release init --ci github` (release-pipeline). A push of a release tag
-# builds and verifies the artifacts in one job, then publishes them to the package
-# index (trusted publishing) and makes the GitHub release in another.
+#: The head of a workflow that a push of a release tag runs: one release per tag at a time,
+#: never cancelled half way, no permission unless a job asks for it.
+TAG_TRIGGERED = """\
 name: release
 
 on:
@@ -36,7 +35,13 @@ permissions: {{}}
 concurrency:
   group: release-${{{{ github.ref }}}}
   cancel-in-progress: false
+"""
 
+TEMPLATE = """\
+# Written by `release init --ci github` (release-pipeline). A push of a release tag
+# builds and verifies the artifacts in one job, then publishes them to the package
+# index (trusted publishing) and makes the GitHub release in another.
+{tag_triggered}
 jobs:
   build:
     name: Build and verify
@@ -101,6 +106,10 @@ def _job_setup(install: str, python: str) -> dict[str, str]:
     }
 
 
+def _tag_triggered(tag_format: str) -> str:
+    return TAG_TRIGGERED.format(tag_glob=tag_glob(tag_format))
+
+
 def tag_glob(tag_format: str) -> str:
     """A glob for GitHub's tag filter matching the tags ``tag_format`` produces."""
     prefix = tag_format.split("{version}", 1)[0].replace("{{", "{").replace("}}", "}")
@@ -109,7 +118,7 @@ def tag_glob(tag_format: str) -> str:
 
 def render(tag_format: str, *, install: str, python: str = "3.12") -> str:
     return TEMPLATE.format(
-        tag_glob=tag_glob(tag_format),
+        tag_triggered=_tag_triggered(tag_format),
         checkout=CHECKOUT,
         setup_python=SETUP_PYTHON,
         upload=UPLOAD_ARTIFACT,
@@ -131,19 +140,7 @@ MATRIX_HEAD = """\
 # platform; when every one of them succeeded, one job checks the files complete
 # against the tag (`wheels` in [tool.release]), publishes them to the package index
 # (trusted publishing) and makes the GitHub release.
-name: release
-
-on:
-  push:
-    tags:
-      - "{tag_glob}"
-
-permissions: {{}}
-
-concurrency:
-  group: release-${{{{ github.ref }}}}
-  cancel-in-progress: false
-
+{tag_triggered}
 jobs:
   sdist:
     name: Build and verify the sdist
@@ -240,7 +237,7 @@ def render_matrix(tag_format: str, *, install: str, builder: str, python: str = 
     common = {"setup_python": SETUP_PYTHON, "python": python}
     return MATRIX_HEAD.format(
         builder=shown,
-        tag_glob=tag_glob(tag_format),
+        tag_triggered=_tag_triggered(tag_format),
         checkout=CHECKOUT,
         upload=UPLOAD_ARTIFACT,
         download=DOWNLOAD_ARTIFACT,
