@@ -138,19 +138,11 @@ def gather(sources: Sequence[Path], project: str, version: Version) -> dict[str,
 
 
 def _name_problems(name: str, project: str, version: Version) -> list[str]:
-    from packaging.utils import (
-        InvalidSdistFilename,
-        InvalidWheelFilename,
-        parse_sdist_filename,
-        parse_wheel_filename,
-    )
+    from release.ops.dists import InvalidDistName, parse_name
 
     try:
-        if name.endswith(".whl"):
-            dist, found = parse_wheel_filename(name)[:2]
-        else:
-            dist, found = parse_sdist_filename(name)
-    except (InvalidWheelFilename, InvalidSdistFilename) as exc:
+        dist, found = parse_name(name)
+    except InvalidDistName as exc:
         return [f"{name}: not a valid distribution file name ({exc})"]
     problems = []
     if dist != canonicalize_name(project):

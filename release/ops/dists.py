@@ -20,6 +20,29 @@ if TYPE_CHECKING:
     from packaging.version import Version
 
 
+class InvalidDistName(ValueError):
+    """A file name that is no wheel or sdist name (packaging's reason as the message)."""
+
+
+def parse_name(name: str) -> tuple[str, Version]:
+    """The normalized project name and the version a wheel or sdist file name states."""
+    from packaging.utils import (
+        InvalidSdistFilename,
+        InvalidWheelFilename,
+        parse_sdist_filename,
+        parse_wheel_filename,
+    )
+
+    try:
+        if name.endswith(".whl"):
+            project, version = parse_wheel_filename(name)[:2]
+        else:
+            project, version = parse_sdist_filename(name)
+    except (InvalidWheelFilename, InvalidSdistFilename) as exc:
+        raise InvalidDistName(str(exc)) from None
+    return str(project), version
+
+
 class DistError(ReleaseError):
     """A built file cannot be read as a distribution."""
 

@@ -123,12 +123,7 @@ class IndexTarget:
             return {name: f"unknown: {exc.message}" for name in files}
 
     def survey(self, version: Version) -> TargetFacts:
-        from packaging.utils import (
-            InvalidSdistFilename,
-            InvalidWheelFilename,
-            parse_sdist_filename,
-            parse_wheel_filename,
-        )
+        from release.ops.dists import InvalidDistName, parse_name
 
         source = self.resolved.source if self.resolved else None
         hints = {
@@ -142,12 +137,8 @@ class IndexTarget:
         same = []
         for name in listed:
             try:
-                parsed = (
-                    parse_wheel_filename(name)[1]
-                    if name.endswith(".whl")
-                    else parse_sdist_filename(name)[1]
-                )
-            except (InvalidWheelFilename, InvalidSdistFilename):
+                parsed = parse_name(name)[1]
+            except InvalidDistName:
                 continue
             if parsed == version:
                 same.append(name)
@@ -287,16 +278,9 @@ class IndexTarget:
 
 
 def _version_of(name: str) -> str | None:
-    from packaging.utils import (
-        InvalidSdistFilename,
-        InvalidWheelFilename,
-        parse_sdist_filename,
-        parse_wheel_filename,
-    )
+    from release.ops.dists import InvalidDistName, parse_name
 
     try:
-        if name.endswith(".whl"):
-            return str(parse_wheel_filename(name)[1])
-        return str(parse_sdist_filename(name)[1])
-    except (InvalidWheelFilename, InvalidSdistFilename):
+        return str(parse_name(name)[1])
+    except InvalidDistName:
         return None
