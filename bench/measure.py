@@ -145,7 +145,7 @@ class Command:
     """One command of the benchmark and its samples."""
 
     label: str
-    group: str  # preview | tools | startup | build
+    group: str  # preview | tools | startup | build | local-release | conformance | workspace
     tool: str  # the row of the summary table, e.g. "release preview"
     steps: list[list[str]]
     cwd: Path | None = None
@@ -157,6 +157,8 @@ class Command:
     cleanup: Callable[[], None] | None = None  # after every run, untimed
     unavailable: str | None = None  # why the command cannot be timed
     env: dict[str, str] | None = None  # variables set for this command only
+    # What a failed check run says; default: the status and the last lines of output.
+    describe_failure: Callable[[int, str, str], str] | None = None
     samples: list[Sample] = field(default_factory=list)
 
     @property

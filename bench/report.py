@@ -45,6 +45,10 @@ CONFORMANCE_VERSION = "99.0.0"
 CONF_PREVIEW = f"release preview {CONFORMANCE_VERSION}"
 CONF_CACHE_OFF = f"release preview {CONFORMANCE_VERSION}, cache off"
 CONF_DRAFT = f"towncrier build --draft --version {CONFORMANCE_VERSION}"
+#: The workspace group (issue 16): its rows, at the root of the generated uv workspace.
+WORKSPACE_SIZE = "workspace"
+WORKSPACE_ROWS = ("release preview", "release preview --json", "release preview, cache off")
+FAILURE_CELL = 100  # characters of a failure shown in the table (all of it under "Could not run")
 MB = 1_000_000
 
 
@@ -190,6 +194,47 @@ def conformance_table(results: dict[str, Any]) -> Table:
         ],
         rows,
         frozenset(range(1, 8)),
+    )
+
+
+def workspace_line(workspace: dict[str, Any]) -> str:
+    """The generated workspace in one sentence."""
+    return (
+        f"a uv workspace of {workspace['packages']} packages: {workspace['commits']:,} commits, "
+        f"{workspace['tags']:,} release tags and {workspace['fragments']:,} unreleased "
+        f"fragments in total, the fragments in {workspace['packages_with_fragments']} of the "
+        f"packages (generated in {workspace['generation_s']:.1f} s)"
+    )
+
+
+def workspace_table(results: dict[str, Any]) -> Table:
+    """``release preview`` at the workspace's root: its times, or why it could not run."""
+    by = _by_tool_size(results)
+    rows = []
+    for tool in WORKSPACE_ROWS:
+        cmd = by.get((tool, WORKSPACE_SIZE))
+        if cmd is None:
+            continue
+        if cmd.get("unavailable") or not cmd.get("n"):
+            why = str(cmd.get("unavailable") or "no samples").removeprefix("cannot run: ")
+            if len(why) > FAILURE_CELL:
+                why = why[: FAILURE_CELL - 3] + "..."
+            rows.append([tool, "-", "-", "-", "-", f"failed: {why}"])
+            continue
+        rows.append(
+            [
+                tool,
+                fmt_time(cmd["min_s"]),
+                fmt_time(cmd["median_s"]),
+                fmt_time(cmd["cpu_median_s"]),
+                fmt_mb(cmd["max_rss_bytes"]),
+                "ok",
+            ]
+        )
+    return Table(
+        ["command", "min", "median", "cpu median", "peak RSS", "result"],
+        rows,
+        frozenset({1, 2, 3, 4}),
     )
 
 
@@ -340,6 +385,8 @@ def settings_line(results: dict[str, Any]) -> str:
             f"on each conformance project, release preview (cache warm and off) and "
             f"towncrier's draft {s['repeat']} (+{s['warmup']})"
         )
+    if "workspace" in groups:
+        runs.append(f"at the workspace's root, each release preview {s['repeat']} (+{s['warmup']})")
     return (
         f"Rounds alternate the commands in a shuffled order (seed {s['seed']}); every command "
         f"ran once untimed as a check first. Timed runs (+ warm-ups), each command's spread "
@@ -369,6 +416,12 @@ def text_report(results: dict[str, Any]) -> str:
             f"Conformance projects: `{CONF_PREVIEW}` against `{CONF_DRAFT}`, median wall "
             "time, and the ratios of the medians:",
             conformance_table(results).text(),
+            "",
+        ]
+    if results.get("workspace"):
+        parts += [
+            f"At the root of {workspace_line(results['workspace'])}:",
+            workspace_table(results).text(),
             "",
         ]
     startup_build = startup_build_table(results)
@@ -444,6 +497,20 @@ def markdown_report(results: dict[str, Any]) -> str:
             f"information.",
             "",
             conformance_table(results).markdown(),
+            "",
+        ]
+    if results.get("workspace"):
+        lines += [
+            "## Workspace",
+            "",
+            f"`release preview` at the root of {workspace_line(results['workspace'])}. Each "
+            "package (`packages/pkg-NN`) has its own `pyproject.toml` with a static version, "
+            "towncrier configuration, `CHANGELOG.md`, `changelog.d/` and release tags "
+            "`pkg-NN-vX.Y.Z`; some depend on others. The preview must exit 0 and name every "
+            "package with fragments; a preview that cannot is listed with its exit status and "
+            "the first line of its error output, and its target fails.",
+            "",
+            workspace_table(results).markdown(),
             "",
         ]
     lines += [

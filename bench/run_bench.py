@@ -12,7 +12,8 @@ full local release
 in sequence, each on a fresh sample project; and on each conformance fixture
 (``tests/conformance/fixtures``, materialised by the conformance harness) or real
 clone, ``release preview 99.0.0`` against ``towncrier build --draft --version 99.0.0``
-(issue 12).  The other tools run from their own pinned environment
+(issue 12); and ``release preview`` at the root of a uv workspace of 50 packages
+(issue 16).  The other tools run from their own pinned environment
 (``tools_venv.py``); towncrier's draft on the conformance projects runs from this
 Python, as ``release`` does.
 
@@ -29,6 +30,7 @@ Usage::
     python bench/run_bench.py --only preview,startup --sizes small,large   # a quick look
     python bench/run_bench.py --only build,local-release                  # the build side
     python bench/run_bench.py --only conformance [--conformance-clones DIR...]
+    python bench/run_bench.py --only workspace                            # issue 16's row
     python bench/run_bench.py --render bench/results.json                 # redo the docs
     nox -s bench -- --report-only
 """
@@ -58,7 +60,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import gen_repo
 import report
 import tools_venv
-from measure import ENV, Command, Sample, loadavg, machine, run_captured, run_once
+from measure import (
+    ENV,
+    Command,
+    Sample,
+    Validator,
+    loadavg,
+    machine,
+    run_captured,
+    run_once,
+)
 
 # The conformance harness (tests/conformance/harness.py): its fixtures and the one
 # function that materialises them, shared with tests/test_conformance.py.
@@ -79,13 +90,16 @@ BUILD_DIR = HERE / ".cache" / "build-sample"
 LOCAL_RELEASE_DIR = HERE / ".cache" / "local-release"
 CONFORMANCE_DIR = HERE / ".cache" / "conformance"
 
-GROUPS = ("preview", "tools", "startup", "build", "local-release", "conformance")
+GROUPS = ("preview", "tools", "startup", "build", "local-release", "conformance", "workspace")
 SIZES = ("small", "medium", "large", "many-fragments", "small-1k-fragments")
 LARGEST, SMALLEST = "large", "small"
 #: The small history with the largest repository's fragments: the issue's ratio target
 #: ("cost follows the commits since the last release, never the whole history") compares
 #: repositories that differ in history only. Only `release preview` is timed on it.
 SAME_DELTA = "small-1k-fragments"
+#: The generated uv workspace (group ``workspace``, issue 16): 50 packages sharing the
+#: large repository's commits, tags and fragments.
+WORKSPACE = "workspace"
 
 # The targets (issue 7 and the foundation issue).
 PREVIEW_OVER_PSR_MAX = 1 / 100
@@ -97,6 +111,7 @@ BUILD_OVER_UV_MAX = 1.2
 LOCAL_RELEASE_OVER_HAND_MAX = 1.0
 PREVIEW_OVER_DRAFT_MAX = 0.8  # on every conformance fixture or clone (issue 12)
 PREVIEW_RSS_MAX_BYTES = 60 * report.MB
+PREVIEW_WORKSPACE_MAX_S = 0.5  # at the root of the 50-package workspace (issue 16)
 
 PSR = "semantic-release --noop version --print"
 CZ = "cz bump --dry-run --yes"
@@ -631,6 +646,93 @@ def conformance_commands(key: str, project: Path, args: argparse.Namespace) -> l
     ]
 
 
+# --- the workspace (issue 16) -------------------------------------------------------
+
+
+def packages_with_fragments(workspace: Path) -> list[str]:
+    """The packages of a generated workspace that have unreleased fragments: those a
+    preview at its root must describe."""
+    return sorted(
+        package.name
+        for package in (workspace / "packages").iterdir()
+        if any(f.name != ".gitkeep" for f in (package / "changelog.d").iterdir())
+    )
+
+
+def _missing_names(text: str, names: Sequence[str]) -> list[str]:
+    # "pkg-05" names pkg-05 in "pkg-05-v1.2.0" but not in "pkg-050".
+    return [n for n in names if not re.search(rf"(?<![\w-]){re.escape(n)}(?!\w)", text)]
+
+
+def _names_all(names: Sequence[str]) -> Validator:
+    """The preview names every package in ``names``, so it did not stop at the root or
+    at the first package."""
+
+    def check(code: int, out: str, err: str) -> str | None:
+        missing = _missing_names(out, names)
+        if not missing:
+            return None
+        return (
+            f"the preview names {len(names) - len(missing)} of the {len(names)} packages with "
+            f"fragments (missing: {', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''})"
+            f": {out.strip()[:120]!r}"
+        )
+
+    return check
+
+
+def _json_names_all(names: Sequence[str]) -> Validator:
+    def check(code: int, out: str, err: str) -> str | None:
+        try:
+            data = json.loads(out)
+        except ValueError:
+            return f"--json printed no JSON: {out[:200]!r}"
+        if not isinstance(data, dict) or not data.get("ok"):
+            ok = data.get("ok") if isinstance(data, dict) else None
+            problems = data.get("problems") if isinstance(data, dict) else None
+            return f"--json says ok={ok}: {problems}"
+        return _names_all(names)(code, out, err)
+
+    return check
+
+
+def _first_line_failure(code: int, out: str, err: str) -> str:
+    """The exit status and the first line of stderr (else of stdout)."""
+    lines = (err.strip() or out.strip()).splitlines()
+    return f"exit status {code}: {lines[0].strip() if lines else '(no output)'}"
+
+
+def workspace_commands(workspace: Path, args: argparse.Namespace) -> list[Command]:
+    """``release preview`` (and ``--json``, and with the cache off for information) at the
+    root of the generated workspace.  Each must exit 0 and name every package with
+    fragments; one that fails is reported with its exit status and first line of stderr,
+    and its target fails as not measured."""
+    release = release_argv()
+    fast: Reps = {"repeat": args.repeat, "warmup": args.warmup}
+    names = packages_with_fragments(workspace)
+    found = []
+    for tool, flag, validate, env in (
+        ("release preview", [], _names_all(names), None),
+        ("release preview --json", ["--json"], _json_names_all(names), None),
+        (CACHE_OFF, [], _names_all(names), {"RELEASE_PIPELINE_NO_CACHE": "1"}),
+    ):
+        found.append(
+            Command(
+                f"{tool} ({WORKSPACE})",
+                "workspace",
+                tool,
+                [[*release, "preview", *flag]],
+                workspace,
+                WORKSPACE,
+                validate=validate,
+                env=env,
+                describe_failure=_first_line_failure,
+                **fast,
+            )
+        )
+    return found
+
+
 # --- running -------------------------------------------------------------------------
 
 
@@ -645,7 +747,9 @@ def check_runs(commands: Sequence[Command]) -> dict[str, str]:
         code, out, err = run_captured(cmd.steps, cmd.cwd, cmd.env)
         elapsed = time.perf_counter() - start
         problem = None
-        if code not in cmd.ok_codes:
+        if code not in cmd.ok_codes and cmd.describe_failure is not None:
+            problem = cmd.describe_failure(code, out, err)
+        elif code not in cmd.ok_codes:
             tail = (err.strip() or out.strip()).splitlines()[-3:]
             problem = f"exit status {code}: " + " / ".join(tail)
         elif cmd.validate is not None:
@@ -721,6 +825,7 @@ def checks(
     groups: set[str],
     sizes: Sequence[str],
     conformance: Sequence[str] = (),
+    workspace: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     def median(label: str) -> tuple[float | None, str]:
         cmd = commands.get(label)
@@ -847,6 +952,18 @@ def checks(
                     PREVIEW_OVER_DRAFT_MAX,
                 )
             )
+    if "workspace" in groups and workspace is not None:
+        for preview in ("release preview", "release preview --json"):
+            value, why = median(f"{preview} ({WORKSPACE})")
+            found.append(
+                _check(
+                    f"`{preview}` on the {workspace['packages']}-package workspace, median",
+                    value,
+                    PREVIEW_WORKSPACE_MAX_S,
+                    "s",
+                    "" if value is not None else why,
+                )
+            )
     return found
 
 
@@ -965,13 +1082,27 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
+def _repo_entry(params: gen_repo.Params, path: Path) -> dict[str, Any]:
+    return {
+        "commits": params.commits,
+        "tags": params.tags,
+        "fragments": params.fragments,
+        "seed": params.seed,
+        "path": str(path),
+        "generation_s": float((path.parent / "complete").read_text(encoding="ascii")),
+    }
+
+
 def collect(
     args: argparse.Namespace, groups: set[str], sizes: Sequence[str], tools_problem: str | None
-) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]], list[Command]]:
-    """The repositories (generated if needed), the conformance projects (materialised if
-    needed) and every command to time."""
+) -> tuple[
+    dict[str, dict[str, Any]], dict[str, dict[str, Any]], dict[str, Any] | None, list[Command]
+]:
+    """The repositories and the workspace (generated if needed), the conformance projects
+    (materialised if needed) and every command to time."""
     repos: dict[str, dict[str, Any]] = {}
     conformance: dict[str, dict[str, Any]] = {}
+    workspace: dict[str, Any] | None = None
     commands: list[Command] = []
     if "startup" in groups:
         commands += startup_commands(args)
@@ -979,14 +1110,7 @@ def collect(
         for size in sizes:
             params = gen_repo.SIZES[size]
             path = gen_repo.ensure(params)
-            repos[size] = {
-                "commits": params.commits,
-                "tags": params.tags,
-                "fragments": params.fragments,
-                "seed": params.seed,
-                "path": str(path),
-                "generation_s": float((path.parent / "complete").read_text(encoding="ascii")),
-            }
+            repos[size] = _repo_entry(params, path)
             commands += repo_commands(size, path, args, groups, tools_problem)
     if "build" in groups:
         commands += build_commands(args, tools_problem)
@@ -998,7 +1122,15 @@ def collect(
         conformance = conformance_projects(args)
         for key, project in conformance.items():
             commands += conformance_commands(key, Path(project["path"]), args)
-    return repos, conformance, commands
+    if "workspace" in groups:
+        params = gen_repo.SIZES[WORKSPACE]
+        path = gen_repo.ensure(params)
+        workspace = _repo_entry(params, path) | {
+            "packages": params.packages,
+            "packages_with_fragments": len(packages_with_fragments(path)),
+        }
+        commands += workspace_commands(path, args)
+    return repos, conformance, workspace, commands
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -1034,7 +1166,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             tools_problem = f"the tools' environment could not be made: {exc}"
             print(tools_problem, file=sys.stderr)
 
-    repos, conformance, commands = collect(args, groups, sizes, tools_problem)
+    repos, conformance, workspace, commands = collect(args, groups, sizes, tools_problem)
     answers = check_runs(commands)
     loads: list[float] = []
     rounds = schedule(commands, args.seed)
@@ -1078,8 +1210,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         },
         "repos": repos,
         "conformance": conformance,
+        "workspace": workspace,
         "commands": stats,
-        "checks": checks(stats, groups, sizes, list(conformance)),
+        "checks": checks(stats, groups, sizes, list(conformance), workspace),
     }
     print()
     print(report.text_report(results))
