@@ -572,12 +572,13 @@ def _rewrite_region(region: str, version: Version) -> str:
     kept: list[tuple[int, str]] = []
     for index, part in enumerate(parts):
         clause = _CLAUSE.search(part)
-        new = _rewrite_clause(clause["op"], clause["version"], version) if clause else ("", "")
-        if clause is None or new is None:
-            if clause is None:
-                kept.append((index, part))
+        if clause is None:
+            kept.append((index, part))
             continue
-        op, text = new
+        rewritten = _rewrite_clause(clause["op"], clause["version"], version)
+        if rewritten is None:
+            continue
+        op, text = rewritten
         before, after = part[: clause.start()], part[clause.end() :]
         kept.append((index, f"{before}{op}{clause['space']}{text}{after}"))
     if not kept:  # only exclusions of NEW were there: no specifier is left
@@ -613,8 +614,7 @@ def _rewrite_clause(op: str, written: str, new: Version) -> tuple[str, str] | No
     if op == "<=":
         return op, new.public
     if op == "<":
-        numbers = [*new.release, *[0] * len(Version(written).release)]
-        numbers = numbers[: len(Version(written).release)]
+        numbers = _numbers(new, len(Version(written).release))
         numbers[-1] += 1
         return op, _epoch(new) + ".".join(map(str, numbers))
     return None  # "!=" excluding NEW
@@ -631,9 +631,13 @@ def _compatible(new: Version, components: int) -> str:
     return base + suffix
 
 
+def _numbers(version: Version, components: int) -> list[int]:
+    """The release numbers of ``version`` cut, or padded with zeros, to ``components``."""
+    return [*version.release, *[0] * components][:components]
+
+
 def _release(version: Version, components: int) -> str:
-    numbers = [*version.release, *[0] * components][:components]
-    return ".".join(map(str, numbers))
+    return ".".join(map(str, _numbers(version, components)))
 
 
 def _epoch(version: Version) -> str:
