@@ -61,7 +61,7 @@ class Package(NamedTuple):
     @property
     def pyproject(self) -> str:
         """Its ``pyproject.toml``, relative to the repository root."""
-        return _ROOT_FILE if self.path == "." else f"{self.path}/{_ROOT_FILE}"
+        return _pyproject_of(self.path)
 
 
 class PinConflict(NamedTuple):
