@@ -414,9 +414,9 @@ def _level_table(key: str, defaults: Mapping[str, str]) -> Validator:
 def _template(key: str, *, must_contain: str = "") -> Validator:
     # A tag's name can only depend on its version; messages may also name the previous one.
     fields = (
-        {"version": "1.0.0"}
+        {"version": "1.0.0", "name": "pkg"}
         if must_contain
-        else {"version": "1.0.0", "previous": "0.9.0", "tag": "v1.0.0"}
+        else {"version": "1.0.0", "previous": "0.9.0", "tag": "v1.0.0", "name": "pkg"}
     )
 
     def check(value: Any, where: str) -> str:
@@ -437,7 +437,7 @@ def _template(key: str, *, must_contain: str = "") -> Validator:
         if must_contain:
             from release.tags import tag_name_problem
 
-            sample = text.format(version="1.2.3")
+            sample = text.format(version="1.2.3", name="pkg")
             problem = tag_name_problem(sample)
             if problem:
                 raise ConfigError(
@@ -936,7 +936,9 @@ SCHEMA: tuple[Key, ...] = (
         "string",
         "v{version}",
         "The release tag's name; `{version}` is replaced by the version written in "
-        "`tag-scheme` syntax. Only tags matching it count as releases.",
+        "`tag-scheme` syntax, `{name}` by the project's `[project] name`. Only tags matching "
+        "it count as releases. Default in a repository of several packages (docs/monorepo.md): "
+        "`{name}-v{version}`.",
         _template("tag-format", must_contain="{version}"),
     ),
     Key(
@@ -1162,6 +1164,25 @@ SCHEMA: tuple[Key, ...] = (
         _choice("upload-order", ("wheels-first", "sdist-first")),
     ),
     Key(
+        "packages",
+        "array of {name, path} tables",
+        (),
+        "The packages of a repository that holds several (root pyproject.toml only): each "
+        "`[[tool.release.packages]]` has `name` (its `[project] name`) and `path` (its "
+        "directory). Without it, the members of a uv workspace (`[tool.uv.workspace]`) are "
+        "the packages. See docs/monorepo.md.",
+        lambda value, where: _packages_validate("packages", value, where),
+    ),
+    Key(
+        "update-dependents",
+        "boolean",
+        False,
+        "In a repository of several packages: when a package's new version falls outside a "
+        "dependent package's requirement on it, rewrite that requirement in the release "
+        "commit instead of refusing the release.",
+        _boolean("update-dependents"),
+    ),
+    Key(
         "dist-dir",
         "string",
         "dist",
@@ -1171,6 +1192,21 @@ SCHEMA: tuple[Key, ...] = (
 )
 
 SCHEMA_BY_NAME = {k.name: k for k in SCHEMA}
+
+
+def _packages_validate(key: str, value: Any, where: str) -> tuple[dict[str, Any], ...]:
+    """The shape of `packages`; release.packages checks the packages themselves."""
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise _type_error(key, "an array of {name, path} tables", value, where)
+    for item in value:
+        _known_keys(item, ("name", "path"), f"{where}: a [[tool.release.packages]] table")
+        if not isinstance(item.get("path"), str) or not isinstance(item.get("name", ""), str):
+            raise ConfigError(
+                f"{where}: each [[tool.release.packages]] needs a string `path` and may have "
+                f"a string `name`; got {item!r}.",
+                'Example: { path = "packages/a", name = "pkg-a" }.',
+            )
+    return tuple(dict(item) for item in value)
 
 
 def _wheels_validate(key: str, value: Any, where: str) -> tuple[str, ...]:
@@ -1332,11 +1368,14 @@ def load(
     overrides: Sequence[str] = (),
     pyproject: Mapping[str, Any] | None = None,
     is_file: Callable[[str], bool] | None = None,
+    workspace: Inherited | None = None,
 ) -> Config:
     """Read, merge and validate the configuration of the project in ``project_dir``.
 
     ``is_file`` says whether a project-relative path is a file (by default: look in
     ``project_dir``); with ``pyproject`` and it, tests build a configuration without a disk.
+    ``workspace``: the project is a package of a repository of several, whose root
+    settings it inherits (docs/monorepo.md).
     """
     data = dict(pyproject) if pyproject is not None else read_pyproject(project_dir)
     table = data.get("tool", {}).get("release", {})
@@ -1344,7 +1383,8 @@ def load(
     if not isinstance(table, dict):
         raise ConfigError(f"{where} must be a table.", "Write it as a [tool.release] section.")
 
-    layers: list[tuple[str, Mapping[str, Any]]] = [("pyproject.toml", table)]
+    layers = _inherited_layers(project_dir, table, workspace)
+    layers.append(("pyproject.toml", table))
     env_layer: dict[str, Any] = {}
     by_variable = {ENV_PREFIX + n.upper().replace("-", "_"): n for n in SCHEMA_BY_NAME}
     for var, raw in environ.items():
@@ -1361,6 +1401,7 @@ def load(
     cli_layer = dict(parse_override(o, "-c") for o in overrides)
     layers.append(("command line", cli_layer))
 
+    workspace_origin = workspace.where if workspace is not None else "pyproject.toml"
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
     for key in SCHEMA:
@@ -1373,7 +1414,7 @@ def load(
     for origin, layer in layers:
         for name, value in layer.items():
             if name not in SCHEMA_BY_NAME:
-                label = where if origin == "pyproject.toml" else f"{origin} (-c)"
+                label = _label(origin, name, workspace, unknown=True)
                 if name == "github":
                     _retired_github_table(value, label)
                 raise ConfigError(
@@ -1382,11 +1423,10 @@ def load(
                 )
             winners[name] = (origin, value)
     for name, (origin, value) in winners.items():
-        label = where if origin == "pyproject.toml" else origin
-        if origin == "environment":
-            label = f"environment ({ENV_PREFIX}{name.upper().replace('-', '_')})"
+        label = _label(origin, name, workspace)
         values[name] = SCHEMA_BY_NAME[name].validate(value, label)
-        sources[name] = label if origin != "pyproject.toml" else "pyproject.toml"
+        sources[name] = label if origin not in ("pyproject.toml", workspace_origin) else origin
+    _name_placeholders(values, sources, data, project_dir)
     for unset in ("forge", "wheels"):  # keys whose default is "not set"
         if unset not in values:
             values[unset] = None
@@ -1411,6 +1451,69 @@ def load(
                 "Fix the path in `version-locations` (paths are relative to the project).",
             )
     return Config(project_dir, data, values, sources)
+
+
+def _label(origin: str, key: str, workspace: Inherited | None, *, unknown: bool = False) -> str:
+    """How an error names where ``key`` was set: the layer ``origin``."""
+    if origin == "pyproject.toml" or (workspace is not None and origin == workspace.where):
+        return f"{origin} [tool.release]"
+    if origin == "environment" and not unknown:
+        return f"environment ({ENV_PREFIX}{key.upper().replace('-', '_')})"
+    return f"{origin} (-c)" if unknown else origin
+
+
+def _inherited_layers(
+    project_dir: Path, table: Mapping[str, Any], workspace: Inherited | None
+) -> list[tuple[str, Mapping[str, Any]]]:
+    """The layers below a package's own table: the defaults of a package of a repository of
+    several, then what it inherits from the root."""
+    if workspace is None:
+        return []
+    if "packages" in table and workspace.where != "pyproject.toml":
+        raise ConfigError(
+            f"{project_dir / 'pyproject.toml'} [tool.release]: `packages` belongs in the "
+            "root pyproject.toml of the repository, not in a package's.",
+            "Move the [[tool.release.packages]] tables to the root pyproject.toml.",
+        )
+    shared = {k: v for k, v in workspace.table.items() if k not in NOT_INHERITED}
+    return [(WORKSPACE_DEFAULT, PACKAGE_DEFAULTS), (workspace.where, shared)]
+
+
+class Inherited(NamedTuple):
+    """The root settings a package of a repository of several inherits: the root
+    pyproject.toml's [tool.release] table, and how to name it (its path from the package)."""
+
+    table: Mapping[str, Any]
+    where: str
+
+
+#: Keys a package never inherits from the root: they name its own files, or the packages.
+NOT_INHERITED = frozenset({"version-locations", "packages"})
+WORKSPACE_DEFAULT = "default (a package of a repository of several)"
+PACKAGE_DEFAULTS: Mapping[str, Any] = {
+    "tag-format": "{name}-v{version}",
+    "tag-message": "Release {name} {version}",
+}
+_NAME_FIELD = re.compile(r"(?<!\{)\{name\}(?!\})")
+
+
+def _name_placeholders(
+    values: dict[str, Any], sources: Mapping[str, str], data: Mapping[str, Any], project_dir: Path
+) -> None:
+    """Write the project's name where a template says `{name}` (tags and messages)."""
+    for key in ("tag-format", "tag-message", "commit-message", "dev-commit-message"):
+        text = values.get(key)
+        if not isinstance(text, str) or not _NAME_FIELD.search(text):
+            continue
+        project = data.get("project")
+        name = project.get("name") if isinstance(project, dict) else None
+        if not isinstance(name, str) or not name:
+            raise ConfigError(
+                f"{sources[key]}: `{key}` = {text!r} uses {{name}}, but "
+                f"{project_dir / 'pyproject.toml'} has no [project] name.",
+                "Add `name` to [project], or write the name into the template.",
+            )
+        values[key] = _NAME_FIELD.sub(name, text)
 
 
 def _toml_copy(value: Any) -> Any:
