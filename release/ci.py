@@ -11,6 +11,7 @@ announces.  Re-running is safe: every step probes whether it is already done.
 from __future__ import annotations
 
 import json
+import posixpath
 import re
 import shutil
 from collections.abc import Callable, Mapping, Sequence
@@ -29,7 +30,8 @@ from release.steps import Context
 
 if TYPE_CHECKING:
     from release.collect import Collected
-    from release.config import Config
+    from release.config import Config, Inherited
+    from release.packages import Package
     from release.wheels import Expected
 
 
@@ -150,9 +152,12 @@ def prepare_plan(
     overrides: Sequence[str],
     tag: str | None,
     job: str | None = None,
+    *,
+    workspace: Inherited | None = None,
 ) -> tuple[Plan, Runner, Path, str]:
     """The plan of ``release ci`` for the tag: the stages of ``job`` (see
-    :data:`release.stages.CI_JOBS`), or of every CI job when None."""
+    :data:`release.stages.CI_JOBS`), or of every CI job when None. ``workspace``: the
+    project is a package of a repository of several (the root settings it inherits)."""
     from release import tags as tags_mod
     from release import version as versions
     from release.changelog import extract_section
@@ -160,11 +165,15 @@ def prepare_plan(
     from release.locations import read_version
 
     runner = Runner(project_dir)
-    facts = gather(project_dir, environ=environ, overrides=overrides, runner=runner)
+    facts = gather(
+        project_dir, environ=environ, overrides=overrides, runner=runner, workspace=workspace
+    )
     name = find_tag(runner, environ, tag, facts.config)
     cfg = facts.config
     _unshallow(runner, cfg["remote"])
-    facts = gather(project_dir, environ=environ, overrides=overrides, runner=runner)
+    facts = gather(
+        project_dir, environ=environ, overrides=overrides, runner=runner, workspace=workspace
+    )
     match = tags_mod.pattern(cfg.tag_format).match(name)
     try:
         version = versions.read(match["version"], cfg.tag_scheme) if match else None
@@ -220,9 +229,12 @@ def run_ci(
     dist: str | None = None,
     on_step: Callable[[Outcome], None] = lambda _o: None,
     on_plan: Callable[[Plan], None] = lambda _p: None,
+    workspace: Inherited | None = None,
 ) -> CiResult:
     job = "build" if build_only else "publish" if publish_from is not None else None
-    plan, runner, git_dir, project = prepare_plan(project_dir, environ, overrides, tag, job)
+    plan, runner, git_dir, project = prepare_plan(
+        project_dir, environ, overrides, tag, job, workspace=workspace
+    )
     state = state_dir(git_dir, project)
     on_plan(plan)
     head = runner.git("rev-parse", "HEAD").stdout.strip()
@@ -365,3 +377,37 @@ def write_job_outputs(
 
     system = cisystems.detect(environ)
     return system.write_outputs(environ, job_outputs(plan, released), job_summary(result, plan))
+
+
+def workspace_tags(
+    root: Path, environ: Mapping[str, str], overrides: Sequence[str], given: str | None
+) -> list[tuple[Package, str, Inherited]]:
+    """At the root of a repository of several packages: the packages to release in CI and
+    each one's tag, in dependency order. The tag the run names (``given``, else the CI
+    system's) releases its package only; without one, every release tag on HEAD does."""
+    from release import cisystems
+    from release import config as config_mod
+    from release import tags as tags_mod
+    from release.packages import dependency_order, discover
+
+    packages = dependency_order(discover(root))
+    table = config_mod.read_pyproject(root).get("tool", {}).get("release", {})
+    named = given or cisystems.detect(environ).tag(environ)
+    runner = Runner(root)
+    names = [named] if named else runner.git("tag", "--points-at", "HEAD").stdout.split()
+    found: list[tuple[Package, str, Inherited]] = []
+    for package in packages:
+        inherited = config_mod.Inherited(table, posixpath.relpath("pyproject.toml", package.path))
+        cfg = config_mod.load(
+            root / package.path, environ=environ, overrides=overrides, workspace=inherited
+        )
+        pattern = tags_mod.pattern(cfg.tag_format)
+        found += [(package, n, inherited) for n in names if pattern.match(n)]
+    if not found:
+        shown = ", ".join(names) or "none"
+        raise NothingToRelease(
+            f"Nothing to release: no tag of a package of this repository names HEAD "
+            f"(tags: {shown}).",
+            "Push a package's release tag (its `tag-format`, by default NAME-vVERSION).",
+        )
+    return found

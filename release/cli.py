@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from release.errors import (
     EXIT_NOTHING_TO_RELEASE,
@@ -28,7 +28,9 @@ if TYPE_CHECKING:
     from release.checks import Problem
     from release.facts import Facts
     from release.gitreads import GitReads
+    from release.packages import Package
     from release.plan import Plan, Request
+    from release.status import Row as StatusRow
 
 PRE_CHOICES = ("alpha", "beta", "rc")
 EXIT_INTERNAL = 70  # EX_SOFTWARE
@@ -101,8 +103,23 @@ def build_parser(command: str | None = None, *, arguments: bool = True) -> argpa
     return parser
 
 
+def _add_package_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--package",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="in a repository of several packages: release this one (repeatable; default: "
+        "those with unreleased changes)",
+    )
+    p.add_argument(
+        "--all", action="store_true", dest="every", help="release every package of the repository"
+    )
+
+
 def _preview_arguments(p: argparse.ArgumentParser) -> None:
     _add_request_args(p)
+    _add_package_args(p)
     shown = p.add_mutually_exclusive_group()
     shown.add_argument("--json", action="store_true", help="print the plan as JSON")
     shown.add_argument(
@@ -114,6 +131,7 @@ def _preview_arguments(p: argparse.ArgumentParser) -> None:
 
 def _check_arguments(p: argparse.ArgumentParser) -> None:
     _add_request_args(p)
+    _add_package_args(p)
     p.add_argument("--json", action="store_true", help="print the problems as JSON")
     p.add_argument(
         "--gates",
@@ -185,6 +203,7 @@ def _changelog_arguments(p: argparse.ArgumentParser) -> None:
 
 def _run_arguments(p: argparse.ArgumentParser) -> None:
     _add_request_args(p)
+    _add_package_args(p)
     _add_run_args(p)
 
 
@@ -261,7 +280,19 @@ def _build_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _status_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("version", nargs="?", help="the version (default: the latest released here)")
+    p.add_argument(
+        "version",
+        nargs="?",
+        help="the version (default: the latest released here); in a repository of several "
+        "packages: the package's name, then its version",
+    )
+    p.add_argument("package_version", nargs="?", metavar="VERSION", help=argparse.SUPPRESS)
+    p.add_argument(
+        "--all",
+        action="store_true",
+        dest="every",
+        help="in a repository of several packages: every package's latest release",
+    )
     shown = p.add_mutually_exclusive_group()
     shown.add_argument("--json", action="store_true", help="print it as JSON")
     shown.add_argument("--markdown", action="store_true", help="print it as a Markdown checklist")
@@ -384,6 +415,7 @@ def _main(argv: list[str]) -> int:
         parser.print_help()
         return EXIT_USAGE
     project = Path(args.directory)
+    _refuse_workspace_root(project.resolve(), args.command)
     if args.command == "config":
         return _config(project, args)
     if args.command == "init":
@@ -422,6 +454,9 @@ def _main(argv: list[str]) -> int:
 
     started = GitReads(Runner(project.resolve()))
     request = _request(args)
+    shown = _workspace_preview(project.resolve(), args, started)
+    if shown is not None:
+        return shown
     facts = _gather(project, args.overrides, started)
     if args.command == "version":
         return _version(facts, request, args.next, explain=args.explain)
@@ -446,6 +481,100 @@ def _main(argv: list[str]) -> int:
         return exit_code(problems)
     if args.command == "preview" and plan is not None:
         render.write(render.plan_text(plan) + "\n")
+    render.write(render.problems_text(problems))
+    return exit_code(problems)
+
+
+#: The commands that work on one package, never on all the packages of a repository.
+_ONE_PACKAGE = frozenset(
+    {"version", "changelog", "build", "pr", "config", "init", "collect", "fragment"}
+)
+
+
+def _refuse_workspace_root(project: Path, command: str) -> None:
+    """At the root of a repository of several packages (not a package itself), a command of
+    one package says which to choose instead of failing to find a version."""
+    if command not in _ONE_PACKAGE:
+        return
+    if not (project / "pyproject.toml").is_file() or not (project / ".git").exists():
+        return  # not a repository's root: the command reports what it must
+    from release.ops.git import ROOT_PROJECT
+    from release.workspace import workspace_packages
+
+    packages = workspace_packages(project, ROOT_PROJECT)
+    if not packages or any(p.path == ROOT_PROJECT for p in packages):
+        return
+    example = packages[0].path
+    raise UsageError(
+        f"{project} is the root of a repository of several packages "
+        f"({', '.join(p.name for p in packages)}); `release {command}` works on one package.",
+        f"Run it in a package's directory: release -C {example} {command} (docs/monorepo.md).",
+    )
+
+
+def _workspace_packages(project: Path, started: GitReads) -> tuple[Package, ...]:
+    """The packages when ``project`` is the root of a repository of several."""
+    from release.ops.git import ROOT_PROJECT, project_path
+    from release.workspace import workspace_packages
+
+    top = started.top.result(check=False)
+    if top.returncode != 0:
+        return ()  # not in a repository: the single-project path says so
+    prefix = top.stdout.split("\n")[3] if top.stdout.count("\n") >= 3 else ""
+    if project_path(prefix) != ROOT_PROJECT:
+        return ()
+    return workspace_packages(project, ROOT_PROJECT)
+
+
+def _refuse_selection(args: argparse.Namespace) -> None:
+    if args.package or args.every:
+        raise UsageError(
+            "--package and --all choose among the packages of a repository of several; "
+            "this project is a single package.",
+            "Leave them out, or run at the root of the repository (docs/monorepo.md).",
+        )
+
+
+def _workspace_preview(project: Path, args: argparse.Namespace, started: GitReads) -> int | None:
+    """``release preview`` / ``check`` at the root of a repository of several packages;
+    None when ``project`` is no such root."""
+    from release import render, workspace
+    from release.checks import exit_code
+
+    if args.command not in ("preview", "check"):
+        return None
+    packages = _workspace_packages(project, started)
+    if not packages:
+        _refuse_selection(args)
+        return None
+
+    if args.command == "check" and args.gates:
+        raise UsageError(
+            "release check --gates runs one project's gates; at the root of a repository of "
+            "several packages, run it in a package's directory (release -C PATH check --gates).",
+            "",
+        )
+    if args.command == "preview" and args.markdown:
+        raise UsageError(
+            "release preview --markdown shows one project's plan; for a repository of several "
+            "packages use the text or --json preview.",
+            "",
+        )
+    gathered = workspace.gather(
+        project, packages, environ=os.environ, overrides=args.overrides, started=started
+    )
+    plan, problems = workspace.plan(
+        gathered,
+        workspace.Selection(tuple(args.package), args.every),
+        _request(args),
+        os.environ,
+        lock_text=workspace.read_lock(project),
+    )
+    if args.json:
+        sys.stdout.write(render.preview_json(plan if args.command == "preview" else None, problems))
+        return exit_code(problems)
+    if args.command == "preview" and plan is not None:
+        render.write(render.workspace_text(plan) + "\n")
     render.write(render.problems_text(problems))
     return exit_code(problems)
 
@@ -646,41 +775,76 @@ def _status(project: Path, args: argparse.Namespace) -> int:
     import json
 
     from release.errors import EXIT_CHECK_FAILED
-    from release.render import write
-    from release.status import status
 
-    data, rows = status(project, args.version)
+    reports = _status_reports(project, args)
+    complete = all(r.ok for _data, rows in reports for r in rows)
+    if args.json:
+        found = [
+            {
+                "schema": "release-pipeline/status",
+                "schema_version": 1,
+                "project": data["project"],
+                "version": data["version"],
+                "complete": all(r.ok for r in rows),
+                "items": [{"where": r.where, "item": r.item, "state": r.state} for r in rows],
+            }
+            for data, rows in reports
+        ]
+        print(json.dumps(found[0] if len(found) == 1 else found, indent=2))
+        return EXIT_OK if complete else EXIT_CHECK_FAILED
+    for data, rows in reports:
+        _show_status(data, rows, markdown=args.markdown)
+    return EXIT_OK if complete else EXIT_CHECK_FAILED
+
+
+def _status_reports(
+    project: Path, args: argparse.Namespace
+) -> list[tuple[dict[str, Any], list[StatusRow]]]:
+    """The status of the release asked for; at the root of a repository of several
+    packages, of the package named (``NAME [VERSION]``) or of every package (``--all``)."""
+    from release.ops.git import ROOT_PROJECT
+    from release.status import status
+    from release.workspace import workspace_packages
+
+    root = (project / ".git").exists()
+    packages = workspace_packages(project, ROOT_PROJECT) if root else ()
+    if not packages:
+        if args.every or args.package_version:
+            raise UsageError(
+                "release status NAME VERSION and --all are for a repository of several "
+                "packages; this project is one.",
+                "Run release status [VERSION].",
+            )
+        return [status(project, args.version)]
+    if args.every:
+        return [status(project / p.path, None) for p in packages]
+    named = [p for p in packages if p.name == args.version]
+    if not named:
+        raise UsageError(
+            f"At the root of a repository of several packages, release status needs a "
+            f"package's name{f' ({args.version!r} is none)' if args.version else ''}, or --all.",
+            f"Its packages: {', '.join(p.name for p in packages)}.",
+        )
+    return [status(project / named[0].path, args.package_version)]
+
+
+def _show_status(data: dict[str, Any], rows: list[StatusRow], *, markdown: bool) -> None:
+    from release.render import safe, write
+
     complete = all(r.ok for r in rows)
-    if args.markdown:
+    if markdown:
         from release.markdown import status_markdown
 
         table = [(r.where, r.item, r.state, r.ok) for r in rows]
-        from release.render import safe
-
         sys.stdout.write(safe(status_markdown(str(data["project"]), str(data["version"]), table)))
-    elif args.json:
-        print(
-            json.dumps(
-                {
-                    "schema": "release-pipeline/status",
-                    "schema_version": 1,
-                    "project": data["project"],
-                    "version": data["version"],
-                    "complete": complete,
-                    "items": [{"where": r.where, "item": r.item, "state": r.state} for r in rows],
-                },
-                indent=2,
-            )
-        )
-    else:
-        width = max(len(r.item) for r in rows)
-        lines = [
-            f"{data['project']} {data['version']}: "
-            + ("complete everywhere." if complete else "INCOMPLETE.")
-        ]
-        lines += [f"  {r.where:<14} {r.item:<{width}}  {r.state}" for r in rows]
-        write("\n".join(lines) + "\n")
-    return EXIT_OK if complete else EXIT_CHECK_FAILED
+        return
+    width = max(len(r.item) for r in rows)
+    lines = [
+        f"{data['project']} {data['version']}: "
+        + ("complete everywhere." if complete else "INCOMPLETE.")
+    ]
+    lines += [f"  {r.where:<14} {r.item:<{width}}  {r.state}" for r in rows]
+    write("\n".join(lines) + "\n")
 
 
 def _jsonable(value: object) -> object:

@@ -72,9 +72,10 @@ def push_tag(remote: str, name: str) -> Argv:
     return ("git", "push", "--porcelain", "--", remote, f"{ref}:{ref}")
 
 
-def push(plan: Plan, commit: str = RELEASE_COMMIT) -> Argv:
-    """The release commit to the branch and the tag, atomically: both or neither."""
-    tag_ref = f"refs/tags/{plan.tag}"
+def push(plan: Plan, commit: str = RELEASE_COMMIT, tags: tuple[str, ...] = ()) -> Argv:
+    """The release commit to the branch and the tag (or ``tags``: every package's, in a
+    release of several), atomically: all or none."""
+    refs = [f"refs/tags/{name}" for name in tags or (plan.tag,)]
     return (
         "git",
         "push",
@@ -83,7 +84,7 @@ def push(plan: Plan, commit: str = RELEASE_COMMIT) -> Argv:
         "--",
         plan.remote,
         f"{commit}:refs/heads/{plan.branch or BRANCH}",
-        f"{tag_ref}:{tag_ref}",
+        *(f"{ref}:{ref}" for ref in refs),
     )
 
 

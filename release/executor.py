@@ -63,7 +63,7 @@ def execute(
 
     previous = signal.signal(signal.SIGINT, on_sigint)
     try:
-        for step in selected(ctx.plan.steps, until):
+        for step in selected(ctx.steps, until):
             if interrupted:
                 raise Interrupted(
                     f"Interrupted: stopped before {step.id}; the steps before it are done and "
@@ -77,7 +77,7 @@ def execute(
                 on_step(outcome)
                 continue
             try:
-                status = _run_step(ctx, step)
+                status = _run_step(ctx.for_step(step), step)
             except StepFailed as exc:
                 outcome = Outcome(step, "failed", time.monotonic() - start)
                 report.outcomes.append(outcome)

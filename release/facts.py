@@ -121,6 +121,9 @@ def read_git(runner: Runner, started: GitReads | None = None) -> GitFacts:
         ) from None
     toplevel, git_dir, shallow, prefix = top.stdout.split("\n")[:4]
     project = project_path(prefix)
+    if runner is not reads.runner:  # reads shared by the packages of one repository
+        inside = os.path.relpath(runner.cwd.resolve(), Path(toplevel).resolve())
+        project = project_path(inside.replace(os.sep, "/") if inside != "." else "")
     head, branch, upstream, ahead, behind, dirty = _parse_status(pending_status.result().stdout)
     # git status writes repository-relative paths; the plan and the checks use the project's.
     dirty = [project_relative(path, project) for path in dirty]
@@ -176,9 +179,11 @@ def _parse_status(status: str) -> tuple[str | None, str | None, str | None, int,
     return head, branch, upstream, ahead, behind, dirty
 
 
-def read_commits(runner: Runner, since: str | None) -> tuple[Commit, ...]:
+def read_commits(runner: Runner, since: str | None, *, own: bool = False) -> tuple[Commit, ...]:
+    """The commits since ``since``; ``own``: only those touching the project's directory (a
+    package of a repository of several)."""
     rev = f"{since}..HEAD" if since else "HEAD"
-    out = runner.git("log", "-z", "--format=%H%n%B", rev, "--").stdout
+    out = runner.git("log", "-z", "--format=%H%n%B", rev, "--", *(["."] if own else [])).stdout
     commits = []
     for record in out.split("\0"):
         if record.strip():
@@ -194,15 +199,20 @@ def gather(
     overrides: Sequence[str] = (),
     runner: Runner | None = None,
     started: GitReads | None = None,
+    workspace: config_mod.Inherited | None = None,
 ) -> Facts:
-    """Read everything a plan needs; git works while the files are read."""
+    """Read everything a plan needs; git works while the files are read.
+
+    ``workspace``: the project is a package of a repository of several (its root settings);
+    ``started`` may then be the reads of the repository's root, shared by every package,
+    with ``runner`` the package's own."""
     from release import fragments as fragments_mod
 
     project_dir = project_dir.resolve()
     if started is None:
         started = GitReads(runner or Runner(project_dir))
-    runner = started.runner
-    config = config_mod.load(project_dir, environ=environ, overrides=overrides)
+    runner = runner if runner is not None else started.runner
+    config = config_mod.load(project_dir, environ=environ, overrides=overrides, workspace=workspace)
     listing = started.remote_listing(config["remote"])
     memo = Memo.from_environ(environ)
     scm = any(loc.kind == "scm" for loc in config.locations)
@@ -259,7 +269,7 @@ def gather(
         prereleases = read_prereleases(runner, project_dir, towncrier, releases, base)
     commits = None
     if config["version-source"] == "commits" and git.head is not None:
-        commits = read_commits(runner, base)
+        commits = read_commits(runner, base, own=workspace is not None)
 
     return Facts(
         project_dir,

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from release.checks import Problem
 from release.errors import EXIT_CHECK_FAILED, ReleaseError, UsageError
 from release.executor import Outcome, Report, execute
 from release.journal import DONE, PENDING, SKIPPED, Journal, Lock, state_dir, unclaimed_journal
 from release.ops.git import (
+    ROOT_PROJECT,
     head_commit_is,
     is_ancestor,
     locate,
@@ -19,6 +21,12 @@ from release.ops.git import (
     rev,
 )
 from release.plan import Plan, Request, Step
+from release.workspace import Selection, workspace_packages
+
+if TYPE_CHECKING:
+    from release.config import UserStep
+    from release.packages import Package
+    from release.workspace import WorkspacePlan
 from release.runner import Runner
 from release.stages import STAGES, after, public
 from release.steps import Context, implementation
@@ -42,14 +50,16 @@ def run(
     environ: Mapping[str, str],
     overrides: Sequence[str],
     until: str | None,
-    show: Callable[[Plan, list[Problem]], None],
-    confirm: Callable[[Plan], bool],
+    show: Callable[[Plan | WorkspacePlan, list[Problem]], None],
+    confirm: Callable[[Plan | WorkspacePlan], bool],
     on_step: Callable[[Outcome], None],
     note: Callable[[str], None] = lambda _text: None,
     runner: Runner | None = None,
+    selection: Selection | None = None,
 ) -> Report:
     """Plan, check and run a new release; ``runner`` runs every command (tests pass one that
-    records them)."""
+    records them). At the root of a repository of several packages, the release of the
+    packages ``selection`` picks."""
     from release.checks import evaluate, refusal
     from release.facts import gather
 
@@ -66,6 +76,28 @@ def run(
                 f"A release of {existing.plan['public']['version']} is already in progress "
                 f"(journal {existing.path}).",
                 _commands(project_dir),
+            )
+        packages = workspace_packages(project_dir, project)
+        if packages:
+            return _run_workspace(
+                project_dir,
+                state,
+                runner,
+                packages,
+                request=request,
+                selection=selection or Selection(),
+                environ=environ,
+                overrides=overrides,
+                until=until,
+                show=show,
+                confirm=confirm,
+                on_step=on_step,
+            )
+        if selection is not None and selection != Selection():
+            raise UsageError(
+                "--package and --all choose among the packages of a repository of several; "
+                "this project is a single package.",
+                "Leave them out, or run at the root of the repository (docs/monorepo.md).",
             )
         facts = gather(project_dir, environ=environ, overrides=overrides, runner=runner)
         plan, problems = evaluate(facts, request, environ, until, runner=runner)
@@ -90,6 +122,93 @@ def run(
         journal.save()
         ctx = Context(project_dir, state, runner, plan, journal, environ, tuple(overrides), until)
         return _execute(ctx, until, on_step)
+
+
+def _run_workspace(
+    project_dir: Path,
+    state: Path,
+    runner: Runner,
+    packages: Sequence[Package],
+    *,
+    request: Request,
+    selection: Selection,
+    environ: Mapping[str, str],
+    overrides: Sequence[str],
+    until: str | None,
+    show: Callable[[Plan | WorkspacePlan, list[Problem]], None],
+    confirm: Callable[[Plan | WorkspacePlan], bool],
+    on_step: Callable[[Outcome], None],
+) -> Report:
+    from release import workspace
+    from release.checks import refusal
+    from release.gitreads import GitReads
+
+    gathered = workspace.gather(
+        project_dir, packages, environ=environ, overrides=overrides, started=GitReads(runner)
+    )
+    made, problems = workspace.plan(
+        gathered, selection, request, environ, until, lock_text=workspace.read_lock(project_dir)
+    )
+    if made is None:
+        raise refusal(problems, "No release can be planned")
+    show(made, problems)
+    if problems:
+        raise refusal(problems, "The release checks failed; nothing was changed", listed=False)
+    if not confirm(made):
+        raise UsageError("Release cancelled; nothing was changed.", "")
+    git = gathered.facts[made.members[0].name].git
+    assert git.head is not None
+    assert git.branch is not None
+    journal = Journal(
+        path=state / "journal.json",
+        plan=made.to_journal(),
+        start_head=git.head,
+        start_branch=git.branch,
+        steps={s.id: PENDING for s in made.steps},
+        project=ROOT_PROJECT,
+    )
+    for member in made.members:
+        journal.of_package(member.name).dist_existed = (
+            project_dir / member.path / member.plan.dist_dir
+        ).exists()
+    journal.save()
+    ctx = Context(
+        project_dir,
+        state,
+        runner,
+        made.shared,
+        journal,
+        environ,
+        tuple(overrides),
+        until,
+        workspace=made,
+    )
+    return _execute(ctx, until, on_step)
+
+
+def _context(
+    project_dir: Path,
+    state: Path,
+    runner: Runner,
+    *,
+    journal: Journal,
+    environ: Mapping[str, str],
+    overrides: Sequence[str] = (),
+) -> Context:
+    """The context of the journaled release: its plan, or the plans of its packages."""
+    found = _plan_of(journal)
+    if isinstance(found, Plan):
+        return Context(project_dir, state, runner, found, journal, environ, tuple(overrides))
+    return Context(
+        project_dir,
+        state,
+        runner,
+        found.shared,
+        journal,
+        environ,
+        tuple(overrides),
+        workspace=found,
+    )
 
 
 def _execute(ctx: Context, until: str | None, on_step: Callable[[Outcome], None]) -> Report:
@@ -175,8 +294,12 @@ def _load(git_dir: Path, project: str, *, finished_is_public: bool = False) -> J
     return journal
 
 
-def _plan_of(journal: Journal) -> Plan:
+def _plan_of(journal: Journal) -> Plan | WorkspacePlan:
+    from release.workspace import WorkspacePlan, is_workspace_journal
+
     try:
+        if is_workspace_journal(journal.plan):
+            return WorkspacePlan.from_journal(journal.plan)
         return Plan.from_journal(journal.plan)
     except (KeyError, TypeError, ValueError):
         raise ReleaseError(
@@ -203,17 +326,20 @@ def resume(
     with Lock(state) as lock:
         _note_stale(lock, note)
         journal = _load(git_dir, project)
-        plan = _plan_of(journal)
-        ctx = Context(project_dir, state, runner, plan, journal, environ, tuple(overrides))
+        ctx = _context(
+            project_dir, state, runner, journal=journal, environ=environ, overrides=overrides
+        )
         _reconcile(ctx, note)
-        _skip(journal, plan, skip, note)
+        _skip(journal, ctx.steps, skip, note)
         journal.save()
         return _execute(ctx, until, on_step)
 
 
-def _skip(journal: Journal, plan: Plan, skip: Sequence[str], note: Callable[[str], None]) -> None:
+def _skip(
+    journal: Journal, steps: Sequence[Step], skip: Sequence[str], note: Callable[[str], None]
+) -> None:
     """Mark the steps ``skip`` names as skipped: done by hand, or accepted as undone."""
-    ids = [s.id for s in plan.steps]
+    ids = [s.id for s in steps]
     for step_id in skip:
         if step_id not in ids:
             raise UsageError(
@@ -259,7 +385,7 @@ def _reconcile(ctx: Context, note: Callable[[str], None]) -> None:
     journal.release_commit = rebased
     # The release now starts from the commit it was rebased onto: abort returns there.
     journal.start_head = rev(ctx.runner, f"{rebased}^") or rebased
-    for step in ctx.plan.steps:
+    for step in ctx.steps:
         if step.stage in redone:
             journal.steps[step.id] = PENDING
 
@@ -270,7 +396,7 @@ def _ran(ctx: Context, stages: Collection[str]) -> list[Step]:
     may have stopped half-way (the journal is saved only after each step). A step of a
     public stage counts only when done (and its undo refuses): the callers have made
     sure nothing is pushed, so one that failed or was stopped made nothing public."""
-    steps = list(ctx.plan.steps)
+    steps = list(ctx.steps)
     states = [ctx.journal.steps.get(s.id, PENDING) for s in steps]
     last = max((i for i, state in enumerate(states) if state != PENDING), default=-1)
     return [
@@ -285,7 +411,7 @@ def _undo(ctx: Context, steps: list[Step], note: Callable[[str], None]) -> None:
     untouched: list[str] = []
     for step in reversed(steps):
         said: list[str] = []
-        implementation(step).undo(replace(ctx, log=said.append))
+        implementation(step).undo(replace(ctx.for_step(step), log=said.append))
         for text in said:
             note(f"{step.id}: {text}")
         if not said and ctx.journal.steps.get(step.id, PENDING) != PENDING:
@@ -301,19 +427,20 @@ def abort(project_dir: Path, *, environ: Mapping[str, str], note: Callable[[str]
     with Lock(state) as lock:
         _note_stale(lock, note)
         journal = _load(git_dir, project, finished_is_public=True)
-        plan = _plan_of(journal)
-        ctx = Context(project_dir, state, runner, plan, journal, environ)
+        ctx = _context(project_dir, state, runner, journal=journal, environ=environ)
+        plan = ctx.plan
+        tags = ctx.workspace.tags if ctx.workspace is not None else (plan.tag,)
         pushed = journal.pushed
         if not pushed:
             try:
-                found = remote_refs(runner, plan.remote, f"refs/tags/{plan.tag}")
+                found = remote_refs(runner, plan.remote, *(f"refs/tags/{t}" for t in tags))
                 pushed = bool(found)
             except ReleaseError:
                 pass
         if pushed:
             raise AbortRefused(
-                f"{plan.tag} and the release commit are already on {plan.remote}: the release "
-                "is public, and abort never rewrites public history.",
+                f"{' '.join(tags)} and the release commit are already on {plan.remote}: the "
+                "release is public, and abort never rewrites public history.",
                 "Finish it with release resume (or release a fixed version after it).",
             )
         head = rev(runner, "HEAD")
@@ -326,8 +453,7 @@ def abort(project_dir: Path, *, environ: Mapping[str, str], note: Callable[[str]
                 "run release abort again.",
             )
         # Compared in the plan's frame: paths relative to the project directory.
-        touched = {e.path for e in plan.edits} | set(plan.consumed_fragments)
-        touched |= {f"{plan.dist_dir}/{name}" for name in journal.artifacts}
+        touched = _touched(ctx)
         status = runner.git("status", "--porcelain", "-z", "--untracked-files=all").stdout.split(
             "\0"
         )
@@ -335,7 +461,7 @@ def abort(project_dir: Path, *, environ: Mapping[str, str], note: Callable[[str]
         foreign = sorted(
             path
             for path in changed
-            if path not in touched and not any(u.owns(path) for u in plan.user_steps)
+            if path not in touched and not any(u.owns(path) for u in _user_steps(ctx))
         )
         if foreign:
             raise AbortRefused(
@@ -347,3 +473,29 @@ def abort(project_dir: Path, *, environ: Mapping[str, str], note: Callable[[str]
         # prepare steps left uncommitted.
         _undo(ctx, _ran(ctx, STAGES), note)
         journal.remove()
+
+
+def _touched(ctx: Context) -> set[str]:
+    """The paths the release may have changed, in the frame of ``ctx``'s project."""
+    plan = ctx.plan
+    touched = {e.path for e in plan.edits} | set(plan.consumed_fragments)
+    touched |= {f"{plan.dist_dir}/{name}" for name in ctx.journal.artifacts}
+    if ctx.workspace is not None:
+        for member in ctx.workspace.members:
+            own = ctx.journal.of_package(member.name).artifacts
+            touched |= {member.rebased(f"{member.plan.dist_dir}/{name}") for name in own}
+            touched |= {member.rebased(e.path) for e in member.plan.edits}
+            touched |= {member.rebased(p) for p in member.plan.consumed_fragments}
+    return touched
+
+
+def _user_steps(ctx: Context) -> list[UserStep]:
+    """The user's steps, each owning paths in the frame of ``ctx``'s project."""
+    steps = list(ctx.plan.user_steps)
+    if ctx.workspace is not None:
+        for member in ctx.workspace.members:
+            steps += [
+                u._replace(paths=tuple(member.rebased(p) for p in u.paths))
+                for u in member.plan.user_steps
+            ]
+    return steps

@@ -67,6 +67,20 @@ class Journal:
     # Each release gate that ran: {"result": "passed"|"failed", "tree": the tree hash it
     # checked, "seconds": how long it took, "by": "release" or "nox"} (steps/gate.py).
     gates: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # A release of several packages: each package's own part ("artifacts", "uploads",
+    # "dist_existed", "gates"), by package name; see :meth:`of_package`.
+    packages: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def of_package(self, name: str) -> Journal:
+        """This journal as one package's steps see it: their own artifacts, uploads and
+        gates, everything else (steps, commits, pushed) shared, each change saved here."""
+        own = self.packages.setdefault(name, {})
+        own.setdefault("artifacts", {})
+        own.setdefault("uploads", {})
+        own.setdefault("gates", {})
+        own.setdefault("dist_existed", True)
+        # A view, not a copy: the steps assign to these attributes and call save().
+        return _PackageView(self, own)  # type: ignore[return-value]
 
     @property
     def fingerprint(self) -> str:
@@ -107,6 +121,7 @@ class Journal:
             uploads=data.get("uploads", {}),
             project=data.get("project_path"),
             gates=data.get("gates", {}),
+            packages=data.get("packages", {}),
         )
 
     def save(self) -> None:
@@ -130,12 +145,34 @@ class Journal:
             "error": self.error,
             "dist_existed": self.dist_existed,
             "gates": self.gates,
+            "packages": self.packages,
             "plan": self.plan,
         }
         write_atomic(self.path, json.dumps(data, indent=1) + "\n")
 
     def remove(self) -> None:
         self.path.unlink(missing_ok=True)
+
+
+class _PackageView:
+    """:meth:`Journal.of_package`: a package's own fields kept in its part of the journal."""
+
+    _OWN = frozenset({"artifacts", "uploads", "gates", "dist_existed"})
+
+    def __init__(self, journal: Journal, own: dict[str, Any]) -> None:
+        object.__setattr__(self, "_journal", journal)
+        object.__setattr__(self, "_own", own)
+
+    def __getattr__(self, name: str) -> Any:
+        if name in self._OWN:
+            return self._own[name]
+        return getattr(self._journal, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in self._OWN:
+            self._own[name] = value
+        else:
+            setattr(self._journal, name, value)
 
 
 def unclaimed_journal(git_dir: Path, project: str) -> Path | None:

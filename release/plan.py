@@ -84,10 +84,12 @@ class Step(NamedTuple):
     summary: str
     command: tuple[str, ...] = ()
     path: str = ""
+    package: str = ""  # in a release of several packages, whose step (empty: all of theirs)
 
     @property
     def id(self) -> str:
-        return f"{self.stage}.{self.name}" + (f":{self.path}" if self.path else "")
+        own = f"{self.stage}.{self.name}" + (f":{self.path}" if self.path else "")
+        return f"{self.package}/{own}" if self.package else own
 
 
 class VersionSource(NamedTuple):

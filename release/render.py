@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any, TextIO
 if TYPE_CHECKING:  # annotations only: `release build` prints without loading the planner
     from release.checks import Problem
     from release.facts import Facts
-    from release.plan import Plan, VersionSource
+    from release.plan import Plan, Step, VersionSource
+    from release.workspace import WorkspacePlan
 
 PREVIEW_SCHEMA_VERSION = 1
 MAX_REASONS = 10
@@ -65,7 +66,9 @@ def version_explanation(facts: Facts, sources: Sequence[VersionSource]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def plan_text(plan: Plan) -> str:
+def plan_text(plan: Plan, *, whole: bool = True) -> str:
+    """The preview of ``plan``; not ``whole``: of one package of a release of several,
+    without what the release as a whole does (its commit and steps)."""
     out: list[str] = []
     why = f"{plan.level}, " if plan.level else ""
     out.append(
@@ -92,10 +95,13 @@ def plan_text(plan: Plan) -> str:
     )
     if plan.previous_tag_why and lined:
         out.append(f"  {plan.previous_tag_why}")
-    out.append(f"Commit message: {plan.commit_message}")
-    out.append(
-        "Commit hooks: run" if plan.commit_hooks else "Commit hooks: skipped (commit-hooks = false)"
-    )
+    if whole:
+        out.append(f"Commit message: {plan.commit_message}")
+        out.append(
+            "Commit hooks: run"
+            if plan.commit_hooks
+            else "Commit hooks: skipped (commit-hooks = false)"
+        )
     if plan.next_dev is not None:
         out.append(f"Next development version: {plan.next_dev}")
     out.append("")
@@ -124,14 +130,58 @@ def plan_text(plan: Plan) -> str:
         out.append(f"Changelog section ({plan.changelog_file}{gathers}):")
         out.append(plan.changelog.rstrip("\n"))
         out.append("")
-    out.append("Steps:")
-    width = max(len(s.stage) for s in plan.steps)
-    for n, step in enumerate(plan.steps, 1):
-        out.append(f"  {n:2}. {step.stage:<{width}}  {step.summary}")
+    if whole:
+        out += _steps_text(plan.steps)
     return "\n".join(out) + "\n"
 
 
-def preview_json(plan: Plan | None, problems: Sequence[Problem]) -> str:
+def _steps_text(steps: Sequence[Step]) -> list[str]:
+    out = ["Steps:"]
+    width = max(len(s.stage) for s in steps)
+    for n, step in enumerate(steps, 1):
+        who = f"[{step.package}] " if step.package else ""
+        out.append(f"  {n:2}. {step.stage:<{width}}  {who}{step.summary}")
+    return out
+
+
+def workspace_text(plan: WorkspacePlan) -> str:
+    """The preview of a release of several packages: the order, one section per package,
+    what the release as a whole changes, and every step."""
+    out = [
+        f"Release of {len(plan.members)} package(s), in dependency order: "
+        + ", ".join(f"{m.name} {m.plan.version}" for m in plan.members)
+    ]
+    for name, why in plan.held_back:
+        out.append(f"  not released: {name} ({why})")
+    for name in plan.needs_release:
+        out.append(
+            f"  {name} needs a release too: its requirements are rewritten by this one "
+            f"(release it with --package {name})"
+        )
+    out.append("")
+    for member in plan.members:
+        requires = f"; requires {', '.join(member.requires)}" if member.requires else ""
+        out.append(f"=== {member.name} ({member.path}{requires}) ===")
+        out.append(plan_text(member.plan, whole=False))
+    out.append("=== the release as a whole ===")
+    out.append(f"Commit message: {plan.shared.commit_message}")
+    out.append(
+        "Commit hooks: run"
+        if plan.shared.commit_hooks
+        else "Commit hooks: skipped (commit-hooks = false)"
+    )
+    out.append(f"Tags: {', '.join(plan.tags)} (pushed with {plan.shared.branch}, atomically)")
+    own = {m.rebased(e.path) for m in plan.members for e in m.plan.edits}
+    shared = [e for e in plan.shared.edits if e.path not in own]
+    if shared:
+        out.append("File changes of the whole (paths from the root):")
+        out += [edit.diff().rstrip("\n") for edit in shared]
+    out.append("")
+    out += _steps_text(plan.steps)
+    return "\n".join(out) + "\n"
+
+
+def preview_json(plan: Plan | WorkspacePlan | None, problems: Sequence[Problem]) -> str:
     data: dict[str, Any] = {
         "schema": "release-pipeline/preview",
         "schema_version": PREVIEW_SCHEMA_VERSION,

@@ -8,12 +8,17 @@ import contextlib
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from release import flow, render
 from release.checks import Problem
 from release.errors import EXIT_OK, UsageError
 from release.executor import Outcome, Report
 from release.plan import Plan
+
+if TYPE_CHECKING:
+    from release.config import Inherited
+from release.workspace import WorkspacePlan
 
 
 def _confirm(yes: bool, question: str) -> bool:
@@ -31,8 +36,9 @@ def _confirm(yes: bool, question: str) -> bool:
 
 def _progress(outcome: Outcome) -> None:
     step = outcome.step
+    who = f"[{step.package}] " if step.package else ""
     render.write(
-        f"  {outcome.status:<12} {step.stage:<8} {step.summary} ({outcome.seconds:.1f}s)\n"
+        f"  {outcome.status:<12} {step.stage:<8} {who}{step.summary} ({outcome.seconds:.1f}s)\n"
     )
     sys.stdout.flush()
 
@@ -86,14 +92,20 @@ def dispatch(project: Path, args: argparse.Namespace) -> int:
 
 def _run(project: Path, args: argparse.Namespace) -> int:
     from release.plan import Request
+    from release.workspace import Selection
 
-    def show(plan: Plan, problems: list[Problem]) -> None:
-        render.write(render.plan_text(plan) + "\n")
+    def show(plan: Plan | WorkspacePlan, problems: list[Problem]) -> None:
+        if isinstance(plan, Plan):
+            render.write(render.plan_text(plan) + "\n")
+        else:
+            render.write(render.workspace_text(plan) + "\n")
         if problems:
             render.write(render.problems_text(problems))
 
-    def confirm(plan: Plan) -> bool:
-        return _confirm(args.yes, f"Release {plan.project} {plan.version}?")
+    def confirm(plan: Plan | WorkspacePlan) -> bool:
+        if isinstance(plan, Plan):
+            return _confirm(args.yes, f"Release {plan.project} {plan.version}?")
+        return _confirm(args.yes, f"Release {plan.summary}?")
 
     report = flow.run(
         project,
@@ -105,6 +117,7 @@ def _run(project: Path, args: argparse.Namespace) -> int:
         confirm=confirm,
         on_step=_progress,
         note=_note,
+        selection=Selection(tuple(args.package), args.every),
     )
     _summary(
         report,
@@ -126,23 +139,37 @@ def ci(project: Path, args: argparse.Namespace) -> int:
         outcomes.append(outcome)
         _progress(outcome)
 
+    from release.ops.git import locate
+    from release.runner import Runner
+    from release.workspace import workspace_packages
+
+    releases: list[tuple[Path, str | None, Inherited | None]] = [(project, args.tag, None)]
+    if workspace_packages(project, locate(Runner(project))[1]):
+        releases = [
+            (project / package.path, tag, inherited)
+            for package, tag, inherited in ci_mod.workspace_tags(
+                project, os.environ, args.overrides, args.tag
+            )
+        ]
     try:
-        result = ci_mod.run_ci(
-            project,
-            environ=os.environ,
-            overrides=args.overrides,
-            tag=args.tag,
-            build_only=args.build_only,
-            publish_from=args.publish_from,
-            outdir=args.outdir,
-            dist=args.dist,
-            on_step=progress,
-            on_plan=planned.append,
-        )
+        for directory, tag, inherited in releases:
+            result = ci_mod.run_ci(
+                directory,
+                environ=os.environ,
+                overrides=args.overrides,
+                tag=tag,
+                build_only=args.build_only,
+                publish_from=args.publish_from,
+                outdir=args.outdir,
+                dist=args.dist,
+                on_step=progress,
+                on_plan=planned.append,
+                workspace=inherited,
+            )
     except ReleaseError:
         # Outputs and the step summary are written on failure too: the version and tag are
         # known as soon as the tag is checked, and the table shows how far the job got.
-        plan = planned[0] if planned else None
+        plan = planned[-1] if planned else None
         partial = ci_mod.CiResult(plan, outcomes) if plan is not None else None
         # The error that stopped the job is the one to show, not one writing its outputs.
         with contextlib.suppress(ReleaseError):

@@ -4,6 +4,7 @@ release is not public."""
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,10 +13,11 @@ from typing import TYPE_CHECKING, Protocol
 from release.errors import EXIT_CHECK_FAILED, ReleaseError
 
 if TYPE_CHECKING:  # annotations only: `release build` runs a step without the planner
-    from release.config import Target
+    from release.config import Inherited, Target
     from release.journal import Journal
     from release.plan import Plan, Step
     from release.runner import Runner
+    from release.workspace import WorkspacePlan
 
 
 @dataclass
@@ -29,6 +31,50 @@ class Context:
     overrides: tuple[str, ...] = ()
     until: str | None = None  # the last stage this run will reach
     log: Callable[[str], None] = field(default=lambda _text: None)
+    # A release of several packages (release.workspace): each step runs in its package's
+    # frame (for_step), the steps of them all in the frame of the whole.
+    workspace: WorkspacePlan | None = None
+    # A package's frame: the root settings it inherits (its facts are read with them).
+    inherited: Inherited | None = None
+    _frames: dict[str, Context] = field(default_factory=dict, repr=False)
+
+    @property
+    def steps(self) -> tuple[Step, ...]:
+        """Every step of the release, in order."""
+        return self.workspace.steps if self.workspace is not None else self.plan.steps
+
+    def for_step(self, step: Step) -> Context:
+        """The context ``step`` runs in: this one, or in a release of several packages, its
+        package's (its directory, runner, plan, its own part of the journal)."""
+        if self.workspace is None or not step.package:
+            return self
+        frame = self._frames.get(step.package)
+        if frame is None:
+            from dataclasses import replace
+
+            from release.config import Inherited, read_pyproject
+            from release.journal import state_dir
+            from release.runner import Runner
+
+            member = self.workspace.member(step.package)
+            directory = self.project_dir / member.path
+            table = read_pyproject(self.project_dir).get("tool", {}).get("release", {})
+            where = posixpath.relpath("pyproject.toml", member.path)
+            runner = Runner(directory, self.runner.secrets, self.runner.log, self.runner.env)
+            frame = replace(
+                self,
+                project_dir=directory,
+                # The package's own state (its manifests: `release -C PATH status`).
+                state_dir=state_dir(self.state_dir.parent, member.path),
+                runner=runner,
+                plan=member.plan,
+                journal=self.journal.of_package(member.name),
+                workspace=None,
+                inherited=Inherited(table, where),
+                _frames={},
+            )
+            self._frames[step.package] = frame
+        return frame
 
     def target(self, name: str) -> Target:
         """The plan's publish target ``name``."""
@@ -99,6 +145,7 @@ def registry() -> dict[tuple[str, str], Callable[[Step], StepImpl]]:
         publish,
         user,
         verify,
+        wait,
     )
 
     factories: dict[tuple[str, str], Callable[[Step], StepImpl]] = {
@@ -113,6 +160,7 @@ def registry() -> dict[tuple[str, str], Callable[[Step], StepImpl]]:
         ("push", "push"): git.Push,
         ("publish", "upload"): publish.Publish,
         ("publish", "verify-install"): install.VerifyInstall,
+        ("publish", "wait-for"): wait.WaitForDependency,
         ("announce", "draft"): announce.DraftRelease,
         ("announce", "attach"): announce.AttachFiles,
         ("announce", "publish"): announce.PublishRelease,

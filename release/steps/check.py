@@ -21,7 +21,11 @@ class Preflight:
         from release.facts import gather
 
         facts = gather(
-            ctx.project_dir, environ=ctx.environ, overrides=ctx.overrides, runner=ctx.runner
+            ctx.project_dir,
+            environ=ctx.environ,
+            overrides=ctx.overrides,
+            runner=ctx.runner,
+            workspace=ctx.inherited,
         )
         _plan, problems = evaluate(facts, ctx.plan, ctx.environ, ctx.until, runner=ctx.runner)
         if problems:

@@ -132,17 +132,19 @@ class Tag:
 class Push:
     step: Step
 
-    def _refs(self, ctx: Context) -> tuple[str, str]:
-        return f"refs/heads/{ctx.plan.branch}", f"refs/tags/{ctx.plan.tag}"
+    def _tags(self, ctx: Context) -> tuple[str, ...]:
+        """The tag, or in a release of several packages, every package's."""
+        return ctx.workspace.tags if ctx.workspace is not None else (ctx.plan.tag,)
 
     def is_done(self, ctx: Context) -> bool:
-        branch_ref, tag_ref = self._refs(ctx)
-        found = remote_refs(ctx.runner, ctx.plan.remote, branch_ref, tag_ref)
-        local_tag = ctx.runner.git("rev-parse", "--verify", tag_ref).stdout.strip()
+        branch_ref = f"refs/heads/{ctx.plan.branch}"
+        tag_refs = [f"refs/tags/{name}" for name in self._tags(ctx)]
+        found = remote_refs(ctx.runner, ctx.plan.remote, branch_ref, *tag_refs)
+        local = ctx.runner.git("rev-parse", "--verify", *tag_refs).stdout.split()
         release = ctx.journal.release_commit
         assert release is not None
         done = (
-            found.get(tag_ref) == local_tag
+            all(found.get(ref) == sha for ref, sha in zip(tag_refs, local, strict=True))
             and branch_ref in found
             and rev(ctx.runner, found[branch_ref]) is not None
             and is_ancestor(ctx.runner, release, found[branch_ref])
@@ -155,11 +157,11 @@ class Push:
         release = ctx.journal.release_commit
         assert release is not None
         try:
-            ctx.runner.run(commands.push(ctx.plan, release))
+            ctx.runner.run(commands.push(ctx.plan, release, self._tags(ctx)))
         except CommandError as exc:
             raise PushRejected(
                 f"{ctx.plan.remote} rejected the atomic push of {ctx.plan.branch} and "
-                f"{ctx.plan.tag}; neither was updated, so nothing is public yet. "
+                f"{' '.join(self._tags(ctx))}; none was updated, so nothing is public yet. "
                 f"Git said:\n{exc.output.strip()}",
                 f"If {ctx.plan.remote} has new commits: git pull --rebase {ctx.plan.remote} "
                 f"{ctx.plan.branch}, then release resume (the tag and artifacts are redone "
@@ -168,12 +170,13 @@ class Push:
         if not self.is_done(ctx):
             raise ReleaseError(
                 f"After pushing, {ctx.plan.remote} does not show {ctx.plan.branch} and "
-                f"{ctx.plan.tag} as pushed.",
+                f"{' '.join(self._tags(ctx))} as pushed.",
                 "Check the remote, then run release resume.",
             )
 
     def undo(self, ctx: Context) -> None:
-        raise never_undone(self.step, f"the branch and {ctx.plan.tag} are on {ctx.plan.remote}.")
+        tags = " ".join(self._tags(ctx))
+        raise never_undone(self.step, f"the branch and {tags} are on {ctx.plan.remote}.")
 
 
 @dataclass

@@ -1,0 +1,606 @@
+"""A release of several packages of one repository (docs/monorepo.md).
+
+Each selected package gets its own plan, made from its own facts exactly as a project of
+its own would; this module composes them into one release: every package's steps, each
+run in its package's frame, around the steps of them all (one release commit, one
+atomic push of the branch and every tag, the development commit), in dependency order,
+with a wait before a dependent is published until the index serves its dependencies.
+Composing is pure; :func:`gather` reads the world.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import posixpath
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from packaging.version import Version
+
+from release import commands
+from release.errors import ReleaseError, UsageError
+from release.plan import FileEdit, Plan, Request, Step
+from release.stages import STAGES
+
+if TYPE_CHECKING:
+    from release.checks import Problem
+    from release.facts import Facts
+    from release.gitreads import GitReads
+    from release.packages import Package
+
+SCHEMA_VERSION = 1
+
+
+class Selection(NamedTuple):
+    """Which packages to release: those named (``--package``), all (``--all``), or by
+    default those with something to release (unreleased fragments; in commits mode,
+    commits touching their directory since their last tag)."""
+
+    names: tuple[str, ...] = ()
+    every: bool = False
+
+
+class Member(NamedTuple):
+    """A package released in this run: its place, its plan (paths relative to ``path``)."""
+
+    name: str
+    path: str  # relative to the repository's root
+    plan: Plan
+    requires: tuple[str, ...] = ()  # the packages of this release it depends on
+
+    def rebased(self, path: str) -> str:
+        """A path of the package's plan, relative to the repository's root."""
+        return posixpath.normpath(posixpath.join(self.path, path))
+
+
+class WorkspacePlan(NamedTuple):
+    members: tuple[Member, ...]  # in dependency order: dependencies first
+    shared: Plan  # the frame of the steps of all packages (paths from the root)
+    steps: tuple[Step, ...]
+    held_back: tuple[tuple[str, str], ...] = ()  # (package, why it is not released)
+    pin_edits: tuple[FileEdit, ...] = ()  # requirement rewrites of packages not released
+    needs_release: tuple[str, ...] = ()  # packages whose requirements were rewritten
+
+    def member(self, name: str) -> Member:
+        for member in self.members:
+            if member.name == name:
+                return member
+        raise KeyError(name)
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        return tuple(m.plan.tag for m in self.members)
+
+    @property
+    def summary(self) -> str:
+        return ", ".join(f"{m.name} {m.plan.version}" for m in self.members)
+
+    def to_json(self) -> dict[str, Any]:
+        """``release preview --json`` of a release of several packages (docs/plan-json.md)."""
+        data: dict[str, Any] = {
+            "schema": "release-pipeline/workspace-plan",
+            "schema_version": SCHEMA_VERSION,
+            "order": [m.name for m in self.members],
+            "packages": {
+                m.name: {"path": m.path, "requires": list(m.requires), "plan": m.plan.to_json()}
+                for m in self.members
+            },
+            "held_back": [{"package": n, "why": why} for n, why in self.held_back],
+            "needs_release": list(self.needs_release),
+            "pin_edits": [{"path": e.path, "diff": e.diff()} for e in self.pin_edits],
+            "commit_message": self.shared.commit_message,
+            "tags": list(self.tags),
+            "steps": [
+                {"id": s.id, "package": s.package, "stage": s.stage, "summary": s.summary}
+                for s in self.steps
+            ],
+        }
+        digest = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+        data["fingerprint"] = digest
+        return data
+
+    def to_journal(self) -> dict[str, Any]:
+        public = self.to_json()
+        # What Journal.save shows of any plan, and how a reader tells the two apart.
+        public["version"] = self.summary
+        public["tag"] = " ".join(self.tags)
+        return {
+            "workspace": True,
+            "public": public,
+            "members": [
+                {
+                    "name": m.name,
+                    "path": m.path,
+                    "requires": list(m.requires),
+                    "plan": m.plan.to_journal(),
+                }
+                for m in self.members
+            ],
+            "shared": self.shared.to_journal(),
+            "steps": [
+                [s.stage, s.name, s.summary, list(s.command), s.path, s.package] for s in self.steps
+            ],
+            "held_back": [list(item) for item in self.held_back],
+            "pin_edits": [[e.path, e.before, e.after] for e in self.pin_edits],
+            "needs_release": list(self.needs_release),
+        }
+
+    @classmethod
+    def from_journal(cls, data: Mapping[str, Any]) -> WorkspacePlan:
+        members = tuple(
+            Member(m["name"], m["path"], Plan.from_journal(m["plan"]), tuple(m["requires"]))
+            for m in data["members"]
+        )
+        return cls(
+            members,
+            Plan.from_journal(data["shared"]),
+            tuple(Step(st, n, su, tuple(c), p, pk) for st, n, su, c, p, pk in data["steps"]),
+            tuple((n, why) for n, why in data["held_back"]),
+            tuple(FileEdit(*e) for e in data["pin_edits"]),
+            tuple(data["needs_release"]),
+        )
+
+
+def workspace_packages(project_dir: Path, project: str) -> tuple[Package, ...]:
+    """The packages of the repository when ``project_dir`` is the root of one that holds
+    several (docs/monorepo.md); none otherwise."""
+    from release.ops.git import ROOT_PROJECT
+    from release.packages import discover
+
+    if project != ROOT_PROJECT:
+        return ()
+    found = discover(project_dir)
+    # A workspace of the root alone is a single project.
+    return found if any(p.path != ROOT_PROJECT for p in found) else ()
+
+
+def is_workspace_journal(plan: Mapping[str, Any]) -> bool:
+    return bool(plan.get("workspace"))
+
+
+# -- composing (pure) ----------------------------------------------------------------
+
+
+def compose(
+    members: Sequence[Member],
+    *,
+    held_back: Sequence[tuple[str, str]] = (),
+    pin_edits: Sequence[FileEdit] = (),
+    needs_release: Sequence[str] = (),
+    shared_edits: Sequence[FileEdit] = (),
+    shared_dev_edits: Sequence[FileEdit] = (),
+) -> WorkspacePlan:
+    """One release of ``members`` (in dependency order, each plan made on its own).
+
+    ``pin_edits`` (requirement rewrites in packages not released) and ``shared_edits``
+    (e.g. uv.lock) are made by steps of the whole, with paths from the root, before the
+    release commit; ``shared_dev_edits`` before the development commit."""
+    if not members:
+        raise ReleaseError("No package to release.", "")
+    first = members[0].plan
+    all_edits = [
+        FileEdit(m.rebased(e.path), e.before, e.after) for m in members for e in m.plan.edits
+    ]
+    all_edits += [*pin_edits, *shared_edits]
+    committed = [
+        m.rebased(p) for m in members for p in m.plan.committed_paths if p not in _edited(m.plan)
+    ]
+    dev_edits = [
+        FileEdit(m.rebased(e.path), e.before, e.after) for m in members for e in m.plan.dev_edits
+    ]
+    dev_edits += shared_dev_edits
+    listed = ", ".join(f"{m.name} {m.plan.version}" for m in members)
+    shared = first._replace(
+        project=", ".join(m.name for m in members),
+        edits=tuple(all_edits),
+        consumed_fragments=tuple(committed),
+        user_steps=(),
+        commit_message=f"Release {listed}",
+        dev_edits=tuple(dev_edits),
+        dev_commit_message="Start development of "
+        + ", ".join(f"{m.name} {m.plan.next_dev}" for m in members if m.plan.next_dev),
+        changelog_file=None,
+        steps=(),
+    )
+    steps = _steps(members, shared, [*pin_edits, *shared_edits], shared_dev_edits)
+    return WorkspacePlan(
+        tuple(members),
+        shared,
+        steps,
+        tuple(held_back),
+        tuple(pin_edits),
+        tuple(needs_release),
+    )
+
+
+def _edited(plan: Plan) -> set[str]:
+    return {e.path for e in plan.edits}
+
+
+def _own(member: Member, step: Step) -> Step:
+    return step._replace(package=member.name)
+
+
+def _steps(
+    members: Sequence[Member],
+    shared: Plan,
+    shared_edits: Sequence[FileEdit],
+    shared_dev_edits: Sequence[FileEdit],
+) -> tuple[Step, ...]:
+    released = {m.name for m in members}
+    steps: list[Step] = []
+    for stage in STAGES:
+        own = [(m, s) for m in members for s in m.plan.steps if s.stage == stage]
+        if stage == "prepare":
+            steps += [_own(m, s) for m, s in own if s.name != "commit"]
+            steps += [
+                Step("prepare", "edit-version", f"write {e.path}", path=e.path)
+                for e in shared_edits
+            ]
+            if any(s.name == "commit" for _, s in own):
+                steps.append(
+                    Step(
+                        "prepare",
+                        "commit",
+                        f"commit the release of {len(members)} package(s)",
+                        commands.release_commit(shared),
+                    )
+                )
+        elif stage == "push":
+            if own:
+                steps.append(
+                    Step(
+                        "push",
+                        "push",
+                        f"push {shared.branch} and {len(members)} tag(s) to {shared.remote}, "
+                        "atomically",
+                    )
+                )
+        elif stage == "publish":
+            waited: set[str] = set()
+            for member in members:
+                mine = [s for m, s in own if m is member]
+                if mine:
+                    for dependency in member.requires:
+                        if dependency in released and dependency not in waited:
+                            waited.add(dependency)
+                            steps.append(_wait_step(dependency))
+                steps += [_own(member, s) for s in mine]
+        elif stage == "post":
+            steps += [_own(m, s) for m, s in own if s.name in {"edit-version", "user"}]
+            steps += [
+                Step("post", "edit-version", f"write {e.path}", path=e.path)
+                for e in shared_dev_edits
+            ]
+            if any(s.name == "commit" for _, s in own):
+                steps.append(Step("post", "commit", shared.dev_commit_message))
+            if any(s.name == "push" for _, s in own):
+                steps.append(Step("post", "push", f"push {shared.branch} to {shared.remote}"))
+        else:
+            steps += [_own(m, s) for m, s in own]
+    return tuple(steps)
+
+
+def _wait_step(dependency: str) -> Step:
+    return Step(
+        "publish",
+        "wait-for",
+        f"wait until every target serves {dependency}'s new files before its dependents "
+        "are uploaded",
+        path=dependency,
+    )
+
+
+# -- choosing and checking -------------------------------------------------------------
+
+
+def select(
+    packages: Sequence[Package], facts: Mapping[str, Facts], selection: Selection
+) -> tuple[list[str], list[tuple[str, str]]]:
+    """The names of the packages to release (as declared) and, for the others, why not."""
+    known = {p.name for p in packages}
+    unknown = [n for n in selection.names if n not in known]
+    if unknown:
+        raise UsageError(
+            f"--package {unknown[0]}: no package of this repository is named so.",
+            f"Its packages: {', '.join(sorted(known))}.",
+        )
+    chosen: list[str] = []
+    held: list[tuple[str, str]] = []
+    for package in packages:
+        if selection.every or package.name in selection.names:
+            chosen.append(package.name)
+            continue
+        if selection.names:
+            held.append((package.name, "not named with --package"))
+            continue
+        why = _nothing_to_release(facts[package.name])
+        if why:
+            held.append((package.name, why))
+        else:
+            chosen.append(package.name)
+    return chosen, held
+
+
+def _nothing_to_release(facts: Facts) -> str:
+    """Why a package has nothing to release by default, or "" when it has something."""
+    if facts.config["version-source"] == "commits":
+        if facts.commits is not None and not facts.commits:
+            return "no commit touches it since its last release"
+        return ""
+    if facts.fragments.fragments or facts.fragments.problems:
+        return ""
+    return "no unreleased changelog fragment"
+
+
+def pin_problems_and_edits(
+    packages: Sequence[Package],
+    facts: Mapping[str, Facts],
+    members: Sequence[Member],
+) -> tuple[list[Problem], dict[str, tuple[str, str]], list[str]]:
+    """The dependents whose requirements exclude a new version: a problem each, unless the
+    dependent's `update-dependents` is on; then its pyproject.toml text rewritten
+    (path from the root -> (text before, text after)), and the dependents not in this
+    release that now need one."""
+    from release.checks import Problem
+    from release.packages import pin_conflicts, update_pins
+
+    versions = {m.name: m.plan.version for m in members}
+    where = {p.name: p for p in packages}
+    problems: list[Problem] = []
+    rewritten: dict[str, tuple[str, str]] = {}
+    released = set(versions)
+    needs: list[str] = []
+    for conflict in pin_conflicts(packages, versions):
+        dependent = where[conflict.dependent]
+        cfg = facts[dependent.name].config
+        if not cfg["update-dependents"]:
+            problems.append(
+                Problem(
+                    "dependency-pin",
+                    conflict.describe(),
+                    f"Widen the requirement in {posixpath.join(dependent.path, 'pyproject.toml')}, "
+                    "or set update-dependents = true in [tool.release] to rewrite it as part of "
+                    "the release.",
+                )
+            )
+            continue
+        path = posixpath.normpath(posixpath.join(dependent.path, "pyproject.toml"))
+        before, text = rewritten.get(path, (None, None))
+        if before is None or text is None:
+            before = text = (Path(facts[dependent.name].project_dir) / "pyproject.toml").read_text(
+                encoding="utf-8"
+            )
+        rewritten[path] = (
+            before,
+            update_pins(text, conflict.dependency, Version(conflict.version)),
+        )
+        if dependent.name not in released and dependent.name not in needs:
+            needs.append(dependent.name)
+    return problems, rewritten, needs
+
+
+def fold_pins(
+    members: Sequence[Member], rewritten: Mapping[str, tuple[str, str]]
+) -> tuple[list[Member], list[FileEdit]]:
+    """Requirement rewrites joined to the plans: a released dependent's pyproject.toml edit
+    takes them (its development edit too); the rest become edits of the whole."""
+    left = dict(rewritten)
+    out: list[Member] = []
+    for member in members:
+        path = member.rebased("pyproject.toml")
+        if path in left and any(e.path == "pyproject.toml" for e in member.plan.edits):
+            before, after = left.pop(path)
+            out.append(member._replace(plan=_joined(member.plan, before, after)))
+        else:
+            out.append(member)
+    edits = [FileEdit(path, before, after) for path, (before, after) in left.items()]
+    return out, edits
+
+
+def _joined(plan: Plan, before: str, pinned: str) -> Plan:
+    """``plan`` with the requirement rewrites of its pyproject.toml (``before`` ->
+    ``pinned``) made in its version edit and its development edit."""
+
+    def carry(text: str) -> str:
+        # The version edit changes only the version line; the rewrite only requirements:
+        # replay the rewrite on the edited text, line by line.
+        return _replay(before, pinned, text)
+
+    edits = tuple(
+        e._replace(after=carry(e.after)) if e.path == "pyproject.toml" else e for e in plan.edits
+    )
+    dev = tuple(
+        e._replace(before=carry(e.before or ""), after=carry(e.after))
+        if e.path == "pyproject.toml"
+        else e
+        for e in plan.dev_edits
+    )
+    return plan._replace(edits=edits, dev_edits=dev)
+
+
+def _replay(before: str, after: str, text: str) -> str:
+    """``text`` (``before`` with other lines changed) with the lines that changed from
+    ``before`` to ``after`` changed the same way."""
+    import difflib
+
+    old = before.splitlines(keepends=True)
+    new = after.splitlines(keepends=True)
+    mine = text.splitlines(keepends=True)
+    if len(mine) != len(old):
+        raise ReleaseError(
+            "The version edit and the requirement rewrite of one pyproject.toml overlap.",
+            "This is a bug in release-pipeline; please report it.",
+        )
+    out = list(mine)
+    shift = 0
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=old, b=new).get_opcodes():
+        if tag == "equal":
+            continue
+        out[i1 + shift : i2 + shift] = new[j1:j2]
+        shift += (j2 - j1) - (i2 - i1)
+    return "".join(out)
+
+
+# -- reading the world -----------------------------------------------------------------
+
+
+class Gathered(NamedTuple):
+    packages: tuple[Package, ...]  # every package, in dependency order
+    facts: dict[str, Facts]
+
+
+def gather(
+    root: Path,
+    packages: Sequence[Package],
+    *,
+    environ: Mapping[str, str],
+    overrides: Sequence[str],
+    started: GitReads,
+) -> Gathered:
+    """Every package's facts, read as a project of its own would be, with the root's
+    settings inherited and the repository's git reads shared."""
+    from release.config import Inherited, read_pyproject
+    from release.facts import gather as gather_one
+    from release.packages import dependency_order
+    from release.runner import Runner
+
+    table = read_pyproject(root).get("tool", {}).get("release", {})
+    found: dict[str, Facts] = {}
+    for package in packages:
+        directory = (root / package.path).resolve()
+        where = (
+            posixpath.relpath("pyproject.toml", package.path)
+            if package.path != "."
+            else ("pyproject.toml")
+        )
+        try:
+            found[package.name] = gather_one(
+                directory,
+                environ=environ,
+                overrides=overrides,
+                runner=Runner(directory),
+                started=started,
+                workspace=Inherited(table if isinstance(table, dict) else {}, where),
+            )
+        except ReleaseError as exc:
+            raise type(exc)(
+                f"Package {package.name} ({package.path}): {exc.message}", exc.hint
+            ) from None
+    return Gathered(dependency_order(packages), found)
+
+
+def plan(
+    gathered: Gathered,
+    selection: Selection,
+    request: Request,
+    environ: Mapping[str, str],
+    until: str | None = None,
+    *,
+    lock_text: str | None = None,
+) -> tuple[WorkspacePlan | None, list[Problem]]:
+    """The release of the selected packages and every problem with it (each package's own,
+    named, and the workspace's: dependency pins)."""
+    from release.checks import Problem, evaluate
+    from release.runner import Runner
+
+    names, held = select(gathered.packages, gathered.facts, selection)
+    if request.target is not None and len(names) != 1:
+        raise UsageError(
+            f"A version ({request.target}) can only be given for one package; "
+            f"{len(names)} are selected ({', '.join(names) or 'none'}).",
+            "Name the package with --package NAME.",
+        )
+    problems: list[Problem] = []
+    members: list[Member] = []
+    chosen = set(names)
+    for package in gathered.packages:
+        if package.name not in chosen:
+            continue
+        facts = gathered.facts[package.name]
+        made, found = evaluate(facts, request, environ, until, runner=Runner(facts.project_dir))
+        problems += [p._replace(message=f"{package.name}: {p.message}") for p in found]
+        if made is not None:
+            requires = tuple(_names_required(package, chosen))
+            members.append(Member(package.name, package.path, made, requires))
+    if not members:
+        if not names:
+            problems.append(
+                Problem(
+                    "nothing-to-release",
+                    "No package has anything to release: "
+                    + "; ".join(f"{n}: {why}" for n, why in held)
+                    + ".",
+                    "Add a changelog fragment to a package, or name packages with --package "
+                    "NAME or --all.",
+                )
+            )
+        return None, problems
+    pins, rewritten, needs = pin_problems_and_edits(gathered.packages, gathered.facts, members)
+    problems += pins
+    members, pin_edits = fold_pins(members, rewritten)
+    shared_edits, shared_dev = _lock_edits(members, lock_text)
+    workspace = compose(
+        members,
+        held_back=held,
+        pin_edits=pin_edits,
+        needs_release=needs,
+        shared_edits=shared_edits,
+        shared_dev_edits=shared_dev,
+    )
+    return workspace, problems
+
+
+def _names_required(package: Package, chosen: set[str]) -> list[str]:
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    by_key = {canonicalize_name(n): n for n in chosen}
+    found: list[str] = []
+    for text in package.requires:
+        name = by_key.get(canonicalize_name(Requirement(text).name))
+        if name is not None and name not in found:
+            found.append(name)
+    return found
+
+
+def _lock_edits(
+    members: Sequence[Member], lock_text: str | None
+) -> tuple[list[FileEdit], list[FileEdit]]:
+    """The root uv.lock with each released package's own version entry moved on (and, with
+    development versions, again after the release)."""
+    if lock_text is None:
+        return [], []
+    after = _locked(lock_text, {m.name: m.plan.version for m in members})
+    edits = [FileEdit("uv.lock", lock_text, after)] if after != lock_text else []
+    dev_after = _locked(after, {m.name: m.plan.next_dev for m in members if m.plan.next_dev})
+    dev = [FileEdit("uv.lock", after, dev_after)] if dev_after != after else []
+    return edits, dev
+
+
+def _locked(text: str, versions: Mapping[str, Version]) -> str:
+    """uv.lock ``text`` with the entries of the packages named moved to their versions;
+    a package uv locks without a version (a dynamic one) is left as it is."""
+    from release.config import Location
+    from release.errors import ConfigError
+    from release.locations import read_version, write_version
+
+    for name, version in versions.items():
+        where = Location("uv-lock", "uv.lock", name)
+        try:
+            read_version(where, text)
+        except ConfigError:
+            continue
+        text = write_version(where, text, str(version))
+    return text
+
+
+def read_lock(root: Path) -> str | None:
+    """The text of the repository's uv.lock, if it has one: a release moves the versions of
+    the packages it releases there too."""
+    try:
+        return (root / "uv.lock").read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
