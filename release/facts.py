@@ -127,7 +127,8 @@ def read_git(runner: Runner, started: GitReads | None = None) -> GitFacts:
     head, branch, upstream, ahead, behind, dirty = _parse_status(pending_status.result().stdout)
     # git status writes repository-relative paths; the plan and the checks use the project's.
     dirty = [project_relative(path, project) for path in dirty]
-    tag_names = tuple(pending_tags.result().stdout.splitlines())  # sorted by git
+    pending_tags.result()  # a failure is raised here
+    tag_names = tuple(reads.tag_names())  # sorted by git
     remotes = tuple(pending_remotes.result().stdout.split())
     return GitFacts(
         Path(toplevel),
@@ -200,19 +201,26 @@ def gather(
     runner: Runner | None = None,
     started: GitReads | None = None,
     workspace: config_mod.Inherited | None = None,
+    config: Config | None = None,
+    reachable: frozenset[str] | None = None,
 ) -> Facts:
     """Read everything a plan needs; git works while the files are read.
 
     ``workspace``: the project is a package of a repository of several (its root settings);
     ``started`` may then be the reads of the repository's root, shared by every package,
-    with ``runner`` the package's own."""
+    with ``runner`` the package's own, ``config`` its configuration read already, and
+    ``reachable`` tags known to be reachable from HEAD (each package's highest, asked for
+    them all at once): a tag not in it is looked for as usual."""
     from release import fragments as fragments_mod
 
     project_dir = project_dir.resolve()
     if started is None:
         started = GitReads(runner or Runner(project_dir))
     runner = runner if runner is not None else started.runner
-    config = config_mod.load(project_dir, environ=environ, overrides=overrides, workspace=workspace)
+    if config is None:
+        config = config_mod.load(
+            project_dir, environ=environ, overrides=overrides, workspace=workspace
+        )
     listing = started.remote_listing(config["remote"])
     memo = Memo.from_environ(environ)
     scm = any(loc.kind == "scm" for loc in config.locations)
@@ -235,7 +243,7 @@ def gather(
         if loc.kind != "scm":
             files[loc.path] = _read_text(project_dir / loc.path, loc.path)
 
-    names = started.tags.result(check=False).stdout.splitlines()
+    names = started.tag_names()
     if guess_format:
         nearest = describe.result(check=False).stdout.strip() or None if describe else None
         current = first_version(config.locations, files)
@@ -243,11 +251,7 @@ def gather(
     else:
         history = TagHistory(f"set in {config.sources['tag-format']}", ())
     releases = tags_mod.release_tags(names, config.tag_format, config.tag_scheme, memo)
-    top_is_reachable = None
-    if releases:
-        top_is_reachable = runner.spawn(
-            ["git", "merge-base", "--is-ancestor", f"refs/tags/{releases[-1].name}", "HEAD"]
-        )
+    top_is_reachable = _top_question(runner, releases, reachable)
 
     towncrier = None
     fragment_set = FragmentSet((), {}, ())
@@ -260,7 +264,12 @@ def gather(
         config = _release_branch(config, remote_head)
     series = _series(config, git.branch)
     history = _reachable(
-        runner, history, releases, series, top_is_reachable=top_is_reachable, describe=describe
+        runner,
+        history,
+        releases,
+        series,
+        top_is_reachable=top_is_reachable,
+        describe=describe,
     )
     # What HEAD's releases count from: the highest release it contains, within its series.
     base = history.series_top if series else history.reachable_top
@@ -288,6 +297,20 @@ def gather(
     )
 
 
+def _top_question(
+    runner: Runner, releases: tags_mod.ReleaseTags, reachable: frozenset[str] | None
+) -> Pending | bool | None:
+    """Whether HEAD contains the highest release tag: known already (``reachable``, asked
+    for every package of a repository at once), or asked now; None without releases."""
+    if not releases:
+        return None
+    if reachable is not None:
+        return releases[-1].name in reachable
+    return runner.spawn(
+        ["git", "merge-base", "--is-ancestor", f"refs/tags/{releases[-1].name}", "HEAD"]
+    )
+
+
 def _series(config: Config, branch: str | None) -> tuple[int, ...]:
     """The series of the branch's line; empty without one (and when the series cannot be
     read from the branch's name: the plan reports that)."""
@@ -306,7 +329,7 @@ def _reachable(
     releases: tags_mod.ReleaseTags,
     series: tuple[int, ...],
     *,
-    top_is_reachable: Pending | None,
+    top_is_reachable: Pending | bool | None,
     describe: Pending | None,
 ) -> TagHistory:
     """``history`` with the release tags HEAD contains: the highest, the highest in the
@@ -321,14 +344,18 @@ def _reachable(
 
 def _reachable_tops(
     runner: Runner,
-    top_is_reachable: Pending,
+    top_is_reachable: Pending | bool,
     releases: tags_mod.ReleaseTags,
     series: tuple[int, ...],
 ) -> tuple[str | None, str | None]:
     """The highest release tag that HEAD contains, and the highest within ``series`` (None
     without a series). Usually the highest of all is reachable and in the series: one check."""
     highest = releases[-1]
-    if top_is_reachable.result(check=False).returncode == 0:
+    if isinstance(top_is_reachable, bool):
+        reachable = top_is_reachable
+    else:
+        reachable = top_is_reachable.result(check=False).returncode == 0
+    if reachable:
         if not series:
             return highest.name, None
         if versions.in_series(highest.version, series):
@@ -490,7 +517,7 @@ def _nearest_release(
 
 def read_remote(runner: Runner, facts: Facts, tag: str) -> RemoteFacts:
     """Ask the remote about the release branch and the planned tag (no fetch: nothing changes)."""
-    valid = runner.git("check-ref-format", f"refs/tags/{tag}", check=False).returncode == 0
+    valid = tags_mod.ref_format_problem(tag) is None
     remote = facts.config["remote"]
     # gather() started the listing of the configured remote, if git knows it by that name.
     if remote not in facts.git.remotes or facts.remote_listing is None:
@@ -506,12 +533,22 @@ def read_remote(runner: Runner, facts: Facts, tag: str) -> RemoteFacts:
     # An annotated tag's peeled line names its commit; a lightweight tag has only its own.
     tag_commit = _listed(listed, f"refs/tags/{tag}^{{}}") or _listed(listed, f"refs/tags/{tag}")
     contains = True
-    if branch_head and branch_head != facts.git.head:
-        contains = (
-            runner.git("merge-base", "--is-ancestor", branch_head, "HEAD", check=False).returncode
-            == 0
-        )
+    if branch_head and branch_head != facts.git.head and facts.git.head is not None:
+        contains = _contains(runner, facts.git.git_dir, branch_head, facts.git.head)
     return RemoteFacts(True, "", branch_head, tag_commit, contains, valid)
+
+
+_ANCESTRY: dict[tuple[Path, str, str], bool] = {}
+
+
+def _contains(runner: Runner, git_dir: Path, older: str, newer: str) -> bool:
+    """Whether commit ``newer`` contains ``older``: a fact of two commits that never changes,
+    so asked once for all the packages of a repository."""
+    key = (git_dir, older, newer)
+    if key not in _ANCESTRY:
+        done = runner.git("merge-base", "--is-ancestor", older, newer, check=False)
+        _ANCESTRY[key] = done.returncode == 0
+    return _ANCESTRY[key]
 
 
 def _listed(listing: str, ref: str) -> str | None:

@@ -6,6 +6,8 @@ works on one core while Python imports and reads fragments on the other.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from release.runner import Pending, Runner
 
 
@@ -35,6 +37,29 @@ class GitReads:
         self.remotes = runner.spawn(["git", "remote"])
         self.identity = runner.spawn(["git", "var", "GIT_COMMITTER_IDENT"])
         self._listings: dict[str, Pending] = {}
+        self._names: list[str] | None = None
+
+    def tag_names(self) -> list[str]:
+        """Every tag's name (sorted by git), read once for all who ask."""
+        if self._names is None:
+            self._names = self.tags.result(check=False).stdout.splitlines()
+        return self._names
+
+    def reachable(self, tags: Sequence[str]) -> frozenset[str]:
+        """Which of ``tags`` HEAD contains, in one question (with a commit-graph, git
+        stops as soon as each is answered): each package's highest release tag, for all
+        the packages of a repository at once."""
+        if not tags:
+            return frozenset()
+        done = self.runner.git(
+            "for-each-ref",
+            "--merged",
+            "HEAD",
+            "--format=%(refname:lstrip=2)",
+            *(f"refs/tags/{name}" for name in tags),
+            check=False,
+        )
+        return frozenset(done.stdout.split())
 
     def remote_listing(self, remote: str) -> Pending | None:
         """``git ls-remote`` of ``remote``, started once, only for a configured remote name.

@@ -114,6 +114,26 @@ def tag_name_problem(name: str) -> str | None:
     return None
 
 
+_REF_FORBIDDEN = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]|\.\.|@\{|//")
+
+
+def ref_format_problem(name: str) -> str | None:
+    """Why ``refs/tags/<name>`` breaks git's rules for reference names (the rules of
+    ``git check-ref-format``, applied here so that no process is started per tag), or
+    ``None``."""
+    if name in ("", "@"):
+        return f"{name!r} is not a reference name"
+    if name.startswith("/") or name.endswith(("/", ".")):
+        return "it starts with '/' or ends with '/' or '.'"
+    match = _REF_FORBIDDEN.search(name)
+    if match:
+        return f"it contains {match.group()!r}"
+    for part in name.split("/"):
+        if part.startswith(".") or part.endswith(".lock"):
+            return "a part between slashes starts with '.' or ends with '.lock'"
+    return None
+
+
 def affixes(fmt: str) -> tuple[str, str]:
     """The literal text before and after ``{version}`` in a tag format."""
     prefix, _, suffix = fmt.partition("{version}")

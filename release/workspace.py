@@ -10,10 +10,11 @@ Composing is pure; :func:`gather` reads the world.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import posixpath
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -461,35 +462,57 @@ def gather(
     started: GitReads,
 ) -> Gathered:
     """Every package's facts, read as a project of its own would be, with the root's
-    settings inherited and the repository's git reads shared."""
-    from release.config import Inherited, read_pyproject
+    settings inherited and the repository's git reads shared: first every package's
+    configuration, then one question to git for all their highest tags, then the rest."""
+    from release import tags as tags_mod
+    from release.config import Inherited, load, read_pyproject
     from release.facts import gather as gather_one
+    from release.memo import Memo
     from release.packages import dependency_order
     from release.runner import Runner
 
     table = read_pyproject(root).get("tool", {}).get("release", {})
+    shared = table if isinstance(table, dict) else {}
+    memo = Memo.from_environ(environ)
+    configs = {}
+    tops: list[str] = []
+    for package in packages:
+        inherited = Inherited(shared, posixpath.relpath("pyproject.toml", package.path))
+        with _named(package):
+            cfg = load(
+                root / package.path, environ=environ, overrides=overrides, workspace=inherited
+            )
+        configs[package.name] = (cfg, inherited)
+        releases = tags_mod.release_tags(started.tag_names(), cfg.tag_format, cfg.tag_scheme, memo)
+        if releases:
+            tops.append(releases[-1].name)
+    reachable = started.reachable(tops)
     found: dict[str, Facts] = {}
     for package in packages:
         directory = (root / package.path).resolve()
-        where = (
-            posixpath.relpath("pyproject.toml", package.path)
-            if package.path != "."
-            else ("pyproject.toml")
-        )
-        try:
+        cfg, inherited = configs[package.name]
+        with _named(package):
             found[package.name] = gather_one(
                 directory,
                 environ=environ,
                 overrides=overrides,
                 runner=Runner(directory),
                 started=started,
-                workspace=Inherited(table if isinstance(table, dict) else {}, where),
+                workspace=inherited,
+                config=cfg,
+                reachable=reachable,
             )
-        except ReleaseError as exc:
-            raise type(exc)(
-                f"Package {package.name} ({package.path}): {exc.message}", exc.hint
-            ) from None
     return Gathered(dependency_order(packages), found)
+
+
+@contextlib.contextmanager
+def _named(package: Package) -> Iterator[None]:
+    """An error reading ``package`` says which package it is."""
+    try:
+        yield
+    except ReleaseError as exc:
+        said = f"Package {package.name} ({package.path}): {exc.message}"
+        raise type(exc)(said, exc.hint) from None
 
 
 def plan(
