@@ -121,8 +121,8 @@ def ref_format_problem(name: str) -> str | None:
     """Why ``refs/tags/<name>`` breaks git's rules for reference names (the rules of
     ``git check-ref-format``, applied here so that no process is started per tag), or
     ``None``."""
-    if name in ("", "@"):
-        return f"{name!r} is not a reference name"
+    if not name:
+        return "it is empty"
     if name.startswith("/") or name.endswith(("/", ".")):
         return "it starts with '/' or ends with '/' or '.'"
     match = _REF_FORBIDDEN.search(name)

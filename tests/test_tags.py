@@ -353,3 +353,19 @@ def test_release_tags_remembered_give_the_same_order_and_keys(tmp_path: Path) ->
     newer = tags.release_tags([*names, "v2.0.0"], "v{version}", "pep440", memo)
     assert newer[-1].name == "v2.0.0"
     assert len(tags.release_tags(names, "{version}", "pep440", memo)) == 0  # format in the key
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "v1.2.0", "pkg-a-v1.0.0", "pkg/a/1.0", "a.b", "1.0.0+local", "v1.0.0-rc.1", "",
+        "@", "a@b", "a@{b", "..a", "a..b", "a/.b", ".a", "a.", "a/", "/a", "a//b",
+        "a.lock", "a.lock/b", "a b", "a~b", "a^b", "a:b", "a?b", "a*b", "a[b", "a\\b",
+        "a\x01b", "a\x7fb", "a/b.lock", "-a", "a-", "@a", "a.lock.b",
+    ],
+)
+def test_reference_name_rules_agree_with_git(name: str) -> None:
+    done = subprocess.run(
+        ["git", "check-ref-format", f"refs/tags/{name}"], capture_output=True, check=False
+    )
+    assert (tags.ref_format_problem(name) is None) == (done.returncode == 0), name
