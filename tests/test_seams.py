@@ -347,7 +347,7 @@ def test_the_undo_of_every_public_step_refuses() -> None:
     plan: Any = SimpleNamespace(
         tag="v1.0", remote="origin", user_step=lambda name: SimpleNamespace(stage=stage)
     )
-    ctx: Any = SimpleNamespace(plan=plan)
+    ctx: Any = SimpleNamespace(plan=plan, workspace=None)
     kinds = [(key, impl) for key, impl in _every_step_kind() if public(key[0])]
     assert {stage for (stage, _), _ in kinds} == {"push", "publish", "announce", "post"}
     for (stage, name), impl in kinds:
