@@ -587,7 +587,8 @@ def _locations(key: str) -> Validator:
                     raise ConfigError(
                         f'{where}: `format` in `{key}` can be "incremental" (a _version.py '
                         'holding Version(...)) or "uv-lock" (a package\'s entry in uv.lock); '
-                        f"got {item['format']!r}.",
+                        f"got {item['format']!r}."
+                        + _did_you_mean(str(item["format"]), ("incremental", "uv-lock")),
                         'Remove `format`, or set it to "incremental" or "uv-lock".',
                     )
                 loc = location_from_path(item["path"])

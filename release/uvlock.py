@@ -66,10 +66,10 @@ def _blocks(text: str) -> list[tuple[int, int, str]]:
     return found
 
 
-def _fix() -> str:
+def _fix(path: str) -> str:
     return (
-        "Run `uv lock` so that uv.lock locks the project as it is now; if the package is "
-        'locked under another name, name it: { path = "uv.lock", format = "uv-lock", '
+        f"Run `uv lock` so that {path} locks the project as it is now; if the package is "
+        f'locked under another name, name it: {{ path = "{path}", format = "uv-lock", '
         'key = "NAME" } in `version-locations`.'
     )
 
@@ -81,13 +81,13 @@ def _entry(text: str, package: str, path: str) -> _Entry:
         raise ConfigError(
             f"{path} has no [[package]] entry named {wanted!r}, so the version cannot be "
             "read or updated there.",
-            _fix(),
+            _fix(path),
         )
     if len(matching) > 1:
         raise ConfigError(
             f"{path} has {len(matching)} [[package]] entries named {wanted!r}; a uv-lock "
             "location updates the one entry of a package built from this project.",
-            _fix(),
+            _fix(path),
         )
     start, end = matching[0]
     try:
