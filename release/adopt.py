@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from release.config import Location, location_as_toml, read_pyproject
+from release.config import Location, location_as_toml, project_name, read_pyproject
 from release.detect import version_locations
 from release.errors import UsageError
 from release.runner import Runner
@@ -181,7 +181,7 @@ def decide(project_dir: Path, forge: str | None = None) -> Decisions:
     runner = Runner(project_dir)
     out = Decisions()
     found = version_locations(project_dir, pyproject)
-    locations = [location_as_toml(loc) for loc in found.locations]
+    locations = [location_as_toml(loc, project_name(pyproject)) for loc in found.locations]
     out.table["version-locations"] = locations
     out.reasons.append(f"version-locations = {locations}: {found.reason}.")
     fmt, why = detect_tag_format(runner, project_dir, found.locations)

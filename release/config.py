@@ -94,9 +94,11 @@ DEFAULT_COMMIT_BUMPS: dict[str, str] = {"feat": "minor", "fix": "patch", "perf":
 class Location(NamedTuple):
     """One place that holds the project's version."""
 
-    kind: Literal["toml", "python", "text", "scm", "pattern", "incremental"]
+    kind: Literal["toml", "python", "text", "scm", "pattern", "incremental", "uv-lock"]
     path: str = ""
-    key: str = ""  # the TOML key, the Python variable, or (kind "pattern") the regex
+    # The TOML key, the Python variable, (kind "pattern") the regex, or (kind "uv-lock") the
+    # locked package, normalised; "" until `load` makes it the project's own name.
+    key: str = ""
 
     def describe(self) -> str:
         if self.kind == "scm":
@@ -109,6 +111,8 @@ class Location(NamedTuple):
             return f"{self.path} (pattern {self.key!r})"
         if self.kind == "incremental":
             return f"{self.path} (incremental Version(...))"
+        if self.kind == "uv-lock":
+            return f"{self.path} (package {self.key})"
         return self.path
 
 
@@ -561,42 +565,100 @@ def _locations(key: str) -> Validator:
                 if unknown or not isinstance(item.get("path"), str):
                     raise ConfigError(
                         f"{where}: each table in `{key}` needs a string `path` and may have a "
-                        f'`key`, a `pattern` or `format = "incremental"`; got {item!r}.',
+                        f'`key`, a `pattern` or a `format` ("incremental" or "uv-lock"); got '
+                        f"{item!r}.",
                         'Example: { path = "src/pkg/_version.py", key = "VERSION" }.',
                     )
-                if len({"key", "pattern", "format"} & set(item)) > 1:
+                given = {"key", "pattern", "format"} & set(item)
+                uv_lock_key = given == {"key", "format"} and item["format"] == "uv-lock"
+                if len(given) > 1 and not uv_lock_key:
                     raise ConfigError(
                         f"{where}: a table in `{key}` takes one of `key`, `pattern` and "
-                        f"`format`; got {item!r}.",
+                        f'`format` (only `format = "uv-lock"` may have a `key`); got {item!r}.',
                         "Keep the one that says how the version is written in that file.",
                     )
                 if "pattern" in item:
                     found.append(_pattern_location(item, key, where))
                     continue
-                if "format" in item:
-                    if item["format"] != "incremental":
-                        raise ConfigError(
-                            f'{where}: `format` in `{key}` can only be "incremental" (a '
-                            f"_version.py holding Version(...)); got {item['format']!r}.",
-                            'Remove `format`, or set it to "incremental".',
-                        )
+                if item.get("format") == "incremental":
                     found.append(Location("incremental", item["path"]))
                     continue
+                if "format" in item and item["format"] != "uv-lock":
+                    raise ConfigError(
+                        f'{where}: `format` in `{key}` can be "incremental" (a _version.py '
+                        'holding Version(...)) or "uv-lock" (a package\'s entry in uv.lock); '
+                        f"got {item['format']!r}."
+                        + _did_you_mean(str(item["format"]), ("incremental", "uv-lock")),
+                        'Remove `format`, or set it to "incremental" or "uv-lock".',
+                    )
                 loc = location_from_path(item["path"])
+                if "format" in item:
+                    loc = Location("uv-lock", item["path"])
                 if "key" in item:
-                    if not isinstance(item["key"], str) or loc.kind not in ("toml", "python"):
+                    if not isinstance(item["key"], str) or loc.kind not in KEYED_KINDS:
                         raise ConfigError(
                             f"{where}: `key` in `{key}` is a string and only applies to .toml "
-                            f"and .py files; got {item!r}.",
-                            "Remove `key`, or point `path` at a .toml or .py file.",
+                            f"and .py files and to uv.lock; got {item!r}.",
+                            "Remove `key`, or point `path` at a .toml or .py file or a uv.lock.",
                         )
                     loc = Location(loc.kind, loc.path, item["key"])
+                    if loc.kind == "uv-lock":
+                        loc = _locked_package(loc, where)
                 found.append(loc)
             else:
                 raise _type_error(key, 'a list of paths, "scm" or tables', value, where)
         return tuple(found)
 
     return check
+
+
+#: The location kinds a table's `key` applies to.
+KEYED_KINDS = ("toml", "python", "uv-lock")
+
+
+def _locked_package(loc: Location, where: str) -> Location:
+    """A uv-lock location with its package name (``key``) checked and normalised."""
+    from release import uvlock
+
+    if not uvlock.is_project_name(loc.key):
+        raise ConfigError(
+            f"{where}: the `key` of the uv-lock location {loc.path!r} in `version-locations` "
+            f"names the locked package, and {loc.key!r} is no package name.",
+            "Set it to the project's name as [project] name writes it, or leave `key` out "
+            "for the project's own name.",
+        )
+    return loc._replace(key=uvlock.normalised(loc.key))
+
+
+def project_name(pyproject: Mapping[str, Any]) -> str:
+    """``[project] name`` as written, or "" when there is none."""
+    project = pyproject.get("project")
+    name = project.get("name") if isinstance(project, dict) else None
+    return name if isinstance(name, str) else ""
+
+
+def resolve_locked_packages(
+    locations: Sequence[Location], pyproject: Mapping[str, Any], where: str
+) -> tuple[Location, ...]:
+    """``locations`` with each uv-lock location's package (``key``) given: by default the
+    project's own name, ``[project] name``; a ConfigError when there is none."""
+    if all(loc.kind != "uv-lock" or loc.key for loc in locations):
+        return tuple(locations)
+    name = project_name(pyproject)
+    if not name:
+        path = next(loc.path for loc in locations if loc.kind == "uv-lock" and not loc.key)
+        raise ConfigError(
+            f"{where}: the `version-locations` entry {path!r} updates the project's own entry "
+            "in uv.lock, found by [project] name, which pyproject.toml does not have.",
+            f'Add [project] name, or name the locked package: {{ path = "{path}", format = '
+            '"uv-lock", key = "NAME" }.',
+        )
+    return tuple(
+        _locked_package(loc._replace(key=name), "pyproject.toml [project] name")
+        if loc.kind == "uv-lock" and not loc.key
+        else loc
+        for loc in locations
+    )
 
 
 def _pattern_location(item: Mapping[str, Any], key: str, where: str) -> Location:
@@ -891,6 +953,8 @@ def urlsplit_netloc(url: str) -> str:
 def location_from_path(text: str) -> Location:
     if text == "scm":
         return Location("scm")
+    if text.rsplit("/", 1)[-1] == "uv.lock":
+        return Location("uv-lock", text)
     if text.endswith(".toml"):
         return Location("toml", text, "project.version")
     if text.endswith(".py"):
@@ -898,10 +962,19 @@ def location_from_path(text: str) -> Location:
     return Location("text", text)
 
 
-def location_as_toml(loc: Location) -> str | dict[str, str]:
-    """A location as ``version-locations`` writes it (the inverse of the validator)."""
+def location_as_toml(loc: Location, package: str = "") -> str | dict[str, str]:
+    """A location as ``version-locations`` writes it (the inverse of the validator).
+    ``package`` is the project's name, which a uv-lock location need not repeat."""
     if loc.kind == "scm":
         return "scm"
+    if loc.kind == "uv-lock":
+        from release.uvlock import normalised
+
+        own = not loc.key or (package and loc.key == normalised(package))
+        if location_from_path(loc.path).kind == "uv-lock":
+            return loc.path if own else {"path": loc.path, "key": loc.key}
+        table = {"path": loc.path, "format": "uv-lock"}
+        return table if own else {**table, "key": loc.key}
     if loc.kind == "pattern":
         return {"path": loc.path, "pattern": loc.key}
     if loc.kind == "incremental":
@@ -918,7 +991,8 @@ SCHEMA: tuple[Key, ...] = (
         None,
         "Where the current version is read and written. A `.toml` path means its "
         "`project.version` (or `key`), a `.py` path its `__version__` assignment (or `key`), "
-        'any other path a plain text file holding only the version, and `"scm"` the last '
+        "a `uv.lock` the version of the project's own entry, any other path a plain text file "
+        'holding only the version, and `"scm"` the last '
         'release tag. All locations must agree. Default: `["pyproject.toml"]` when '
         '`project.version` is static, `["scm"]` for hatch-vcs and setuptools-scm projects.',
         _locations("version-locations"),
@@ -1434,6 +1508,10 @@ def load(
     if "version-locations" not in values:
         values["version-locations"], why = _detected_locations(project_dir, data)
         sources["version-locations"] = f"default (detected from the build configuration: {why})"
+    configured = sources["version-locations"]
+    values["version-locations"] = resolve_locked_packages(
+        values["version-locations"], data, where if configured == "pyproject.toml" else configured
+    )
 
     for loc in values["version-locations"]:
         parts = Path(loc.path).parts
@@ -1537,6 +1615,8 @@ def show_value(value: Any) -> str:
             return f"{{ path = {show_value(value.path)}, pattern = {show_value(value.key)} }}"
         if value.kind == "incremental":
             return f'{{ path = {show_value(value.path)}, format = "incremental" }}'
+        if value.kind == "uv-lock":
+            return show_value(location_as_toml(value))
         default_key = location_from_path(value.path).key
         if value.key != default_key:
             return f"{{ path = {show_value(value.path)}, key = {show_value(value.key)} }}"

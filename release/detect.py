@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from release.config import Location
+from release.config import Location, project_name
 from release.errors import ConfigError, VersionError
 
 # An assignment of a string literal (not a computed value such as version("pkg")).
@@ -272,7 +272,34 @@ def _candidates(project_dir: Path, name: str) -> list[str]:
 
 
 def version_locations(project_dir: Path, pyproject: Mapping[str, Any]) -> Detected:
-    """Where this project's build backend reads its version, or a :class:`ConfigError`."""
+    """Where this project's build backend reads its version, plus the project's entry in
+    ``uv.lock`` when that holds the version too; or a :class:`ConfigError`."""
+    return _with_uv_lock(project_dir, pyproject, _build_backend(project_dir, pyproject))
+
+
+def _with_uv_lock(project_dir: Path, pyproject: Mapping[str, Any], found: Detected) -> Detected:
+    """``found``, and the project's entry in ``uv.lock`` when it has one with a version
+    (uv writes none for a dynamic version). A version kept in tags is never in a file."""
+    from release import uvlock
+
+    name = project_name(pyproject)
+    if any(loc.kind == "scm" for loc in found.locations) or not name:
+        return found
+    try:
+        text = (project_dir / "uv.lock").read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return found
+    version = uvlock.locked_version(text, name)
+    if version is None or not uvlock.is_project_name(name):
+        return found
+    package = uvlock.normalised(name)
+    return Detected(
+        (*found.locations, Location("uv-lock", "uv.lock", package)),
+        f"{found.reason}; uv.lock locks {package} at {version}, so its entry is kept in step too",
+    )
+
+
+def _build_backend(project_dir: Path, pyproject: Mapping[str, Any]) -> Detected:
     project = _table(pyproject, "project")
     tool = _table(pyproject, "tool")
     name = str(project.get("name", ""))

@@ -9,6 +9,7 @@ import re
 import sys
 from typing import Any
 
+from release import uvlock
 from release.config import Location
 from release.errors import ConfigError
 
@@ -72,6 +73,8 @@ def read_version(loc: Location, text: str) -> str:
         return _pattern_match(loc, text)["version"]
     if loc.kind == "incremental":
         return _incremental_read(loc, text)[0]
+    if loc.kind == "uv-lock":
+        return uvlock.read(text, loc.key, loc.path)
     raise AssertionError(loc.kind)
 
 
@@ -206,6 +209,8 @@ def _toml_set(data: Any, dotted: str, value: str) -> None:
 
 def write_version(loc: Location, text: str, new: str) -> str:
     """``text`` with the version at ``loc`` replaced by ``new``; nothing else changes."""
+    if loc.kind == "uv-lock":
+        return uvlock.write(text, loc.key, new, loc.path)
     old = read_version(loc, text)  # the same errors as reading
     if loc.kind == "toml":
         quick = _toml_quick_edit(loc, text, old, new)

@@ -494,6 +494,8 @@ def _decide(facts: Facts, request: Request) -> _Decision:
         if last is not None and all(last.version > v for v in values):
             listing += f"; and the last release tag {last.name} is above all of them"
             hint = f"Make them hold the same version, {last.version} (the last release) or later."
+        if any(loc.kind == "uv-lock" for loc in cfg.locations):
+            hint += " After a change to pyproject.toml, `uv lock` brings uv.lock up to date."
         raise VersionError(f"The version locations disagree: {listing}.", hint)
     new, level, decided_by, reasons = next_version(facts, request, current)
     problem = versions.publishable_problem(new)
