@@ -47,8 +47,10 @@ def test_one_commit_and_one_push_around_every_packages_own_steps() -> None:
     ids = [s.id for s in made.steps]
     assert ids.count("prepare.commit") == 1
     assert ids.count("push.push") == 1
-    assert "core/prepare.changelog" in ids and "app/prepare.changelog" in ids
-    assert "core/prepare.commit" not in ids and "app/push.push" not in ids
+    assert "core/prepare.changelog" in ids
+    assert "app/prepare.changelog" in ids
+    assert "core/prepare.commit" not in ids
+    assert "app/push.push" not in ids
     # Every package's prepare steps come before the one commit; tags after it.
     assert max(ids.index("core/prepare.changelog"), ids.index("app/prepare.changelog")) < ids.index(
         "prepare.commit"
@@ -74,7 +76,8 @@ def test_no_wait_without_a_dependency_in_the_release() -> None:
 def test_development_versions_make_one_commit_of_them_all() -> None:
     made = compose(members({"next-dev": True}))
     post = [s.id for s in made.steps if s.stage == "post"]
-    assert post.count("post.commit") == 1 and post.count("post.push") == 1
+    assert post.count("post.commit") == 1
+    assert post.count("post.push") == 1
     assert "core/post.edit-version:pyproject.toml" in post
     assert "packages/app/pyproject.toml" in {e.path for e in made.shared.dev_edits}
 
@@ -104,9 +107,11 @@ def test_a_pin_rewrite_joins_the_dependents_version_edit_and_its_development_edi
         [app], {"packages/app/pyproject.toml": (before, pinned), other: ("x", "y")}
     )
     edit = joined[0].plan.edit_for("pyproject.toml")
-    assert 'version = "1.3.0"' in edit.after and "core>=2.0.0,<3" in edit.after
+    assert 'version = "1.3.0"' in edit.after
+    assert "core>=2.0.0,<3" in edit.after
     dev_edit = joined[0].plan.edit_for("pyproject.toml", dev=True)
-    assert "core>=2.0.0,<3" in (dev_edit.before or "") and "core>=2.0.0,<3" in dev_edit.after
+    assert "core>=2.0.0,<3" in (dev_edit.before or "")
+    assert "core>=2.0.0,<3" in dev_edit.after
     assert left == [FileEdit(other, "x", "y")]
 
 

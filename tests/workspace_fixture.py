@@ -45,6 +45,7 @@ def package_pyproject(name: str, version: str, requires: tuple[str, ...]) -> str
         f'name = "{name}"\n'
         f'version = "{version}"\n'
         f'description = "Package {name} of the workspace test"\n'
+        'readme = "README.md"\n'
         'requires-python = ">=3.10"\n'
         f"dependencies = [{deps}]\n\n"
         + "".join(
@@ -80,6 +81,7 @@ def make_workspace(base: Path, *, lock: bool = True) -> Path:
         (where / "pyproject.toml").write_text(
             package_pyproject(name, "1.0.0", REQUIRES[name]), encoding="utf-8"
         )
+        (where / "README.md").write_text(f"# {name}\n\nA package of the test.\n")
         (where / "changelog.d").mkdir()
         (where / "changelog.d" / ".gitkeep").write_text("", encoding="utf-8")
         (where / "CHANGELOG.md").write_text(

@@ -140,7 +140,7 @@ class Push:
         branch_ref = f"refs/heads/{ctx.plan.branch}"
         tag_refs = [f"refs/tags/{name}" for name in self._tags(ctx)]
         found = remote_refs(ctx.runner, ctx.plan.remote, branch_ref, *tag_refs)
-        local = ctx.runner.git("rev-parse", "--verify", *tag_refs).stdout.split()
+        local = ctx.runner.git("rev-parse", *tag_refs).stdout.split()
         release = ctx.journal.release_commit
         assert release is not None
         done = (
