@@ -218,6 +218,8 @@ def gather(
         started = GitReads(runner or Runner(project_dir))
     runner = runner if runner is not None else started.runner
     if config is None:
+        # A package of a repository of several, run in its own directory, inherits too.
+        workspace = workspace or (_package_of(started) if runner is started.runner else None)
         config = config_mod.load(
             project_dir, environ=environ, overrides=overrides, workspace=workspace
         )
@@ -295,6 +297,22 @@ def gather(
         changelog.remembering(memo),
         prereleases,
     )
+
+
+def _package_of(started: GitReads) -> config_mod.Inherited | None:
+    """When the project is a package of a repository of several (in a subdirectory, which
+    the repository's root declares), the root settings it inherits: `release -C PATH`
+    plans it as the release of the root would."""
+    done = started.top.result(check=False)
+    if done.returncode != 0:
+        return None  # read_git says why
+    toplevel, _git_dir, _shallow, prefix = done.stdout.split("\n")[:4]
+    project = project_path(prefix)
+    if project == ROOT_PROJECT:
+        return None
+    from release.workspace import inherited_by
+
+    return inherited_by(Path(toplevel), project)
 
 
 def _top_question(

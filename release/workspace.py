@@ -27,6 +27,7 @@ from release.stages import STAGES
 
 if TYPE_CHECKING:
     from release.checks import Problem
+    from release.config import Inherited
     from release.facts import Facts
     from release.gitreads import GitReads
     from release.packages import Package
@@ -155,6 +156,32 @@ def workspace_packages(project_dir: Path, project: str) -> tuple[Package, ...]:
     found = discover(project_dir)
     # A workspace of the root alone is a single project.
     return found if any(p.path != ROOT_PROJECT for p in found) else ()
+
+
+def inherited_by(root: Path, project: str) -> Inherited | None:
+    """The root settings the package at ``project`` (its path in the repository at
+    ``root``) inherits, when the root declares it one of several packages; else None."""
+    from release.config import Inherited, read_pyproject
+    from release.errors import ConfigError
+    from release.ops.git import ROOT_PROJECT
+
+    path = root / "pyproject.toml"
+    if not path.is_file():
+        return None
+    try:
+        data = read_pyproject(root)
+    except ConfigError:
+        return None  # the root's own problem, not this project's
+    tool = data.get("tool", {})
+    table = tool.get("release", {}) if isinstance(tool, dict) else {}
+    uv = tool.get("uv", {}) if isinstance(tool, dict) else {}
+    declares = isinstance(table, dict) and "packages" in table
+    if not declares and not (isinstance(uv, dict) and "workspace" in uv):
+        return None
+    if not any(p.path == project for p in workspace_packages(root, ROOT_PROJECT)):
+        return None
+    shared = table if isinstance(table, dict) else {}
+    return Inherited(shared, posixpath.relpath("pyproject.toml", project))
 
 
 def is_workspace_journal(plan: Mapping[str, Any]) -> bool:

@@ -297,3 +297,13 @@ def test_kills_at_package_boundaries_and_the_wait_resume_to_one_upload_each(
     subjects = git(ws, "log", "--format=%s").splitlines()
     assert subjects[0] == "Release rpws-c 1.1.0, rpws-b 1.1.0, rpws-a 1.0.1"
     assert sum(s.startswith("Release ") for s in subjects) == 1
+
+
+def test_a_package_run_in_its_own_directory_inherits_the_root(ws: Path) -> None:
+    set_root_release(ws, 'tag-message = "Ship {name} {version}"\n')
+    fragments(ws, ("rpws-c", "feature"))
+    result = run_release(package_dir(ws, "rpws-c"), "preview", "--json")
+    plan = json.loads(result.stdout)["plan"]
+    assert plan["tag"] == "rpws-c-v1.1.0"
+    assert plan["tag_message"] == "Ship rpws-c 1.1.0"
+    assert plan["previous_tag"] == "rpws-c-v1.0.0"
