@@ -1383,24 +1383,43 @@ class Config:
 
 
 def read_pyproject(project_dir: Path) -> dict[str, Any]:
-    path = project_dir / "pyproject.toml"
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise ConfigError(
+    return read_toml(
+        project_dir / "pyproject.toml",
+        missing=(
             f"No pyproject.toml in {project_dir}.",
             "Run release from the project's directory, or pass -C DIR.",
-        ) from None
+        ),
+    )
+
+
+_PARSED: dict[tuple[Path, int, int], dict[str, Any]] = {}
+
+
+def read_toml(path: Path, *, missing: tuple[str, str], shown: str | None = None) -> dict[str, Any]:
+    """The TOML file at ``path``, parsed once per process as long as it is unchanged (the
+    packages of a repository are read by discovery, then by their configuration);
+    ``missing`` is the message and hint when it does not exist. Callers must not change
+    what it returns."""
+    name = shown or str(path)
+    try:
+        stat = path.stat()
+        key = (path, stat.st_mtime_ns, stat.st_size)
+        if key in _PARSED:
+            return _PARSED[key]
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(*missing) from None
     try:
         data: dict[str, Any] = tomllib.loads(raw.decode("utf-8"))
-        return data
     except UnicodeDecodeError as exc:
         raise ConfigError(
-            f"{path} is not valid UTF-8 ({exc.reason} at byte {exc.start}).",
+            f"{name} is not valid UTF-8 ({exc.reason} at byte {exc.start}).",
             "Save it as UTF-8.",
         ) from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path} is not valid TOML: {exc}.", "Fix the syntax there.") from None
+        raise ConfigError(f"{name} is not valid TOML: {exc}.", "Fix the syntax there.") from None
+    _PARSED[key] = data
+    return data
 
 
 def parse_override(text: str, where: str) -> tuple[str, Any]:

@@ -21,7 +21,6 @@ import heapq
 import itertools
 import posixpath
 import re
-import sys
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -35,11 +34,6 @@ from release.errors import ConfigError
 
 if TYPE_CHECKING:
     from tomlkit.items import StringType
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 #: The keys of one ``[[tool.release.packages]]`` table that this module reads.
 PACKAGE_KEYS = ("name", "path")
@@ -389,26 +383,16 @@ def _inside(root: Path, raw: Any, where: str) -> str:
 
 
 def _read_toml(root: Path, relative: str) -> dict[str, Any]:
-    path = root / relative
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise ConfigError(
+    from release.config import read_toml
+
+    return read_toml(
+        root / relative,
+        missing=(
             f"No {relative} in {root}.",
             "Run release from the repository's root directory, or pass -C DIR.",
-        ) from None
-    try:
-        data: dict[str, Any] = tomllib.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise ConfigError(
-            f"{relative} is not valid UTF-8 ({exc.reason} at byte {exc.start}).",
-            "Save it as UTF-8.",
-        ) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(
-            f"{relative} is not valid TOML: {exc}.", "Fix the syntax there."
-        ) from None
-    return data
+        ),
+        shown=relative,
+    )
 
 
 def _table(data: Mapping[str, Any], key: str, where: str) -> Mapping[str, Any]:
