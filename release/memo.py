@@ -13,6 +13,7 @@ simply computed again; the cache can be turned off with ``RELEASE_PIPELINE_NO_CA
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -44,8 +45,10 @@ def cache_dir(environ: Mapping[str, str]) -> Path | None:
     return Path(xdg if xdg else Path.home() / ".cache", "release-pipeline")
 
 
+@functools.cache
 def installed(*modules: str) -> str:
-    """A stamp of the installed modules: a reinstall or upgrade changes it."""
+    """A stamp of the installed modules: a reinstall or upgrade changes it (looked up once
+    per process: the packages of a repository of several ask for the same stamps)."""
     from importlib.util import find_spec
 
     parts = [f"{sys.version_info[0]}.{sys.version_info[1]}", str(FORMAT)]
