@@ -307,3 +307,20 @@ def test_a_package_run_in_its_own_directory_inherits_the_root(ws: Path) -> None:
     assert plan["tag"] == "rpws-c-v1.1.0"
     assert plan["tag_message"] == "Ship rpws-c 1.1.0"
     assert plan["previous_tag"] == "rpws-c-v1.0.0"
+
+
+def test_release_ci_at_the_root_builds_the_package_of_each_tag(ws: Path) -> None:
+    fragments(ws, ("rpws-a", "bugfix"), ("rpws-c", "feature"))
+    assert_exit(run_release(ws, "run", "--yes", "--until", "tag"), 0)
+    # The tag the run names: that package alone.
+    text = assert_exit(run_release(ws, "ci", "--build-only", "--tag", "rpws-a-v1.0.1"), 0)
+    assert "[rpws-c]" not in text
+    assert sorted(p.name for p in (package_dir(ws, "rpws-a") / "dist").glob("*.whl")) == [
+        "rpws_a-1.0.1-py3-none-any.whl"
+    ]
+    assert not (package_dir(ws, "rpws-c") / "dist").exists()
+    # No tag named: every package tag on HEAD, dependencies first.
+    text = assert_exit(run_release(ws, "ci", "--build-only"), 0)
+    assert (package_dir(ws, "rpws-c") / "dist" / "rpws_c-1.1.0-py3-none-any.whl").is_file()
+    text = assert_exit(run_release(ws, "ci", "--build-only", "--tag", "rpws-b-v9.9.9"), 2)
+    assert "rpws-b-v9.9.9 does not exist" in text
