@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from release.fragments import FragmentContents, Towncrier
 from release.memo import Memo
+
+if TYPE_CHECKING:
+    from packaging.version import Version
 
 #: Renders a changelog section: (towncrier, fragment contents, version, date) -> the text.
 SectionRenderer = Callable[[Towncrier, FragmentContents, str, str], str]
@@ -162,25 +166,122 @@ def without_sections(tc: Towncrier, news_text: str, versions: Sequence[str]) -> 
     return head + start + "".join(lines)
 
 
+def with_section(tc: Towncrier, news_text: str, section: str, version: str) -> str | None:
+    """``news_text`` with ``section`` (the whole section of ``version``, title first) added
+    among its sections in version order, or None when it already has a section of
+    ``version``: what forward-porting a release's notes to another branch writes.
+
+    The sections are those titled at the level of ``section``'s title, after towncrier's
+    start string; a title's version is read by ``title_format`` where it fits, else it is
+    the first PEP 440 version the title holds (titles with none are passed over).  The
+    section goes right above the first section of a lower version, so 1.4.1 lands below
+    2.0.0 and above 1.4.0; with no lower version, below the last section; with no section
+    at all, where towncrier puts a new one.  Comparisons are PEP 440's: 1.4.1 is above
+    1.4.1rc1 and below 1.4.1.post1.
+    """
+    from packaging.version import Version
+
+    head, start, body = news_text.partition(tc.config.start_string)
+    if not start:
+        head, body = "", news_text
+    lines = body.splitlines(keepends=True)
+    if _section_span(tc, lines, version) is not None:
+        return None
+    own = section.splitlines(keepends=True)
+    level = _title_level(tc, own, 0) if own else None
+    if level is None:
+        raise ValueError(f"the section of {version} does not start with its title")
+    ported = Version(version)
+    titled = [
+        (i, _title_version(tc, lines[i]))
+        for i in range(len(lines))
+        if _title_level(tc, lines, i) == level
+    ]
+    if any(found == ported for _, found in titled):
+        return None
+    text = section.rstrip("\n") + "\n"
+    # The news file's own spacing between sections, which the added one keeps.
+    spacing = _blank_before(lines, titled[1][0]) if len(titled) > 1 else 1
+    below = next((i for i, found in titled if found is not None and found < ported), None)
+    if below is not None:
+        lines.insert(below, text + "\n" * spacing)
+        return head + start + "".join(lines)
+    if any(found is not None for _, found in titled):
+        return head + start + body.rstrip("\n") + "\n" * (1 + spacing) + text
+    rest = "\n" + body.lstrip() if body.strip() else ""
+    if start:
+        return f"{head.rstrip()}\n\n{start}\n" + text + rest
+    return text + rest
+
+
+def _blank_before(lines: Sequence[str], i: int) -> int:
+    """How many blank lines are right above line ``i``."""
+    j = i
+    while j > 0 and not lines[j - 1].strip():
+        j -= 1
+    return i - j
+
+
+_VERSION_WORD = re.compile(r"(?<![\w.+-])v?(\d+(?:\.\d+)+[\w.+-]*)")
+
+
+def _title_version(tc: Towncrier, line: str) -> Version | None:
+    """The version a section's title names: by ``title_format`` where it fits the title,
+    else the first word of it that is a PEP 440 version; None when it names none."""
+    from packaging.version import InvalidVersion, Version
+
+    title = line.strip()
+    candidates = []
+    fmt = tc.config.title_format
+    if fmt:
+        matched = _title_pattern(fmt).fullmatch(title)
+        if matched is not None:
+            candidates.append(matched["version"])
+    candidates += [m[1].rstrip(".,:;") for m in _VERSION_WORD.finditer(title)]
+    for text in candidates:
+        try:
+            return Version(text)
+        except InvalidVersion:
+            continue
+    return None
+
+
+def _title_pattern(fmt: str) -> re.Pattern[str]:
+    """``title_format`` as a regular expression: its ``{version}`` captured, every other
+    field any text."""
+    import string
+
+    parts = []
+    for literal, field, _spec, _conversion in string.Formatter().parse(fmt.strip()):
+        parts.append(re.escape(literal).replace("\\ ", r"\s+"))
+        if field is not None:
+            parts.append(r"(?P<version>\S+?)" if field == "version" else ".*?")
+    return re.compile("".join(parts))
+
+
+def _title_level(tc: Towncrier, lines: Sequence[str], i: int) -> int | None:
+    """The level of the title at line ``i`` of a news file (the number of ``#`` in
+    Markdown, 1 for a reStructuredText title underlined with towncrier's first
+    underline), or None when the line is no title."""
+    line = lines[i]
+    if tc.template_extension.lower() == ".md":
+        hashes = len(line) - len(line.lstrip("#"))
+        return hashes if hashes and line[hashes : hashes + 1] == " " else None
+    below = lines[i + 1].strip() if i + 1 < len(lines) else ""
+    return 1 if line.strip() and below and set(below) == {tc.config.underlines[0]} else None
+
+
 def _section_span(tc: Towncrier, lines: list[str], version: str) -> tuple[int, int] | None:
     """The lines [start, end) of the section titled with ``version``: from its title to the
     next title of the same level."""
-    markdown = tc.template_extension.lower() == ".md"
-    underline = tc.config.underlines[0]
-
-    def title_level(i: int) -> int | None:
-        line = lines[i]
-        if markdown:
-            hashes = len(line) - len(line.lstrip("#"))
-            return hashes if hashes and line[hashes : hashes + 1] == " " else None
-        below = lines[i + 1].strip() if i + 1 < len(lines) else ""
-        return 1 if line.strip() and below and set(below) == {underline} else None
-
     wanted = re.compile(rf"(?<![\w.]){re.escape(version)}(?![\w.])")
     for start, line in enumerate(lines):
-        level = title_level(start)
+        level = _title_level(tc, lines, start)
         if level is None or not wanted.search(line):
             continue
-        end = next((j for j in range(start + 1, len(lines)) if title_level(j) == level), len(lines))
+        end = next(
+            (j for j in range(start + 1, len(lines)) if _title_level(tc, lines, j) == level),
+            len(lines),
+        )
         return start, end
     return None

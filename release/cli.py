@@ -221,6 +221,13 @@ def _resume_arguments(p: argparse.ArgumentParser) -> None:
 
 def _pr_arguments(p: argparse.ArgumentParser) -> None:
     _add_request_args(p)
+    p.add_argument(
+        "--forward-port",
+        metavar="BRANCH",
+        help="instead: open or update the pull request that adds a release's changelog "
+        "section to BRANCH's changelog (the release VERSION names, by default the latest "
+        "one on this branch)",
+    )
 
 
 def _abort_arguments(p: argparse.ArgumentParser) -> None:

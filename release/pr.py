@@ -22,6 +22,8 @@ from release.errors import NothingToRelease, ReleaseError, UsageError
 from release.plan import Plan, Request
 
 if TYPE_CHECKING:
+    from release.config import Config
+    from release.config import Forge as ForgeConfig
     from release.executor import Outcome
     from release.forges import ChangeRequest, Forge
     from release.runner import Runner
@@ -76,7 +78,6 @@ def release_pr(
     note: Callable[[str], None] = lambda _t: None,
     secrets: list[str] | None = None,
 ) -> PrResult:
-    from release import forges
     from release.checks import evaluate, refusal
     from release.facts import gather
     from release.plan import build
@@ -85,18 +86,14 @@ def release_pr(
     runner = Runner(project_dir)
     facts = gather(project_dir, environ=environ, overrides=overrides, runner=runner)
     cfg = facts.config
-    if cfg.forge is None:
-        raise UsageError(
-            "release pr opens a pull request on the forge, but no forge is configured.",
-            "Add a [tool.release.forge] table (docs/configuration.md#forge).",
-        )
+    forge_config(cfg)
     base = facts.git.branch
     if base is None:
         raise UsageError(
             "release pr needs a branch to open the pull request into; HEAD is detached.",
             "Check out the branch to release from (e.g. git switch main).",
         )
-    forge = forges.connect(cfg.forge, environ, secrets)
+    forge = connect_forge(cfg, environ, secrets)
     template = str(cfg["pr-branch"])
     request = request._replace(trailer=True)
     try:
@@ -133,6 +130,23 @@ def release_pr(
         change = forge.update_change(change, title, body)
         action = "updated"
     return PrResult(action, str(plan.version), branch, forge.change_ref(change))
+
+
+def forge_config(cfg: Config) -> ForgeConfig:
+    """``[tool.release.forge]``: :class:`UsageError` when there is none."""
+    if cfg.forge is None:
+        raise UsageError(
+            "release pr opens a pull request on the forge, but no forge is configured.",
+            "Add a [tool.release.forge] table (docs/configuration.md#forge).",
+        )
+    return cfg.forge
+
+
+def connect_forge(cfg: Config, environ: Mapping[str, str], secrets: list[str] | None) -> Forge:
+    """The configured forge, reached with its token (added to ``secrets``)."""
+    from release import forges
+
+    return forges.connect(forge_config(cfg), environ, secrets)
 
 
 def _open_changes(

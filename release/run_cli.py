@@ -190,6 +190,9 @@ def pr(project: Path, args: argparse.Namespace) -> int:
     from release.plan import Request
     from release.pr import release_pr
 
+    if args.forward_port is not None:
+        return _forward_port(project, args)
+
     result = release_pr(
         project,
         request=Request(args.target, args.pre, args.final),
@@ -204,6 +207,37 @@ def pr(project: Path, args: argparse.Namespace) -> int:
         render.write(
             f"{result.action.capitalize()} the release pull request {result.change} for "
             f"{result.version} from {result.branch}.\n"
+        )
+    return EXIT_OK
+
+
+def _forward_port(project: Path, args: argparse.Namespace) -> int:
+    from release.forwardport import forward_port
+
+    if args.pre or args.final:
+        raise UsageError(
+            "release pr --forward-port copies a release's changelog section; --pre and "
+            "--final choose a new release, which it does not make.",
+            "Leave them out: release pr --forward-port BRANCH [VERSION].",
+        )
+    result = forward_port(
+        project,
+        target=args.forward_port,
+        version=args.target,
+        environ=os.environ,
+        overrides=args.overrides,
+        note=_note,
+    )
+    if result.action == "present":
+        closed = f"; closed the forward-port pull request {result.change}" if result.change else ""
+        render.write(
+            f"The changelog of {args.forward_port} already has the section of "
+            f"{result.version}: nothing to forward-port{closed}.\n"
+        )
+    else:
+        render.write(
+            f"{result.action.capitalize()} the forward-port pull request {result.change}: the "
+            f"changelog of {result.version} into {args.forward_port}, from {result.branch}.\n"
         )
     return EXIT_OK
 

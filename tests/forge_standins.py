@@ -14,7 +14,8 @@ import hashlib
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
-from typing import Protocol
+from pathlib import Path
+from typing import Any, Protocol
 
 from gitea_standin import GiteaStandIn
 from github_standin import GitHubStandIn
@@ -35,6 +36,19 @@ class Seen:
     releases_for_tag: int = 1  # how many releases the forge holds for the tag (1: no duplicate)
 
 
+@dataclass(frozen=True)
+class Change:
+    """A change request (pull request, merge request) as the stand-in holds it."""
+
+    number: int  # GitHub's and Gitea's number, GitLab's iid
+    ref: str  # how release pr names it: "#1", "!1"
+    title: str
+    body: str
+    head: str
+    base: str
+    state: str  # open, closed or merged
+
+
 class ForgeWorld(Protocol):
     kind: str
     token: str
@@ -50,6 +64,19 @@ class ForgeWorld(Protocol):
 
     def create_requests(self) -> int:
         """How many requests made a release (to prove no duplicate was made)."""
+
+    def use_remote(self, bare: Path) -> None:
+        """Let the forge see the branches of the repository ``bare`` (a pull request's
+        branches must exist where the stand-in checks them)."""
+
+    def changes(self) -> list[Change]:
+        """Every change request (any state), newest first."""
+
+    def change_comments(self, number: int) -> list[str]:
+        """The comments (notes) on the change request ``number``, oldest first."""
+
+    def mark_merged(self, number: int) -> None:
+        """What merging does to the change request (the test merges the branch with git)."""
 
 
 @dataclass
@@ -84,6 +111,26 @@ class GitHubWorld:
     def create_requests(self) -> int:
         return len([r for r in self.standin.requests
                     if r.method == "POST" and r.host == "api" and r.status == 201])
+
+    def use_remote(self, bare: Path) -> None:
+        self.standin.git_remote = bare
+
+    def changes(self) -> list[Change]:
+        return [_pull(p) for p in self.standin.pulls()]
+
+    def change_comments(self, number: int) -> list[str]:
+        return self.standin.pull_comments(number)
+
+    def mark_merged(self, number: int) -> None:
+        self.standin.mark_merged(number)
+
+
+def _pull(pull: dict[str, Any]) -> Change:
+    """A GitHub or Gitea pull request."""
+    state = "merged" if pull.get("merged") or pull.get("merged_at") else str(pull["state"])
+    return Change(int(pull["number"]), f"#{pull['number']}", str(pull["title"]),
+                  str(pull["body"] or ""), str(pull["head"]["ref"]), str(pull["base"]["ref"]),
+                  state)
 
 
 @contextmanager
@@ -133,6 +180,21 @@ class GitLabWorld:
         return len([r for r in self.standin.requests
                     if r.method == "POST" and r.path.endswith("/releases") and r.status == 201])
 
+    def use_remote(self, bare: Path) -> None:
+        pass  # every branch exists for the stand-in
+
+    def changes(self) -> list[Change]:
+        states = {"opened": "open", "closed": "closed", "merged": "merged"}
+        return [Change(int(m["iid"]), f"!{m['iid']}", str(m["title"]), str(m["description"]),
+                       str(m["source_branch"]), str(m["target_branch"]), states[m["state"]])
+                for m in self.standin.merge_requests()]
+
+    def change_comments(self, number: int) -> list[str]:
+        return self.standin.mr_notes(number)
+
+    def mark_merged(self, number: int) -> None:
+        self.standin.mark_merged(number)
+
 
 @contextmanager
 def gitlab_world() -> Iterator[GitLabWorld]:
@@ -174,6 +236,18 @@ class GiteaWorld:
     def create_requests(self) -> int:
         return len([r for r in self.standin.requests
                     if r.method == "POST" and r.path.endswith("/releases") and r.status == 201])
+
+    def use_remote(self, bare: Path) -> None:
+        pass  # every branch exists for the stand-in
+
+    def changes(self) -> list[Change]:
+        return [_pull(p) for p in self.standin.pulls()]
+
+    def change_comments(self, number: int) -> list[str]:
+        return self.standin.pull_comments(number)
+
+    def mark_merged(self, number: int) -> None:
+        self.standin.mark_merged(number)
 
 
 @contextmanager

@@ -1,10 +1,11 @@
 """Release pull requests end to end: ``release pr`` opens, updates and closes the pull
-request on the GitHub stand-in from a real repository with a bare remote, and ``release ci``
-on the push that merges it tags, publishes to pypiserver and announces, once."""
+request (the merge request) on every forge's stand-in from a real repository with a bare
+remote, and ``release ci`` on the push that merges it tags, publishes to pypiserver and
+announces on the GitHub stand-in, once."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from conftest import (
     target_env,
     write_fragments,
 )
+from forge_standins import STANDINS, ForgeWorld
 from github_standin import GitHubStandIn
 from indexes import PypiserverIndex, listed_files
 
@@ -143,6 +145,105 @@ def test_ci_on_a_branch_push_without_a_release_commit_is_nothing_to_release(
     assert result.code == 3, both(result)
     assert "Nothing to release" in result.stderr
     assert "Release-Version" in result.stderr
+
+
+# --- every forge: a pull request (merge request) opened, updated, closed, merged -------------
+
+
+@pytest.fixture(params=sorted(STANDINS))
+def forge(request: pytest.FixtureRequest) -> Iterator[ForgeWorld]:
+    with STANDINS[request.param]() as world:
+        yield world
+
+
+@pytest.fixture
+def forge_project(sample_copy: Callable[..., Path], forge: ForgeWorld,
+                  pypiserver: PypiserverIndex) -> Path:
+    project = sample_copy(fragments=FRAGMENTS)
+    text = (f"\n{forge.table()}\n[[tool.release.publish]]\nname = \"local\"\n"
+            f'repository-url = "{pypiserver.upload_url}"\n'
+            f'index-url = "{pypiserver.simple_url}"\n')
+    path = project / "pyproject.toml"
+    path.write_text(path.read_text(encoding="utf-8") + text, encoding="utf-8")
+    commit_all(project, "Configure publishing and the forge")
+    git(project, "push", "--quiet", "origin", "main")
+    forge.use_remote(remote_of(project))
+    return project
+
+
+def forge_env(forge: ForgeWorld, index: PypiserverIndex) -> dict[str, str]:
+    return {**target_env(index=index), **forge.env()}
+
+
+def trailer_on(remote: Path, branch: str) -> str:
+    message = git(remote, "log", "-1", "--format=%B", f"refs/heads/{branch}")
+    return next(line for line in message.splitlines() if line.startswith("Release-Version: "))
+
+
+def test_release_pr_opens_updates_and_closes_on_every_forge(
+    forge: ForgeWorld, forge_project: Path, pypiserver: PypiserverIndex
+) -> None:
+    project, env, remote = forge_project, forge_env(forge, pypiserver), remote_of(forge_project)
+    first = run_release(project, "pr", env=env)
+    assert first.code == 0, both(first)
+    [change] = forge.changes()
+    assert (change.state, change.title, change.head, change.base) == (
+        "open", "Release 1.3.0", "release/v1.3.0", "main")
+    assert f"Opened the release pull request {change.ref} (" in first.stdout
+    assert "## 1.3.0 (" in change.body
+    assert "- Add a thing." in change.body
+    assert trailer_on(remote, "release/v1.3.0") == "Release-Version: 1.3.0"
+    assert git(project, "branch", "--show-current").strip() == "main"
+    assert git(project, "status", "--porcelain").strip() == ""
+
+    write_fragments(project, {"14.removal.md": "Remove the old thing."})
+    commit_all(project, "Remove the old thing")
+    git(project, "push", "--quiet", "origin", "main")
+    second = run_release(project, "pr", env=env)
+    assert second.code == 0, both(second)
+    assert f"Updated the release pull request {change.ref} (" in second.stdout
+    [updated] = forge.changes()
+    assert (updated.number, updated.state, updated.title, updated.head) == (
+        change.number, "open", "Release 2.0.0", "release/v1.3.0")
+    assert "- Remove the old thing." in updated.body
+    assert trailer_on(remote, "release/v1.3.0") == "Release-Version: 2.0.0"
+
+    git(project, "rm", "--quiet", "changelog.d/12.feature.md", "changelog.d/13.bugfix.md",
+        "changelog.d/14.removal.md")
+    commit_all(project, "Revert the changes")
+    git(project, "push", "--quiet", "origin", "main")
+    closed = run_release(project, "pr", env=env)
+    assert closed.code == 0, both(closed)
+    assert f"closed the release pull request {change.ref} (" in closed.stdout
+    [gone] = forge.changes()
+    assert gone.state == "closed"
+    [comment] = forge.change_comments(gone.number)
+    assert "nothing is left to release" in comment
+    assert "refs/heads/release/v1.3.0" not in bare_refs(remote)
+
+    nothing = run_release(project, "pr", env=env)
+    assert nothing.code == 3, both(nothing)
+    assert len(forge.changes()) == 1
+    assert len(forge.change_comments(gone.number)) == 1, "no second comment"
+    for result in (first, second, closed, nothing):
+        assert forge.token not in result.stdout + result.stderr
+
+
+def test_a_merged_release_pr_is_left_alone_on_every_forge(
+    forge: ForgeWorld, forge_project: Path, pypiserver: PypiserverIndex
+) -> None:
+    project, env = forge_project, forge_env(forge, pypiserver)
+    opened = run_release(project, "pr", env=env)
+    assert opened.code == 0, both(opened)
+    [change] = forge.changes()
+    squash_merge(project, "release/v1.3.0")
+    forge.mark_merged(change.number)
+    after = run_release(project, "pr", env=env)
+    assert after.code == 3, both(after)
+    assert "Nothing to release" in after.stderr
+    [merged] = forge.changes()
+    assert merged.state == "merged"
+    assert forge.change_comments(merged.number) == []
 
 
 # --- merged three ways: the release commit is found by its trailer --------------------------
