@@ -551,22 +551,10 @@ def read_remote(runner: Runner, facts: Facts, tag: str) -> RemoteFacts:
     # An annotated tag's peeled line names its commit; a lightweight tag has only its own.
     tag_commit = _listed(listed, f"refs/tags/{tag}^{{}}") or _listed(listed, f"refs/tags/{tag}")
     contains = True
-    if branch_head and branch_head != facts.git.head and facts.git.head is not None:
-        contains = _contains(runner, facts.git.git_dir, branch_head, facts.git.head)
+    if branch_head and branch_head != facts.git.head:
+        done = runner.git("merge-base", "--is-ancestor", branch_head, "HEAD", check=False)
+        contains = done.returncode == 0
     return RemoteFacts(True, "", branch_head, tag_commit, contains, valid)
-
-
-_ANCESTRY: dict[tuple[Path, str, str], bool] = {}
-
-
-def _contains(runner: Runner, git_dir: Path, older: str, newer: str) -> bool:
-    """Whether commit ``newer`` contains ``older``: a fact of two commits that never changes,
-    so asked once for all the packages of a repository."""
-    key = (git_dir, older, newer)
-    if key not in _ANCESTRY:
-        done = runner.git("merge-base", "--is-ancestor", older, newer, check=False)
-        _ANCESTRY[key] = done.returncode == 0
-    return _ANCESTRY[key]
 
 
 def _listed(listing: str, ref: str) -> str | None:

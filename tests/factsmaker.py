@@ -138,12 +138,12 @@ class FakePending:
 
 class FakeRunner:
     """The runner ``checks.evaluate`` asks the remote's questions through, answered in memory:
-    ``git check-ref-format`` by ``tag_name_valid``, ``git merge-base --is-ancestor`` by
-    ``contains_remote``; every other command fails the test. ``calls`` records them."""
+    ``git merge-base --is-ancestor`` by ``contains_remote``; every other command fails the
+    test. ``calls`` records them."""
 
-    def __init__(self, *, tag_name_valid: bool = True, contains_remote: bool = True) -> None:
+    def __init__(self, *, contains_remote: bool = True) -> None:
         self.cwd = PROJECT_DIR
-        self.answers = {"check-ref-format": tag_name_valid, "merge-base": contains_remote}
+        self.answers = {"merge-base": contains_remote}
         self.calls: list[tuple[str, ...]] = []
 
     def git(self, *args: str, check: bool = True) -> Completed:

@@ -99,7 +99,12 @@ def test_behind_the_remote_branch() -> None:
 
 
 def test_an_invalid_tag_name_is_a_usage_problem() -> None:
-    _, problems = evaluate(runner=FakeRunner(tag_name_valid=False))
+    # The configuration refuses such formats; a plan made elsewhere is checked still: git
+    # refuses a part of a reference name that ends with ".lock".
+    plan, _ = evaluate()
+    assert plan is not None
+    made = make_facts(fragments=FRAGMENT)
+    _, problems = checks.evaluate(made, plan._replace(tag="v1.3.0.lock"), {}, runner=FakeRunner())  # type: ignore[arg-type]
     assert [(p.code, p.exit_code) for p in problems] == [("tag-name", EXIT_USAGE)]
 
 
