@@ -241,6 +241,12 @@ def _ci_arguments(p: argparse.ArgumentParser) -> None:
     )
     mode = p.add_mutually_exclusive_group()
     mode.add_argument(
+        "--tag-only",
+        action="store_true",
+        help="on the push that merges a release pull request: make and push the release tag, "
+        "check it, and stop (a job of its own, the only one that can push)",
+    )
+    mode.add_argument(
         "--build-only",
         action="store_true",
         help="build and verify, then write the artifacts and a manifest",

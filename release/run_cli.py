@@ -132,6 +132,9 @@ def ci(project: Path, args: argparse.Namespace) -> int:
     from release import ci as ci_mod
     from release.errors import ReleaseError
 
+    if args.tag_only:
+        return _tag_only(project, args)
+
     planned: list[Plan] = []
     outcomes: list[Outcome] = []
 
@@ -183,6 +186,18 @@ def ci(project: Path, args: argparse.Namespace) -> int:
         f"{result.plan.project} {result.plan.version}: "
         + ("built and verified." if args.build_only else "released."),
     )
+    return EXIT_OK
+
+
+def _tag_only(project: Path, args: argparse.Namespace) -> int:
+    """``release ci --tag-only``: the tag of the run (made and pushed on the push that merges
+    a release pull request), checked against the version files; its name in the job's
+    outputs, for the jobs that build and publish it without the right to push."""
+    from release import ci as ci_mod
+
+    plan, *_ = ci_mod.prepare_plan(project, os.environ, args.overrides, args.tag, job="build")
+    ci_mod.write_job_outputs(os.environ, None, False, plan)
+    render.write(f"{plan.tag}: the release tag of {plan.project} {plan.version}, on the remote.\n")
     return EXIT_OK
 
 

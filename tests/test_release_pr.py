@@ -339,3 +339,28 @@ def test_a_merge_release_killed_at_every_boundary_resumes_to_one_of_everything(
     assert len(creates) == 1
     for text in outputs:
         assert github_standin.token not in text
+
+
+def test_tag_only_pushes_the_merged_release_tag_and_builds_nothing(
+    project: Path, github_standin: GitHubStandIn, pypiserver: PypiserverIndex, tmp_path: Path
+) -> None:
+    env = env_for(github_standin, pypiserver)
+    assert run_release(project, "pr", env=env).code == 0
+    squash_merge(project, "release/v1.3.0")
+    outputs = tmp_path / "github-output"
+    ci_env = {**env, "GITHUB_REF": "refs/heads/main", "GITHUB_ACTIONS": "true",
+              "GITHUB_OUTPUT": str(outputs)}
+    for _ in range(2):  # a re-run finds the tag there and changes nothing
+        tagged = run_release(project, "ci", "--tag-only", env=ci_env)
+        assert tagged.code == 0, both(tagged)
+        assert "v1.3.0" in tagged.stdout
+    head = git(project, "rev-parse", "HEAD").strip()
+    assert git(remote_of(project), "rev-parse", "v1.3.0^{commit}").strip() == head
+    assert "tag=v1.3.0" in outputs.read_text(encoding="utf-8")
+    assert not (project / "dist").exists()
+    assert listed_files(pypiserver, "sample-project") == {}
+    assert github_standin.releases() == []
+    # A push that merged no release pull request: nothing to release.
+    (project / "README.md").write_text("More.\n", encoding="utf-8")
+    git(project, "commit", "--quiet", "-am", "Docs")
+    assert run_release(project, "ci", "--tag-only", env=ci_env).code == 3

@@ -346,14 +346,17 @@ def test_release_pr_workflows_permissions_per_job(
         assert data["concurrency"]["cancel-in-progress"] is False
     assert {name: job["permissions"] for name, job in pr["jobs"].items()} == {
         "release-pr": {"contents": "write", "pull-requests": "write"}}
+    # Only the job that pushes the tag may write, and it builds nothing.
     assert {name: job["permissions"] for name, job in merge["jobs"].items()} == {
-        "build": {"contents": "write"},
+        "tag": {"contents": "write"},
+        "build": {"contents": "read"},
         "publish": {"id-token": "write", "contents": "write"},
     }
     assert "environment" not in merge["jobs"]["build"]
     assert merge["jobs"]["publish"]["environment"] == {"name": "pypi"}
+    assert merge["jobs"]["build"]["needs"] == "tag"
+    assert merge["jobs"]["build"]["if"] == "needs.tag.outputs.tag != ''"
     assert merge["jobs"]["publish"]["needs"] == "build"
-    assert merge["jobs"]["publish"]["if"] == "needs.build.outputs.tag != ''"
 
 
 def test_release_pr_workflows_commands_and_credentials(
@@ -375,13 +378,17 @@ def test_release_pr_workflows_commands_and_credentials(
     release_pr = pr["jobs"]["release-pr"]
     assert runs(release_pr)[-1] == "release pr || test $? -eq 3"
     assert "persist-credentials" not in checkout(release_pr)["with"]  # it pushes its branch
+    tag = merge["jobs"]["tag"]
     build, publish = merge["jobs"]["build"], merge["jobs"]["publish"]
-    assert runs(build)[-1] == "release ci --build-only --outdir dist || test $? -eq 3"
-    assert "persist-credentials" not in checkout(build)["with"]  # it pushes the tag
-    assert runs(publish)[-1] == "release ci --publish-from artifacts"
-    assert checkout(publish)["with"]["persist-credentials"] is False
-    for job in (release_pr, build):  # they commit or tag: an identity
-        env = job["steps"][-1 if job is release_pr else -2]["env"]
+    assert runs(tag)[-1] == "release ci --tag-only || test $? -eq 3"
+    assert "persist-credentials" not in checkout(tag)["with"]  # it pushes the tag
+    assert runs(build)[-1] == 'release ci --build-only --outdir dist --tag "$TAG"'
+    assert runs(publish)[-1] == 'release ci --publish-from artifacts --tag "$TAG"'
+    for job in (build, publish):
+        assert checkout(job)["with"]["persist-credentials"] is False
+        assert checkout(job)["with"]["ref"].startswith("refs/tags/${{ needs.")
+    for job in (release_pr, tag):  # they commit or tag: an identity
+        env = job["steps"][-1]["env"]
         assert env["GIT_COMMITTER_NAME"] == "github-actions[bot]"
     for path in release_pr_workflows.values():
         text = path.read_text(encoding="utf-8")

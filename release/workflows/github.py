@@ -309,10 +309,11 @@ MERGE_TEMPLATE = """\
 # Written by `release init --ci github` (release-pipeline). The push that merges the
 # release pull request (opened by {release_pr_path}) releases: `release ci`
 # recognises the merged release commit by its Release-Version trailer, tags it and
-# pushes the tag, builds and verifies the artifacts in one job, then publishes them to
-# the package index (trusted publishing) and makes the GitHub release in another, all
-# in this run: a tag pushed with GITHUB_TOKEN starts no other workflow. Any other push
-# is "nothing to release".
+# pushes the tag in a job that builds nothing (the only one that may push), builds and
+# verifies the artifacts in a read-only job, then publishes them to the package index
+# (trusted publishing) and makes the GitHub release in a third, all in this run: a tag
+# pushed with GITHUB_TOKEN starts no other workflow. Any other push is "nothing to
+# release".
 name: release-merge
 
 on:
@@ -327,30 +328,50 @@ concurrency:
   cancel-in-progress: false
 
 jobs:
-  build:
-    name: Tag, build and verify
+  tag:
+    name: Tag the merged release
     runs-on: ubuntu-latest
     permissions:
       contents: write  # push the release tag
     outputs:
-      tag: ${{{{ steps.build.outputs.tag }}}}
+      tag: ${{{{ steps.tag.outputs.tag }}}}
     steps:
-      # The credentials are kept on purpose: `release ci` pushes the release tag with
-      # `git push` to origin, which authenticates with the GITHUB_TOKEN that
-      # actions/checkout stores in the clone's git config (http extraheader). Only dist/
-      # is uploaded, never the clone.
+      # The credentials are kept on purpose: `release ci --tag-only` pushes the release tag
+      # with `git push` to origin, which authenticates with the GITHUB_TOKEN that
+      # actions/checkout stores in the clone's git config. This job builds nothing: no
+      # build backend or test code runs where that token is.
       - uses: {checkout}  # zizmor: ignore[artipacked]
         with:
           fetch-depth: 0
 {install_steps}
-      - name: Tag, build and verify
-        id: build
+      - name: Tag the merged release
+        id: tag
         # Exit status 3: this push merged no release pull request (the tag output is empty).
-        run: release ci --build-only --outdir dist || test $? -eq 3
+        run: release ci --tag-only || test $? -eq 3
         env:
 {identity}
-      - if: steps.build.outputs.tag != ''
-        uses: {upload}
+
+  build:
+    name: Build and verify
+    needs: tag
+    if: needs.tag.outputs.tag != ''
+    runs-on: ubuntu-latest
+    permissions:
+      contents: read  # check out the tag
+    outputs:
+      tag: ${{{{ needs.tag.outputs.tag }}}}
+    steps:
+      - uses: {checkout}
+        with:
+          ref: refs/tags/${{{{ needs.tag.outputs.tag }}}}
+          fetch-depth: 0
+          persist-credentials: false
+{install_steps}
+      - name: Build and verify
+        run: release ci --build-only --outdir dist --tag "$TAG"
+        env:
+          TAG: ${{{{ needs.tag.outputs.tag }}}}
+      - uses: {upload}
         with:
           name: dist
           path: dist/
@@ -359,7 +380,6 @@ jobs:
   publish:
     name: Publish and announce
     needs: build
-    if: needs.build.outputs.tag != ''
     runs-on: ubuntu-latest
     environment:
       name: pypi
@@ -369,7 +389,8 @@ jobs:
     steps:
       - uses: {checkout}
         with:
-          fetch-depth: 0  # with the tag the build job pushed
+          ref: refs/tags/${{{{ needs.build.outputs.tag }}}}  # the tag the first job pushed
+          fetch-depth: 0
           persist-credentials: false
 {install_steps}
       - uses: {download}
@@ -377,8 +398,9 @@ jobs:
           name: dist
           path: artifacts/
       - name: Publish and announce
-        run: release ci --publish-from artifacts
+        run: release ci --publish-from artifacts --tag "$TAG"
         env:
+          TAG: ${{{{ needs.build.outputs.tag }}}}
           GITHUB_TOKEN: ${{{{ secrets.GITHUB_TOKEN }}}}
 """
 
