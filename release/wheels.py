@@ -457,7 +457,8 @@ PLATFORMS: tuple[Platform, ...] = (
         ("manylinux_2_17_aarch64", "manylinux_2_28_aarch64", "musllinux_1_2_aarch64"),
     ),
     Platform("macos-arm64", "macos-14", "arm64", "aarch64", ("macosx_11_0_arm64",)),
-    Platform("macos-x86_64", "macos-13", "x86_64", "x86_64", ("macosx_10_13_x86_64",)),
+    # GitHub retired the macos-13 image; macos-15-intel is its x86_64 runner.
+    Platform("macos-x86_64", "macos-15-intel", "x86_64", "x86_64", ("macosx_10_13_x86_64",)),
     Platform("windows-amd64", "windows-latest", "AMD64", "x64", ("win_amd64",)),
 )
 
