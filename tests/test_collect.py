@@ -83,12 +83,18 @@ BUILD = "cp3{11,12}-manylinux_x86_64 cp312-manylinux_aarch64 cp312-macosx_arm64 
     # an override that sets no selecting option changes no wheel
     ({"build": "cp312-win_amd64", "overrides": [{"select": "cp312-*", "before-all": "true"}]},
      ("cp312-win_amd64",), "build"),
+    # the example of docs/configuration.md
+    ({"build": "cp3{12,13}-manylinux_{x86_64,aarch64} cp3{12,13}-macosx_arm64",
+      "skip": "cp313-macosx_*", "linux": {"archs": ["x86_64"]},
+      "windows": {"build": "cp313-win_amd64"}},
+     ("cp312-manylinux_*_x86_64", "cp313-manylinux_*_x86_64", "cp312-macosx_*_arm64",
+      "cp313-win_amd64"), "build, linux.archs, skip, windows.build"),
     # wheels of the platforms whose tags carry a version
     ({"build": "cp313-ios_arm64_iphoneos cp313-android_arm64_v8a cp312-pyodide_wasm32"},
      ("cp313-ios_*_arm64_iphoneos", "cp313-android_*_arm64_v8a", "cp312-pyodide_*_wasm32"),
      "build"),
 ], ids=["build", "skip", "archs", "own-identifiers", "skipped-platform", "override",
-        "versioned-tags"])
+        "docs-example", "versioned-tags"])
 def test_the_expected_set_reads_each_platforms_options(
         table: dict[str, object], patterns: tuple[str, ...], used: str) -> None:
     derived = from_cibuildwheel(table)
