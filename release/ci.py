@@ -281,12 +281,14 @@ def _kind(name: str) -> str:
 def expected_wheels(
     project_dir: Path, environ: Mapping[str, str], overrides: Sequence[str] = ()
 ) -> Expected:
-    """The wheels a release of the project must have (:func:`release.wheels.expected`)."""
+    """The wheels a release of the project must have (:func:`release.wheels.expected`); a
+    ``CIBW_*`` variable of ``environ`` that overrides ``[tool.cibuildwheel]`` means none is
+    derived from it."""
     from release import wheels
     from release.config import load
 
     cfg = load(project_dir, environ=environ, overrides=overrides)
-    return wheels.expected(cfg["wheels"], cfg.pyproject)
+    return wheels.expected(cfg["wheels"], cfg.pyproject, environ)
 
 
 def write_manifest(dist: Path, outdir: Path, plan: Plan, artifacts: dict[str, str]) -> Path:

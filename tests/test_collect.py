@@ -56,6 +56,98 @@ def test_the_expected_set_from_cibuildwheel_only_when_unambiguous() -> None:
         "cp313-cp313t-win32",)
 
 
+BUILD = "cp3{11,12}-manylinux_x86_64 cp312-manylinux_aarch64 cp312-macosx_arm64 cp312-win_amd64"
+
+
+@pytest.mark.parametrize(("table", "patterns", "used"), [
+    # a platform's own `build` replaces the top-level one there, and only there
+    ({"build": BUILD, "windows": {"build": "cp313-win_amd64 cp313-win32"}},
+     ("cp311-manylinux_*_x86_64", "cp312-manylinux_*_x86_64", "cp312-manylinux_*_aarch64",
+      "cp312-macosx_*_arm64", "cp313-win_amd64", "cp313-win32"), "build, windows.build"),
+    # ... and so does its `skip` (replaced, not added to)
+    ({"build": BUILD, "skip": "cp311-* *-win*", "linux": {"skip": "*_aarch64"}},
+     ("cp311-manylinux_*_x86_64", "cp312-manylinux_*_x86_64", "cp312-macosx_*_arm64"),
+     "build, linux.skip, skip"),
+    # ... and its `archs`; `all` keeps every architecture
+    ({"build": BUILD, "archs": ["x86_64"], "linux": {"archs": "aarch64"},
+      "windows": {"archs": "all"}},
+     ("cp312-manylinux_*_aarch64", "cp312-win_amd64"), "build, linux.archs, archs"),
+    # a platform's `build` names only its own identifiers
+    ({"linux": {"build": "cp312-manylinux_x86_64 cp312-win_amd64"},
+      "build": "cp312-macosx_arm64 cp312-win_amd64"},
+     ("cp312-manylinux_*_x86_64", "cp312-macosx_*_arm64", "cp312-win_amd64"),
+     "linux.build, build"),
+    # a platform skipped whole needs no `build`; platforms only built on request none
+    ({"linux": {"build": "cp312-manylinux_x86_64"}, "skip": "*-win* *-macosx_*"},
+     ("cp312-manylinux_*_x86_64",), "linux.build"),
+    # an override that sets no selecting option changes no wheel
+    ({"build": "cp312-win_amd64", "overrides": [{"select": "cp312-*", "before-all": "true"}]},
+     ("cp312-win_amd64",), "build"),
+    # the example of docs/configuration.md
+    ({"build": "cp3{12,13}-manylinux_{x86_64,aarch64} cp3{12,13}-macosx_arm64",
+      "skip": "cp313-macosx_*", "linux": {"archs": ["x86_64"]},
+      "windows": {"build": "cp313-win_amd64"}},
+     ("cp312-manylinux_*_x86_64", "cp313-manylinux_*_x86_64", "cp312-macosx_*_arm64",
+      "cp313-win_amd64"), "build, linux.archs, skip, windows.build"),
+    # wheels of the platforms whose tags carry a version
+    ({"build": "cp313-ios_arm64_iphoneos cp313-android_arm64_v8a cp312-pyodide_wasm32"},
+     ("cp313-ios_*_arm64_iphoneos", "cp313-android_*_arm64_v8a", "cp312-pyodide_*_wasm32"),
+     "build"),
+], ids=["build", "skip", "archs", "own-identifiers", "skipped-platform", "override",
+        "docs-example", "versioned-tags"])
+def test_the_expected_set_reads_each_platforms_options(
+        table: dict[str, object], patterns: tuple[str, ...], used: str) -> None:
+    derived = from_cibuildwheel(table)
+    assert derived.patterns == patterns, derived.source
+    assert derived.source == f"derived from [tool.cibuildwheel] ({used})"
+
+
+def test_the_derived_set_keeps_the_pythons_of_requires_python() -> None:
+    pyproject = {"project": {"requires-python": ">=3.11"},
+                 "tool": {"cibuildwheel": {"build": "cp3{10..12}-win_amd64 cp311t-win_amd64"}}}
+    derived = expected(None, pyproject)
+    assert derived.patterns == ("cp311-win_amd64", "cp312-win_amd64", "cp311-cp311t-win_amd64")
+    assert derived.source.endswith("and requires-python = '>=3.11'")
+    assert from_cibuildwheel({"build": "cp310-win_amd64"}, ">=3.11").patterns == ()
+
+
+def test_the_versioned_identifier_patterns_match_real_wheels() -> None:
+    derived = from_cibuildwheel({"build": "cp313-ios_arm64_iphoneos cp313-android_x86_64"})
+    wheels = ["x-1.0-cp313-cp313-ios_13_0_arm64_iphoneos.whl",
+              "x-1.0-cp313-cp313-android_24_x86_64.whl"]
+    assert compare(wheels, derived.patterns).missing == []
+
+
+@pytest.mark.parametrize(("table", "environ", "says"), [
+    ({"build": BUILD, "linux": {"archs": "auto"}}, {},
+     "[tool.cibuildwheel.linux] archs = 'auto' leaves the Linux architectures to the machine"),
+    ({"build": BUILD, "archs": ["native"]}, {},
+     "[tool.cibuildwheel] archs = 'native' leaves the Linux architectures"),
+    ({"build": BUILD, "overrides": [{"select": "cp311-*", "skip": "*"}]}, {},
+     "[[tool.cibuildwheel.overrides]] with select = 'cp311-*' sets `skip`, which cibuildwheel "
+     "does not take from an override"),
+    ({"build": BUILD, "macos": {"build": "cp312-macosx_*"}}, {},
+     "[tool.cibuildwheel.macos] build = 'cp312-macosx_*' uses wildcards (cp312-macosx_*): "
+     "the macOS wheels"),
+    ({"linux": {"build": "cp312-manylinux_x86_64"}}, {},
+     "no `build` for macOS (neither [tool.cibuildwheel.macos] nor [tool.cibuildwheel]"),
+    ({"build": BUILD}, {"CIBW_SKIP": ""},
+     "the environment sets CIBW_SKIP (= ''), which cibuildwheel takes over"),
+    ({"build": BUILD}, {"CIBW_ARCHS_LINUX": "aarch64"}, "CIBW_ARCHS_LINUX"),
+    ({"build": BUILD}, {"CIBW_PROJECT_REQUIRES_PYTHON": ">=3.12"},
+     "CIBW_PROJECT_REQUIRES_PYTHON"),
+], ids=["platform-archs-auto", "archs-native", "override-skip", "platform-wildcards",
+        "platform-without-build", "env-skip", "env-platform-archs", "env-requires-python"])
+def test_no_set_is_derived_where_cibuildwheel_would_decide_more(
+        table: dict[str, object], environ: dict[str, str], says: str) -> None:
+    derived = expected(None, {"tool": {"cibuildwheel": table}}, environ)
+    assert derived.patterns == ()
+    assert says in derived.source
+    # without the ambiguity the same table (or an environment without CIBW_*) derives a set
+    assert expected(None, {"tool": {"cibuildwheel": {"build": BUILD}}}, {"PATH": "/bin"}
+                    ).patterns
+
+
 METADATA = """\
 Metadata-Version: 2.1
 Name: rp-tiny

@@ -1,4 +1,5 @@
-"""Read a package index's simple API (PEP 691 JSON where offered, else PEP 503 HTML).
+"""Read a package index's simple API (PEP 691 JSON where offered, else PEP 503 HTML), and
+its JSON API where it has one (PyPI's, devpi's) to cross-check a page that may be late.
 
 "Is this file already on the index?" is decided here, by filename and sha256,
 never by the text of an upload error: pypiserver answers 400 to any re-upload,
@@ -11,9 +12,10 @@ import base64
 import json
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from html.parser import HTMLParser
+from typing import Any
 from urllib.parse import unquote, urldefrag, urljoin, urlsplit
 
 from release.errors import ReleaseError
@@ -190,24 +192,49 @@ def file_states(
     return states
 
 
+def _pypi_json_files(data: Any) -> dict[str, str]:
+    return {
+        str(f["filename"]): str(f.get("digests", {}).get("sha256", ""))
+        for f in data.get("urls", [])
+    }
+
+
+def _devpi_json_files(data: Any) -> dict[str, str]:
+    files: dict[str, str] = {}
+    for link in data["result"].get("+links", []):
+        if link.get("rel") != "releasefile":
+            continue
+        algo, _, spec_digest = str(link.get("hash_spec", "")).partition("=")
+        digest = link.get("hashes", {}).get("sha256") or (spec_digest if algo == "sha256" else "")
+        files[unquote(str(link["href"]).rsplit("/", 1)[-1])] = str(digest)
+    return files
+
+
 def json_api_files(
-    index_url: str, project: str, version: str, timeout: float = 30
+    index_url: str,
+    project: str,
+    version: str,
+    credentials: Credentials | None = None,
+    timeout: float = 30,
 ) -> dict[str, str] | None:
-    """filename -> sha256 of ``project`` ``version`` from the index's JSON API (PyPI's
-    ``/pypi/NAME/VERSION/json`` beside ``/simple/``); None when the index has none or it
-    cannot be read. A cross-check only: what pip sees is the simple page."""
+    """filename -> sha256 of ``project`` ``version`` from the index's JSON API, where it has
+    one: PyPI's ``/pypi/NAME/VERSION/json`` beside ``/simple/``, or devpi's JSON view of a
+    version, ``/USER/INDEX/NAME/VERSION`` beside ``/USER/INDEX/+simple/``; None when the
+    index has none or it cannot be read. A cross-check only: what pip sees is the simple
+    page, which a CDN in front of the index may serve late; this asks the index itself."""
     from packaging.utils import canonicalize_name
 
+    name = canonicalize_name(project)
     base = index_url.rstrip("/")
-    if not base.endswith("/simple"):
+    parse: Callable[[Any], dict[str, str]]
+    if base.endswith("/+simple"):
+        url, parse = f"{base[: -len('+simple')]}{name}/{version}", _devpi_json_files
+    elif base.endswith("/simple"):
+        url, parse = f"{base[: -len('simple')]}pypi/{name}/{version}/json", _pypi_json_files
+    else:
         return None
-    url = f"{base[: -len('simple')]}pypi/{canonicalize_name(project)}/{version}/json"
     try:
-        raw, _type = _get(url, "application/json", None, timeout)
-        data = json.loads(raw.decode("utf-8"))
-        return {
-            str(f["filename"]): str(f.get("digests", {}).get("sha256", ""))
-            for f in data.get("urls", [])
-        }
+        raw, _type = _get(url, "application/json", credentials, timeout)
+        return parse(json.loads(raw.decode("utf-8")))
     except (urllib.error.URLError, OSError, ValueError, KeyError, TypeError, AttributeError):
         return None

@@ -144,6 +144,15 @@ class IndexTarget:
                 same.append(name)
         return TargetFacts(self.name, source, tuple(same), "", **hints)
 
+    def _json_sha256(self, name: str) -> str | None:
+        """The sha256 of ``name`` by the index's JSON API; None when it does not list the
+        file or has no JSON API (:func:`release.ops.index.json_api_files`)."""
+        version = _version_of(name)
+        if version is None:
+            return None
+        found = json_api_files(self.config.index_url, self.project, version, self._credentials)
+        return (found or {}).get(name) or None
+
     def upload(self, name: str, path: Path, digest: str) -> str:
         try:
             return self._publish_file(name, path, digest)
@@ -213,11 +222,9 @@ class IndexTarget:
             if state == CONFLICTING:
                 listed = read_files(self.config.index_url, self.project, self._credentials)
                 theirs = file_sha256(listed[name], self._credentials) if name in listed else "?"
-                raise TargetError(
-                    f"{self.name} already has a different {name} (sha256 {theirs} on the "
-                    f"index, {digest} in this release). It is never overwritten.",
-                    "Release a new version (or a .post release); that filename is taken.",
-                )
+                raise _taken(self.name, name, theirs, digest, "on the index")
+            if uploaded and self._json_sha256(name) == digest:
+                return UPLOADED  # stored; the simple page is late, and confirm() waits again
             if uploaded or failures > RETRIES:
                 raise TargetError(
                     f"{name} is not on {self.name} after "
@@ -257,14 +264,13 @@ class IndexTarget:
                     return UPLOADED
                 if states.get(name) == CONFLICTING:
                     continue  # reported as a conflict on the next pass
-                version = _version_of(name)
-                by_json = json_api_files(self.config.index_url, self.project, version or "")
-                if by_json and by_json.get(name) == digest:
-                    raise TargetError(
-                        f"{self.name}'s JSON API has {name} with this release's sha256, but its "
-                        f"simple index did not list it within {VISIBLE_SECONDS:.0f}s.",
-                        "Run release resume once the index serves it; nothing is uploaded twice.",
-                    )
+                # The page may be later still: the index's JSON API, where it has one,
+                # tells a file it has (an answer to a re-upload) from a name it refuses.
+                by_json = self._json_sha256(name)
+                if by_json == digest:
+                    return UPLOADED  # already there; confirm() waits for the page again
+                if by_json:
+                    raise _taken(self.name, name, by_json, digest, "by its JSON API")
                 raise TargetError(
                     f"{self.name} rejected {name} (HTTP {status}: {text.strip()[:300]}), and "
                     "the file is not on the index: that filename was probably used before and "
@@ -275,6 +281,14 @@ class IndexTarget:
                 f"{self.name} rejected {name} (HTTP {status}): {text.strip()[:300]}",
                 "Fix the cause and run release resume.",
             )
+
+
+def _taken(target: str, name: str, theirs: str, digest: str, where: str) -> TargetError:
+    return TargetError(
+        f"{target} already has a different {name} (sha256 {theirs} {where}, {digest} in "
+        "this release). It is never overwritten.",
+        "Release a new version (or a .post release); that filename is taken.",
+    )
 
 
 def _version_of(name: str) -> str | None:
