@@ -149,37 +149,48 @@ def workspace_packages(project_dir: Path, project: str) -> tuple[Package, ...]:
     """The packages of the repository when ``project_dir`` is the root of one that holds
     several (docs/monorepo.md); none otherwise."""
     from release.ops.git import ROOT_PROJECT
+
+    if project != ROOT_PROJECT or not declares_packages(project_dir):
+        return ()
     from release.packages import discover
 
-    if project != ROOT_PROJECT:
-        return ()
     found = discover(project_dir)
     # A workspace of the root alone is a single project.
     return found if any(p.path != ROOT_PROJECT for p in found) else ()
+
+
+def declares_packages(root: Path) -> bool:
+    """Whether the root pyproject.toml declares packages (a uv workspace or
+    `[[tool.release.packages]]`): read without the package machinery, which a single
+    project's preview never loads."""
+    from release.config import read_pyproject
+    from release.errors import ConfigError
+
+    if not (root / "pyproject.toml").is_file():
+        return False
+    try:
+        tool = read_pyproject(root).get("tool", {})
+    except ConfigError:
+        return False  # the project's own reading of it says what is wrong
+    if not isinstance(tool, dict):
+        return False
+    uv, table = tool.get("uv", {}), tool.get("release", {})
+    return (isinstance(uv, dict) and "workspace" in uv) or (
+        isinstance(table, dict) and "packages" in table
+    )
 
 
 def inherited_by(root: Path, project: str) -> Inherited | None:
     """The root settings the package at ``project`` (its path in the repository at
     ``root``) inherits, when the root declares it one of several packages; else None."""
     from release.config import Inherited, read_pyproject
-    from release.errors import ConfigError
     from release.ops.git import ROOT_PROJECT
 
-    path = root / "pyproject.toml"
-    if not path.is_file():
-        return None
-    try:
-        data = read_pyproject(root)
-    except ConfigError:
-        return None  # the root's own problem, not this project's
-    tool = data.get("tool", {})
-    table = tool.get("release", {}) if isinstance(tool, dict) else {}
-    uv = tool.get("uv", {}) if isinstance(tool, dict) else {}
-    declares = isinstance(table, dict) and "packages" in table
-    if not declares and not (isinstance(uv, dict) and "workspace" in uv):
+    if not declares_packages(root):
         return None
     if not any(p.path == project for p in workspace_packages(root, ROOT_PROJECT)):
         return None
+    table = read_pyproject(root).get("tool", {}).get("release", {})
     shared = table if isinstance(table, dict) else {}
     return Inherited(shared, posixpath.relpath("pyproject.toml", project))
 
