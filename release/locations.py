@@ -5,6 +5,8 @@ Pure functions over file text; the caller reads and writes the files.
 
 from __future__ import annotations
 
+import copy
+import functools
 import re
 import sys
 from typing import Any
@@ -35,11 +37,19 @@ def _toml_lookup(data: Any, dotted: str) -> Any:
     return data
 
 
+@functools.lru_cache(maxsize=128)
+def _parsed(text: str) -> dict[str, Any]:
+    """``text`` parsed as TOML, once: reading a version, then editing it, parse the same
+    file (in a repository of several packages, for each one). Never change the result."""
+    data: dict[str, Any] = tomllib.loads(text)
+    return data
+
+
 def read_version(loc: Location, text: str) -> str:
     """The version string written at ``loc`` in ``text``."""
     if loc.kind == "toml":
         try:
-            data = tomllib.loads(text)
+            data = _parsed(text)
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{loc.path} is not valid TOML: {exc}.", "Fix its syntax.") from None
         value = _toml_lookup(data, loc.key)
@@ -191,7 +201,7 @@ def _toml_quick_edit(loc: Location, text: str, old: str, new: str) -> str | None
     m = found[0]
     edited = f"{text[: m.start()]}{m['lead']}{m['q']}{new}{m['q']}{text[m.end() :]}"
     try:
-        expected = tomllib.loads(text)
+        expected = copy.deepcopy(_parsed(text))
         _toml_set(expected, loc.key, new)
         if tomllib.loads(edited) != expected:
             return None
