@@ -219,7 +219,7 @@ def gather(
     runner = runner if runner is not None else started.runner
     if config is None:
         # A package of a repository of several, run in its own directory, inherits too.
-        workspace = workspace or (_package_of(started) if runner is started.runner else None)
+        workspace = workspace or _package_of(project_dir, started, runner)
         config = config_mod.load(
             project_dir, environ=environ, overrides=overrides, workspace=workspace
         )
@@ -299,10 +299,14 @@ def gather(
     )
 
 
-def _package_of(started: GitReads) -> config_mod.Inherited | None:
+def _package_of(
+    project_dir: Path, started: GitReads, runner: Runner
+) -> config_mod.Inherited | None:
     """When the project is a package of a repository of several (in a subdirectory, which
     the repository's root declares), the root settings it inherits: `release -C PATH`
     plans it as the release of the root would."""
+    if runner is not started.runner or (project_dir / ".git").exists():
+        return None  # the root of a repository (or of a worktree): asked without git
     done = started.top.result(check=False)
     if done.returncode != 0:
         return None  # read_git says why
