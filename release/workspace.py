@@ -23,6 +23,7 @@ from packaging.version import Version
 from release import commands
 from release.errors import ReleaseError, UsageError
 from release.plan import FileEdit, Plan, Request, Step
+from release.runner import Completed, Runner
 from release.stages import STAGES
 
 if TYPE_CHECKING:
@@ -565,7 +566,6 @@ def plan(
     """The release of the selected packages and every problem with it (each package's own,
     named, and the workspace's: dependency pins)."""
     from release.checks import Problem, evaluate
-    from release.runner import Runner
 
     names, held = select(gathered.packages, gathered.facts, selection)
     if request.target is not None and len(names) != 1:
@@ -577,11 +577,12 @@ def plan(
     problems: list[Problem] = []
     members: list[Member] = []
     chosen = set(names)
+    asked = _OnceAsked(next(iter(gathered.facts.values())).git.toplevel)
     for package in gathered.packages:
         if package.name not in chosen:
             continue
         facts = gathered.facts[package.name]
-        made, found = evaluate(facts, request, environ, until, runner=Runner(facts.project_dir))
+        made, found = evaluate(facts, request, environ, until, runner=asked)
         problems += [p._replace(message=f"{package.name}: {p.message}") for p in found]
         if made is not None:
             requires = tuple(_names_required(package, chosen))
@@ -612,6 +613,28 @@ def plan(
         shared_dev_edits=shared_dev,
     )
     return workspace, problems
+
+
+class _OnceAsked(Runner):
+    """The runner of every package's checks: git's answers about commits (is one an
+    ancestor of another) are the same for every package of the repository, so each is
+    asked once."""
+
+    __slots__ = ("_answers",)
+
+    def __init__(self, cwd: Path) -> None:
+        super().__init__(cwd)
+        self._answers: dict[tuple[str, ...], Completed] = {}
+
+    def git(self, *args: str, check: bool = True) -> Completed:
+        if args[:2] != ("merge-base", "--is-ancestor"):
+            return super().git(*args, check=check)
+        if args not in self._answers:
+            self._answers[args] = super().git(*args, check=False)
+        done = self._answers[args]
+        if check and done.returncode != 0:
+            return super().git(*args, check=True)  # raises as the runner does
+        return done
 
 
 def _names_required(package: Package, chosen: set[str]) -> list[str]:
