@@ -530,6 +530,31 @@ def ci_packages(
     return found
 
 
+def enclosing_package(project_dir: Path) -> tuple[Path, Package] | None:
+    """The repository's root and the package, when ``project_dir`` is a package of a
+    repository of several below its root (whose adoption is the root's: release init there
+    decides what the packages share); None otherwise."""
+    from release.ops.git import locate
+    from release.packages import discover
+
+    runner = Runner(project_dir)
+    try:
+        path = locate(runner)[1]
+    except ReleaseError:
+        return None  # not in a git repository: a project of its own
+    if path == ROOT:
+        return None
+    top = Path(runner.git("rev-parse", "--show-toplevel").stdout.strip())
+    if not (top / "pyproject.toml").is_file():
+        return None
+    try:
+        packages = discover(top)
+    except ReleaseError:
+        return None  # the root declares its packages wrongly: release says so at the root
+    found = next((p for p in packages if p.path == path), None)
+    return (top, found) if found is not None else None
+
+
 def _release_table(pyproject: Mapping[str, Any]) -> dict[str, Any]:
     table = pyproject.get("tool", {}).get("release", {})
     return table if isinstance(table, dict) else {}

@@ -670,9 +670,19 @@ def _config(project: Path, args: argparse.Namespace) -> int:
 
 
 def _init(project: Path, args: argparse.Namespace) -> int:
-    from release.adopt import apply, decide
+    from release.adopt import apply, decide, enclosing_package
     from release.render import write
 
+    inside = enclosing_package(project)
+    if inside is not None:
+        top, package = inside
+        raise UsageError(
+            f"{project} is the package {package.name} of the repository of several packages "
+            f"at {top}; release init adopts them together at the root, which holds what they "
+            "share (and where CI looks for its pipeline).",
+            f"Run it there: release -C {top} init{' --ci ' + args.ci if args.ci else ''} "
+            "(docs/monorepo.md).",
+        )
     if args.ci:
         if args.forge:
             raise UsageError(

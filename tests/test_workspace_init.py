@@ -221,6 +221,19 @@ def test_a_root_package_shares_its_table_so_its_own_tag_format_is_not_written(
         assert pyproject(directory)["tool"]["towncrier"]["directory"] == "changelog.d"
 
 
+def test_init_in_a_packages_directory_points_at_the_root(tmp_path: Path, cli: CLI) -> None:
+    """Adopted alone, a package would get the shared settings and `v{version}` tags: release
+    init (and --ci, whose workflow GitHub reads only at the root) is refused there."""
+    root = make_workspace(tmp_path, lock=False)
+    package = package_dir(root, "rpws-b")
+    before = tree_state(root)
+    for args in (("init",), ("init", "--dry-run"), ("init", "--ci", "github")):
+        text = assert_exit(cli(*args, cwd=package), 2)
+        assert f"is the package rpws-b of the repository of several packages at {root}" in text
+        assert f"release -C {root} {' '.join(args).replace(' --dry-run', '')}" in text
+    assert tree_state(root) == before
+
+
 def test_a_package_tag_is_one_whose_prefix_names_it() -> None:
     assert names_package("rpws-c-v1.0.0", "rpws-c")
     assert names_package("rpws_c@1.0.0", "rpws-c")
