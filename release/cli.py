@@ -798,9 +798,10 @@ def _init_ci_workspace(
 
     if args.release_pr:
         raise UsageError(
-            "release init --ci github --release-pr: the release pull request flow releases one "
-            "project; at the root of a repository of several packages it is not available yet.",
-            "Run release init --ci github (without --release-pr) for the pipeline on the "
+            f"release init --ci {args.ci} --release-pr: the release pull request flow releases "
+            "one project; at the root of a repository of several packages it is not available "
+            "yet.",
+            f"Run release init --ci {args.ci} (without --release-pr) for the pipeline on the "
             "packages' release tags (docs/monorepo.md).",
         )
     found = ci_packages(project, packages, os.environ, args.overrides)
