@@ -499,9 +499,7 @@ def _main(argv: list[str]) -> int:
 
 
 #: The commands that work on one package, never on all the packages of a repository.
-_ONE_PACKAGE = frozenset(
-    {"version", "changelog", "build", "pr", "config", "init", "collect", "fragment"}
-)
+_ONE_PACKAGE = frozenset({"version", "changelog", "build", "pr", "config", "collect", "fragment"})
 
 
 def _refuse_workspace_root(project: Path, command: str) -> None:
@@ -685,9 +683,19 @@ def _config(project: Path, args: argparse.Namespace) -> int:
 
 
 def _init(project: Path, args: argparse.Namespace) -> int:
-    from release.adopt import apply, decide
+    from release.adopt import apply, decide, enclosing_package
     from release.render import write
 
+    inside = enclosing_package(project)
+    if inside is not None:
+        top, package = inside
+        raise UsageError(
+            f"{project} is the package {package.name} of the repository of several packages "
+            f"at {top}; release init adopts them together at the root, which holds what they "
+            "share (and where CI looks for its pipeline).",
+            f"Run it there: release -C {top} init{' --ci ' + args.ci if args.ci else ''} "
+            "(docs/monorepo.md).",
+        )
     if args.ci:
         if args.forge:
             raise UsageError(
@@ -700,6 +708,9 @@ def _init(project: Path, args: argparse.Namespace) -> int:
             "release init --release-pr goes with --ci: it writes CI workflows.",
             "Run release init --ci github --release-pr.",
         )
+    packages = _root_packages(project)
+    if packages:
+        return _init_workspace(project, packages, args)
     decisions = decide(project, args.forge)
     lines = ["Decisions:"] + [f"  - {r}" for r in decisions.reasons]
     if args.dry_run:
@@ -711,11 +722,48 @@ def _init(project: Path, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _root_packages(project: Path) -> tuple[Package, ...]:
+    """The packages when ``project`` is the root of a repository of several (docs/monorepo.md)."""
+    if not (project / "pyproject.toml").is_file() or not (project / ".git").exists():
+        return ()
+    from release.ops.git import ROOT_PROJECT
+    from release.workspace import workspace_packages
+
+    return workspace_packages(project, ROOT_PROJECT)
+
+
+def _init_workspace(project: Path, packages: tuple[Package, ...], args: argparse.Namespace) -> int:
+    """``release init`` at the root of a repository of several packages: every package's
+    decisions under its name, after the root's."""
+    from release.adopt import apply_workspace, decide_workspace
+    from release.render import write
+
+    adoptions = decide_workspace(project, packages, args.forge)
+    lines = ["Decisions:"]
+    for adoption in adoptions:
+        lines.append(f"{adoption.title}:")
+        lines += [f"  - {r}" for r in adoption.decisions.reasons]
+    if args.dry_run:
+        lines.append("Nothing written (--dry-run).")
+    else:
+        written = apply_workspace(project, adoptions)
+        lines.append(
+            f"Wrote {', '.join(written)}; check it with: release preview"
+            if written
+            else "Nothing to write: every decision is already in the pyproject.toml files."
+        )
+    write("\n".join(lines) + "\n")
+    return EXIT_OK
+
+
 def _init_ci(project: Path, args: argparse.Namespace) -> int:
     from release import config as config_mod
     from release import workflows
     from release.render import write
 
+    packages = _root_packages(project)
+    if packages:
+        return _init_ci_workspace(project, packages, args)
     pyproject = config_mod.read_pyproject(project)
     install = args.install or workflows.default_install()
     branches: tuple[str, ...] = ("main",)
@@ -747,6 +795,47 @@ def _init_ci(project: Path, args: argparse.Namespace) -> int:
         install,
         dry_run=args.dry_run,
         builder=detect(project, pyproject).builder,
+    )
+    write(written.text if args.dry_run else written.message + "\n")
+    return EXIT_OK
+
+
+def _init_ci_workspace(
+    project: Path, packages: tuple[Package, ...], args: argparse.Namespace
+) -> int:
+    """``release init --ci KIND`` at the root of a repository of several packages: one
+    pipeline for them all, on every package's release tags."""
+    from release import workflows
+    from release.adopt import ci_packages
+    from release.render import write
+
+    if args.release_pr:
+        raise UsageError(
+            f"release init --ci {args.ci} --release-pr: the release pull request flow releases "
+            "one project; at the root of a repository of several packages it is not available "
+            "yet.",
+            f"Run release init --ci {args.ci} (without --release-pr) for the pipeline on the "
+            "packages' release tags (docs/monorepo.md).",
+        )
+    found = ci_packages(project, packages, os.environ, args.overrides)
+    compiled = [f"{p.name} ({p.builder})" for p in found if p.builder is not None]
+    if compiled:
+        raise UsageError(
+            f"release init --ci {args.ci}: {', '.join(compiled)} builds compiled extensions; "
+            "the pipeline of a repository of several packages builds each package's sdist and "
+            "one wheel on one runner, and has no wheel matrix yet.",
+            "Until it has, write the wheel jobs by hand after the matrix pipeline that "
+            "docs/ci.md shows for a single project.",
+        )
+    install = args.install or workflows.default_install()
+    if any(p.nox for p in found):
+        install += " nox"  # the build job runs the gate sessions
+    written = workflows.write_workspace(
+        project,
+        args.ci,
+        tuple((p.name, p.tag_format) for p in found),
+        install,
+        dry_run=args.dry_run,
     )
     write(written.text if args.dry_run else written.message + "\n")
     return EXIT_OK

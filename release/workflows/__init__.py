@@ -9,7 +9,7 @@ one line in :data:`WRITERS`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -37,6 +37,12 @@ class Writer(NamedTuple):
     release_pr: Callable[[tuple[str, ...], str], dict[str, str]] | None = None
     #: what to set up for the release pull request flow, after writing it
     release_pr_setup: str = ""
+    #: (each package's name and tag format, pip install arguments) -> the file of a
+    #: repository of several packages (docs/monorepo.md), or None when there is none
+    workspace: Callable[[Sequence[tuple[str, str]], str], str] | None = None
+    #: what the workspace file holds, and what to set up for it (``{packages}``: their names)
+    workspace_what: str = ""
+    workspace_setup: str = ""
 
 
 def _github() -> Writer:
@@ -57,6 +63,11 @@ def _github() -> Writer:
         release_pr_setup="On PyPI, add a trusted publisher for this repository, workflow "
         "release-merge.yml, environment pypi. In the repository's Actions settings, allow "
         "GitHub Actions to create pull requests (release pr opens them with GITHUB_TOKEN).",
+        workspace=lambda packages, install: github.render_workspace(packages, install=install),
+        workspace_what="on a push of a package's release tag, a build job and a publish job "
+        "for that package (environment 'pypi', trusted publishing)",
+        workspace_setup="On PyPI, add a trusted publisher for this repository, workflow "
+        "release.yml, environment pypi, to each package: {packages}.",
     )
 
 
@@ -76,6 +87,13 @@ def _gitlab() -> Writer:
         f"top-level pipeline file path {gitlab.PATH}, environment pypi; in GitLab, protect the "
         "environment pypi and the release tags.",
         shared=True,
+        workspace=lambda packages, install: gitlab.render_workspace(packages, install=install),
+        workspace_what="in a pipeline for a package's release tag, a build job and a publish "
+        "job for that package (environment 'pypi', trusted publishing, outputs in the dotenv "
+        "report release.env)",
+        workspace_setup="On PyPI, add a GitLab trusted publisher for this project's namespace "
+        f"and name, top-level pipeline file path {gitlab.PATH}, environment pypi, to each "
+        "package: {packages}; in GitLab, protect the environment pypi and the release tags.",
     )
 
 
@@ -114,6 +132,39 @@ def write(
             what=f"an sdist job, a wheel matrix ({builder}) and a publish job that needs them "
             "all (environment 'pypi', trusted publishing)"
         )
+    return _put(project, writer, text, dry_run=dry_run)
+
+
+def write_workspace(
+    project: Path,
+    kind: str,
+    packages: Sequence[tuple[str, str]],
+    install: str,
+    *,
+    dry_run: bool,
+) -> Written:
+    """Render the release pipeline of ``kind`` for the repository of several packages at
+    ``project`` (``packages``: each one's name and tag format) and, unless ``dry_run``, write
+    it as :func:`write` does: one pipeline for every package, on any package's release tag."""
+    writer = WRITERS[kind]()
+    render = writer.workspace
+    if render is None:
+        raise UsageError(
+            f"release init --ci {kind}: there is no pipeline for a repository of several "
+            f"packages on {kind} yet.",
+            f"Use {' or '.join(k for k in WRITERS if WRITERS[k]().workspace)}, or write it by "
+            "hand (docs/monorepo.md).",
+        )
+    names = ", ".join(name for name, _tag_format in packages)
+    writer = writer._replace(
+        what=writer.workspace_what, setup=writer.workspace_setup.format(packages=names)
+    )
+    return _put(project, writer, render(packages, install), dry_run=dry_run)
+
+
+def _put(project: Path, writer: Writer, text: str, *, dry_run: bool) -> Written:
+    """Write ``text`` to the writer's file, unless ``dry_run`` (see :func:`write`)."""
+    kind = writer.kind
     path = project / writer.path
     if dry_run:
         return Written(path, text, "")

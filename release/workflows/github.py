@@ -6,10 +6,14 @@ the artifacts with ``release ci --build-only`` and uploads them; ``publish`` run
 in the ``pypi`` environment with only ``id-token: write`` (PyPI trusted publishing)
 and ``contents: write`` (the GitHub release), downloads them and runs
 ``release ci --publish-from``.  Every action is pinned to a commit SHA; no caches
-in release jobs; one release per ref at a time, never cancelled half way.
+in release jobs; one release per ref at a time, never cancelled half way.  At the root of a
+repository of several packages the same jobs run on every package's release tags
+(:func:`render_workspace`).
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 #: Where the workflow goes, relative to the project.
 PATH = ".github/workflows/release.yml"
@@ -28,7 +32,7 @@ name: release
 on:
   push:
     tags:
-      - "{tag_glob}"
+{tag_filters}
 
 permissions: {{}}
 
@@ -37,10 +41,24 @@ concurrency:
   cancel-in-progress: false
 """
 
-TEMPLATE = """\
+HEAD = """\
 # Written by `release init --ci github` (release-pipeline). A push of a release tag
 # builds and verifies the artifacts in one job, then publishes them to the package
 # index (trusted publishing) and makes the GitHub release in another.
+"""
+
+#: The head of the workflow of a repository of several packages (docs/monorepo.md).
+WORKSPACE_HEAD = """\
+# Written by `release init --ci github` (release-pipeline). The repository holds several
+# packages; a push of a package's release tag releases that package: `release ci` at
+# the root takes the package from the tag, builds and verifies its artifacts in one
+# job, then publishes them to the package index (trusted publishing) and makes its
+# GitHub release in another. Each tag pushed starts a run of its own; GitHub starts
+# none for a push of more than three tags at once.
+"""
+
+#: The jobs of the workflow: the same for one project and for a repository of several.
+JOBS = """\
 {tag_triggered}
 jobs:
   build:
@@ -106,8 +124,8 @@ def _job_setup(install: str, python: str) -> dict[str, str]:
     }
 
 
-def _tag_triggered(tag_format: str) -> str:
-    return TAG_TRIGGERED.format(tag_glob=tag_glob(tag_format))
+def _tag_triggered(*globs: str) -> str:
+    return TAG_TRIGGERED.format(tag_filters="\n".join(f'      - "{glob}"' for glob in globs))
 
 
 def tag_glob(tag_format: str) -> str:
@@ -116,9 +134,40 @@ def tag_glob(tag_format: str) -> str:
     return f"{prefix}[0-9]*"
 
 
+#: The tag filter of the packages whose tags are written the default way, NAME-vVERSION.
+DEFAULT_PACKAGE_GLOB = "*-v[0-9]*"
+
+
+def workspace_globs(packages: Sequence[tuple[str, str]]) -> list[str]:
+    """The tag filters of a repository of several packages, from each package's (name, tag
+    format): one filter for every package whose tags are written the default way
+    (``NAME-v{version}``), so that a package added later needs no new workflow; each other
+    package's own."""
+    globs: list[str] = []
+    for name, tag_format in packages:
+        default = tag_format == f"{name}-v{{version}}"
+        glob = DEFAULT_PACKAGE_GLOB if default else tag_glob(tag_format)
+        if glob not in globs:
+            globs.append(glob)
+    return globs
+
+
 def render(tag_format: str, *, install: str, python: str = "3.12") -> str:
-    return TEMPLATE.format(
-        tag_triggered=_tag_triggered(tag_format),
+    return _render(HEAD, _tag_triggered(tag_glob(tag_format)), install=install, python=python)
+
+
+def render_workspace(
+    packages: Sequence[tuple[str, str]], *, install: str, python: str = "3.12"
+) -> str:
+    """The workflow of a repository of several packages (``packages``: each one's name and
+    tag format): the jobs of :func:`render`, on every package's release tags."""
+    triggered = _tag_triggered(*workspace_globs(packages))
+    return _render(WORKSPACE_HEAD, triggered, install=install, python=python)
+
+
+def _render(head: str, tag_triggered: str, *, install: str, python: str) -> str:
+    return head + JOBS.format(
+        tag_triggered=tag_triggered,
         checkout=CHECKOUT,
         setup_python=SETUP_PYTHON,
         upload=UPLOAD_ARTIFACT,
@@ -237,7 +286,7 @@ def render_matrix(tag_format: str, *, install: str, builder: str, python: str = 
     common = {"setup_python": SETUP_PYTHON, "python": python}
     return MATRIX_HEAD.format(
         builder=shown,
-        tag_triggered=_tag_triggered(tag_format),
+        tag_triggered=_tag_triggered(tag_glob(tag_format)),
         checkout=CHECKOUT,
         upload=UPLOAD_ARTIFACT,
         download=DOWNLOAD_ARTIFACT,

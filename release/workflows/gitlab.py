@@ -8,10 +8,14 @@ protects), one at a time per tag (``resource_group``), never interrupted, and ru
 ``release ci --publish-from``.  Both write the dotenv report with the job's outputs.
 
 The jobs use GitLab's default stages (``build``, ``deploy``) and set nothing at the top
-level, so they can be copied into an existing pipeline as they are.
+level, so they can be copied into an existing pipeline as they are.  At the root of a
+repository of several packages the same jobs run for every package's release tags
+(:func:`render_workspace`).
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from release.cisystems import GITLAB_DOTENV, GITLAB_SUMMARY, id_token_variable
 
@@ -28,10 +32,24 @@ IMAGE = "python:3.12.10-bookworm"
 #: The OIDC audience of PyPI (``https://pypi.org/_/oidc/audience``).
 AUDIENCE = "pypi"
 
-TEMPLATE = """\
+HEAD = """\
 # Written by `release init --ci gitlab` (release-pipeline). A pipeline for a release
 # tag builds and verifies the artifacts in one job, then publishes them to the package
 # index (trusted publishing) and makes the release in another.
+"""
+
+#: The head of the pipeline of a repository of several packages (docs/monorepo.md).
+WORKSPACE_HEAD = """\
+# Written by `release init --ci gitlab` (release-pipeline). The repository holds
+# several packages; a pipeline for a package's release tag releases that package:
+# `release ci` at the root takes the package from the tag, builds and verifies its
+# artifacts in one job, then publishes them to the package index (trusted publishing)
+# and makes its release in another. Each tag pushed gets a pipeline of its own; GitLab
+# creates at most four branch and tag pipelines for one push.
+"""
+
+#: The jobs of the pipeline: the same for one project and for a repository of several.
+JOBS = """\
 #
 # The image is an exact Python version (not python:3), so these jobs change only
 # when this file does; it is the full image because release ci runs git. To pin
@@ -41,7 +59,7 @@ release-build:
   stage: build
   image: {image}
   rules:
-    - if: {rule}
+{rules}
   variables:
     GIT_DEPTH: "0"  # release ci needs the history and the tags
   script:
@@ -60,7 +78,7 @@ release-publish:
   stage: deploy
   image: {image}
   rules:
-    - if: {rule}
+{rules}
   needs:
     - job: release-build
       artifacts: true
@@ -106,10 +124,39 @@ def tag_rule(tag_format: str) -> str:
     return "'" + expression.replace("'", "''") + "'"
 
 
+#: The ``rules: if:`` expression of the packages whose tags are written the default way,
+#: NAME-vVERSION.
+DEFAULT_PACKAGE_RULE = "'$CI_COMMIT_TAG =~ /-v[0-9]/'"
+
+
+def workspace_rules(packages: Sequence[tuple[str, str]]) -> list[str]:
+    """The ``rules: if:`` expressions of a repository of several packages, from each
+    package's (name, tag format): one for every package whose tags are written the default
+    way (``NAME-v{version}``), so that a package added later needs no new pipeline; each
+    other package's own."""
+    rules: list[str] = []
+    for name, tag_format in packages:
+        default = tag_format == f"{name}-v{{version}}"
+        rule = DEFAULT_PACKAGE_RULE if default else tag_rule(tag_format)
+        if rule not in rules:
+            rules.append(rule)
+    return rules
+
+
 def render(tag_format: str, *, install: str) -> str:
-    return TEMPLATE.format(
+    return _render(HEAD, [tag_rule(tag_format)], install=install)
+
+
+def render_workspace(packages: Sequence[tuple[str, str]], *, install: str) -> str:
+    """The pipeline of a repository of several packages (``packages``: each one's name and
+    tag format): the jobs of :func:`render`, in a pipeline for any package's release tag."""
+    return _render(WORKSPACE_HEAD, workspace_rules(packages), install=install)
+
+
+def _render(head: str, rules: Sequence[str], *, install: str) -> str:
+    return head + JOBS.format(
         image=IMAGE,
-        rule=tag_rule(tag_format),
+        rules="\n".join(f"    - if: {rule}" for rule in rules),
         install=install,
         dotenv=GITLAB_DOTENV,
         summary=GITLAB_SUMMARY,
