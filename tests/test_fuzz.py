@@ -218,6 +218,11 @@ PLAUSIBLE: dict[str, st.SearchStrategy[Any]] = {
                          "*-{manylinux,musllinux}_*_aarch64", "cp3{1}-x", "x", "a{b-c", "-",
                          "cp3{0..2000}-x"]), texts), max_size=3),
     "upload-order": st.sampled_from(["wheels-first", "sdist-first", "sdist-last", ""]),
+    "packages": st.sampled_from([
+        [], [{"path": "packages/a"}], [{"name": "a", "path": "."}], [{"path": "../x"}],
+        [{"name": 1, "path": "a"}], [{"path": "a", "extra": True}], "packages/*",
+    ]),
+    "update-dependents": st.sampled_from([True, False, "true", 1]),
 }
 
 _UNKNOWN = st.dictionaries(

@@ -188,6 +188,7 @@ def test_installed_stamps_change_with_the_module_file(tmp_path: Path,
     monkeypatch.syspath_prepend(str(tmp_path))
     before = installed("stamped_module_for_test", "no_such_module_anywhere")
     os.utime(module, ns=(10**18, 10**18))
+    installed.cache_clear()  # a stamp is looked up once per process: as in a new process
     assert installed("stamped_module_for_test", "no_such_module_anywhere") != before
     assert "no_such_module_anywhere:None:?" in before
 
