@@ -170,6 +170,28 @@ def _incremental_write(loc: Location, text: str, new: str) -> str:
     return text[:start] + ", ".join(parts) + text[end:]
 
 
+_NEXT_TABLE = re.compile(r"^\s*\[", re.MULTILINE)
+
+
+@functools.lru_cache(maxsize=32)
+def _toml_patterns(key: str) -> tuple[re.Pattern[str] | None, re.Pattern[str]]:
+    """The header of the table holding the dotted ``key`` (None at the top level) and its
+    string assignment, compiled once per key."""
+    *tables, leaf = key.split(".")
+    header = None
+    if tables:
+        header = re.compile(
+            r"^\[\s*" + r"\s*\.\s*".join(map(re.escape, tables)) + r"\s*\]\s*(#.*)?$",
+            re.MULTILINE,
+        )
+    assignment = re.compile(
+        r"^(?P<lead>[ \t]*" + re.escape(leaf) + r"[ \t]*=[ \t]*)(?P<q>\"|')"
+        r"(?P<value>[^\"'\n]*)(?P=q)",
+        re.MULTILINE,
+    )
+    return header, assignment
+
+
 def _toml_quick_edit(loc: Location, text: str, old: str, new: str) -> str | None:
     """Replace the one ``key = "old"`` string of the key's table, proven right by tomllib.
 
@@ -177,25 +199,14 @@ def _toml_quick_edit(loc: Location, text: str, old: str, new: str) -> str | None
     preview); the result is accepted only if parsing it gives exactly the old document
     with the new version, else tomlkit does the edit.
     """
-    *tables, leaf = loc.key.split(".")
-    header = re.compile(
-        r"^\[\s*" + r"\s*\.\s*".join(map(re.escape, tables)) + r"\s*\]\s*(#.*)?$", re.MULTILINE
-    )
-    match = header.search(text) if tables else None
-    if tables and match is None:
+    header, assignment = _toml_patterns(loc.key)
+    match = header.search(text) if header else None
+    if header and match is None:
         return None
     start = match.end() if match else 0
-    following = re.compile(r"^\s*\[", re.MULTILINE).search(text, start)
+    following = _NEXT_TABLE.search(text, start)
     end = following.start() if following else len(text)
-    assignment = re.compile(
-        r"^(?P<lead>[ \t]*"
-        + re.escape(leaf)
-        + r"[ \t]*=[ \t]*)(?P<q>\"|')"
-        + re.escape(old)
-        + r"(?P=q)",
-        re.MULTILINE,
-    )
-    found = list(assignment.finditer(text, start, end))
+    found = [m for m in assignment.finditer(text, start, end) if m["value"] == old]
     if len(found) != 1:
         return None
     m = found[0]

@@ -66,6 +66,11 @@ def _blocks(text: str) -> list[tuple[int, int, str]]:
     return found
 
 
+_VERSION_LINE = re.compile(
+    r"^[ \t]*version[ \t]*=[ \t]*(?P<q>[\"'])(?P<version>[^\"'\n]*)(?P=q)", re.MULTILINE
+)
+
+
 def _fix(path: str) -> str:
     return (
         f"Run `uv lock` so that {path} locks the project as it is now; if the package is "
@@ -131,11 +136,11 @@ def write(text: str, package: str, new: str, path: str = "uv.lock") -> str:
     entry = _entry(text, package, path)
     old = _version(entry, package, path)
     own = _SUBTABLE.search(text, entry.body, entry.end)
-    line = re.compile(
-        r"^[ \t]*version[ \t]*=[ \t]*(?P<q>[\"'])(?P<version>" + re.escape(old) + r")(?P=q)",
-        re.MULTILINE,
-    )
-    found = list(line.finditer(text, entry.body, own.start() if own else entry.end))
+    found = [
+        m
+        for m in _VERSION_LINE.finditer(text, entry.body, own.start() if own else entry.end)
+        if m["version"] == old
+    ]
     if len(found) == 1:
         start, end = found[0].span("version")
         edited = text[:start] + new + text[end:]

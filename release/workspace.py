@@ -668,16 +668,12 @@ def _locked(text: str, versions: Mapping[str, Version]) -> str:
     """uv.lock ``text`` with the entries of the packages named moved to their versions;
     a package uv locks without a version (a dynamic one) is left as it is."""
     from release.config import Location
-    from release.errors import ConfigError
-    from release.locations import read_version, write_version
+    from release.locations import write_version
+    from release.uvlock import locked_version
 
     for name, version in versions.items():
-        where = Location("uv-lock", "uv.lock", name)
-        try:
-            read_version(where, text)
-        except ConfigError:
-            continue
-        text = write_version(where, text, str(version))
+        if locked_version(text, name) is not None:
+            text = write_version(Location("uv-lock", "uv.lock", name), text, str(version))
     return text
 
 
