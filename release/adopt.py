@@ -13,10 +13,9 @@ and its defaults.
 
 from __future__ import annotations
 
-import contextlib
 import posixpath
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -385,6 +384,7 @@ def decide_workspace(
     other than ``NAME-v{version}``, towncrier's configuration when it has none...). A key
     already set is kept, so running it again decides nothing new."""
     from release.packages import dependency_order
+    from release.workspace import about_package
 
     shared = _release_table(read_pyproject(root))
     runner = Runner(root)
@@ -393,7 +393,7 @@ def decide_workspace(
     found = [Adoption("the root (pyproject.toml, what every package inherits)", ".", top)]
     tags = _tag_names(runner)
     for package in dependency_order(packages):
-        with _of_package(package):
+        with about_package(package):
             decided = _decide_package(root, package, shared, tags)
         where = "the root" if package.path == ROOT else package.path
         found.append(Adoption(f"{package.name} ({where})", package.path, decided))
@@ -506,13 +506,14 @@ def ci_packages(
     from release.config import WORKSPACE_DEFAULT, load
     from release.extensions import detect
     from release.packages import dependency_order
+    from release.workspace import about_package
 
     shared = _release_table(read_pyproject(root))
     tags: list[str] | None = None
     found = []
     for package in dependency_order(packages):
         directory = root / package.path
-        with _of_package(package):
+        with about_package(package):
             cfg = load(
                 directory,
                 environ=environ,
@@ -569,16 +570,6 @@ def _inherited(shared: Mapping[str, Any], package: Package) -> Inherited:
 def _tag_names(runner: Runner) -> list[str]:
     shown = runner.git("for-each-ref", "--format=%(refname:lstrip=2)", "refs/tags").stdout
     return shown.splitlines()
-
-
-@contextlib.contextmanager
-def _of_package(package: Package) -> Iterator[None]:
-    """An error about a package's files says which package it is."""
-    try:
-        yield
-    except ReleaseError as exc:
-        said = f"Package {package.name} ({package.path}): {exc.message}"
-        raise type(exc)(said, exc.hint) from None
 
 
 def _read(path: Path) -> str:

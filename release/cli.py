@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from release.packages import Package
     from release.plan import Plan, Request
     from release.status import Row as StatusRow
+    from release.workspace import WorkspacePlan
 
 PRE_CHOICES = ("alpha", "beta", "rc")
 EXIT_INTERNAL = 70  # EX_SOFTWARE
@@ -489,13 +490,7 @@ def _main(argv: list[str]) -> int:
 
         sys.stdout.write(render.safe(plan_markdown(plan, problems)))
         return exit_code(problems)
-    if args.json:
-        sys.stdout.write(render.preview_json(plan if args.command == "preview" else None, problems))
-        return exit_code(problems)
-    if args.command == "preview" and plan is not None:
-        render.write(render.plan_text(plan) + "\n")
-    render.write(render.problems_text(problems))
-    return exit_code(problems)
+    return _show(args, plan, problems)
 
 
 #: The commands that work on one package, never on all the packages of a repository.
@@ -549,8 +544,7 @@ def _refuse_selection(args: argparse.Namespace) -> None:
 def _workspace_preview(project: Path, args: argparse.Namespace, started: GitReads) -> int | None:
     """``release preview`` / ``check`` at the root of a repository of several packages;
     None when ``project`` is no such root."""
-    from release import render, workspace
-    from release.checks import exit_code
+    from release import workspace
 
     if args.command not in ("preview", "check"):
         return None
@@ -581,11 +575,23 @@ def _workspace_preview(project: Path, args: argparse.Namespace, started: GitRead
         os.environ,
         lock_text=workspace.read_lock(project),
     )
+    return _show(args, plan, problems)
+
+
+def _show(
+    args: argparse.Namespace, plan: Plan | WorkspacePlan | None, problems: list[Problem]
+) -> int:
+    """What ``release preview`` / ``check`` print, as text or JSON; their exit status."""
+    from release import render
+    from release.checks import exit_code
+    from release.plan import Plan
+
     if args.json:
         sys.stdout.write(render.preview_json(plan if args.command == "preview" else None, problems))
         return exit_code(problems)
     if args.command == "preview" and plan is not None:
-        render.write(render.workspace_text(plan) + "\n")
+        text = render.plan_text(plan) if isinstance(plan, Plan) else render.workspace_text(plan)
+        render.write(text + "\n")
     render.write(render.problems_text(problems))
     return exit_code(problems)
 

@@ -517,7 +517,7 @@ def gather(
     tops: list[str] = []
     for package in packages:
         inherited = Inherited(shared, posixpath.relpath("pyproject.toml", package.path))
-        with _named(package):
+        with about_package(package):
             cfg = load(
                 root / package.path, environ=environ, overrides=overrides, workspace=inherited
             )
@@ -530,7 +530,7 @@ def gather(
     for package in packages:
         directory = (root / package.path).resolve()
         cfg, inherited = configs[package.name]
-        with _named(package):
+        with about_package(package):
             found[package.name] = gather_one(
                 directory,
                 environ=environ,
@@ -545,7 +545,7 @@ def gather(
 
 
 @contextlib.contextmanager
-def _named(package: Package) -> Iterator[None]:
+def about_package(package: Package) -> Iterator[None]:
     """An error reading ``package`` says which package it is."""
     try:
         yield
