@@ -425,11 +425,12 @@ def nox_sessions() -> frozenset[str]:
 
 def test_readme_quick_start_commands() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    for command in ("python -m pip install nox && nox -s demo",
-                    "python -m pip install nox && nox -s tests"):
+    for command in ("python3 -m pip install nox && python3 -m nox -s demo",
+                    "python3 -m pip install nox && python3 -m nox -s tests"):
         assert command in readme, f"README.md must show `{command}`"
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
-    assert "nox -s tests" in ci, ".ci/run no longer runs the README's `nox -s tests`"
+    # CI runs the README's test command itself, as its own line.
+    assert "\npython3 -m nox -s tests\n" in ci, ".ci/run no longer runs the README's command"
 
 
 @pytest.mark.parametrize("name", ["README.md", "CONTRIBUTING.md"])
