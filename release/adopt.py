@@ -13,21 +13,25 @@ and its defaults.
 
 from __future__ import annotations
 
-import posixpath
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from release.config import Location, location_as_toml, project_name, read_pyproject
+from release.config import (
+    Location,
+    inherited_from_root,
+    location_as_toml,
+    project_name,
+    read_pyproject,
+)
 from release.detect import version_locations
 from release.errors import ReleaseError, UsageError
 from release.ops.git import ROOT_PROJECT as ROOT
 from release.runner import Runner
 
 if TYPE_CHECKING:
-    from release.config import Inherited
     from release.packages import Package
 
 START = {
@@ -394,7 +398,7 @@ def decide_workspace(
     tags = _tag_names(runner)
     for package in dependency_order(packages):
         with about_package(package):
-            decided = _decide_package(root, package, shared, tags)
+            decided = _decide_package(root, package, tags)
         where = "the root" if package.path == ROOT else package.path
         found.append(Adoption(f"{package.name} ({where})", package.path, decided))
     return found
@@ -411,14 +415,17 @@ def apply_workspace(root: Path, adoptions: Sequence[Adoption]) -> list[str]:
     return written
 
 
-def _decide_package(
-    root: Path, package: Package, shared: Mapping[str, Any], tags: Sequence[str]
-) -> Decisions:
+def _decide_package(root: Path, package: Package, tags: Sequence[str]) -> Decisions:
     from release.config import WORKSPACE_DEFAULT, load
 
     directory = root / package.path
     pyproject = read_pyproject(directory)
-    cfg = load(directory, environ={}, pyproject=pyproject, workspace=_inherited(shared, package))
+    cfg = load(
+        directory,
+        environ={},
+        pyproject=pyproject,
+        workspace=inherited_from_root(root, package.path),
+    )
     out = Decisions()
     locations = [location_as_toml(loc, project_name(pyproject)) for loc in cfg.locations]
     if cfg.sources["version-locations"] == "pyproject.toml":
@@ -508,7 +515,6 @@ def ci_packages(
     from release.packages import dependency_order
     from release.workspace import about_package
 
-    shared = _release_table(read_pyproject(root))
     tags: list[str] | None = None
     found = []
     for package in dependency_order(packages):
@@ -518,7 +524,7 @@ def ci_packages(
                 directory,
                 environ=environ,
                 overrides=overrides,
-                workspace=_inherited(shared, package),
+                workspace=inherited_from_root(root, package.path),
             )
         fmt = cfg.tag_format
         if cfg.sources["tag-format"] == WORKSPACE_DEFAULT and package.path != ROOT:
@@ -559,12 +565,6 @@ def enclosing_package(project_dir: Path) -> tuple[Path, Package] | None:
 def _release_table(pyproject: Mapping[str, Any]) -> dict[str, Any]:
     table = pyproject.get("tool", {}).get("release", {})
     return table if isinstance(table, dict) else {}
-
-
-def _inherited(shared: Mapping[str, Any], package: Package) -> Inherited:
-    from release.config import Inherited
-
-    return Inherited(shared, posixpath.relpath("pyproject.toml", package.path))
 
 
 def _tag_names(runner: Runner) -> list[str]:

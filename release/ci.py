@@ -11,7 +11,6 @@ announces.  Re-running is safe: every step probes whether it is already done.
 from __future__ import annotations
 
 import json
-import posixpath
 import re
 import shutil
 from collections.abc import Callable, Mapping, Sequence
@@ -393,13 +392,12 @@ def workspace_tags(
     from release.packages import dependency_order, discover
 
     packages = dependency_order(discover(root))
-    table = config_mod.read_pyproject(root).get("tool", {}).get("release", {})
     named = given or cisystems.detect(environ).tag(environ)
     runner = Runner(root)
     names = [named] if named else runner.git("tag", "--points-at", "HEAD").stdout.split()
     found: list[tuple[Package, str, Inherited]] = []
     for package in packages:
-        inherited = config_mod.Inherited(table, posixpath.relpath("pyproject.toml", package.path))
+        inherited = config_mod.inherited_from_root(root, package.path)
         cfg = config_mod.load(
             root / package.path, environ=environ, overrides=overrides, workspace=inherited
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
+import posixpath
 import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -1582,6 +1583,15 @@ class Inherited(NamedTuple):
 
     table: Mapping[str, Any]
     where: str
+
+
+def inherited_from_root(root: Path, package_path: str) -> Inherited:
+    """What the package at ``package_path`` (relative to ``root``) inherits: the root
+    pyproject.toml's [tool.release] table (none when it is not a table), named by its path
+    from the package."""
+    table = read_pyproject(root).get("tool", {}).get("release", {})
+    where = posixpath.relpath("pyproject.toml", package_path)
+    return Inherited(table if isinstance(table, dict) else {}, where)
 
 
 #: Keys a package never inherits from the root: they name its own files, or the packages.

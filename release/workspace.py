@@ -184,16 +184,14 @@ def declares_packages(root: Path) -> bool:
 def inherited_by(root: Path, project: str) -> Inherited | None:
     """The root settings the package at ``project`` (its path in the repository at
     ``root``) inherits, when the root declares it one of several packages; else None."""
-    from release.config import Inherited, read_pyproject
+    from release.config import inherited_from_root
     from release.ops.git import ROOT_PROJECT
 
     if not declares_packages(root):
         return None
     if not any(p.path == project for p in workspace_packages(root, ROOT_PROJECT)):
         return None
-    table = read_pyproject(root).get("tool", {}).get("release", {})
-    shared = table if isinstance(table, dict) else {}
-    return Inherited(shared, posixpath.relpath("pyproject.toml", project))
+    return inherited_from_root(root, project)
 
 
 def is_workspace_journal(plan: Mapping[str, Any]) -> bool:
@@ -504,19 +502,17 @@ def gather(
     settings inherited and the repository's git reads shared: first every package's
     configuration, then one question to git for all their highest tags, then the rest."""
     from release import tags as tags_mod
-    from release.config import Inherited, load, read_pyproject
+    from release.config import inherited_from_root, load
     from release.facts import gather as gather_one
     from release.memo import Memo
     from release.packages import dependency_order
     from release.runner import Runner
 
-    table = read_pyproject(root).get("tool", {}).get("release", {})
-    shared = table if isinstance(table, dict) else {}
     memo = Memo.from_environ(environ)
     configs = {}
     tops: list[str] = []
     for package in packages:
-        inherited = Inherited(shared, posixpath.relpath("pyproject.toml", package.path))
+        inherited = inherited_from_root(root, package.path)
         with about_package(package):
             cfg = load(
                 root / package.path, environ=environ, overrides=overrides, workspace=inherited

@@ -4,7 +4,6 @@ release is not public."""
 
 from __future__ import annotations
 
-import posixpath
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,14 +51,12 @@ class Context:
         if frame is None:
             from dataclasses import replace
 
-            from release.config import Inherited, read_pyproject
+            from release.config import inherited_from_root
             from release.journal import state_dir
             from release.runner import Runner
 
             member = self.workspace.member(step.package)
             directory = self.project_dir / member.path
-            table = read_pyproject(self.project_dir).get("tool", {}).get("release", {})
-            where = posixpath.relpath("pyproject.toml", member.path)
             runner = Runner(directory, self.runner.secrets, self.runner.log, self.runner.env)
             frame = replace(
                 self,
@@ -70,7 +67,7 @@ class Context:
                 plan=member.plan,
                 journal=self.journal.of_package(member.name),
                 workspace=None,
-                inherited=Inherited(table, where),
+                inherited=inherited_from_root(self.project_dir, member.path),
                 _frames={},
             )
             self._frames[step.package] = frame
