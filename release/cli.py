@@ -533,12 +533,9 @@ def _workspace_packages(project: Path, started: GitReads) -> tuple[Package, ...]
 
 
 def _refuse_selection(args: argparse.Namespace) -> None:
-    if args.package or args.every:
-        raise UsageError(
-            "--package and --all choose among the packages of a repository of several; "
-            "this project is a single package.",
-            "Leave them out, or run at the root of the repository (docs/monorepo.md).",
-        )
+    from release.workspace import Selection
+
+    Selection(tuple(args.package), args.every).refuse_for_one_project()
 
 
 def _workspace_preview(project: Path, args: argparse.Namespace, started: GitReads) -> int | None:

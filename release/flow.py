@@ -93,12 +93,7 @@ def run(
                 confirm=confirm,
                 on_step=on_step,
             )
-        if selection is not None and selection != Selection():
-            raise UsageError(
-                "--package and --all choose among the packages of a repository of several; "
-                "this project is a single package.",
-                "Leave them out, or run at the root of the repository (docs/monorepo.md).",
-            )
+        (selection or Selection()).refuse_for_one_project()
         facts = gather(project_dir, environ=environ, overrides=overrides, runner=runner)
         plan, problems = evaluate(facts, request, environ, until, runner=runner)
         if plan is None:

@@ -44,6 +44,15 @@ class Selection(NamedTuple):
     names: tuple[str, ...] = ()
     every: bool = False
 
+    def refuse_for_one_project(self) -> None:
+        """A single project takes no selection: refused, rather than silently ignored."""
+        if self != Selection():
+            raise UsageError(
+                "--package and --all choose among the packages of a repository of several; "
+                "this project is a single package.",
+                "Leave them out, or run at the root of the repository (docs/monorepo.md).",
+            )
+
 
 class Member(NamedTuple):
     """A package released in this run: its place, its plan (paths relative to ``path``)."""
