@@ -26,8 +26,10 @@ NO_CACHE_ENV = "RELEASE_PIPELINE_NO_CACHE"
 CACHE_DIR_ENV = "RELEASE_PIPELINE_CACHE_DIR"
 #: Bump when the shape of a stored answer changes.
 FORMAT = 1
-#: Entries of one kind kept; the least recently written go first.
-KEEP = 64
+#: Entries of one kind kept; the least recently written go first. A repository of several
+#: packages keeps entries of each kind for every package, so a preview at its root must not
+#: push out its own entries (with 64, a workspace of more packages missed on every run).
+KEEP = 1024
 
 
 def cache_dir(environ: Mapping[str, str]) -> Path | None:
