@@ -128,7 +128,7 @@ def read_git(runner: Runner, started: GitReads | None = None) -> GitFacts:
     # git status writes repository-relative paths; the plan and the checks use the project's.
     dirty = [project_relative(path, project) for path in dirty]
     pending_tags.result()  # a failure is raised here
-    tag_names = tuple(reads.tag_names())  # sorted by git
+    tag_names = reads.tag_names()  # sorted by git
     remotes = tuple(pending_remotes.result().stdout.split())
     return GitFacts(
         Path(toplevel),

@@ -37,12 +37,13 @@ class GitReads:
         self.remotes = runner.spawn(["git", "remote"])
         self.identity = runner.spawn(["git", "var", "GIT_COMMITTER_IDENT"])
         self._listings: dict[str, Pending] = {}
-        self._names: list[str] | None = None
+        self._names: tuple[str, ...] | None = None
 
-    def tag_names(self) -> list[str]:
-        """Every tag's name (sorted by git), read once for all who ask."""
+    def tag_names(self) -> tuple[str, ...]:
+        """Every tag's name (sorted by git), read once for all who ask; the same tuple
+        each time, so what is computed from it can be kept (:func:`release.tags.release_tags`)."""
         if self._names is None:
-            self._names = self.tags.result(check=False).stdout.splitlines()
+            self._names = tuple(self.tags.result(check=False).stdout.splitlines())
         return self._names
 
     def reachable(self, tags: Sequence[str]) -> frozenset[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from operator import itemgetter
@@ -148,6 +149,11 @@ def pattern(fmt: str) -> re.Pattern[str]:
     return re.compile(re.escape(prefix) + r"(?P<version>.+)" + re.escape(suffix) + r"\Z")
 
 
+#: Release tags found in this process, by everything they depend on: the packages of a
+#: repository of several each ask twice, of the same tag names.
+_found: dict[tuple[tuple[str, ...], str, str, str | None], ReleaseTags] = {}
+
+
 def release_tags(
     names: Sequence[str], fmt: str, scheme: versions.Scheme, memo: Memo | None = None
 ) -> ReleaseTags:
@@ -158,9 +164,27 @@ def release_tags(
     someone asks for it, and the order is kept in ``memo`` under the digest of the
     tag names (a new tag is a new key), so an unchanged repository is not sorted again.
     """
+    directory = None if memo is None or memo.directory is None else str(memo.directory)
+    key = (tuple(names), fmt, scheme, directory)
+    found = _found.get(key)
+    if found is None:
+        if len(_found) >= 256:
+            _found.clear()
+        found = _found[key] = _release_tags(key[0], fmt, scheme, memo)
+    return found
+
+
+@functools.lru_cache(maxsize=4)
+def _names_digest(names: tuple[str, ...]) -> str:
+    return digest("\n".join(names))
+
+
+def _release_tags(
+    names: tuple[str, ...], fmt: str, scheme: versions.Scheme, memo: Memo | None
+) -> ReleaseTags:
     key = ""
     if memo is not None and memo.directory is not None:
-        key = digest(installed("release.tags", "packaging"), fmt, scheme, "\n".join(names))
+        key = digest(installed("release.tags", "packaging"), fmt, scheme, _names_digest(names))
         stored = memo.get("release-tags", key)
         # Two texts of lines (a tag name holds no newline): read back without a check per tag.
         if isinstance(stored, dict) and all(
