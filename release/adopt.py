@@ -484,18 +484,17 @@ def names_package(tag: str, name: str) -> bool:
     """Whether ``tag`` is a version after a prefix that is the package's name and a
     separator (``name-v1.0``, ``name@1.0``...), the name in any spelling PEP 503 takes for
     the same (``Name_v1.0`` for ``name``)."""
-    from packaging.utils import canonicalize_name
-
     from release.detect import split_tag
+    from release.names import normalised
 
     split = split_tag(tag)
     if split is None:
         return False
-    prefix, key = split[0], canonicalize_name(name)
+    prefix, key = split[0], normalised(name)
     return any(
         prefix.endswith(end)
         and len(prefix) > len(end)
-        and canonicalize_name(prefix[: len(prefix) - len(end)]) == key
+        and normalised(prefix[: len(prefix) - len(end)]) == key
         for end in _NAME_ENDS
     )
 

@@ -49,15 +49,14 @@ def build_head(
 
 def _verify(built: list[Path], project: str) -> None:
     """twine check, and the metadata name is the project's (as the release's verify stage)."""
-    from packaging.utils import canonicalize_name
-
+    from release.names import normalised
     from release.ops.dists import read_metadata, twine_check
 
     report = twine_check(built)
     problems = [f"twine check failed:\n{report.strip()}"] if report else []
     for path in built:
         name, _version = read_metadata(path)
-        if canonicalize_name(name) != canonicalize_name(project):
+        if normalised(name) != normalised(project):
             problems.append(f"{path.name}: metadata Name is {name!r}, expected {project!r}")
     if problems:
         raise BuildCheckFailed(

@@ -507,7 +507,7 @@ def _refuse_workspace_root(project: Path, command: str) -> None:
     from release.ops.git import ROOT_PROJECT
     from release.workspace import workspace_packages
 
-    packages = workspace_packages(project, ROOT_PROJECT)
+    packages = workspace_packages(project, ROOT_PROJECT, os.environ)
     if not packages or any(p.path == ROOT_PROJECT for p in packages):
         return
     example = packages[0].path
@@ -529,7 +529,7 @@ def _workspace_packages(project: Path, started: GitReads) -> tuple[Package, ...]
     prefix = top.stdout.split("\n")[3] if top.stdout.count("\n") >= 3 else ""
     if project_path(prefix) != ROOT_PROJECT:
         return ()
-    return workspace_packages(project, ROOT_PROJECT)
+    return workspace_packages(project, ROOT_PROJECT, os.environ)
 
 
 def _refuse_selection(args: argparse.Namespace) -> None:
@@ -732,7 +732,7 @@ def _root_packages(project: Path) -> tuple[Package, ...]:
     from release.ops.git import ROOT_PROJECT
     from release.workspace import workspace_packages
 
-    return workspace_packages(project, ROOT_PROJECT)
+    return workspace_packages(project, ROOT_PROJECT, os.environ)
 
 
 def _init_workspace(project: Path, packages: tuple[Package, ...], args: argparse.Namespace) -> int:
@@ -912,7 +912,7 @@ def _status_reports(
     from release.workspace import workspace_packages
 
     root = (project / ".git").exists()
-    packages = workspace_packages(project, ROOT_PROJECT) if root else ()
+    packages = workspace_packages(project, ROOT_PROJECT, os.environ) if root else ()
     if not packages:
         if args.every or args.package_version:
             raise UsageError(

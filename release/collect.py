@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from release.errors import EXIT_USAGE, ReleaseError, UsageError
+from release.names import normalised
 from release.wheels import Completeness, Expected, compare
 
 MANIFEST_PREFIX = "release-manifest"
@@ -76,7 +76,7 @@ def _listed(
             same_version = Version(data["version"]) == version
         except InvalidVersion:
             same_version = False
-        if canonicalize_name(data["project"]) != canonicalize_name(project) or not same_version:
+        if normalised(data["project"]) != normalised(project) or not same_version:
             raise CollectError(
                 f"{manifest} is for {data['project']} {data['version']}, not {project} {version}.",
                 "Gather only this release's artifacts.",
@@ -145,7 +145,7 @@ def _name_problems(name: str, project: str, version: Version) -> list[str]:
     except InvalidDistName as exc:
         return [f"{name}: not a valid distribution file name ({exc})"]
     problems = []
-    if dist != canonicalize_name(project):
+    if dist != normalised(project):
         problems.append(f"{name}: the file name is for {dist}, not {project}")
     if found != version:
         problems.append(f"{name}: the file name says version {found}, the tag {version}")

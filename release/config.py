@@ -619,16 +619,16 @@ KEYED_KINDS = ("toml", "python", "uv-lock")
 
 def _locked_package(loc: Location, where: str) -> Location:
     """A uv-lock location with its package name (``key``) checked and normalised."""
-    from release import uvlock
+    from release import names
 
-    if not uvlock.is_project_name(loc.key):
+    if not names.is_project_name(loc.key):
         raise ConfigError(
             f"{where}: the `key` of the uv-lock location {loc.path!r} in `version-locations` "
             f"names the locked package, and {loc.key!r} is no package name.",
             "Set it to the project's name as [project] name writes it, or leave `key` out "
             "for the project's own name.",
         )
-    return loc._replace(key=uvlock.normalised(loc.key))
+    return loc._replace(key=names.normalised(loc.key))
 
 
 def project_name(pyproject: Mapping[str, Any]) -> str:
@@ -969,7 +969,7 @@ def location_as_toml(loc: Location, package: str = "") -> str | dict[str, str]:
     if loc.kind == "scm":
         return "scm"
     if loc.kind == "uv-lock":
-        from release.uvlock import normalised
+        from release.names import normalised
 
         own = not loc.key or (package and loc.key == normalised(package))
         if location_from_path(loc.path).kind == "uv-lock":

@@ -280,7 +280,7 @@ def version_locations(project_dir: Path, pyproject: Mapping[str, Any]) -> Detect
 def _with_uv_lock(project_dir: Path, pyproject: Mapping[str, Any], found: Detected) -> Detected:
     """``found``, and the project's entry in ``uv.lock`` when it has one with a version
     (uv writes none for a dynamic version). A version kept in tags is never in a file."""
-    from release import uvlock
+    from release import names, uvlock
 
     name = project_name(pyproject)
     if any(loc.kind == "scm" for loc in found.locations) or not name:
@@ -290,9 +290,9 @@ def _with_uv_lock(project_dir: Path, pyproject: Mapping[str, Any], found: Detect
     except (OSError, UnicodeDecodeError):
         return found
     version = uvlock.locked_version(text, name)
-    if version is None or not uvlock.is_project_name(name):
+    if version is None or not names.is_project_name(name):
         return found
-    package = uvlock.normalised(name)
+    package = names.normalised(name)
     return Detected(
         (*found.locations, Location("uv-lock", "uv.lock", package)),
         f"{found.reason}; uv.lock locks {package} at {version}, so its entry is kept in step too",

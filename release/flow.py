@@ -77,7 +77,7 @@ def run(
                 f"(journal {existing.path}).",
                 _commands(project_dir),
             )
-        packages = workspace_packages(project_dir, project)
+        packages = workspace_packages(project_dir, project, environ)
         if packages:
             return _run_workspace(
                 project_dir,

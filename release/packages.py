@@ -25,15 +25,16 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.specifiers import Specifier
-from packaging.utils import InvalidName, NormalizedName, canonicalize_name
 from packaging.version import Version
 
+from release import requirements
 from release.errors import ConfigError
+from release.names import is_project_name, normalised
 
 if TYPE_CHECKING:
     from tomlkit.items import StringType
+
+    from release.memo import Memo
 
 #: The keys of one ``[[tool.release.packages]]`` table that this module reads.
 PACKAGE_KEYS = ("name", "path")
@@ -48,9 +49,9 @@ class Package(NamedTuple):
     requires: tuple[str, ...]  # requirement strings, as written, on OTHER packages only
 
     @property
-    def key(self) -> NormalizedName:
+    def key(self) -> str:
         """The name PEP 503-normalised: what two spellings of one name share."""
-        return canonicalize_name(self.name)
+        return normalised(self.name)
 
     @property
     def pyproject(self) -> str:
@@ -87,6 +88,7 @@ def discover(
     pyproject: Mapping[str, Any] | None = None,
     *,
     other_keys: Collection[str] = (),
+    memo: Memo | None = None,
 ) -> tuple[Package, ...]:
     """The packages the repository at ``root`` declares, sorted by path.
 
@@ -94,7 +96,7 @@ def discover(
     ``()`` when the root declares neither ``[[tool.release.packages]]`` nor a uv
     workspace: the repository is a single project. ``other_keys`` are further keys of a
     ``[[tool.release.packages]]`` table that another part validates (they are allowed
-    here, not read).
+    here, not read). ``memo`` keeps packaging's reading of the requirements.
     """
     data = dict(pyproject) if pyproject is not None else _read_toml(root, _ROOT_FILE)
     tool = _table(data, "tool", _ROOT_FILE)
@@ -106,9 +108,9 @@ def discover(
         found = _uv_members(root, data, uv["workspace"])
     else:
         return ()
-    by_key: dict[NormalizedName, _Found] = {}
+    by_key: dict[str, _Found] = {}
     for item in found:
-        key = canonicalize_name(item.name)
+        key = normalised(item.name)
         if key in by_key:
             first = by_key[key]
             raise ConfigError(
@@ -119,8 +121,11 @@ def discover(
                 "(`exclude` in [tool.uv.workspace], or its [[tool.release.packages]] entry).",
             )
         by_key[key] = item
+    listed = {item.path: list(_requirements(item.project, item.path)) for item in found}
+    requirements.recall([text for texts in listed.values() for text, _ in texts], memo)
     packages = [
-        Package(item.name, item.path, _workspace_requires(item, set(by_key))) for item in found
+        Package(item.name, item.path, _workspace_requires(item, listed[item.path], set(by_key)))
+        for item in found
     ]
     return tuple(sorted(packages, key=lambda p: (p.path != ".", p.path)))
 
@@ -184,7 +189,7 @@ def _declared(
         if (
             declared is not None
             and written is not None
-            and (_key(declared, f"{label}: `name`") != canonicalize_name(written))
+            and (_key(declared, f"{label}: `name`") != normalised(written))
         ):
             raise ConfigError(
                 f"{label}: `name` = {declared!r} differs from the [project] name "
@@ -292,28 +297,31 @@ def _project_name(project: Mapping[str, Any], path: str, *, required: bool) -> s
     return name
 
 
-def _key(name: str, where: str) -> NormalizedName:
-    try:
-        return canonicalize_name(name, validate=True)
-    except InvalidName:
+def _key(name: str, where: str) -> str:
+    if not is_project_name(name):
         raise ConfigError(
             f"{where} {name!r} is not a valid package name.",
             "Use letters, digits, '-', '_' and '.', starting and ending with a letter or digit.",
-        ) from None
+        )
+    return normalised(name)
 
 
-def _workspace_requires(item: _Found, names: set[NormalizedName]) -> tuple[str, ...]:
-    own = canonicalize_name(item.name)
+def _workspace_requires(
+    item: _Found, listed: Sequence[tuple[str, str]], names: set[str]
+) -> tuple[str, ...]:
+    own = normalised(item.name)
     found: list[str] = []
-    for text, requirement in _requirements(item.project, _pyproject_of(item.path)):
-        key = canonicalize_name(requirement.name)
+    for text, where in listed:
+        key = _read_requirement(text, where).key
         if key in names and key != own and text not in found:
             found.append(text)
     return tuple(found)
 
 
-def _requirements(project: Mapping[str, Any], file: str) -> Iterable[tuple[str, Requirement]]:
-    """Every requirement of ``[project] dependencies`` and ``optional-dependencies``."""
+def _requirements(project: Mapping[str, Any], path: str) -> Iterable[tuple[str, str]]:
+    """Every requirement of ``[project] dependencies`` and ``optional-dependencies`` of
+    the package at ``path``, with where it is written."""
+    file = _pyproject_of(path)
     groups: list[tuple[str, Any]] = [("dependencies", project.get("dependencies", []))]
     optional = project.get("optional-dependencies", {})
     if not isinstance(optional, dict):
@@ -330,13 +338,13 @@ def _requirements(project: Mapping[str, Any], file: str) -> Iterable[tuple[str, 
                 'Write each requirement as a string, e.g. ["pkg-a>=1.2"].',
             )
         for text in items:
-            yield text, _parse_requirement(text, f"{file}: `[project] {key}`")
+            yield text, f"{file}: `[project] {key}`"
 
 
-def _parse_requirement(text: str, where: str) -> Requirement:
+def _read_requirement(text: str, where: str) -> requirements.Read:
     try:
-        return Requirement(text)
-    except InvalidRequirement as exc:
+        return requirements.read(text)
+    except ValueError as exc:  # packaging's InvalidRequirement
         raise ConfigError(
             f"{where} entry {text!r} is not a valid requirement ({exc}).",
             'Write it as a PEP 508 requirement, e.g. "pkg-a>=1.2,<2".',
@@ -412,11 +420,11 @@ def _pyproject_of(path: str) -> str:
 # --- order ----------------------------------------------------------------------------
 
 
-def _requirement_key(text: str) -> NormalizedName:
-    return canonicalize_name(Requirement(text).name)
+def _requirement_key(text: str) -> str:
+    return requirements.read(text).key
 
 
-def _edges(packages: Sequence[Package]) -> dict[NormalizedName, list[NormalizedName]]:
+def _edges(packages: Sequence[Package]) -> dict[str, list[str]]:
     """Each package's dependencies among ``packages`` (itself left out), by key."""
     keys = [p.key for p in packages]
     if len(set(keys)) != len(keys):
@@ -437,7 +445,7 @@ def dependency_order(packages: Sequence[Package]) -> tuple[Package, ...]:
     edges = _edges(packages)
     by_key = {p.key: p for p in packages}
     waiting = {key: len(deps) for key, deps in edges.items()}
-    users: dict[NormalizedName, list[NormalizedName]] = {key: [] for key in edges}
+    users: dict[str, list[str]] = {key: [] for key in edges}
     for key, deps in edges.items():
         for dep in deps:
             users[dep].append(key)
@@ -457,9 +465,9 @@ def dependency_order(packages: Sequence[Package]) -> tuple[Package, ...]:
 
 
 def _cycle_error(
-    by_key: Mapping[NormalizedName, Package],
-    edges: Mapping[NormalizedName, list[NormalizedName]],
-    left: set[NormalizedName],
+    by_key: Mapping[str, Package],
+    edges: Mapping[str, list[str]],
+    left: set[str],
 ) -> ConfigError:
     # Every package left waits for one that is also left, so walking from the first by
     # name (to its first dependency left) must come back to a package already seen.
@@ -485,7 +493,7 @@ def _cycle_error(
 
 def dependents(packages: Sequence[Package], name: str) -> tuple[Package, ...]:
     """The packages (in the order given) that require ``name`` directly."""
-    key = canonicalize_name(name)
+    key = normalised(name)
     return tuple(
         p for p in packages if p.key != key and any(_requirement_key(r) == key for r in p.requires)
     )
@@ -503,18 +511,17 @@ def pin_conflicts(
     (``SpecifierSet.contains(version, prereleases=True)``): ``pkg-a>=1`` admits
     ``2.0.0rc1``, while ``pkg-a<2`` does not (PEP 440 keeps pre-releases of 2 out of <2).
     """
-    released = {canonicalize_name(name): version for name, version in new_versions.items()}
-    names = {canonicalize_name(name): name for name in new_versions}
+    released = {normalised(name): version for name, version in new_versions.items()}
+    names = {normalised(name): name for name in new_versions}
     names.update({p.key: p.name for p in packages if p.key in released})
     conflicts: list[PinConflict] = []
     for package in packages:
         for text in package.requires:
-            requirement = Requirement(text)
-            key = canonicalize_name(requirement.name)
+            key = _requirement_key(text)
             if key == package.key or key not in released:
                 continue
             version = released[key]
-            if not requirement.specifier.contains(version, prereleases=True):
+            if not requirements.admits(text, version):
                 conflicts.append(PinConflict(package.name, names[key], text, str(version)))
     return tuple(conflicts)
 
@@ -538,6 +545,8 @@ def update_requirement(requirement: str, version: Version) -> str:
 
     Specifiers that admit NEW and are no lower bound stay as written.
     """
+    from packaging.requirements import Requirement
+
     parsed = Requirement(requirement)
     if parsed.url or parsed.specifier.contains(version, prereleases=True):
         return requirement
@@ -585,6 +594,8 @@ def _trailing(text: str) -> str:
 
 def _rewrite_clause(op: str, written: str, new: Version) -> tuple[str, str] | None:
     """(operator, version) for one specifier, or None to drop it."""
+    from packaging.specifiers import Specifier
+
     if op in (">=", ">"):
         return ">=", new.public
     if op == "~=":
@@ -605,6 +616,8 @@ def _rewrite_clause(op: str, written: str, new: Version) -> tuple[str, str] | No
 
 
 def _compatible(new: Version, components: int) -> str:
+    from packaging.specifiers import Specifier
+
     base = _epoch(new) + _release(new, components)
     if Specifier(f"~={base}").contains(new, prereleases=True):
         return base
@@ -650,7 +663,7 @@ def update_pins(
     optional = project.get("optional-dependencies")
     if isinstance(optional, Mapping):
         arrays += [(f"optional-dependencies.{name}", items) for name, items in optional.items()]
-    key = canonicalize_name(dependency)
+    key = normalised(dependency)
     changed = False
     for label, items in arrays:
         if not isinstance(items, Array):
@@ -659,8 +672,7 @@ def update_pins(
             if not isinstance(item, String):
                 continue
             text = str(item)
-            requirement = _parse_requirement(text, f"{where}: `[project] {label}`")
-            if canonicalize_name(requirement.name) != key:
+            if _read_requirement(text, f"{where}: `[project] {label}`").key != key:
                 continue
             new = update_requirement(text, version)
             if new == text:

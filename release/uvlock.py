@@ -14,6 +14,7 @@ import sys
 from typing import Any, NamedTuple
 
 from release.errors import ConfigError
+from release.names import normalised
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -28,18 +29,6 @@ _NAME = re.compile(
 # A sub-table of the entry ([package.metadata], [[package.wheels]]...): the entry's own keys
 # are above the first one.
 _SUBTABLE = re.compile(r"^[ \t]*\[", re.MULTILINE)
-_NORMALISE = re.compile(r"[-_.]+")
-_PROJECT_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
-
-
-def normalised(name: str) -> str:
-    """A project name as PEP 503 compares it (and as uv writes it): ``My_Pkg`` -> ``my-pkg``."""
-    return _NORMALISE.sub("-", name).lower()
-
-
-def is_project_name(name: str) -> bool:
-    """Whether ``name`` is a valid project name (the core metadata's rule)."""
-    return _PROJECT_NAME.match(name) is not None
 
 
 class _Entry(NamedTuple):

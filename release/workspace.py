@@ -155,16 +155,21 @@ class WorkspacePlan(NamedTuple):
         )
 
 
-def workspace_packages(project_dir: Path, project: str) -> tuple[Package, ...]:
+def workspace_packages(
+    project_dir: Path, project: str, environ: Mapping[str, str] | None = None
+) -> tuple[Package, ...]:
     """The packages of the repository when ``project_dir`` is the root of one that holds
-    several (docs/monorepo.md); none otherwise."""
+    several (docs/monorepo.md); none otherwise. With ``environ``, the cache it names keeps
+    packaging's reading of their requirements."""
     from release.ops.git import ROOT_PROJECT
 
     if project != ROOT_PROJECT or not declares_packages(project_dir):
         return ()
+    from release.memo import Memo
     from release.packages import discover
 
-    found = discover(project_dir)
+    memo = Memo.from_environ(environ) if environ is not None else None
+    found = discover(project_dir, memo=memo)
     # A workspace of the root alone is a single project.
     return found if any(p.path != ROOT_PROJECT for p in found) else ()
 
@@ -643,13 +648,13 @@ class _OnceAsked(Runner):
 
 
 def _names_required(package: Package, chosen: set[str]) -> list[str]:
-    from packaging.requirements import Requirement
-    from packaging.utils import canonicalize_name
+    from release.names import normalised
+    from release.requirements import read
 
-    by_key = {canonicalize_name(n): n for n in chosen}
+    by_key = {normalised(n): n for n in chosen}
     found: list[str] = []
     for text in package.requires:
-        name = by_key.get(canonicalize_name(Requirement(text).name))
+        name = by_key.get(read(text).key)
         if name is not None and name not in found:
             found.append(name)
     return found
