@@ -7,6 +7,7 @@ start fast and cost what the commits since the last release cost.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -486,7 +487,7 @@ def _release_branch(config: Config, remote_head: Pending) -> Config:
 
 
 def _tag_format(
-    config: Config, names: list[str], memo: Memo, current: str | None, nearest: str | None
+    config: Config, names: Sequence[str], memo: Memo, current: str | None, nearest: str | None
 ) -> tuple[Config, TagHistory]:
     """The tag format the existing tags use (remembered under their names)."""
     from release.detect import TagFormat, tag_format
@@ -550,7 +551,7 @@ def read_remote(runner: Runner, facts: Facts, tag: str) -> RemoteFacts:
         return RemoteFacts(
             False, said[0].strip() if said else "git ls-remote failed", None, None, True, valid
         )
-    listed = done.stdout if done.stdout.endswith("\n") else done.stdout + "\n"
+    listed = done.stdout
     branch_head = _listed(listed, f"refs/heads/{facts.git.branch}")
     # An annotated tag's peeled line names its commit; a lightweight tag has only its own.
     tag_commit = _listed(listed, f"refs/tags/{tag}^{{}}") or _listed(listed, f"refs/tags/{tag}")
@@ -562,12 +563,19 @@ def read_remote(runner: Runner, facts: Facts, tag: str) -> RemoteFacts:
 
 
 def _listed(listing: str, ref: str) -> str | None:
-    """The object ``git ls-remote`` lists for exactly ``ref`` (listings are long: no regex)."""
-    needle = f"\t{ref}\n"
-    end = listing.find(needle)
-    if end < 0:
-        return None
-    return listing[listing.rfind("\n", 0, end) + 1 : end]
+    """The object ``git ls-remote`` lists for exactly ``ref``."""
+    return _refs(listing).get(ref)
+
+
+@functools.lru_cache(maxsize=2)
+def _refs(listing: str) -> dict[str, str]:
+    """``git ls-remote``'s listing as ref -> object, made once: the packages of a
+    repository of several each look up their branch and tag in the same long listing."""
+    refs: dict[str, str] = {}
+    for line in listing.splitlines():
+        obj, _, ref = line.partition("\t")
+        refs.setdefault(ref, obj)
+    return refs
 
 
 def read_targets(
