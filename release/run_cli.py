@@ -209,6 +209,8 @@ def _ci_workspace(root: Path, args: argparse.Namespace) -> int:
             ciworkspace.write_job_outputs(os.environ, made, outcomes, {}, released=False)
         raise
     if result is None:
+        # Empty outputs: the jobs after this one see that there is nothing to release.
+        ciworkspace.write_job_outputs(os.environ, None, [], {}, released=False)
         render.write(ciworkspace.nothing_tagged(root) + "\n")
         return EXIT_OK
     _warn(result.warnings)
