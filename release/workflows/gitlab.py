@@ -52,7 +52,7 @@ WORKSPACE_HEAD = """\
 # (trusted publishing), each dependent once the index serves what it requires, and
 # makes their releases. Any one pipeline for the release commit is enough: one for a
 # release branch, for a release tag (GitLab creates at most four branch and tag
-# pipelines for one push), or one run by hand (Build > Pipelines > Run pipeline). The
+# pipelines for one push), or one run by hand (Build > Pipelines > New pipeline). The
 # publish jobs of one commit wait for each other, and a later one finds the release
 # done. For a commit without a release tag both jobs end at once: nothing to release.
 """
