@@ -376,6 +376,7 @@ class PackageCi(NamedTuple):
     tag_format: str  # as its release tags are written (its name filled in)
     nox: bool  # its CI gates run nox sessions
     builder: str | None  # what builds its compiled extensions' wheels (release.extensions)
+    branches: tuple[str, ...] = ()  # the patterns of its release branches (`branches`)
 
 
 def decide_workspace(
@@ -507,8 +508,8 @@ def ci_packages(
 ) -> list[PackageCi]:
     """What ``release init --ci`` writes the pipeline of a repository of several packages
     from, package by package in dependency order: its tag format (as configured, else as its
-    tags are written, as release init finds it), whether its CI gates need nox, and the
-    builder of its wheels when it has compiled extensions."""
+    tags are written, as release init finds it), whether its CI gates need nox, the
+    builder of its wheels when it has compiled extensions, and its release branches."""
     from release.config import WORKSPACE_DEFAULT, load
     from release.extensions import detect
     from release.packages import dependency_order
@@ -532,7 +533,8 @@ def ci_packages(
             fmt = package_tag_format(tags, package.name, current)[0] or fmt
         nox = bool(cfg["ci-gates"]) and any(gate.is_session for gate in cfg.gates)
         builder = detect(directory, cfg.pyproject).builder
-        found.append(PackageCi(package.name, fmt, nox, builder))
+        branches = tuple(line.pattern for line in cfg.lines)
+        found.append(PackageCi(package.name, fmt, nox, builder, branches))
     return found
 
 

@@ -5,7 +5,9 @@ holds and that HEAD is the tagged commit, then builds, verifies, publishes and
 announces - never interactively.  ``--build-only`` (a matrix job) builds and
 writes the artifacts with a manifest; ``--publish-from DIR`` (the single publish
 job) verifies the gathered artifacts against their manifests, then publishes and
-announces.  Re-running is safe: every step probes whether it is already done.
+announces.  Re-running is safe: every step probes whether it is already done.  At the
+root of a repository of several packages, :mod:`release.ciworkspace` releases every
+package tagged on HEAD with the plans made here.
 """
 
 from __future__ import annotations
@@ -30,7 +32,6 @@ from release.steps import Context
 if TYPE_CHECKING:
     from release.collect import Collected
     from release.config import Config, Inherited
-    from release.packages import Package
     from release.wheels import Expected
 
 
@@ -254,7 +255,7 @@ def run_ci(
                 publish_from,
                 plan,
                 project_dir / plan.dist_dir,
-                expected_wheels(project_dir, environ, overrides),
+                expected_wheels(project_dir, environ, overrides, workspace=workspace),
             )
             journal.artifacts = collected.files
             warnings += collected.warnings
@@ -278,15 +279,19 @@ def _kind(name: str) -> str:
 
 
 def expected_wheels(
-    project_dir: Path, environ: Mapping[str, str], overrides: Sequence[str] = ()
+    project_dir: Path,
+    environ: Mapping[str, str],
+    overrides: Sequence[str] = (),
+    *,
+    workspace: Inherited | None = None,
 ) -> Expected:
     """The wheels a release of the project must have (:func:`release.wheels.expected`); a
     ``CIBW_*`` variable of ``environ`` that overrides ``[tool.cibuildwheel]`` means none is
-    derived from it."""
+    derived from it. ``workspace``: the root settings a package inherits."""
     from release import wheels
     from release.config import load
 
-    cfg = load(project_dir, environ=environ, overrides=overrides)
+    cfg = load(project_dir, environ=environ, overrides=overrides, workspace=workspace)
     return wheels.expected(cfg["wheels"], cfg.pyproject, environ)
 
 
@@ -378,36 +383,3 @@ def write_job_outputs(
 
     system = cisystems.detect(environ)
     return system.write_outputs(environ, job_outputs(plan, released), job_summary(result, plan))
-
-
-def workspace_tags(
-    root: Path, environ: Mapping[str, str], overrides: Sequence[str], given: str | None
-) -> list[tuple[Package, str, Inherited]]:
-    """At the root of a repository of several packages: the packages to release in CI and
-    each one's tag, in dependency order. The tag the run names (``given``, else the CI
-    system's) releases its package only; without one, every release tag on HEAD does."""
-    from release import cisystems
-    from release import config as config_mod
-    from release import tags as tags_mod
-    from release.packages import dependency_order, discover
-
-    packages = dependency_order(discover(root))
-    named = given or cisystems.detect(environ).tag(environ)
-    runner = Runner(root)
-    names = [named] if named else runner.git("tag", "--points-at", "HEAD").stdout.split()
-    found: list[tuple[Package, str, Inherited]] = []
-    for package in packages:
-        inherited = config_mod.inherited_from_root(root, package.path)
-        cfg = config_mod.load(
-            root / package.path, environ=environ, overrides=overrides, workspace=inherited
-        )
-        pattern = tags_mod.pattern(cfg.tag_format)
-        found += [(package, n, inherited) for n in names if pattern.match(n)]
-    if not found:
-        shown = ", ".join(names) or "none"
-        raise NothingToRelease(
-            f"Nothing to release: no tag of a package of this repository names HEAD "
-            f"(tags: {shown}).",
-            "Push a package's release tag (its `tag-format`, by default NAME-vVERSION).",
-        )
-    return found

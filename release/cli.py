@@ -807,7 +807,7 @@ def _init_ci_workspace(
     project: Path, packages: tuple[Package, ...], args: argparse.Namespace
 ) -> int:
     """``release init --ci KIND`` at the root of a repository of several packages: one
-    pipeline for them all, on every package's release tags."""
+    pipeline for them all, on a push to any package's release branches or release tags."""
     from release import workflows
     from release.adopt import ci_packages
     from release.render import write
@@ -833,10 +833,12 @@ def _init_ci_workspace(
     install = args.install or workflows.default_install()
     if any(p.nox for p in found):
         install += " nox"  # the build job runs the gate sessions
+    branches = list(dict.fromkeys(b for p in found for b in p.branches))
     written = workflows.write_workspace(
         project,
         args.ci,
         tuple((p.name, p.tag_format) for p in found),
+        branches,
         install,
         dry_run=args.dry_run,
     )

@@ -8,16 +8,12 @@ import contextlib
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from release import flow, render
 from release.checks import Problem
 from release.errors import EXIT_OK, UsageError
 from release.executor import Outcome, Report
 from release.plan import Plan
-
-if TYPE_CHECKING:
-    from release.config import Inherited
 from release.workspace import WorkspacePlan
 
 
@@ -131,9 +127,14 @@ def _run(project: Path, args: argparse.Namespace) -> int:
 def ci(project: Path, args: argparse.Namespace) -> int:
     from release import ci as ci_mod
     from release.errors import ReleaseError
+    from release.ops.git import locate
+    from release.runner import Runner
+    from release.workspace import workspace_packages
 
     if args.tag_only:
         return _tag_only(project, args)
+    if workspace_packages(project, locate(Runner(project))[1]):
+        return _ci_workspace(project, args)
 
     planned: list[Plan] = []
     outcomes: list[Outcome] = []
@@ -142,33 +143,19 @@ def ci(project: Path, args: argparse.Namespace) -> int:
         outcomes.append(outcome)
         _progress(outcome)
 
-    from release.ops.git import locate
-    from release.runner import Runner
-    from release.workspace import workspace_packages
-
-    releases: list[tuple[Path, str | None, Inherited | None]] = [(project, args.tag, None)]
-    if workspace_packages(project, locate(Runner(project))[1]):
-        releases = [
-            (project / package.path, tag, inherited)
-            for package, tag, inherited in ci_mod.workspace_tags(
-                project, os.environ, args.overrides, args.tag
-            )
-        ]
     try:
-        for directory, tag, inherited in releases:
-            result = ci_mod.run_ci(
-                directory,
-                environ=os.environ,
-                overrides=args.overrides,
-                tag=tag,
-                build_only=args.build_only,
-                publish_from=args.publish_from,
-                outdir=args.outdir,
-                dist=args.dist,
-                on_step=progress,
-                on_plan=planned.append,
-                workspace=inherited,
-            )
+        result = ci_mod.run_ci(
+            project,
+            environ=os.environ,
+            overrides=args.overrides,
+            tag=args.tag,
+            build_only=args.build_only,
+            publish_from=args.publish_from,
+            outdir=args.outdir,
+            dist=args.dist,
+            on_step=progress,
+            on_plan=planned.append,
+        )
     except ReleaseError:
         # Outputs and the step summary are written on failure too: the version and tag are
         # known as soon as the tag is checked, and the table shows how far the job got.
@@ -185,6 +172,54 @@ def ci(project: Path, args: argparse.Namespace) -> int:
         Report(outcomes=result.outcomes),
         f"{result.plan.project} {result.plan.version}: "
         + ("built and verified." if args.build_only else "released."),
+    )
+    return EXIT_OK
+
+
+def _ci_workspace(root: Path, args: argparse.Namespace) -> int:
+    """``release ci`` at the root of a repository of several packages: every package's
+    release tag on HEAD (or the one ``--tag`` names) released as one, in dependency order;
+    a HEAD without one is nothing to do, said in one line (exit status 0)."""
+    from release import ciworkspace
+    from release.errors import ReleaseError
+
+    planned: list[WorkspacePlan] = []
+    outcomes: list[Outcome] = []
+
+    def progress(outcome: Outcome) -> None:
+        outcomes.append(outcome)
+        _progress(outcome)
+
+    try:
+        result = ciworkspace.run(
+            root,
+            environ=os.environ,
+            overrides=args.overrides,
+            tag=args.tag,
+            build_only=args.build_only,
+            publish_from=args.publish_from,
+            outdir=args.outdir,
+            dist=args.dist,
+            on_step=progress,
+            on_plan=planned.append,
+        )
+    except ReleaseError:
+        made = planned[-1] if planned else None
+        with contextlib.suppress(ReleaseError):
+            ciworkspace.write_job_outputs(os.environ, made, outcomes, {}, released=False)
+        raise
+    if result is None:
+        # Empty outputs: the jobs after this one see that there is nothing to release.
+        ciworkspace.write_job_outputs(os.environ, None, [], {}, released=False)
+        render.write(ciworkspace.nothing_tagged(root) + "\n")
+        return EXIT_OK
+    _warn(result.warnings)
+    ciworkspace.write_job_outputs(
+        os.environ, result.plan, result.outcomes, result.artifacts, released=not args.build_only
+    )
+    _summary(
+        Report(outcomes=result.outcomes),
+        f"{result.plan.summary}: " + ("built and verified." if args.build_only else "released."),
     )
     return EXIT_OK
 

@@ -560,8 +560,11 @@ def about_package(package: Package) -> Iterator[None]:
     try:
         yield
     except ReleaseError as exc:
-        said = f"Package {package.name} ({package.path}): {exc.message}"
-        raise type(exc)(said, exc.hint) from None
+        # The error itself, told which package: not a new one of its type, whose
+        # constructor may take other arguments (CommandError's are the command's).
+        exc.message = f"Package {package.name} ({package.path}): {exc.message}"
+        exc.args = (exc.message,)
+        raise
 
 
 def plan(
@@ -658,6 +661,11 @@ def _names_required(package: Package, chosen: set[str]) -> list[str]:
         if name is not None and name not in found:
             found.append(name)
     return found
+
+
+def requires_among(package: Package, names: Sequence[str]) -> tuple[str, ...]:
+    """The packages among ``names`` that ``package`` requires, as ``names`` spells them."""
+    return tuple(_names_required(package, set(names)))
 
 
 def _lock_edits(

@@ -208,8 +208,15 @@ def pip_install(index: IndexTarget, requirement: str, where: Path) -> dict[str, 
     python = where / "bin" / "python"
     done = subprocess.run(
         uv_command(
-            "pip", "install", "--quiet", "--python", str(python), "--index-url",
-            index.simple_url, "--no-cache", requirement,
+            "pip",
+            "install",
+            "--quiet",
+            "--python",
+            str(python),
+            "--index-url",
+            index.simple_url,
+            "--no-cache",
+            requirement,
         ),
         capture_output=True,
         text=True,
@@ -218,7 +225,9 @@ def pip_install(index: IndexTarget, requirement: str, where: Path) -> dict[str, 
     assert done.returncode == 0, done.stdout + done.stderr
     listed = subprocess.run(
         uv_command("pip", "list", "--python", str(python), "--format", "json"),
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return {p["name"]: p["version"] for p in json.loads(listed.stdout)}
 
@@ -309,24 +318,28 @@ def test_a_package_run_in_its_own_directory_inherits_the_root(ws: Path) -> None:
     assert plan["previous_tag"] == "rpws-c-v1.0.0"
 
 
-def test_release_ci_at_the_root_builds_the_package_of_each_tag(ws: Path) -> None:
+def test_release_ci_at_the_root_releases_every_package_tagged_on_head(ws: Path) -> None:
     fragments(ws, ("rpws-a", "bugfix"), ("rpws-c", "feature"))
     assert_exit(run_release(ws, "run", "--yes", "--until", "tag"), 0)
-    # The tag the run names: that package alone.
+    # --tag names one package's tag: that package alone.
     text = assert_exit(run_release(ws, "ci", "--build-only", "--tag", "rpws-a-v1.0.1"), 0)
     assert "[rpws-c]" not in text
     assert sorted(p.name for p in (package_dir(ws, "rpws-a") / "dist").glob("*.whl")) == [
         "rpws_a-1.0.1-py3-none-any.whl"
     ]
     assert not (package_dir(ws, "rpws-c") / "dist").exists()
-    # No tag named: every package tag on HEAD, dependencies first (asked in-process: what
-    # each then builds is the same as above).
-    from release.ci import workspace_tags
+    # Without --tag: every package tag on HEAD, dependencies first, whichever tag or branch
+    # the CI system says the run is for (asked in-process: what each then builds is the
+    # same as above).
+    from release.ciworkspace import tagged_packages
 
-    chosen = workspace_tags(ws, {}, (), None)
-    assert [(p.name, tag) for p, tag, _inherited in chosen] == [
-        ("rpws-c", "rpws-c-v1.1.0"),
-        ("rpws-a", "rpws-a-v1.0.1"),
-    ]
+    for ref in ("refs/tags/rpws-a-v1.0.1", "refs/heads/main", ""):
+        chosen = tagged_packages(ws, {"GITHUB_REF": ref}, (), None)
+        assert [(p.package.name, p.tag) for p in chosen] == [
+            ("rpws-c", "rpws-c-v1.1.0"),
+            ("rpws-a", "rpws-a-v1.0.1"),
+        ]
     text = assert_exit(run_release(ws, "ci", "--build-only", "--tag", "rpws-b-v9.9.9"), 2)
     assert "rpws-b-v9.9.9 does not exist" in text
+    text = assert_exit(run_release(ws, "ci", "--tag", "v9.9.9"), 3)
+    assert "no release tag of a package of this repository" in text

@@ -12,7 +12,18 @@ from typing import Any
 
 import pytest
 import tomllib
-from conftest import CLI, assert_exit, commit_all, git, release_command, run_release, tree_state
+from conftest import (
+    CLI,
+    PublishTo,
+    assert_exit,
+    commit_all,
+    git,
+    publish_env,
+    release_command,
+    run_release,
+    tree_state,
+)
+from indexes import IndexTarget, listed_files
 from test_workflow import actionlint, check_jsonschema, load_yaml, zizmor  # noqa: F401
 from workspace_fixture import NAMES, TOWNCRIER, add_fragment, make_workspace, package_dir
 
@@ -278,8 +289,9 @@ def pipelines(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     github = release_command("init", "--ci", "github", cwd=root)
     assert github.code == 0, github.stdout + github.stderr
     assert github.stdout == (
-        f"Wrote {root / '.github/workflows/release.yml'}: on a push of a package's release "
-        "tag, a build job and a publish job for that package (environment 'pypi', trusted "
+        f"Wrote {root / '.github/workflows/release.yml'}: on a push to a release branch or "
+        "of a package's release tag, or run by hand, a build job and a publish job for every "
+        "package tagged on the commit, in dependency order (environment 'pypi', trusted "
         "publishing). On PyPI, add a trusted publisher for this repository, workflow "
         "release.yml, environment pypi, to each package: rpws-c, rpws-b, rpws-a.\n"
     )
@@ -292,16 +304,27 @@ RELEASE_TAGS = ["rpws-a-v1.1.0", "rpws-b@1.1.0", "rpws-c-v2.0.0rc1"]
 OTHER_TAGS = ["v1.1.0", "rpws-b-1.1.0", "1.0", "nightly"]
 
 
-def test_the_workspace_workflow_triggers_on_every_packages_tags(
+def test_the_workspace_workflow_runs_for_any_event_of_the_release_commit(
     pipelines: dict[str, Path],
 ) -> None:
+    """GitHub creates no event for the tags of a push of more than three: the workflow runs
+    on the push to the release branch too (and by hand), every run releases whatever is
+    tagged on its commit, and the runs of one commit wait for each other."""
     data = load_yaml(pipelines["github"])
-    globs = data["on"]["push"]["tags"]
+    push = data["on"]["push"]
+    assert push["branches"] == ["main"]
+    globs = push["tags"]
     assert globs == ["*-v[0-9]*", "rpws-b@[0-9]*"]
     patterns = [github_glob(g) for g in globs]
     assert [t for t in RELEASE_TAGS if not any(p.fullmatch(t) for p in patterns)] == []
     assert [t for t in OTHER_TAGS if any(p.fullmatch(t) for p in patterns)] == []
-    # Least privilege per job, and `release ci` at the root takes the package from the tag.
+    assert "workflow_dispatch" in data["on"]
+    # One run per commit at a time, whichever event started it, never cancelled half way.
+    assert data["concurrency"] == {
+        "group": "release-${{ github.sha }}",
+        "cancel-in-progress": False,
+    }
+    # Least privilege per job; `release ci` at the root, told no tag.
     assert data["permissions"] == {}
     build, publish = data["jobs"]["build"], data["jobs"]["publish"]
     assert build["permissions"] == {"contents": "read"}
@@ -310,7 +333,18 @@ def test_the_workspace_workflow_triggers_on_every_packages_tags(
     runs = [s.get("run") for job in (build, publish) for s in job["steps"] if "run" in s]
     assert "release ci --build-only --outdir dist" in runs
     assert "release ci --publish-from artifacts" in runs
+    assert not [r for r in runs if "--tag" in r or "GITHUB_REF" in r]
     assert "working-directory" not in str(data)
+    # Every checkout has the whole history and every tag.
+    for job in (build, publish):
+        checkout = next(s for s in job["steps"] if s.get("uses", "").startswith("actions/checkout"))
+        assert checkout["with"]["fetch-depth"] == 0
+    # A commit without a release tag: nothing uploaded, no publish job.
+    assert build["outputs"] == {"tags": "${{ steps.build.outputs.tag }}"}
+    upload = next(s for s in build["steps"] if "upload-artifact" in s.get("uses", ""))
+    assert upload["if"] == "steps.build.outputs.tag != ''"
+    assert publish["needs"] == "build"
+    assert publish["if"] == "needs.build.outputs.tags != ''"
 
 
 def test_the_workspace_workflow_passes_actionlint_and_zizmor(
@@ -325,22 +359,38 @@ def test_the_workspace_workflow_passes_actionlint_and_zizmor(
     assert schema.returncode == 0, schema.stdout + schema.stderr
 
 
-def test_the_workspace_gitlab_pipeline_runs_on_every_packages_tags(
+def test_the_workspace_gitlab_pipeline_runs_for_any_pipeline_of_the_release_commit(
     pipelines: dict[str, Path],
 ) -> None:
+    """GitLab creates at most four branch and tag pipelines for one push: the jobs run in a
+    pipeline for the release branch and one run by hand too, and the publish jobs of one
+    commit wait for each other."""
     done = check_jsonschema(pipelines["gitlab"], "vendor.gitlab-ci")
     assert done.returncode == 0, done.stdout + done.stderr
     data = load_yaml(pipelines["gitlab"])
     for job in ("release-build", "release-publish"):
         rules = [r["if"] for r in data[job]["rules"]]
-        assert rules == ["$CI_COMMIT_TAG =~ /-v[0-9]/", "$CI_COMMIT_TAG =~ /^rpws\\-b\\@[0-9]/"]
+        assert rules == [
+            '$CI_COMMIT_BRANCH == "main"',
+            "$CI_COMMIT_TAG =~ /-v[0-9]/",
+            "$CI_COMMIT_TAG =~ /^rpws\\-b\\@[0-9]/",
+            '$CI_PIPELINE_SOURCE == "web"',
+        ]
         patterns = [
-            re.compile(r.removeprefix("$CI_COMMIT_TAG =~ /").removesuffix("/")) for r in rules
+            re.compile(r.removeprefix("$CI_COMMIT_TAG =~ /").removesuffix("/"))
+            for r in rules
+            if r.startswith("$CI_COMMIT_TAG")
         ]
         assert [t for t in RELEASE_TAGS if not any(p.search(t) for p in patterns)] == []
         assert [t for t in OTHER_TAGS if any(p.search(t) for p in patterns)] == []
+        variables = data[job]["variables"]
+        assert variables["GIT_DEPTH"] == "0"
+        assert "--tags" in variables["GIT_FETCH_EXTRA_FLAGS"].split()
     assert data["release-build"]["script"][-1] == "release ci --build-only --outdir dist"
-    assert data["release-publish"]["script"][-1] == "release ci --publish-from dist"
+    publish = data["release-publish"]
+    assert publish["script"][-1] == "release ci --publish-from dist"
+    assert publish["resource_group"] == "release-$CI_COMMIT_SHA"
+    assert publish["interruptible"] is False
 
 
 def test_what_the_workspace_pipeline_does_not_write(tmp_path: Path, cli: CLI) -> None:
@@ -356,20 +406,74 @@ def test_what_the_workspace_pipeline_does_not_write(tmp_path: Path, cli: CLI) ->
 
 
 @pytest.mark.usefixtures("utc", "shared_uv_cache", "no_ambient_credentials")
-def test_the_workflows_commands_release_the_package_of_the_tag(tmp_path: Path) -> None:
-    """The build job's and the publish job's commands, run at the root as the workflow runs
-    them on a push of one package's tag, build and release that package alone."""
-    root = make_workspace(tmp_path, lock=False)
-    git(root, "checkout", "--quiet", "rpws-b-v1.0.0")
-    env = {"GITHUB_REF": "refs/tags/rpws-b-v1.0.0"}
-    built = run_release(root, "ci", "--build-only", "--outdir", "dist", env=env)
-    assert "rpws-b 1.0.0: built and verified." in assert_exit(built, 0)
-    assert sorted(p.name for p in (root / "dist").iterdir() if p.suffix != ".json") == [
-        "rpws_b-1.0.0-py3-none-any.whl",
-        "rpws_b-1.0.0.tar.gz",
-    ]
-    (root / "dist").rename(tmp_path / "artifacts")
-    published = run_release(
-        root, "-c", "publish=[]", "ci", "--publish-from", str(tmp_path / "artifacts"), env=env
+def test_the_workflows_commands_release_every_package_of_the_commit_once(
+    tmp_path: Path, pypiserver: IndexTarget
+) -> None:
+    """The build job's and the publish job's commands, as the workflow runs them at the root
+    on the push to the release branch: every package tagged on the commit built into a
+    directory of its own, then published in dependency order with the waits; a second run
+    for the commit (started by a tag) finds it all done; a commit without a release tag is
+    nothing to do."""
+    root = make_workspace(tmp_path, lock=False)  # rpws-{a,b,c}-v1.0.0 on HEAD
+    target = PublishTo("local", pypiserver)
+    index = (
+        f'publish=[{{name = "local", repository-url = "{pypiserver.upload_url}", '
+        f'index-url = "{pypiserver.simple_url}"}}]'
     )
-    assert "rpws-b 1.0.0: released." in assert_exit(published, 0)
+    outputs = tmp_path / "github_output"
+    env = {
+        **publish_env(target),
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_REF": "refs/heads/main",
+        "GITHUB_OUTPUT": str(outputs),
+    }
+    built = run_release(root, "ci", "--build-only", "--outdir", "dist", env=env)
+    text = assert_exit(built, 0)
+    assert "rpws-c 1.0.0, rpws-b 1.0.0, rpws-a 1.0.0: built and verified." in text
+    for name in NAMES:
+        files = sorted(p.name for p in (root / "dist" / name).iterdir())
+        dist = name.replace("-", "_")
+        assert [f for f in files if not f.startswith("release-manifest-")] == [
+            f"{dist}-1.0.0-py3-none-any.whl",
+            f"{dist}-1.0.0.tar.gz",
+        ]
+        assert len(files) == 3, files  # and its own manifest
+    assert "tag=rpws-c-v1.0.0 rpws-b-v1.0.0 rpws-a-v1.0.0\n" in outputs.read_text()
+    artifacts = tmp_path / "artifacts"  # as the publish job downloads them
+    (root / "dist").rename(artifacts)
+
+    published = run_release(root, "-c", index, "ci", "--publish-from", str(artifacts), env=env)
+    text = assert_exit(published, 0)
+    order = [text.index(f"[{n}] upload to local") for n in ("rpws-c", "rpws-b", "rpws-a")]
+    assert order == sorted(order)
+    assert order[0] < text.index("wait until every target serves rpws-c") < order[1]
+    assert order[1] < text.index("wait until every target serves rpws-b") < order[2]
+    for name in NAMES:
+        dist = name.replace("-", "_")
+        assert sorted(listed_files(pypiserver, name)) == [
+            f"{dist}-1.0.0-py3-none-any.whl",
+            f"{dist}-1.0.0.tar.gz",
+        ]
+
+    # The run a tag of the same push started, after the first: everything is done.
+    again = run_release(
+        root,
+        "-c",
+        index,
+        "ci",
+        "--publish-from",
+        str(artifacts),
+        env={**env, "GITHUB_REF": "refs/tags/rpws-a-v1.0.0"},
+    )
+    text = assert_exit(again, 0)
+    assert text.count("already done publish  [") == 3, text
+    assert "  done " not in text.replace("already done", "")
+
+    # The next push to the branch: no release tag on its commit, nothing done.
+    commit_all(root, "Start the next version")
+    before = tree_state(root, root.parent / "ws.git")
+    nothing = run_release(root, "ci", "--build-only", "--outdir", "dist", env=env)
+    assert_exit(nothing, 0)
+    assert nothing.stdout.startswith("Nothing to release: HEAD (")
+    assert nothing.stdout.count("\n") == 1
+    assert tree_state(root, root.parent / "ws.git") == before

@@ -37,9 +37,10 @@ class Writer(NamedTuple):
     release_pr: Callable[[tuple[str, ...], str], dict[str, str]] | None = None
     #: what to set up for the release pull request flow, after writing it
     release_pr_setup: str = ""
-    #: (each package's name and tag format, pip install arguments) -> the file of a
-    #: repository of several packages (docs/monorepo.md), or None when there is none
-    workspace: Callable[[Sequence[tuple[str, str]], str], str] | None = None
+    #: (each package's name and tag format, the release branches' patterns, pip install
+    #: arguments) -> the file of a repository of several packages (docs/monorepo.md), or
+    #: None when there is none
+    workspace: Callable[[Sequence[tuple[str, str]], Sequence[str], str], str] | None = None
     #: what the workspace file holds, and what to set up for it (``{packages}``: their names)
     workspace_what: str = ""
     workspace_setup: str = ""
@@ -63,9 +64,12 @@ def _github() -> Writer:
         release_pr_setup="On PyPI, add a trusted publisher for this repository, workflow "
         "release-merge.yml, environment pypi. In the repository's Actions settings, allow "
         "GitHub Actions to create pull requests (release pr opens them with GITHUB_TOKEN).",
-        workspace=lambda packages, install: github.render_workspace(packages, install=install),
-        workspace_what="on a push of a package's release tag, a build job and a publish job "
-        "for that package (environment 'pypi', trusted publishing)",
+        workspace=lambda packages, branches, install: github.render_workspace(
+            packages, branches, install=install
+        ),
+        workspace_what="on a push to a release branch or of a package's release tag, or run "
+        "by hand, a build job and a publish job for every package tagged on the commit, in "
+        "dependency order (environment 'pypi', trusted publishing)",
         workspace_setup="On PyPI, add a trusted publisher for this repository, workflow "
         "release.yml, environment pypi, to each package: {packages}.",
     )
@@ -87,9 +91,12 @@ def _gitlab() -> Writer:
         f"top-level pipeline file path {gitlab.PATH}, environment pypi; in GitLab, protect the "
         "environment pypi and the release tags.",
         shared=True,
-        workspace=lambda packages, install: gitlab.render_workspace(packages, install=install),
-        workspace_what="in a pipeline for a package's release tag, a build job and a publish "
-        "job for that package (environment 'pypi', trusted publishing, outputs in the dotenv "
+        workspace=lambda packages, branches, install: gitlab.render_workspace(
+            packages, branches, install=install
+        ),
+        workspace_what="in a pipeline for a release branch or a package's release tag, or "
+        "run by hand, a build job and a publish job for every package tagged on the commit, "
+        "in dependency order (environment 'pypi', trusted publishing, outputs in the dotenv "
         "report release.env)",
         workspace_setup="On PyPI, add a GitLab trusted publisher for this project's namespace "
         f"and name, top-level pipeline file path {gitlab.PATH}, environment pypi, to each "
@@ -139,13 +146,15 @@ def write_workspace(
     project: Path,
     kind: str,
     packages: Sequence[tuple[str, str]],
+    branches: Sequence[str],
     install: str,
     *,
     dry_run: bool,
 ) -> Written:
     """Render the release pipeline of ``kind`` for the repository of several packages at
-    ``project`` (``packages``: each one's name and tag format) and, unless ``dry_run``, write
-    it as :func:`write` does: one pipeline for every package, on any package's release tag."""
+    ``project`` (``packages``: each one's name and tag format; ``branches``: the release
+    branches' patterns) and, unless ``dry_run``, write it as :func:`write` does: one
+    pipeline for every package, releasing every package tagged on the commit it runs for."""
     writer = WRITERS[kind]()
     render = writer.workspace
     if render is None:
@@ -159,7 +168,7 @@ def write_workspace(
     writer = writer._replace(
         what=writer.workspace_what, setup=writer.workspace_setup.format(packages=names)
     )
-    return _put(project, writer, render(packages, install), dry_run=dry_run)
+    return _put(project, writer, render(packages, branches, install), dry_run=dry_run)
 
 
 def _put(project: Path, writer: Writer, text: str, *, dry_run: bool) -> Written:

@@ -7,12 +7,13 @@ in the ``pypi`` environment with only ``id-token: write`` (PyPI trusted publishi
 and ``contents: write`` (the GitHub release), downloads them and runs
 ``release ci --publish-from``.  Every action is pinned to a commit SHA; no caches
 in release jobs; one release per ref at a time, never cancelled half way.  At the root of a
-repository of several packages the same jobs run on every package's release tags
-(:func:`render_workspace`).
+repository of several packages the same jobs release every package tagged on the commit,
+whatever started the run (:func:`render_workspace`).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 #: Where the workflow goes, relative to the project.
@@ -47,17 +48,84 @@ HEAD = """\
 # index (trusted publishing) and makes the GitHub release in another.
 """
 
-#: The head of the workflow of a repository of several packages (docs/monorepo.md).
-WORKSPACE_HEAD = """\
+#: The workflow of a repository of several packages (docs/monorepo.md). GitHub creates no
+#: event for the tags of a push of more than three tags, and the tags of one release are
+#: pushed at once, so a run must not depend on which tag started it: every run releases
+#: every package tagged on its commit, in dependency order, and any one event for that
+#: commit (the push to the release branch, which GitHub always reports, a push of a
+#: release tag, or a run started by hand) is enough. Runs for one commit wait for each
+#: other (``concurrency`` keyed on the commit, never cancelled half way); every step of a
+#: release probes whether it is done, so a later run finds it done.
+WORKSPACE = """\
 # Written by `release init --ci github` (release-pipeline). The repository holds several
-# packages; a push of a package's release tag releases that package: `release ci` at
-# the root takes the package from the tag, builds and verifies its artifacts in one
-# job, then publishes them to the package index (trusted publishing) and makes its
-# GitHub release in another. Each tag pushed starts a run of its own; GitHub starts
-# none for a push of more than three tags at once.
+# packages. A run releases every package whose release tag is on the commit it runs for
+# (`release ci` at the root): one job builds and verifies their artifacts, another
+# uploads them to the package index in dependency order (trusted publishing), each
+# dependent once the index serves what it requires, and makes their GitHub releases.
+# Any one run for the release commit is enough: a push to a release branch (GitHub
+# creates no event for the tags of a push of more than three tags), a push of a release
+# tag, or a run started by hand on a release tag. Runs for one commit wait for each
+# other, and a later one finds the release done. A commit without a release tag has
+# nothing to release: its build job says so and the publish job is skipped.
+name: release
+
+on:
+  push:
+    branches:
+{branch_filters}
+    tags:
+{tag_filters}
+  workflow_dispatch:
+
+permissions: {{}}
+
+concurrency:
+  group: release-${{{{ github.sha }}}}  # one run per commit, whatever started it
+  cancel-in-progress: false
+
+jobs:
+  build:
+    name: Build and verify
+    runs-on: ubuntu-latest
+    permissions:
+      contents: read  # check out the repository
+    outputs:
+      tags: ${{{{ steps.build.outputs.tag }}}}  # empty: the commit has no release tag
+    steps:
+{fresh_checkout}
+      - name: Build and verify every package tagged on the commit
+        id: build
+        run: release ci --build-only --outdir dist
+      - if: steps.build.outputs.tag != ''
+        uses: {upload}
+        with:
+          name: dist
+          path: dist/  # one directory per package
+          if-no-files-found: error
+
+  publish:
+    name: Publish and announce
+    needs: build
+    if: needs.build.outputs.tags != ''
+    runs-on: ubuntu-latest
+    environment:
+      name: pypi
+    permissions:
+      id-token: write  # PyPI trusted publishing (OIDC)
+      contents: write  # create the GitHub releases and attach the artifacts
+    steps:
+{fresh_checkout}
+      - uses: {download}
+        with:
+          name: dist
+          path: artifacts/
+      - name: Publish in dependency order and announce
+        run: release ci --publish-from artifacts
+        env:
+          GITHUB_TOKEN: ${{{{ secrets.GITHUB_TOKEN }}}}
 """
 
-#: The jobs of the workflow: the same for one project and for a repository of several.
+#: The jobs of the workflow of one project.
 JOBS = """\
 {tag_triggered}
 jobs:
@@ -156,13 +224,40 @@ def render(tag_format: str, *, install: str, python: str = "3.12") -> str:
     return _render(HEAD, _tag_triggered(tag_glob(tag_format)), install=install, python=python)
 
 
+def branch_glob(pattern: str) -> str:
+    """A GitHub branch filter matching at least the branches the shell-style ``pattern``
+    (a `branches` entry) matches. There ``*`` and ``?`` match ``/`` too, so they become
+    ``**``, as does a ``[!...]`` set and each character GitHub reads otherwise (``+``,
+    ``!``, a lone ``]``); a wider filter only costs a run that finds nothing to release."""
+    out = ""
+    for token in re.findall(r"\*+|\[!?\]?[^\]]*\]|.", pattern):
+        if token[0] == "[" and len(token) > 1 and token[1] != "!":
+            out += token  # a set of characters, such as [0-9]: the same in both
+        elif token[0] in "*?+![]\\":
+            out += "" if out.endswith("**") else "**"
+        else:
+            out += token
+    return out
+
+
 def render_workspace(
-    packages: Sequence[tuple[str, str]], *, install: str, python: str = "3.12"
+    packages: Sequence[tuple[str, str]],
+    branches: Sequence[str],
+    *,
+    install: str,
+    python: str = "3.12",
 ) -> str:
     """The workflow of a repository of several packages (``packages``: each one's name and
-    tag format): the jobs of :func:`render`, on every package's release tags."""
-    triggered = _tag_triggered(*workspace_globs(packages))
-    return _render(WORKSPACE_HEAD, triggered, install=install, python=python)
+    tag format; ``branches``: the release branches' patterns): on a push to a release
+    branch, of any package's release tag, or by hand, the release of every package tagged
+    on the commit."""
+    return WORKSPACE.format(
+        branch_filters="\n".join(f'      - "{branch_glob(b)}"' for b in branches),
+        tag_filters="\n".join(f'      - "{glob}"' for glob in workspace_globs(packages)),
+        upload=UPLOAD_ARTIFACT,
+        download=DOWNLOAD_ARTIFACT,
+        **_job_setup(install, python),
+    )
 
 
 def _render(head: str, tag_triggered: str, *, install: str, python: str) -> str:

@@ -9,12 +9,13 @@ protects), one at a time per tag (``resource_group``), never interrupted, and ru
 
 The jobs use GitLab's default stages (``build``, ``deploy``) and set nothing at the top
 level, so they can be copied into an existing pipeline as they are.  At the root of a
-repository of several packages the same jobs run for every package's release tags
-(:func:`render_workspace`).
+repository of several packages the same jobs release every package tagged on the commit,
+in a pipeline for a release branch or tag or one run by hand (:func:`render_workspace`).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from release.cisystems import GITLAB_DOTENV, GITLAB_SUMMARY, id_token_variable
@@ -38,17 +39,26 @@ HEAD = """\
 # index (trusted publishing) and makes the release in another.
 """
 
-#: The head of the pipeline of a repository of several packages (docs/monorepo.md).
+#: The head of the pipeline of a repository of several packages (docs/monorepo.md). GitLab
+#: creates at most four branch and tag pipelines for one push, and the tags of one release
+#: are pushed at once, so a pipeline must not depend on which tag it is for: every one
+#: releases every package tagged on its commit, in dependency order, and any one pipeline
+#: for that commit is enough.
 WORKSPACE_HEAD = """\
 # Written by `release init --ci gitlab` (release-pipeline). The repository holds
-# several packages; a pipeline for a package's release tag releases that package:
-# `release ci` at the root takes the package from the tag, builds and verifies its
-# artifacts in one job, then publishes them to the package index (trusted publishing)
-# and makes its release in another. Each tag pushed gets a pipeline of its own; GitLab
-# creates at most four branch and tag pipelines for one push.
+# several packages. A pipeline releases every package whose release tag is on its
+# commit (`release ci` at the root): release-build builds and verifies their
+# artifacts; release-publish uploads them to the package index in dependency order
+# (trusted publishing), each dependent once the index serves what it requires, and
+# makes their releases. Any one pipeline for the release commit is enough: one for a
+# release branch, for a release tag (GitLab creates at most four branch and tag
+# pipelines for one push), or one run by hand (Build > Pipelines > New pipeline). The
+# publish jobs of one commit wait for each other, and a later one finds the release
+# done. For a commit without a release tag both jobs end at once: nothing to release.
 """
 
-#: The jobs of the pipeline: the same for one project and for a repository of several.
+#: The jobs of the pipeline: the same for one project and for a repository of several,
+#: but for what starts them and what the publish jobs wait for.
 JOBS = """\
 #
 # The image is an exact Python version (not python:3), so these jobs change only
@@ -61,7 +71,7 @@ release-build:
   rules:
 {rules}
   variables:
-    GIT_DEPTH: "0"  # release ci needs the history and the tags
+    GIT_DEPTH: "0"  # release ci needs the history and the tags{fetch_tags}
   script:
     - python -m pip install {install}
     - release ci --build-only --outdir dist
@@ -84,10 +94,10 @@ release-publish:
       artifacts: true
   environment:
     name: pypi  # protect it: Settings > CI/CD > Protected environments
-  resource_group: release-$CI_COMMIT_TAG  # one release of a tag at a time
+  resource_group: {resource_group}
   interruptible: false
   variables:
-    GIT_DEPTH: "0"
+    GIT_DEPTH: "0"{fetch_tags}
   id_tokens:
     {id_token}:  # PyPI trusted publishing (OIDC): this job alone holds it
       aud: {audience}
@@ -143,17 +153,66 @@ def workspace_rules(packages: Sequence[tuple[str, str]]) -> list[str]:
     return rules
 
 
+def branch_rule(pattern: str) -> str:
+    """The ``rules: if:`` expression, as a YAML single-quoted scalar, that is true in a
+    pipeline for a branch the shell-style ``pattern`` (a `branches` entry) matches."""
+    if not any(c in pattern for c in "*?[") and '"' not in pattern:
+        expression = f'$CI_COMMIT_BRANCH == "{pattern}"'
+    else:
+        regex = ""
+        for token in re.findall(r"\*|\?|\[!?\]?[^\]]*\]|.", pattern):
+            if token == "*":
+                regex += ".*"
+            elif token == "?":
+                regex += "."
+            elif token[0] == "[" and len(token) > 1:
+                negated = token[1] == "!"
+                inner = token[2:-1] if negated else token[1:-1]
+                regex += "[" + ("^" if negated else "") + inner.replace("/", "\\/") + "]"
+            else:
+                regex += _regex_literal(token)
+        expression = f"$CI_COMMIT_BRANCH =~ /^{regex}$/"
+    return "'" + expression.replace("'", "''") + "'"
+
+
+#: The ``rules: if:`` expression of a pipeline run by hand (Run pipeline, on any branch or tag).
+RUN_BY_HAND_RULE = "'$CI_PIPELINE_SOURCE == \"web\"'"
+
+#: Every tag in the clone, not only the one of a pipeline for a tag: release ci releases
+#: every package tagged on the commit.
+FETCH_TAGS = '''
+    GIT_FETCH_EXTRA_FLAGS: "--prune --quiet --tags"'''
+
+
 def render(tag_format: str, *, install: str) -> str:
-    return _render(HEAD, [tag_rule(tag_format)], install=install)
+    return _render(
+        HEAD,
+        [tag_rule(tag_format)],
+        install=install,
+        resource_group="release-$CI_COMMIT_TAG  # one release of a tag at a time",
+    )
 
 
-def render_workspace(packages: Sequence[tuple[str, str]], *, install: str) -> str:
+def render_workspace(
+    packages: Sequence[tuple[str, str]], branches: Sequence[str], *, install: str
+) -> str:
     """The pipeline of a repository of several packages (``packages``: each one's name and
-    tag format): the jobs of :func:`render`, in a pipeline for any package's release tag."""
-    return _render(WORKSPACE_HEAD, workspace_rules(packages), install=install)
+    tag format; ``branches``: the release branches' patterns): in a pipeline for a release
+    branch, for any package's release tag, or run by hand, the release of every package
+    tagged on the commit."""
+    rules = [*(branch_rule(b) for b in branches), *workspace_rules(packages), RUN_BY_HAND_RULE]
+    return _render(
+        WORKSPACE_HEAD,
+        rules,
+        install=install,
+        resource_group="release-$CI_COMMIT_SHA  # one release of a commit at a time",
+        fetch_tags=FETCH_TAGS,
+    )
 
 
-def _render(head: str, rules: Sequence[str], *, install: str) -> str:
+def _render(
+    head: str, rules: Sequence[str], *, install: str, resource_group: str, fetch_tags: str = ""
+) -> str:
     return head + JOBS.format(
         image=IMAGE,
         rules="\n".join(f"    - if: {rule}" for rule in rules),
@@ -162,6 +221,8 @@ def _render(head: str, rules: Sequence[str], *, install: str) -> str:
         summary=GITLAB_SUMMARY,
         id_token=id_token_variable(AUDIENCE),
         audience=AUDIENCE,
+        resource_group=resource_group,
+        fetch_tags=fetch_tags,
     )
 
 

@@ -1,0 +1,334 @@
+"""``release ci`` at the root of a repository of several packages (docs/monorepo.md).
+
+Whatever started the run (a push to a release branch, a push of a package's release tag,
+a run started by hand), it releases every package whose release tag is on HEAD, as one
+release: each package's CI plan (:func:`release.ci.prepare_plan`) composed with the others
+(:func:`release.workspace.compose`), so every package is built and verified, then published
+in dependency order, a dependent only once every target serves the new files of the
+packages it requires, all under one journal. Every step probes whether it is already done,
+so a second run for the same commit finds the release done and changes nothing.
+``--tag NAME`` narrows the run to that tag's package. A HEAD without a package's release
+tag (any other commit pushed to the branch) is nothing to do.
+
+With ``--build-only --outdir DIR`` each package's files and manifest go to a directory of
+its own, ``DIR/<name>/`` (:func:`artifact_dir`); ``--publish-from DIR`` gathers each
+package's files from there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
+
+from packaging.utils import canonicalize_name
+
+from release.errors import NothingToRelease, UsageError
+from release.executor import Outcome, execute
+from release.journal import PENDING, Journal, Lock, state_dir
+from release.ops.git import ROOT_PROJECT, locate
+from release.runner import Runner
+from release.steps import Context
+
+if TYPE_CHECKING:
+    from release.collect import Collected
+    from release.config import Inherited
+    from release.packages import Package
+    from release.workspace import Member, WorkspacePlan
+
+
+class PackageTag(NamedTuple):
+    """A package to release in this run, the tag it is released from, and the root
+    settings it inherits."""
+
+    package: Package
+    tag: str
+    inherited: Inherited
+
+
+@dataclass
+class WorkspaceCiResult:
+    plan: WorkspacePlan
+    outcomes: list[Outcome] = field(default_factory=list)
+    artifacts: dict[str, dict[str, str]] = field(default_factory=dict)  # package -> file -> sha256
+    warnings: list[str] = field(default_factory=list)
+
+
+def artifact_dir(outdir: Path, name: str) -> Path:
+    """Where a build job writes the files and manifest of the package ``name``, and where
+    the publish job looks for them: a directory named after the package (its name
+    PEP 503-normalised, which a valid name makes a safe path component)."""
+    return outdir / canonicalize_name(name)
+
+
+def head_tags(root: Path) -> list[str]:
+    return Runner(root).git("tag", "--points-at", "HEAD").stdout.split()
+
+
+def tagged_packages(
+    root: Path, environ: Mapping[str, str], overrides: Sequence[str], given: str | None
+) -> list[PackageTag]:
+    """The packages to release and each one's tag, in dependency order: with ``given``
+    (``--tag``), that tag's package alone; without, every package's release tag on HEAD,
+    whichever tag or branch the CI system says the run is for. Empty when HEAD carries no
+    package's release tag."""
+    from release import tags as tags_mod
+    from release.config import inherited_from_root, load
+    from release.packages import dependency_order, discover
+    from release.workspace import about_package
+
+    names = [given] if given else head_tags(root)
+    found: list[PackageTag] = []
+    owners: dict[str, list[str]] = {}
+    for package in dependency_order(discover(root)):
+        inherited = inherited_from_root(root, package.path)
+        with about_package(package):
+            cfg = load(
+                root / package.path, environ=environ, overrides=overrides, workspace=inherited
+            )
+        mine = [t.name for t in tags_mod.release_tags(names, cfg.tag_format, cfg.tag_scheme)]
+        if len(mine) > 1:
+            raise UsageError(
+                f"HEAD carries several release tags of {package.name}: {', '.join(mine)}; "
+                "one run releases one version of a package.",
+                "Name the one to release: release ci --tag NAME.",
+            )
+        for name in mine:
+            owners.setdefault(name, []).append(package.name)
+            found.append(PackageTag(package, name, inherited))
+    shared = {name: who for name, who in owners.items() if len(who) > 1}
+    if shared:
+        name, who = next(iter(shared.items()))
+        raise UsageError(
+            f"The tag {name} is a release tag of several packages ({', '.join(who)}): their "
+            "`tag-format`s write the same names.",
+            "Give each package a `tag-format` of its own (the default is {name}-v{version}).",
+        )
+    if given and not found:
+        raise NothingToRelease(
+            f"Nothing to release: the tag {given!r} is no release tag of a package of this "
+            "repository.",
+            "Name a package's release tag (its `tag-format`, by default NAME-vVERSION), or "
+            "leave --tag out to release every package's release tag on HEAD.",
+        )
+    return found
+
+
+def nothing_tagged(root: Path) -> str:
+    """The one line a run says when HEAD carries no package's release tag."""
+    head = Runner(root).git("rev-parse", "HEAD").stdout.strip()
+    tags = ", ".join(head_tags(root)) or "none"
+    return (
+        f"Nothing to release: HEAD ({head[:12]}) carries no release tag of a package of this "
+        f"repository (its tags: {tags})."
+    )
+
+
+def compose_ci(members: Sequence[Member]) -> WorkspacePlan:
+    """The release of ``members`` (each one's CI plan, dependencies first) as one: the
+    steps of a release of several packages, of which a CI plan has only those after the
+    push (no commit, no push)."""
+    from release.workspace import compose
+
+    return compose(members)
+
+
+def plan(
+    root: Path,
+    environ: Mapping[str, str],
+    overrides: Sequence[str],
+    tag: str | None,
+    job: str | None = None,
+) -> WorkspacePlan | None:
+    """The CI release at ``root`` (the stages of ``job``, or of every CI job), or None
+    when HEAD carries no package's release tag. Each tag is checked as in a project of its
+    own: it matches its package's `tag-format`, HEAD is its commit, and the package's
+    version files hold its version."""
+    from release.ci import prepare_plan
+    from release.workspace import Member, about_package, requires_among
+
+    chosen = tagged_packages(root, environ, overrides, tag)
+    if not chosen:
+        return None
+    names = [item.package.name for item in chosen]
+    members: list[Member] = []
+    for item in chosen:
+        with about_package(item.package):
+            made, *_ = prepare_plan(
+                root / item.package.path,
+                environ,
+                overrides,
+                item.tag,
+                job,
+                workspace=item.inherited,
+            )
+        requires = requires_among(item.package, names)
+        members.append(Member(item.package.name, item.package.path, made, requires))
+    return compose_ci(members)
+
+
+def run(
+    root: Path,
+    *,
+    environ: Mapping[str, str],
+    overrides: Sequence[str] = (),
+    tag: str | None = None,
+    build_only: bool = False,
+    publish_from: Path | None = None,
+    outdir: Path | None = None,
+    dist: str | None = None,
+    on_step: Callable[[Outcome], None] = lambda _o: None,
+    on_plan: Callable[[WorkspacePlan], None] = lambda _p: None,
+) -> WorkspaceCiResult | None:
+    """``release ci`` at the root: the release of every package tagged on HEAD (see
+    :func:`plan`), or None, having changed nothing, when there is none."""
+    from release.ci import write_manifest
+
+    job = "build" if build_only else "publish" if publish_from is not None else None
+    made = plan(root, environ, overrides, tag, job)
+    if made is None:
+        return None
+    on_plan(made)
+    runner = Runner(root)
+    git_dir, _project = locate(runner)
+    state = state_dir(git_dir, ROOT_PROJECT)
+    head = runner.git("rev-parse", "HEAD").stdout.strip()
+    warnings: list[str] = []
+    with Lock(state):
+        journal = Journal(
+            path=state / "ci-journal.json",
+            plan=made.to_journal(),
+            start_head=head,
+            start_branch=made.shared.branch or "",
+            steps={s.id: PENDING for s in made.steps},
+            release_commit=head,
+            pushed=True,
+            project=ROOT_PROJECT,
+        )
+        if publish_from is not None:
+            for member in made.members:
+                collected = gather_package(root, publish_from, member, environ, overrides)
+                journal.of_package(member.name).artifacts = collected.files
+                warnings += [f"{member.name}: {text}" for text in collected.warnings]
+        journal.save()
+        ctx = Context(
+            root, state, runner, made.shared, journal, environ, tuple(overrides), workspace=made
+        )
+        report = execute(ctx, on_step=on_step)
+        journal.finished = True
+        journal.save()
+    artifacts = {m.name: dict(journal.of_package(m.name).artifacts) for m in made.members}
+    if build_only:
+        artifacts = {
+            name: {f: h for f, h in files.items() if dist is None or _kind(f) == dist}
+            for name, files in artifacts.items()
+        }
+        for member in made.members:
+            built = root / member.path / member.plan.dist_dir
+            target = artifact_dir(outdir, member.name) if outdir is not None else built
+            write_manifest(built, target, member.plan, artifacts[member.name])
+    return WorkspaceCiResult(made, report.outcomes, artifacts, warnings)
+
+
+def _kind(name: str) -> str:
+    return "wheel" if name.endswith(".whl") else "sdist"
+
+
+def gather_package(
+    root: Path,
+    source: Path,
+    member: Member,
+    environ: Mapping[str, str],
+    overrides: Sequence[str],
+) -> Collected:
+    """The files of ``member`` that the build job wrote to ``source/<name>/``, checked as
+    one release of its tag and copied to its dist-dir (:func:`release.ci.gather_artifacts`)."""
+    from release.ci import expected_wheels, gather_artifacts
+    from release.collect import CollectError
+    from release.config import inherited_from_root
+
+    own = artifact_dir(source, member.name)
+    if not own.is_dir():
+        raise CollectError(
+            f"{own} does not exist: the files of {member.name} {member.plan.version} "
+            f"({member.plan.tag}) are looked for there.",
+            "At the root of a repository of several packages, release ci --build-only "
+            "--outdir DIR writes each package's files to DIR/<name>/; give --publish-from "
+            "the directory it wrote, as it wrote it.",
+        )
+    package_dir = root / member.path
+    expected = expected_wheels(
+        package_dir, environ, overrides, workspace=inherited_from_root(root, member.path)
+    )
+    return gather_artifacts(own, member.plan, package_dir / member.plan.dist_dir, expected)
+
+
+# -- the job's outputs ----------------------------------------------------------------------
+
+
+def job_outputs(made: WorkspacePlan | None, released: bool) -> dict[str, str]:
+    """The outputs of the job (:data:`release.cisystems.OUTPUT_NAMES`): every package's
+    version and tag, in dependency order, separated by spaces."""
+    plans = [m.plan for m in made.members] if made is not None else []
+    return {
+        "version": " ".join(str(p.version) for p in plans),
+        "tag": " ".join(p.tag for p in plans),
+        "is-prerelease": str(any(p.version.is_prerelease for p in plans)).lower(),
+        "released": str(released).lower(),
+    }
+
+
+def job_summary(
+    made: WorkspacePlan | None,
+    outcomes: Sequence[Outcome],
+    artifacts: Mapping[str, Mapping[str, str]],
+) -> str:
+    """The job's summary in Markdown: each package's release checklist (its own steps,
+    done or not), then every step with its result and time, then each file's sha256."""
+    if made is None:
+        return ""
+    from release.markdown import plan_markdown
+
+    lines: list[str] = []
+    for member in made.members:
+        own = {
+            o.step._replace(package="").id: o.status
+            for o in outcomes
+            if o.step.package == member.name
+        }
+        lines += [plan_markdown(member.plan, [], own).rstrip("\n"), ""]
+    lines += [
+        "## Times",
+        "",
+        "| package | stage | step | result | time |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for outcome in outcomes:
+        step = outcome.step
+        lines.append(
+            f"| {step.package or 'all'} | {step.stage} | {step.summary} | {outcome.status} "
+            f"| {outcome.seconds:.1f}s |"
+        )
+    files = [(n, f, h) for n, own_files in artifacts.items() for f, h in sorted(own_files.items())]
+    if files:
+        lines += ["", "| package | file | sha256 |", "| --- | --- | --- |"]
+        lines += [f"| {n} | {f} | `{h}` |" for n, f, h in files]
+    return "\n".join(lines) + "\n"
+
+
+def write_job_outputs(
+    environ: Mapping[str, str],
+    made: WorkspacePlan | None,
+    outcomes: Sequence[Outcome],
+    artifacts: Mapping[str, Mapping[str, str]],
+    released: bool,
+) -> Path | None:
+    """Write the job's outputs and summary where the CI system takes them (see
+    :func:`release.ci.write_job_outputs`)."""
+    from release import cisystems
+
+    system = cisystems.detect(environ)
+    return system.write_outputs(
+        environ, job_outputs(made, released), job_summary(made, outcomes, artifacts)
+    )
