@@ -22,11 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from packaging.utils import canonicalize_name
-
 from release.errors import NothingToRelease, UsageError
 from release.executor import Outcome, execute
 from release.journal import PENDING, Journal, Lock, state_dir
+from release.names import normalised
 from release.ops.git import ROOT_PROJECT, locate
 from release.runner import Runner
 from release.steps import Context
@@ -59,7 +58,7 @@ def artifact_dir(outdir: Path, name: str) -> Path:
     """Where a build job writes the files and manifest of the package ``name``, and where
     the publish job looks for them: a directory named after the package (its name
     PEP 503-normalised, which a valid name makes a safe path component)."""
-    return outdir / canonicalize_name(name)
+    return outdir / normalised(name)
 
 
 def head_tags(root: Path) -> list[str]:
