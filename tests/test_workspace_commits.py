@@ -196,3 +196,18 @@ def test_a_workspace_run_and_a_package_run_refuse_each_other(tmp_path: Path) -> 
     # Released on the way out, failure or not.
     assert not held.exists()
     assert not (state_dir_of(ws) / "lock").exists()
+
+
+def test_rebased_release_commits_are_found_by_their_messages_in_order(tmp_path: Path) -> None:
+    from release.flow import rebased_copies
+    from release.runner import Runner
+
+    git(tmp_path, "init", "--quiet")
+    for message in ("Base", "Release core 2.0.0", "Release app 1.0.1"):
+        git(tmp_path, "commit", "--quiet", "--allow-empty", "-m", message)
+    shas = git(tmp_path, "log", "--format=%H", "-2").split()[::-1]
+    runner = Runner(tmp_path)
+    assert rebased_copies(runner, ["Release core 2.0.0", "Release app 1.0.1"]) == shas
+    assert rebased_copies(runner, ["Release app 1.0.1", "Release core 2.0.0"]) is None
+    assert rebased_copies(runner, ["Base", "Release core 2.0.0", "Release app 1.0.1"]) is not None
+    assert rebased_copies(runner, ["x", "Base", "Release core 2.0.0", "Release app 1.0.1"]) is None
