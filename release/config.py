@@ -1258,6 +1258,15 @@ SCHEMA: tuple[Key, ...] = (
         _boolean("update-dependents"),
     ),
     Key(
+        "consolidate-commits",
+        "boolean",
+        True,
+        "In a repository of several packages (root pyproject.toml only): make one release "
+        "commit for every package released together (true), or one commit per package, in "
+        "dependency order, each package's tag on its own commit (false).",
+        _boolean("consolidate-commits"),
+    ),
+    Key(
         "dist-dir",
         "string",
         "dist",
@@ -1567,12 +1576,15 @@ def _inherited_layers(
     several, then what it inherits from the root."""
     if workspace is None:
         return []
-    if "packages" in table and workspace.where != "pyproject.toml":
-        raise ConfigError(
-            f"{project_dir / 'pyproject.toml'} [tool.release]: `packages` belongs in the "
-            "root pyproject.toml of the repository, not in a package's.",
-            "Move the [[tool.release.packages]] tables to the root pyproject.toml.",
-        )
+    if workspace.where != "pyproject.toml":
+        for key in ROOT_ONLY:
+            if key in table:
+                raise ConfigError(
+                    f"{project_dir / 'pyproject.toml'} [tool.release]: `{key}` belongs in the "
+                    f"root pyproject.toml of the repository, not in a package's: {ROOT_ONLY[key]}",
+                    f"Move `{key}` to [tool.release] of the root pyproject.toml "
+                    f"({workspace.where}).",
+                )
     shared = {k: v for k, v in workspace.table.items() if k not in NOT_INHERITED}
     return [(WORKSPACE_DEFAULT, PACKAGE_DEFAULTS), (workspace.where, shared)]
 
@@ -1594,8 +1606,35 @@ def inherited_from_root(root: Path, package_path: str) -> Inherited:
     return Inherited(table if isinstance(table, dict) else {}, where)
 
 
-#: Keys a package never inherits from the root: they name its own files, or the packages.
-NOT_INHERITED = frozenset({"version-locations", "packages"})
+#: Keys only the root of a repository of several packages sets, and what each is about.
+ROOT_ONLY: Mapping[str, str] = {
+    "packages": "it lists the packages.",
+    "consolidate-commits": "it says how the packages released together are committed.",
+}
+#: Keys a package never inherits from the root: they name its own files, or are the root's.
+NOT_INHERITED = frozenset({"version-locations", *ROOT_ONLY})
+
+
+def root_setting(
+    root: Path, key: str, *, environ: Mapping[str, str], overrides: Sequence[str]
+) -> Any:
+    """The value of ``key``, one of :data:`ROOT_ONLY`, for the repository of several packages
+    at ``root``: from the command line (``-c``), the environment or the root
+    pyproject.toml's [tool.release], the first that sets it, validated; else its default."""
+    schema = SCHEMA_BY_NAME[key]
+    for text in reversed(overrides):
+        name, value = parse_override(text, "-c")
+        if name == key:
+            return schema.validate(value, "command line")
+    variable = ENV_PREFIX + key.upper().replace("-", "_")
+    if variable in environ:
+        return schema.validate(parse_value(environ[variable]), f"environment ({variable})")
+    table = read_pyproject(root).get("tool", {}).get("release", {})
+    if isinstance(table, dict) and key in table:
+        return schema.validate(table[key], "pyproject.toml [tool.release]")
+    return schema.validate(_toml_copy(schema.default), "default")
+
+
 WORKSPACE_DEFAULT = "default (a package of a repository of several)"
 PACKAGE_DEFAULTS: Mapping[str, Any] = {
     "tag-format": "{name}-v{version}",

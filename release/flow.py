@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -26,7 +27,7 @@ from release.workspace import Selection, workspace_packages
 if TYPE_CHECKING:
     from release.config import UserStep
     from release.packages import Package
-    from release.workspace import WorkspacePlan
+    from release.workspace import Gathered, WorkspacePlan
 from release.runner import Runner
 from release.stages import STAGES, after, public
 from release.steps import Context, implementation
@@ -81,7 +82,7 @@ def run(
         if packages:
             return _run_workspace(
                 project_dir,
-                state,
+                git_dir,
                 runner,
                 packages,
                 request=request,
@@ -92,6 +93,7 @@ def run(
                 show=show,
                 confirm=confirm,
                 on_step=on_step,
+                note=note,
             )
         (selection or Selection()).refuse_for_one_project()
         facts = gather(project_dir, environ=environ, overrides=overrides, runner=runner)
@@ -121,7 +123,7 @@ def run(
 
 def _run_workspace(
     project_dir: Path,
-    state: Path,
+    git_dir: Path,
     runner: Runner,
     packages: Sequence[Package],
     *,
@@ -133,7 +135,10 @@ def _run_workspace(
     show: Callable[[Plan | WorkspacePlan, list[Problem]], None],
     confirm: Callable[[Plan | WorkspacePlan], bool],
     on_step: Callable[[Outcome], None],
+    note: Callable[[str], None],
 ) -> Report:
+    """The release of several packages, holding the lock of each one released as well as
+    the root's (which the caller holds)."""
     from release import workspace
     from release.checks import refusal
     from release.gitreads import GitReads
@@ -146,6 +151,42 @@ def _run_workspace(
     )
     if made is None:
         raise refusal(problems, "No release can be planned")
+    with contextlib.ExitStack() as locks:
+        _hold_package_locks(locks, git_dir, made, note)
+        return _start_workspace(
+            project_dir,
+            git_dir,
+            runner,
+            made=made,
+            gathered=gathered,
+            problems=problems,
+            environ=environ,
+            overrides=overrides,
+            until=until,
+            show=show,
+            confirm=confirm,
+            on_step=on_step,
+        )
+
+
+def _start_workspace(
+    project_dir: Path,
+    git_dir: Path,
+    runner: Runner,
+    *,
+    made: WorkspacePlan,
+    gathered: Gathered,
+    problems: list[Problem],
+    environ: Mapping[str, str],
+    overrides: Sequence[str],
+    until: str | None,
+    show: Callable[[Plan | WorkspacePlan, list[Problem]], None],
+    confirm: Callable[[Plan | WorkspacePlan], bool],
+    on_step: Callable[[Outcome], None],
+) -> Report:
+    from release.checks import refusal
+
+    state = state_dir(git_dir, ROOT_PROJECT)
     show(made, problems)
     if problems:
         raise refusal(problems, "The release checks failed; nothing was changed", listed=False)
@@ -246,11 +287,37 @@ def _execute(ctx: Context, until: str | None, on_step: Callable[[Outcome], None]
     return report
 
 
-def _note_stale(lock: Lock, note: Callable[[str], None]) -> None:
+#: What a package's lock file says holds it while a release of several packages runs.
+WORKSPACE_HOLDER = "the release of several packages at the repository's root"
+
+
+def _hold_package_locks(
+    locks: contextlib.ExitStack[bool | None],
+    git_dir: Path,
+    workspace: WorkspacePlan,
+    note: Callable[[str], None],
+) -> None:
+    """Take the lock of every package of ``workspace``, the one a release of that package
+    alone (``release -C PATH run``) takes, into ``locks``: neither runs beside the other."""
+    from release.journal import LockedError
+
+    for member in workspace.members:
+        if member.path == ROOT_PROJECT:
+            continue  # the root package's lock is the release's own, held already
+        try:
+            lock = locks.enter_context(Lock(state_dir(git_dir, member.path), WORKSPACE_HOLDER))
+        except LockedError as exc:
+            raise LockedError(
+                f"Package {member.name} ({member.path}): {exc.message}", exc.hint
+            ) from None
+        _note_stale(lock, note, f" of package {member.name}")
+
+
+def _note_stale(lock: Lock, note: Callable[[str], None], of: str = "") -> None:
     if lock.stale_pid is not None:
         note(
-            f"A stale lock of release process {lock.stale_pid}, which is no longer running, "
-            "was found and removed."
+            f"A stale lock{of} of release process {lock.stale_pid}, which is no longer "
+            "running, was found and removed."
         )
 
 
@@ -324,10 +391,13 @@ def resume(
         ctx = _context(
             project_dir, state, runner, journal=journal, environ=environ, overrides=overrides
         )
-        _reconcile(ctx, note)
-        _skip(journal, ctx.steps, skip, note)
-        journal.save()
-        return _execute(ctx, until, on_step)
+        with contextlib.ExitStack() as locks:
+            if ctx.workspace is not None:
+                _hold_package_locks(locks, git_dir, ctx.workspace, note)
+            _reconcile(ctx, note)
+            _skip(journal, ctx.steps, skip, note)
+            journal.save()
+            return _execute(ctx, until, on_step)
 
 
 def _skip(
@@ -350,7 +420,7 @@ def _skip(
 def _reconcile(ctx: Context, note: Callable[[str], None]) -> None:
     """Check the journal against the world.
 
-    A release commit rebased onto new upstream work (after a rejected push) is adopted.
+    Release commits rebased onto new upstream work (after a rejected push) are adopted.
     """
     journal = ctx.journal
     head = rev(ctx.runner, "HEAD")
@@ -362,7 +432,9 @@ def _reconcile(ctx: Context, note: Callable[[str], None]) -> None:
             f"HEAD no longer contains the pushed release commit {release[:12]}.",
             "Check out the release branch as pushed, then run release resume.",
         )
-    rebased = head_commit_is(ctx.runner, ctx.plan.commit_message, None)
+    commits = ctx.workspace.commits if ctx.workspace is not None else ()
+    messages = [c.message for c in commits] if len(commits) > 1 else [ctx.plan.commit_message]
+    rebased = rebased_copies(ctx.runner, messages)
     if rebased is None:
         raise ReleaseError(
             f"HEAD ({head[:12]}) does not contain the release commit {release[:12]}, and is not "
@@ -370,19 +442,38 @@ def _reconcile(ctx: Context, note: Callable[[str], None]) -> None:
             "Check out the release branch, or run release abort.",
         )
     note(
-        f"The release commit was rebased ({release[:12]} -> {rebased[:12]}); the tag, "
+        f"The release commit was rebased ({release[:12]} -> {rebased[-1][:12]}); the tag, "
         "artifacts and checks are redone for it."
+        if len(rebased) == 1
+        else f"The {len(rebased)} release commits were rebased ({release[:12]} -> "
+        f"{rebased[-1][:12]}); the tags, artifacts and checks are redone for them."
     )
     redone = after("prepare")
     # Undone by the steps themselves: the tag on the old commit, the artifacts built from
     # it and their manifest (whatever the steps of those stages did), last first.
     _undo(ctx, _ran(ctx, redone), note)
-    journal.release_commit = rebased
+    if len(rebased) > 1:
+        assert ctx.workspace is not None
+        for commit, sha in zip(ctx.workspace.commits, rebased, strict=True):
+            journal.packages[commit.packages[0]]["release_commit"] = sha
+    journal.release_commit = rebased[-1]
     # The release now starts from the commit it was rebased onto: abort returns there.
-    journal.start_head = rev(ctx.runner, f"{rebased}^") or rebased
+    journal.start_head = rev(ctx.runner, f"{rebased[0]}^") or rebased[0]
     for step in ctx.steps:
         if step.stage in redone:
             journal.steps[step.id] = PENDING
+
+
+def rebased_copies(runner: Runner, messages: Sequence[str]) -> list[str] | None:
+    """The commits at HEAD with ``messages`` (the release commits, in the order they were
+    made, the last one HEAD), each on the one before; None unless HEAD ends so."""
+    found: list[str] = []
+    for back, message in enumerate(reversed(messages)):
+        sha = head_commit_is(runner, message, None, f"HEAD~{back}")
+        if sha is None:
+            return None
+        found.append(sha)
+    return found[::-1]
 
 
 def _ran(ctx: Context, stages: Collection[str]) -> list[Step]:
@@ -419,10 +510,12 @@ def abort(project_dir: Path, *, environ: Mapping[str, str], note: Callable[[str]
     runner = Runner(project_dir)
     git_dir, project = locate(runner)
     state = state_dir(git_dir, project)
-    with Lock(state) as lock:
+    with Lock(state) as lock, contextlib.ExitStack() as locks:
         _note_stale(lock, note)
         journal = _load(git_dir, project, finished_is_public=True)
         ctx = _context(project_dir, state, runner, journal=journal, environ=environ)
+        if ctx.workspace is not None:
+            _hold_package_locks(locks, git_dir, ctx.workspace, note)
         plan = ctx.plan
         tags = ctx.workspace.tags if ctx.workspace is not None else (plan.tag,)
         pushed = journal.pushed
@@ -439,7 +532,7 @@ def abort(project_dir: Path, *, environ: Mapping[str, str], note: Callable[[str]
                 "Finish it with release resume (or release a fixed version after it).",
             )
         head = rev(runner, "HEAD")
-        known = {journal.start_head, journal.release_commit, journal.dev_commit} - {None}
+        known = {journal.start_head, journal.dev_commit, *_release_commits(ctx)} - {None}
         if head not in known:
             raise AbortRefused(
                 f"HEAD ({str(head)[:12]}) has moved since the release started (it is none of "
@@ -468,6 +561,16 @@ def abort(project_dir: Path, *, environ: Mapping[str, str], note: Callable[[str]
         # prepare steps left uncommitted.
         _undo(ctx, _ran(ctx, STAGES), note)
         journal.remove()
+
+
+def _release_commits(ctx: Context) -> list[str]:
+    """Every release commit the release made: those journaled, and one made but stopped
+    before the journal said so (each commit step asked, in order, whether it is done)."""
+    for step in ctx.steps:
+        if step.stage == "prepare" and step.name == "commit":
+            implementation(step).is_done(ctx.for_step(step))
+    found = [*ctx.journal.package_commits().values(), ctx.journal.release_commit]
+    return [sha for sha in found if sha]
 
 
 def _touched(ctx: Context) -> set[str]:

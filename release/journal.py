@@ -71,16 +71,41 @@ class Journal:
     # "dist_existed", "gates"), by package name; see :meth:`of_package`.
     packages: dict[str, dict[str, Any]] = field(default_factory=dict)
 
-    def of_package(self, name: str) -> Journal:
+    def of_package(self, name: str, *, own_commit: bool = False, after: str = "") -> Journal:
         """This journal as one package's steps see it: their own artifacts, uploads and
-        gates, everything else (steps, commits, pushed) shared, each change saved here."""
+        gates, everything else (steps, commits, pushed) shared, each change saved here.
+
+        ``own_commit``: the package has a release commit of its own (one commit per
+        package): ``release_commit`` is that one, made on the release commit of the package
+        ``after`` (none: on the commit the release started from); setting it also makes it
+        the journal's ``release_commit``, the last one made."""
         own = self.packages.setdefault(name, {})
         own.setdefault("artifacts", {})
         own.setdefault("uploads", {})
         own.setdefault("gates", {})
         own.setdefault("dist_existed", True)
+        if own_commit:
+            own.setdefault("release_commit", None)
         # A view, not a copy: the steps assign to these attributes and call save().
-        return _PackageView(self, own)  # type: ignore[return-value]
+        return _PackageView(self, own, after if own_commit else None)  # type: ignore[return-value]
+
+    @property
+    def commit_parent(self) -> str:
+        """The commit the release commit is made on (see :meth:`of_package`)."""
+        return self.start_head
+
+    @property
+    def committed(self) -> bool:
+        """Whether a release commit is made (with one per package: any of them)."""
+        return self.release_commit is not None
+
+    def package_commits(self) -> dict[str, str]:
+        """Package name -> its own release commit, for each package that has one made."""
+        return {
+            name: own["release_commit"]
+            for name, own in self.packages.items()
+            if own.get("release_commit")
+        }
 
     @property
     def fingerprint(self) -> str:
@@ -159,18 +184,29 @@ class _PackageView:
 
     _OWN = frozenset({"artifacts", "uploads", "gates", "dist_existed"})
 
-    def __init__(self, journal: Journal, own: dict[str, Any]) -> None:
+    def __init__(self, journal: Journal, own: dict[str, Any], after: str | None) -> None:
         object.__setattr__(self, "_journal", journal)
         object.__setattr__(self, "_own", own)
+        object.__setattr__(self, "_after", after)  # None: the release commit is shared
 
     def __getattr__(self, name: str) -> Any:
         if name in self._OWN:
             return self._own[name]
+        if self._after is not None:
+            if name == "release_commit":
+                return self._own["release_commit"]
+            if name == "commit_parent":
+                before = self._journal.packages.get(self._after, {}) if self._after else {}
+                return before.get("release_commit") or self._journal.start_head
         return getattr(self._journal, name)
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name in self._OWN:
             self._own[name] = value
+        elif name == "release_commit" and self._after is not None:
+            self._own[name] = value
+            if value is not None:
+                self._journal.release_commit = value
         else:
             setattr(self._journal, name, value)
 
@@ -205,10 +241,12 @@ def write_atomic(path: Path, text: str) -> None:
 
 
 class Lock:
-    """An exclusive lock file holding the owner's PID; a stale one is detected and reported."""
+    """An exclusive lock file holding the owner's PID (and, on a second line, what holds it
+    when that is not the project's own release); a stale one is detected and reported."""
 
-    def __init__(self, state: Path) -> None:
+    def __init__(self, state: Path, holder: str = "") -> None:
         self.path = state / "lock"
+        self.holder = holder
         self.stale_pid: int | None = None
 
     def __enter__(self) -> Lock:
@@ -219,9 +257,11 @@ class Lock:
             except FileExistsError:
                 pid = _read_pid(self.path)
                 if pid is not None and _alive(pid):
+                    held = _read_holder(self.path)
                     raise LockedError(
-                        f"Another release is running for this project (process {pid}; lock "
-                        f"file {self.path}).",
+                        f"Another release is running for this project (process {pid}"
+                        + (f", {held}" if held else "")
+                        + f"; lock file {self.path}).",
                         "Wait for it to finish. If that process is not a release, delete the "
                         "lock file.",
                     ) from None
@@ -229,7 +269,7 @@ class Lock:
                 self.path.unlink(missing_ok=True)
                 continue
             with os.fdopen(fd, "w") as handle:
-                handle.write(f"{os.getpid()}\n")
+                handle.write(f"{os.getpid()}\n" + (f"{self.holder}\n" if self.holder else ""))
             return self
         raise LockedError(f"Could not take the lock {self.path}.", "Try again.")
 
@@ -240,9 +280,16 @@ class Lock:
 
 def _read_pid(path: Path) -> int | None:
     try:
-        return int(path.read_text().strip())
+        return int(path.read_text().split("\n", 1)[0].strip())
     except (OSError, ValueError):
         return None
+
+
+def _read_holder(path: Path) -> str:
+    try:
+        return path.read_text().split("\n", 1)[1].strip()
+    except (OSError, IndexError):
+        return ""
 
 
 def _alive(pid: int) -> bool:

@@ -164,21 +164,42 @@ def workspace_text(plan: WorkspacePlan) -> str:
         out.append(f"=== {member.name} ({member.path}{requires}) ===")
         out.append(plan_text(member.plan, whole=False))
     out.append("=== the release as a whole ===")
-    out.append(f"Commit message: {plan.shared.commit_message}")
+    if plan.split:
+        out += _commits_text(plan)
+    else:
+        out.append(f"Commit message: {plan.shared.commit_message}")
     out.append(
         "Commit hooks: run"
         if plan.shared.commit_hooks
         else "Commit hooks: skipped (commit-hooks = false)"
     )
     out.append(f"Tags: {', '.join(plan.tags)} (pushed with {plan.shared.branch}, atomically)")
-    own = {m.rebased(e.path) for m in plan.members for e in m.plan.edits}
-    shared = [e for e in plan.shared.edits if e.path not in own]
-    if shared:
-        out.append("File changes of the whole (paths from the root):")
-        out += [edit.diff().rstrip("\n") for edit in shared]
+    if plan.split:
+        for commit in plan.commits:
+            if commit.edits:
+                out.append(f"File changes of the commit {commit.message!r} (paths from the root):")
+                out += [edit.diff().rstrip("\n") for edit in commit.edits]
+    else:
+        own = {m.rebased(e.path) for m in plan.members for e in m.plan.edits}
+        shared = [e for e in plan.shared.edits if e.path not in own]
+        if shared:
+            out.append("File changes of the whole (paths from the root):")
+            out += [edit.diff().rstrip("\n") for edit in shared]
     out.append("")
     out += _steps_text(plan.steps)
     return "\n".join(out) + "\n"
+
+
+def _commits_text(plan: WorkspacePlan) -> list[str]:
+    """The release commits of a release of several packages with one commit each: in the
+    order they are made, each with its tag and every path it takes."""
+    out = [f"Commits ({len(plan.commits)}, one per package: consolidate-commits = false):"]
+    for n, commit in enumerate(plan.commits, 1):
+        tags = ", ".join(plan.member(name).plan.tag for name in commit.packages)
+        paths = plan.commit_paths(commit)
+        shown = ", ".join(paths[:MAX_REASONS]) + (" ..." if len(paths) > MAX_REASONS else "")
+        out.append(f"  {n}. {commit.message} (tag {tags}): {shown}")
+    return out
 
 
 def preview_json(plan: Plan | WorkspacePlan | None, problems: Sequence[Problem]) -> str:

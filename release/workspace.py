@@ -67,6 +67,17 @@ class Member(NamedTuple):
         return posixpath.normpath(posixpath.join(self.path, path))
 
 
+class Commit(NamedTuple):
+    """A release commit: one for every package released (the default), or one per package
+    (``consolidate-commits = false``)."""
+
+    message: str
+    packages: tuple[str, ...]  # the packages it releases, each tagged on it
+    # The edits of the whole it takes, paths from the root: the root uv.lock, the
+    # requirement rewrites of dependents (update-dependents).
+    edits: tuple[FileEdit, ...] = ()
+
+
 class WorkspacePlan(NamedTuple):
     members: tuple[Member, ...]  # in dependency order: dependencies first
     shared: Plan  # the frame of the steps of all packages (paths from the root)
@@ -74,6 +85,7 @@ class WorkspacePlan(NamedTuple):
     held_back: tuple[tuple[str, str], ...] = ()  # (package, why it is not released)
     pin_edits: tuple[FileEdit, ...] = ()  # requirement rewrites of packages not released
     needs_release: tuple[str, ...] = ()  # packages whose requirements were rewritten
+    commits: tuple[Commit, ...] = ()  # the release commits, in the order they are made
 
     def member(self, name: str) -> Member:
         for member in self.members:
@@ -84,6 +96,40 @@ class WorkspacePlan(NamedTuple):
     @property
     def tags(self) -> tuple[str, ...]:
         return tuple(m.plan.tag for m in self.members)
+
+    @property
+    def split(self) -> bool:
+        """Whether each package has a release commit of its own."""
+        return len(self.commits) > 1
+
+    def follows(self, name: str) -> str:
+        """With one commit per package: the package whose release commit the release
+        commit of ``name`` is made on ("" for the first: on the release's start)."""
+        names = [m.name for m in self.members]
+        at = names.index(name)
+        return names[at - 1] if at else ""
+
+    def commit_of(self, step: Step) -> Commit | None:
+        """With one commit per package: the commit a step of the whole prepares (its
+        ``edit-shared`` and ``commit`` steps, named after the package); else None."""
+        if not self.split or step.package or step.stage != "prepare":
+            return None
+        if step.name not in ("commit", "edit-shared"):
+            return None
+        return next((c for c in self.commits if c.packages == (step.path,)), None)
+
+    def commit_plan(self, name: str) -> Plan:
+        """The frame of the steps that make package ``name``'s own release commit."""
+        commit = next(c for c in self.commits if c.packages == (name,))
+        return _commit_frame(self.shared, self.member(name), commit)
+
+    def commit_paths(self, commit: Commit) -> tuple[str, ...]:
+        """Every path ``commit`` takes, from the root."""
+        if not self.split:
+            return self.shared.committed_paths
+        frame = self.commit_plan(commit.packages[0])
+        # The package's own first, then those of the whole.
+        return (*frame.consumed_fragments, *(e.path for e in frame.edits))
 
     @property
     def summary(self) -> str:
@@ -102,7 +148,16 @@ class WorkspacePlan(NamedTuple):
             "held_back": [{"package": n, "why": why} for n, why in self.held_back],
             "needs_release": list(self.needs_release),
             "pin_edits": [{"path": e.path, "diff": e.diff()} for e in self.pin_edits],
-            "commit_message": self.shared.commit_message,
+            "commit_message": None if self.split else self.shared.commit_message,
+            "commits": [
+                {
+                    "message": c.message,
+                    "packages": list(c.packages),
+                    "tags": [self.member(n).plan.tag for n in c.packages],
+                    "paths": list(self.commit_paths(c)),
+                }
+                for c in self.commits
+            ],
             "tags": list(self.tags),
             "steps": [
                 {"id": s.id, "package": s.package, "stage": s.stage, "summary": s.summary}
@@ -137,6 +192,10 @@ class WorkspacePlan(NamedTuple):
             "held_back": [list(item) for item in self.held_back],
             "pin_edits": [[e.path, e.before, e.after] for e in self.pin_edits],
             "needs_release": list(self.needs_release),
+            "commits": [
+                [c.message, list(c.packages), [[e.path, e.before, e.after] for e in c.edits]]
+                for c in self.commits
+            ],
         }
 
     @classmethod
@@ -145,13 +204,19 @@ class WorkspacePlan(NamedTuple):
             Member(m["name"], m["path"], Plan.from_journal(m["plan"]), tuple(m["requires"]))
             for m in data["members"]
         )
+        shared = Plan.from_journal(data["shared"])
+        commits = tuple(
+            Commit(message, tuple(names), tuple(FileEdit(*e) for e in edits))
+            for message, names, edits in data.get("commits", ())
+        ) or (Commit(shared.commit_message, tuple(m.name for m in members)),)
         return cls(
             members,
-            Plan.from_journal(data["shared"]),
+            shared,
             tuple(Step(st, n, su, tuple(c), p, pk) for st, n, su, c, p, pk in data["steps"]),
             tuple((n, why) for n, why in data["held_back"]),
             tuple(FileEdit(*e) for e in data["pin_edits"]),
             tuple(data["needs_release"]),
+            commits,
         )
 
 
@@ -223,19 +288,33 @@ def compose(
     needs_release: Sequence[str] = (),
     shared_edits: Sequence[FileEdit] = (),
     shared_dev_edits: Sequence[FileEdit] = (),
+    commit_edits: Mapping[str, Sequence[FileEdit]] | None = None,
 ) -> WorkspacePlan:
     """One release of ``members`` (in dependency order, each plan made on its own).
 
-    ``pin_edits`` (requirement rewrites in packages not released) and ``shared_edits``
-    (e.g. uv.lock) are made by steps of the whole, with paths from the root, before the
-    release commit; ``shared_dev_edits`` before the development commit."""
+    By default one release commit takes them all: ``pin_edits`` (requirement rewrites in
+    packages not released) and ``shared_edits`` (e.g. uv.lock) are made by steps of the
+    whole, with paths from the root, before it. With ``commit_edits`` (``consolidate-commits
+    = false``) each package has a release commit of its own, in dependency order, taking
+    its own changes and its edits of the whole (``commit_edits[name]``, paths from the root,
+    each made on the text the commits before it left); ``shared_edits`` is then empty and
+    ``pin_edits`` (the rewrites of packages not released, from first to last) only shown.
+    ``shared_dev_edits`` are made before the one development commit."""
     if not members:
         raise ReleaseError("No package to release.", "")
+    if commit_edits is not None and shared_edits:
+        raise ReleaseError(
+            "Edits of the whole belong to one package's commit when each has its own.",
+            "This is a bug in release-pipeline; please report it.",
+        )
     first = members[0].plan
     all_edits = [
         FileEdit(m.rebased(e.path), e.before, e.after) for m in members for e in m.plan.edits
     ]
-    all_edits += [*pin_edits, *shared_edits]
+    if commit_edits is None:
+        all_edits += [*pin_edits, *shared_edits]
+    else:
+        all_edits += [e for m in members for e in commit_edits.get(m.name, ())]
     committed = [
         m.rebased(p) for m in members for p in m.plan.committed_paths if p not in _edited(m.plan)
     ]
@@ -256,7 +335,21 @@ def compose(
         changelog_file=None,
         steps=(),
     )
-    steps = _steps(members, shared, [*pin_edits, *shared_edits], shared_dev_edits)
+    commits: tuple[Commit, ...]
+    if commit_edits is None:
+        commits = (
+            Commit(
+                shared.commit_message, tuple(m.name for m in members), (*pin_edits, *shared_edits)
+            ),
+        )
+    else:
+        commits = tuple(
+            Commit(
+                f"Release {m.name} {m.plan.version}", (m.name,), tuple(commit_edits.get(m.name, ()))
+            )
+            for m in members
+        )
+    steps = _steps(members, shared, commits, [*pin_edits, *shared_edits], shared_dev_edits)
     return WorkspacePlan(
         tuple(members),
         shared,
@@ -264,6 +357,21 @@ def compose(
         tuple(held_back),
         tuple(pin_edits),
         tuple(needs_release),
+        commits,
+    )
+
+
+def _commit_frame(shared: Plan, member: Member, commit: Commit) -> Plan:
+    """The plan of the steps of the whole that make ``member``'s own release commit: the
+    edits of the whole it takes (``edit-shared``), and every path it commits, the
+    package's own changes included (paths from the root)."""
+    shared_paths = {e.path for e in commit.edits}
+    own = [member.rebased(p) for p in member.plan.committed_paths]
+    return shared._replace(
+        project=member.name,
+        edits=commit.edits,
+        consumed_fragments=tuple(dict.fromkeys(p for p in own if p not in shared_paths)),
+        commit_message=commit.message,
     )
 
 
@@ -278,6 +386,7 @@ def _own(member: Member, step: Step) -> Step:
 def _steps(
     members: Sequence[Member],
     shared: Plan,
+    commits: Sequence[Commit],
     shared_edits: Sequence[FileEdit],
     shared_dev_edits: Sequence[FileEdit],
 ) -> tuple[Step, ...]:
@@ -285,7 +394,9 @@ def _steps(
     steps: list[Step] = []
     for stage in STAGES:
         own = [(m, s) for m in members for s in m.plan.steps if s.stage == stage]
-        if stage == "prepare":
+        if stage == "prepare" and len(commits) > 1:
+            steps += _commit_each(members, shared, commits)
+        elif stage == "prepare":
             steps += [_own(m, s) for m, s in own if s.name != "commit"]
             steps += [
                 Step("prepare", "edit-version", f"write {e.path}", path=e.path)
@@ -333,6 +444,37 @@ def _steps(
         else:
             steps += [_own(m, s) for m, s in own]
     return tuple(steps)
+
+
+def _commit_each(members: Sequence[Member], shared: Plan, commits: Sequence[Commit]) -> list[Step]:
+    """The prepare stage with one release commit per package: for each package in turn, its
+    own prepare steps, the edits of the whole its commit takes, then its commit."""
+    steps: list[Step] = []
+    for member, commit in zip(members, commits, strict=True):
+        mine = [s for s in member.plan.steps if s.stage == "prepare"]
+        steps += [_own(member, s) for s in mine if s.name != "commit"]
+        if commit.edits:
+            steps.append(
+                Step(
+                    "prepare",
+                    "edit-shared",
+                    f"write {', '.join(e.path for e in commit.edits)} for the release commit "
+                    f"of {member.name}",
+                    path=member.name,
+                )
+            )
+        if any(s.name == "commit" for s in mine):
+            frame = _commit_frame(shared, member, commit)
+            steps.append(
+                Step(
+                    "prepare",
+                    "commit",
+                    f"commit the release of {member.name} {member.plan.version}",
+                    commands.release_commit(frame),
+                    path=member.name,
+                )
+            )
+    return steps
 
 
 def _wait_step(dependency: str) -> Step:
@@ -387,25 +529,40 @@ def _nothing_to_release(facts: Facts) -> str:
     return "no unreleased changelog fragment"
 
 
+class PinRewrite(NamedTuple):
+    """A dependent's pyproject.toml with its requirements on one released package rewritten
+    (update-dependents); the rewrites of one file are chained, in the order the packages
+    are released."""
+
+    dependency: str
+    path: str  # from the root
+    before: str
+    after: str
+
+
 def pin_problems_and_edits(
     packages: Sequence[Package],
     facts: Mapping[str, Facts],
     members: Sequence[Member],
-) -> tuple[list[Problem], dict[str, tuple[str, str]], list[str]]:
+) -> tuple[list[Problem], list[PinRewrite], list[str]]:
     """The dependents whose requirements exclude a new version: a problem each, unless the
-    dependent's `update-dependents` is on; then its pyproject.toml text rewritten
-    (path from the root -> (text before, text after)), and the dependents not in this
+    dependent's `update-dependents` is on; then its pyproject.toml rewritten, one
+    :class:`PinRewrite` per file and released package, and the dependents not in this
     release that now need one."""
     from release.checks import Problem
     from release.packages import pin_conflicts, update_pins
 
     versions = {m.name: m.plan.version for m in members}
+    order = [m.name for m in members]
     where = {p.name: p for p in packages}
     problems: list[Problem] = []
-    rewritten: dict[str, tuple[str, str]] = {}
+    rewrites: list[PinRewrite] = []
+    texts: dict[str, str] = {}
+    latest: dict[str, int] = {}  # path -> the index of its last rewrite
     released = set(versions)
     needs: list[str] = []
-    for conflict in pin_conflicts(packages, versions):
+    conflicts = sorted(pin_conflicts(packages, versions), key=lambda c: order.index(c.dependency))
+    for conflict in conflicts:
         dependent = where[conflict.dependent]
         cfg = facts[dependent.name].config
         if not cfg["update-dependents"]:
@@ -420,18 +577,30 @@ def pin_problems_and_edits(
             )
             continue
         path = posixpath.normpath(posixpath.join(dependent.path, "pyproject.toml"))
-        before, text = rewritten.get(path, (None, None))
-        if before is None or text is None:
-            before = text = (Path(facts[dependent.name].project_dir) / "pyproject.toml").read_text(
+        if path not in texts:
+            texts[path] = (Path(facts[dependent.name].project_dir) / "pyproject.toml").read_text(
                 encoding="utf-8"
             )
-        rewritten[path] = (
-            before,
-            update_pins(text, conflict.dependency, Version(conflict.version)),
-        )
+        before = texts[path]
+        texts[path] = update_pins(before, conflict.dependency, Version(conflict.version))
+        at = latest.get(path)
+        if at is not None and rewrites[at].dependency == conflict.dependency:
+            rewrites[at] = rewrites[at]._replace(after=texts[path])  # one edit per package
+        elif texts[path] != before:
+            latest[path] = len(rewrites)
+            rewrites.append(PinRewrite(conflict.dependency, path, before, texts[path]))
         if dependent.name not in released and dependent.name not in needs:
             needs.append(dependent.name)
-    return problems, rewritten, needs
+    return problems, rewrites, needs
+
+
+def collapsed(rewrites: Sequence[PinRewrite]) -> dict[str, tuple[str, str]]:
+    """Each rewritten file (path from the root) -> (its text before, after every rewrite)."""
+    out: dict[str, tuple[str, str]] = {}
+    for rewrite in rewrites:
+        first = out.get(rewrite.path, (rewrite.before, ""))[0]
+        out[rewrite.path] = (first, rewrite.after)
+    return out
 
 
 def fold_pins(
@@ -452,9 +621,33 @@ def fold_pins(
     return out, edits
 
 
-def _joined(plan: Plan, before: str, pinned: str) -> Plan:
+def split_pins(
+    members: Sequence[Member], rewrites: Sequence[PinRewrite]
+) -> tuple[list[Member], dict[str, list[FileEdit]]]:
+    """With one release commit per package: each rewrite goes into the commit of the
+    package it is for (so every tag sees its dependents admit it); a released dependent's
+    own edits are made on its pyproject.toml as those commits, which come before its own,
+    left it. The edits of the whole, by the package whose commit takes them."""
+    shares: dict[str, list[FileEdit]] = {}
+    for rewrite in rewrites:
+        edit = FileEdit(rewrite.path, rewrite.before, rewrite.after)
+        shares.setdefault(rewrite.dependency, []).append(edit)
+    left = collapsed(rewrites)
+    out: list[Member] = []
+    for member in members:
+        path = member.rebased("pyproject.toml")
+        if path in left and any(e.path == "pyproject.toml" for e in member.plan.edits):
+            before, after = left[path]
+            out.append(member._replace(plan=_joined(member.plan, before, after, rebase=True)))
+        else:
+            out.append(member)
+    return out, shares
+
+
+def _joined(plan: Plan, before: str, pinned: str, *, rebase: bool = False) -> Plan:
     """``plan`` with the requirement rewrites of its pyproject.toml (``before`` ->
-    ``pinned``) made in its version edit and its development edit."""
+    ``pinned``) made in its version edit and its development edit; ``rebase``: made
+    before the version edit (by other commits), which then starts from ``pinned``."""
 
     def carry(text: str) -> str:
         # The version edit changes only the version line; the rewrite only requirements:
@@ -462,7 +655,10 @@ def _joined(plan: Plan, before: str, pinned: str) -> Plan:
         return _replay(before, pinned, text)
 
     edits = tuple(
-        e._replace(after=carry(e.after)) if e.path == "pyproject.toml" else e for e in plan.edits
+        e._replace(before=pinned if rebase else e.before, after=carry(e.after))
+        if e.path == "pyproject.toml"
+        else e
+        for e in plan.edits
     )
     dev = tuple(
         e._replace(before=carry(e.before or ""), after=carry(e.after))
@@ -502,6 +698,7 @@ def _replay(before: str, after: str, text: str) -> str:
 class Gathered(NamedTuple):
     packages: tuple[Package, ...]  # every package, in dependency order
     facts: dict[str, Facts]
+    consolidate: bool = True  # the root's consolidate-commits: one release commit for all
 
 
 def gather(
@@ -516,7 +713,7 @@ def gather(
     settings inherited and the repository's git reads shared: first every package's
     configuration, then one question to git for all their highest tags, then the rest."""
     from release import tags as tags_mod
-    from release.config import inherited_from_root, load
+    from release.config import inherited_from_root, load, root_setting
     from release.facts import gather as gather_one
     from release.memo import Memo
     from release.packages import dependency_order
@@ -551,7 +748,8 @@ def gather(
                 config=cfg,
                 reachable=reachable,
             )
-    return Gathered(dependency_order(packages), found)
+    consolidate = root_setting(root, "consolidate-commits", environ=environ, overrides=overrides)
+    return Gathered(dependency_order(packages), found, consolidate)
 
 
 @contextlib.contextmanager
@@ -613,17 +811,33 @@ def plan(
                 )
             )
         return None, problems
-    pins, rewritten, needs = pin_problems_and_edits(gathered.packages, gathered.facts, members)
+    pins, rewrites, needs = pin_problems_and_edits(gathered.packages, gathered.facts, members)
     problems += pins
-    members, pin_edits = fold_pins(members, rewritten)
-    shared_edits, shared_dev = _lock_edits(members, lock_text)
+    if gathered.consolidate or len(members) == 1:
+        members, pin_edits = fold_pins(members, collapsed(rewrites))
+        shared_edits, shared_dev = _lock_edits(members, lock_text)
+        workspace = compose(
+            members,
+            held_back=held,
+            pin_edits=pin_edits,
+            needs_release=needs,
+            shared_edits=shared_edits,
+            shared_dev_edits=shared_dev,
+        )
+        return workspace, problems
+    members, shares = split_pins(members, rewrites)
+    for name, edit in _lock_edits_each(members, lock_text):
+        shares.setdefault(name, []).append(edit)
+    _, shared_dev = _lock_edits(members, lock_text)
+    released = {m.rebased("pyproject.toml") for m in members}
+    shown = [FileEdit(p, b, a) for p, (b, a) in collapsed(rewrites).items() if p not in released]
     workspace = compose(
         members,
         held_back=held,
-        pin_edits=pin_edits,
+        pin_edits=shown,
         needs_release=needs,
-        shared_edits=shared_edits,
         shared_dev_edits=shared_dev,
+        commit_edits=shares,
     )
     return workspace, problems
 
@@ -680,6 +894,23 @@ def _lock_edits(
     dev_after = _locked(after, {m.name: m.plan.next_dev for m in members if m.plan.next_dev})
     dev = [FileEdit("uv.lock", after, dev_after)] if dev_after != after else []
     return edits, dev
+
+
+def _lock_edits_each(
+    members: Sequence[Member], lock_text: str | None
+) -> list[tuple[str, FileEdit]]:
+    """With one release commit per package: the root uv.lock moved one package at a time,
+    in the order of the commits, so that it is right at every tag (package name, edit)."""
+    if lock_text is None:
+        return []
+    found: list[tuple[str, FileEdit]] = []
+    text = lock_text
+    for member in members:
+        after = _locked(text, {member.name: member.plan.version})
+        if after != text:
+            found.append((member.name, FileEdit("uv.lock", text, after)))
+        text = after
+    return found
 
 
 def _locked(text: str, versions: Mapping[str, Version]) -> str:

@@ -54,10 +54,12 @@ def is_ancestor(runner: Runner, older: str, newer: str) -> bool:
     return runner.git("merge-base", "--is-ancestor", older, newer, check=False).returncode == 0
 
 
-def head_commit_is(runner: Runner, message: str, parent: str | None) -> str | None:
-    """HEAD's sha when HEAD is a commit with ``message`` on top of ``parent`` (any parent
-    when ``parent`` is None)."""
-    out = runner.git("log", "-1", "--format=%H%x00%P%x00%B", "HEAD", check=False).stdout
+def head_commit_is(
+    runner: Runner, message: str, parent: str | None, commit: str = "HEAD"
+) -> str | None:
+    """HEAD's sha (or ``commit``'s) when it is a commit with ``message`` on top of
+    ``parent`` (any parent when ``parent`` is None)."""
+    out = runner.git("log", "-1", "--format=%H%x00%P%x00%B", commit, "--", check=False).stdout
     if not out:
         return None
     sha, parents, body = out.split("\0", 2)

@@ -35,7 +35,7 @@ class Context:
     workspace: WorkspacePlan | None = None
     # A package's frame: the root settings it inherits (its facts are read with them).
     inherited: Inherited | None = None
-    _frames: dict[str, Context] = field(default_factory=dict, repr=False)
+    _frames: dict[tuple[str, str], Context] = field(default_factory=dict, repr=False)
 
     @property
     def steps(self) -> tuple[Step, ...]:
@@ -44,34 +44,69 @@ class Context:
 
     def for_step(self, step: Step) -> Context:
         """The context ``step`` runs in: this one, or in a release of several packages, its
-        package's (its directory, runner, plan, its own part of the journal)."""
-        if self.workspace is None or not step.package:
+        package's (its directory, runner, plan, its own part of the journal), or for a step
+        of the whole that makes one package's own release commit (one commit per package),
+        that commit's (the frame of the whole with the commit's plan and the package's part
+        of the journal)."""
+        workspace = self.workspace
+        if workspace is None:
             return self
-        frame = self._frames.get(step.package)
+        if not step.package:
+            commit = workspace.commit_of(step)
+            if commit is None:
+                return self
+            return self._frame(("commit", step.path), lambda: self._commit_frame(step.path))
+        return self._frame(("package", step.package), lambda: self._package_frame(step.package))
+
+    def _frame(self, key: tuple[str, str], make: Callable[[], Context]) -> Context:
+        frame = self._frames.get(key)
         if frame is None:
-            from dataclasses import replace
-
-            from release.config import inherited_from_root
-            from release.journal import state_dir
-            from release.runner import Runner
-
-            member = self.workspace.member(step.package)
-            directory = self.project_dir / member.path
-            runner = Runner(directory, self.runner.secrets, self.runner.log, self.runner.env)
-            frame = replace(
-                self,
-                project_dir=directory,
-                # The package's own state (its manifests: `release -C PATH status`).
-                state_dir=state_dir(self.state_dir.parent, member.path),
-                runner=runner,
-                plan=member.plan,
-                journal=self.journal.of_package(member.name),
-                workspace=None,
-                inherited=inherited_from_root(self.project_dir, member.path),
-                _frames={},
-            )
-            self._frames[step.package] = frame
+            frame = self._frames[key] = make()
         return frame
+
+    def _package_journal(self, name: str) -> Journal:
+        """The package's part of the journal; with one release commit per package, with
+        that commit its own."""
+        assert self.workspace is not None
+        split = self.workspace.split
+        return self.journal.of_package(
+            name, own_commit=split, after=self.workspace.follows(name) if split else ""
+        )
+
+    def _package_frame(self, name: str) -> Context:
+        from dataclasses import replace
+
+        from release.config import inherited_from_root
+        from release.journal import state_dir
+        from release.runner import Runner
+
+        assert self.workspace is not None
+        member = self.workspace.member(name)
+        directory = self.project_dir / member.path
+        runner = Runner(directory, self.runner.secrets, self.runner.log, self.runner.env)
+        return replace(
+            self,
+            project_dir=directory,
+            # The package's own state (its manifests: `release -C PATH status`).
+            state_dir=state_dir(self.state_dir.parent, member.path),
+            runner=runner,
+            plan=member.plan,
+            journal=self._package_journal(name),
+            workspace=None,
+            inherited=inherited_from_root(self.project_dir, member.path),
+            _frames={},
+        )
+
+    def _commit_frame(self, name: str) -> Context:
+        from dataclasses import replace
+
+        assert self.workspace is not None
+        return replace(
+            self,
+            plan=self.workspace.commit_plan(name),
+            journal=self._package_journal(name),
+            _frames={},
+        )
 
     def target(self, name: str) -> Target:
         """The plan's publish target ``name``."""
@@ -98,14 +133,15 @@ def never_undone(step: Step, what: str) -> UndoRefused:
 
 def undo_uncommitted(ctx: Context, paths: list[str]) -> None:
     """The undo of a prepare step that changes ``paths`` for the release commit to take:
-    before that commit (HEAD is still where the release started), put them back as HEAD
-    has them, so a stopped run leaves the files and fragments as they were. Once the
-    commit is made, they are in it, and the commit's undo (a reset to the start) restores
-    them all at once."""
+    before that commit (HEAD is still the commit it is to be made on: where the release
+    started, or with one commit per package, the previous package's), put them back as
+    HEAD has them, so a stopped run leaves the files and fragments as they were. Once the
+    commit is made, they are in it, and the commit's undo (a reset to the commit before it)
+    restores them all at once."""
     from release.ops.git import rev
     from release.ops.worktree import restore
 
-    if rev(ctx.runner, "HEAD") != ctx.journal.start_head:
+    if rev(ctx.runner, "HEAD") != ctx.journal.commit_parent:
         return
     restored = restore(ctx.runner, paths)
     if restored:
@@ -149,6 +185,7 @@ def registry() -> dict[tuple[str, str], Callable[[Step], StepImpl]]:
         ("check", "preflight"): check.Preflight,
         ("check", "gate"): gate.Gate,
         ("prepare", "edit-version"): edit.EditVersion,
+        ("prepare", "edit-shared"): edit.EditShared,
         ("prepare", "changelog"): changelog.WriteChangelog,
         ("prepare", "commit"): git.ReleaseCommit,
         ("tag", "tag"): git.Tag,

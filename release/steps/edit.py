@@ -37,3 +37,24 @@ class EditVersion:
 
 def EditDevVersion(step: Step) -> EditVersion:
     return EditVersion(step, dev=True)
+
+
+@dataclass
+class EditShared:
+    """With one release commit per package: the files outside the package that its commit
+    takes (its entry in the root uv.lock, its dependents' requirements rewritten), each
+    written as planned (paths from the root)."""
+
+    step: Step
+
+    def is_done(self, ctx: Context) -> bool:
+        if ctx.journal.release_commit is not None:
+            return True
+        return all(read_exact(ctx.project_dir / e.path) == e.after for e in ctx.plan.edits)
+
+    def run(self, ctx: Context) -> None:
+        for edit in ctx.plan.edits:
+            apply_edit(ctx.project_dir, edit.path, edit.before, edit.after)
+
+    def undo(self, ctx: Context) -> None:
+        undo_uncommitted(ctx, [e.path for e in ctx.plan.edits])

@@ -82,10 +82,11 @@ class Gate:
 
 def _checked_tree(ctx: Context) -> str:
     """The tree the gates check: HEAD's, which is the commit the release starts from until
-    the release commit is made; after it, the start commit's (the release commit adds only
-    the release's own edits to it)."""
-    commit = "HEAD" if ctx.journal.release_commit is None else ctx.journal.start_head
-    if ctx.journal.release_commit is None and ctx.journal.start_head:
+    the release commit is made (any of them, with one per package); after it, the start
+    commit's (the release commits add only the release's own edits to it)."""
+    committed = ctx.journal.committed
+    commit = "HEAD" if not committed else ctx.journal.start_head
+    if not committed and ctx.journal.start_head:
         head = rev(ctx.runner, "HEAD")
         if head != ctx.journal.start_head:
             raise GateFailed(
@@ -99,7 +100,7 @@ def _checked_tree(ctx: Context) -> str:
 
 def _refuse_changes(ctx: Context) -> None:
     """A gate checks the commit, so the tracked files must be as the commit has them."""
-    if ctx.journal.release_commit is not None:
+    if ctx.journal.committed:
         return  # the release's own steps have run; the committed tree is what was checked
     changed = ctx.runner.git("status", "--porcelain", "--untracked-files=no").stdout
     paths = [line[3:] for line in changed.splitlines() if line.strip()]

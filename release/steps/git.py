@@ -58,11 +58,14 @@ def _commit_made(ctx: Context, known: str | None, message: str, parent: str | No
 
 @dataclass
 class ReleaseCommit:
+    """The release commit; with one commit per package (consolidate-commits = false), one
+    package's, made on the previous package's (its frame's journal says which)."""
+
     step: Step
 
     def is_done(self, ctx: Context) -> bool:
         found = _commit_made(
-            ctx, ctx.journal.release_commit, ctx.plan.commit_message, ctx.journal.start_head
+            ctx, ctx.journal.release_commit, ctx.plan.commit_message, ctx.journal.commit_parent
         )
         ctx.journal.release_commit = found or ctx.journal.release_commit
         return found is not None
@@ -71,25 +74,32 @@ class ReleaseCommit:
         ctx.journal.release_commit = _commit(ctx, commands.release_commit(ctx.plan))
 
     def undo(self, ctx: Context) -> None:
-        """Reset the branch to where the release started, index and work tree too: that
-        restores everything the commit took (the version edits, the changelog, the
-        consumed fragments, the prepare steps' files) at once."""
-        start = ctx.journal.start_head
+        """Reset the branch to the commit this one was made on (where the release started,
+        or the previous package's release commit), index and work tree too: that restores
+        everything the commit took (the version edits, the changelog, the consumed
+        fragments, the prepare steps' files) at once."""
+        start = ctx.journal.commit_parent
         head = rev(ctx.runner, "HEAD")
         if head == start:
             return  # not made (or already undone)
         made = _commit_made(ctx, ctx.journal.release_commit, ctx.plan.commit_message, start)
         if made is None or made != head:
             raise ReleaseError(
-                f"HEAD ({str(head)[:12]}) is not the release commit, so resetting it to "
-                f"{start[:12]} could lose other work.",
+                f"HEAD ({str(head)[:12]}) is not the release commit "
+                f"{ctx.plan.commit_message!r}, so resetting it to {start[:12]} could lose "
+                "other work.",
                 f"Return to {start[:12]} or the release commit yourself, then run release "
                 "abort again.",
             )
         ctx.runner.git("reset", "--quiet", "--hard", start)
+        where = (
+            "where the release started"
+            if start == ctx.journal.start_head
+            else "the release commit before it"
+        )
         ctx.log(
-            f"reset {ctx.journal.start_branch} to {start[:12]}, where the release started; "
-            "the version files, changelog and fragments are as they were."
+            f"reset {ctx.journal.start_branch} to {start[:12]}, {where}; the version files, "
+            "changelog and fragments are as they were."
         )
 
 
