@@ -29,6 +29,7 @@ from release.names import normalised
 from release.ops.git import ROOT_PROJECT, locate
 from release.runner import Runner
 from release.steps import Context
+from release.version import Scheme
 
 if TYPE_CHECKING:
     from release.collect import Collected
@@ -80,12 +81,14 @@ def tagged_packages(
     names = [given] if given else head_tags(root)
     found: list[PackageTag] = []
     owners: dict[str, list[str]] = {}
+    formats: list[tuple[str, Scheme]] = []
     for package in dependency_order(discover(root)):
         inherited = inherited_from_root(root, package.path)
         with about_package(package):
             cfg = load(
                 root / package.path, environ=environ, overrides=overrides, workspace=inherited
             )
+        formats.append((cfg.tag_format, cfg.tag_scheme))
         mine = [t.name for t in tags_mod.release_tags(names, cfg.tag_format, cfg.tag_scheme)]
         if len(mine) > 1:
             raise UsageError(
@@ -104,6 +107,8 @@ def tagged_packages(
             "`tag-format`s write the same names.",
             "Give each package a `tag-format` of its own (the default is {name}-v{version}).",
         )
+    if found and not given:
+        _refuse_commits_below(root, formats, environ, overrides)
     if given and not found:
         raise NothingToRelease(
             f"Nothing to release: the tag {given!r} is no release tag of a package of this "
@@ -112,6 +117,43 @@ def tagged_packages(
             "leave --tag out to release every package's release tag on HEAD.",
         )
     return found
+
+
+def _refuse_commits_below(
+    root: Path,
+    formats: Sequence[tuple[str, Scheme]],
+    environ: Mapping[str, str],
+    overrides: Sequence[str],
+) -> None:
+    """With one release commit per package (``consolidate-commits = false``), the tags of
+    a release are on a chain of commits, and HEAD has only the last package's: releasing
+    it alone would publish a dependent before the packages it requires, so a run that
+    finds package release tags on the commits just below HEAD refuses, naming them."""
+    from release import tags as tags_mod
+    from release.config import root_setting
+
+    if root_setting(root, "consolidate-commits", environ=environ, overrides=overrides):
+        return
+    runner = Runner(root)
+    below: list[str] = []
+    for depth in range(1, 1000):
+        done = runner.git("tag", "--points-at", f"HEAD~{depth}", check=False)
+        names = done.stdout.split() if done.returncode == 0 else []
+        released = [
+            tag.name for fmt, scheme in formats for tag in tags_mod.release_tags(names, fmt, scheme)
+        ]
+        if not released:
+            break
+        below += released
+    if below:
+        raise UsageError(
+            "HEAD carries the release tag of one package of a release made with one commit "
+            "per package (consolidate-commits = false); the commits below it carry "
+            f"{', '.join(below)}, which release ci at the root releases only from HEAD.",
+            "Run release ci --tag NAME on a checkout of each of these tags, dependencies "
+            "first, then this one; or set consolidate-commits = true (one commit, which "
+            "CI releases in one run). See docs/monorepo.md.",
+        )
 
 
 def nothing_tagged(root: Path) -> str:

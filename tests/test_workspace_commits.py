@@ -122,6 +122,13 @@ def test_one_commit_per_package_killed_between_them_resumes_and_aborts(tmp_path:
     assert 'version = "1.0.0"' in pinned
     assert 'version = "1.0.1"' in at(ws, "HEAD", "packages/b/pyproject.toml")
 
+    # CI at the last package's commit would release rpws-b alone, before rpws-c which it
+    # requires: it refuses, naming the tag below.
+    text = assert_exit(run_release(ws, "ci", "--build-only"), 2)
+    assert "consolidate-commits = false" in text
+    assert "rpws-c-v2.0.0" in text
+    assert "release ci --tag NAME" in text
+
     text = assert_exit(run_release(ws, "abort", "--yes"), 0)
     assert "prepare.commit:rpws-b: reset main to" in text
     assert "prepare.commit:rpws-c: reset main to" in text
