@@ -94,9 +94,10 @@ class Memo:
         return None if self.directory is None else self.directory / kind / f"{key}.json"
 
     def get(self, kind: str, key: str) -> Any:
-        path = self._path(kind, key)
-        if path is None:
+        if self.directory is None:
             return None
+        # A plain string path: a workspace's preview reads hundreds of entries.
+        path = f"{self.directory}{os.sep}{kind}{os.sep}{key}.json"
         try:
             with open(path, "rb") as handle:
                 return json.loads(handle.read())
