@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
+import functools
 import posixpath
 import re
 import sys
@@ -1420,7 +1421,7 @@ def read_toml(path: Path, *, missing: tuple[str, str], shown: str | None = None)
     except FileNotFoundError:
         raise ConfigError(*missing) from None
     try:
-        data: dict[str, Any] = tomllib.loads(raw.decode("utf-8"))
+        data = parse_toml(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise ConfigError(
             f"{name} is not valid UTF-8 ({exc.reason} at byte {exc.start}).",
@@ -1429,6 +1430,15 @@ def read_toml(path: Path, *, missing: tuple[str, str], shown: str | None = None)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{name} is not valid TOML: {exc}.", "Fix the syntax there.") from None
     _PARSED[key] = data
+    return data
+
+
+@functools.lru_cache(maxsize=256)
+def parse_toml(text: str) -> dict[str, Any]:
+    """``text`` parsed as TOML, once per process: a pyproject.toml is read as configuration,
+    then as a version location, then edited (in a repository of several packages, each
+    one's). Callers must not change what it returns."""
+    data: dict[str, Any] = tomllib.loads(text)
     return data
 
 

@@ -12,7 +12,7 @@ import sys
 from typing import Any
 
 from release import uvlock
-from release.config import Location
+from release.config import Location, parse_toml
 from release.errors import ConfigError
 
 if sys.version_info >= (3, 11):
@@ -37,12 +37,9 @@ def _toml_lookup(data: Any, dotted: str) -> Any:
     return data
 
 
-@functools.lru_cache(maxsize=128)
 def _parsed(text: str) -> dict[str, Any]:
-    """``text`` parsed as TOML, once: reading a version, then editing it, parse the same
-    file (in a repository of several packages, for each one). Never change the result."""
-    data: dict[str, Any] = tomllib.loads(text)
-    return data
+    """``text`` parsed as TOML, once (see :func:`release.config.parse_toml`)."""
+    return parse_toml(text)
 
 
 def read_version(loc: Location, text: str) -> str:
