@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 import sys
+from collections import Counter
+from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from release.errors import ConfigError
@@ -156,3 +158,24 @@ def locked_version(text: str, package: str) -> str | None:
         return read(text, package)
     except ConfigError:
         return None
+
+
+def moved(text: str, versions: Mapping[str, str], path: str = "uv.lock") -> str:
+    """``text`` (a uv.lock) with the entry of each package of ``versions`` moved to its
+    version, as :func:`write` moves one, in one pass over the file: a workspace's release
+    moves many. A package without an entry, with several, or locked without a version (a
+    dynamic one) is left as it is."""
+    wanted = {normalised(name): new for name, new in versions.items()}
+    blocks = [(start, end, normalised(name)) for start, end, name in _blocks(text)]
+    counts = Counter(name for _, _, name in blocks)
+    parts: list[str] = []
+    at = 0
+    for start, end, name in blocks:
+        if name not in wanted or counts[name] != 1:
+            continue
+        block = text[start:end]
+        if locked_version(block, name) is None:
+            continue
+        parts += [text[at:start], write(block, name, wanted[name], path)]
+        at = end
+    return "".join(parts) + text[at:]

@@ -22,6 +22,7 @@ from packaging.version import Version
 
 from release import commands
 from release.errors import ReleaseError, UsageError
+from release.paths import real
 from release.plan import FileEdit, Plan, Request, Step
 from release.runner import Completed, Runner
 from release.stages import STAGES
@@ -735,7 +736,7 @@ def gather(
     reachable = started.reachable(tops)
     found: dict[str, Facts] = {}
     for package in packages:
-        directory = (root / package.path).resolve()
+        directory = real(root / package.path)
         cfg, inherited = configs[package.name]
         with about_package(package):
             found[package.name] = gather_one(
@@ -916,14 +917,9 @@ def _lock_edits_each(
 def _locked(text: str, versions: Mapping[str, Version]) -> str:
     """uv.lock ``text`` with the entries of the packages named moved to their versions;
     a package uv locks without a version (a dynamic one) is left as it is."""
-    from release.config import Location
-    from release.locations import write_version
-    from release.uvlock import locked_version
+    from release.uvlock import moved
 
-    for name, version in versions.items():
-        if locked_version(text, name) is not None:
-            text = write_version(Location("uv-lock", "uv.lock", name), text, str(version))
-    return text
+    return moved(text, {name: str(version) for name, version in versions.items()})
 
 
 def read_lock(root: Path) -> str | None:

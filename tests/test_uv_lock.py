@@ -162,6 +162,27 @@ def test_many_packages_stay_byte_for_byte(lock_text: str) -> None:
     assert written.index('version = "9.0.0"') > written.index('name = "dep-1500"')
 
 
+def test_moving_many_entries_at_once_is_moving_each_in_turn(lock_text: str) -> None:
+    start = lock_text.index('[[package]]\nname = "dep-a"')
+    block = lock_text[start : lock_text.index("\n\n[[package]]", start)]
+    others = "".join(
+        "\n" + block.replace('"dep-a"', f'"Dep_{n}"').replace('"1.2.0"', f'"0.{n}.0"') + "\n"
+        for n in range(40)
+    )
+    text = without_own_version(lock_text) + others + '\n[[package]]\nname = "dep-7"\nversion = "7"\n'
+    versions = {"dep-3": "3.0.0", "DEP.12": "12.0.0", "dep-39": "39.1", "my-pkg": "9.9.9"}
+    versions |= {"dep-7": "7.7.7", "not-locked": "1.0"}
+    one_by_one = text
+    for name in ("dep-3", "DEP.12", "dep-39"):
+        one_by_one = uvlock.write(one_by_one, name, versions[name])
+    assert uvlock.moved(text, versions) == one_by_one
+    # The dynamic my-pkg, the twice-locked dep-7 and the unlocked package are left alone.
+    assert sorted(changed_lines(text, one_by_one)) == [
+        '+version = "12.0.0"', '+version = "3.0.0"', '+version = "39.1"',
+        '-version = "0.12.0"', '-version = "0.3.0"', '-version = "0.39.0"',
+    ]
+
+
 def test_no_entry_of_the_package_is_an_error_naming_the_file_and_the_fix(lock_text: str) -> None:
     with pytest.raises(ConfigError) as caught:
         locations.read_version(LOCK._replace(key="other-pkg"), lock_text)
