@@ -356,6 +356,9 @@ def _own_version() -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    from release import paths
+
+    paths.forget()  # a command sees the files as they are when it starts
     try:
         return _main(args)
     except ReleaseError as exc:

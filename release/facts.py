@@ -27,6 +27,7 @@ from release.fragments import FragmentContents, FragmentSet, Towncrier
 from release.gitreads import GitReads
 from release.memo import Memo
 from release.ops.git import ROOT_PROJECT, project_path, project_relative
+from release.paths import real
 from release.runner import Pending, Runner
 
 if TYPE_CHECKING:
@@ -123,7 +124,7 @@ def read_git(runner: Runner, started: GitReads | None = None) -> GitFacts:
     toplevel, git_dir, shallow, prefix = top.stdout.split("\n")[:4]
     project = project_path(prefix)
     if runner is not reads.runner:  # reads shared by the packages of one repository
-        inside = os.path.relpath(runner.cwd.resolve(), Path(toplevel).resolve())
+        inside = os.path.relpath(real(runner.cwd), real(Path(toplevel)))
         project = project_path(inside.replace(os.sep, "/") if inside != "." else "")
     head, branch, upstream, ahead, behind, dirty = _parse_status(pending_status.result().stdout)
     # git status writes repository-relative paths; the plan and the checks use the project's.
@@ -214,7 +215,7 @@ def gather(
     them all at once): a tag not in it is looked for as usual."""
     from release import fragments as fragments_mod
 
-    project_dir = project_dir.resolve()
+    project_dir = real(project_dir)
     if started is None:
         started = GitReads(runner or Runner(project_dir))
     runner = runner if runner is not None else started.runner

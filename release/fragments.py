@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from release.errors import ConfigError, FragmentError
 from release.memo import Memo, digest, installed
+from release.paths import real
 
 if TYPE_CHECKING:
     from towncrier._settings.load import Config as TowncrierConfig
@@ -266,7 +267,7 @@ def scan(project_dir: Path, tc: Towncrier) -> FragmentSet:
     ):
         by_name = {entry.name: entry for entry in entries}
         rel_dir = os.path.relpath(directory, project_dir).replace(os.sep, "/")
-        real_dir = directory.resolve()
+        real_dir = real(directory)
         for name in invalid:
             shown = _printable(_join(rel_dir, name))
             known = ", ".join(sorted(tc.config.types))
@@ -344,7 +345,7 @@ def _join(rel_dir: str, name: str) -> str:
 
 
 def _outside_problem(project_dir: Path, directory: Path) -> FragmentError | None:
-    if directory.resolve().is_relative_to(project_dir.resolve()):
+    if real(directory).is_relative_to(real(project_dir)):
         return None
     return FragmentError(
         f"The fragment directory {directory} is outside the project {project_dir}.",

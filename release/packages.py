@@ -30,6 +30,7 @@ from packaging.version import Version
 from release import requirements
 from release.errors import ConfigError
 from release.names import is_project_name, normalised
+from release.paths import real
 
 if TYPE_CHECKING:
     from tomlkit.items import StringType
@@ -382,7 +383,7 @@ def _inside(root: Path, raw: Any, where: str) -> str:
             'Write the directory of the package, e.g. path = "packages/a".',
         )
     path = _pattern(root, raw, where)
-    if ".git" in path.split("/") or not (root / path).resolve().is_relative_to(root.resolve()):
+    if ".git" in path.split("/") or not real(root / path).is_relative_to(real(root)):
         raise ConfigError(
             f"{where}: {raw!r} is not a path inside the repository.",
             "Use a directory of the repository (not a link out of it, not inside .git).",
