@@ -114,6 +114,8 @@ def load_towncrier(
     is kept in ``memo`` under the digest of the configuration file and the installed
     towncrier, so that an unchanged project does not import towncrier (and click) at all.
     """
+    from release.ops.files import read_exact
+
     memo = memo or Memo(None)
     config_file = (
         "towncrier.toml" if (project_dir / "towncrier.toml").is_file() else "pyproject.toml"
@@ -152,7 +154,7 @@ def load_towncrier(
         name = _project_name(project_dir, settings, key, memo)
     news_file = settings.filename
     news_path = project_dir / news_file
-    news_text = news_path.read_text(encoding="utf-8") if news_path.is_file() else None
+    news_text = read_exact(news_path) if news_path.is_file() else None
     return Towncrier(
         settings, config_file, template_text, extension, name, news_file, news_text, dirs, memo, key
     )

@@ -392,6 +392,7 @@ def pin_problems_and_edits(
     (path from the root -> (text before, text after)), and the dependents not in this
     release that now need one."""
     from release.checks import Problem
+    from release.ops.files import read_exact
     from release.packages import pin_conflicts, update_pins
 
     versions = {m.name: m.plan.version for m in members}
@@ -417,9 +418,9 @@ def pin_problems_and_edits(
         path = posixpath.normpath(posixpath.join(dependent.path, "pyproject.toml"))
         before, text = rewritten.get(path, (None, None))
         if before is None or text is None:
-            before = text = (Path(facts[dependent.name].project_dir) / "pyproject.toml").read_text(
-                encoding="utf-8"
-            )
+            read = read_exact(Path(facts[dependent.name].project_dir) / "pyproject.toml")
+            assert read is not None  # the package's configuration was read from it
+            before = text = read
         rewritten[path] = (
             before,
             update_pins(text, conflict.dependency, Version(conflict.version)),
@@ -685,7 +686,6 @@ def _locked(text: str, versions: Mapping[str, Version]) -> str:
 def read_lock(root: Path) -> str | None:
     """The text of the repository's uv.lock, if it has one: a release moves the versions of
     the packages it releases there too."""
-    try:
-        return (root / "uv.lock").read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None
+    from release.ops.files import read_exact
+
+    return read_exact(root / "uv.lock")
