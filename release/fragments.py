@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from release.errors import ConfigError, FragmentError
 from release.memo import Memo, digest, installed
+from release.ops.files import read_exact
 
 if TYPE_CHECKING:
     from towncrier._settings.load import Config as TowncrierConfig
@@ -114,8 +115,6 @@ def load_towncrier(
     is kept in ``memo`` under the digest of the configuration file and the installed
     towncrier, so that an unchanged project does not import towncrier (and click) at all.
     """
-    from release.ops.files import read_exact
-
     memo = memo or Memo(None)
     config_file = (
         "towncrier.toml" if (project_dir / "towncrier.toml").is_file() else "pyproject.toml"
