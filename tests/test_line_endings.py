@@ -238,6 +238,7 @@ def test_a_crlf_project_is_released_up_to_the_tag_in_crlf(
     assert b'version = "1.3.0"' in (project / "pyproject.toml").read_bytes()
     assert b'__version__ = "1.3.0"\r\n' in (project / INIT).read_bytes()
     assert git(project, "status", "--porcelain") == ""
+    assert [p.name for p in (project / "changelog.d").iterdir()] == [".gitkeep"]
     assert git(project, "rev-parse", "v1.3.0^{commit}") == git(project, "rev-parse", "HEAD")
     assert git(project, "log", "-1", "--format=%s").strip() == "Release 1.3.0"
     committed = subprocess.run(
