@@ -2,7 +2,8 @@
 
 The section is byte-identical to what ``towncrier build --draft --version X``
 prints (less the newline ``click.echo`` adds), and :func:`updated_news_file`
-places it in the news file the way ``towncrier build`` does.
+places it in the news file the way ``towncrier build`` does, except that a news file
+with CRLF line endings keeps them (towncrier writes it back with LF).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+from release import newlines
 from release.fragments import FragmentContents, Towncrier
 from release.memo import Memo
 
@@ -114,10 +116,17 @@ def updated_news_file(
     tc: Towncrier, section: str, top_line: str, news_text: str | None = None
 ) -> str:
     """The news file's new text: ``section`` inserted after towncrier's start string (in
-    ``news_text``, by default the file's text as it is)."""
+    ``news_text``, by default the file's text as it is), in the file's style (CRLF, a byte
+    order mark: :mod:`release.newlines`)."""
     existing = (
         (news_text if news_text is not None else tc.news_text) if tc.config.single_file else None
     )
+    if existing is None:
+        return _inserted(tc, section, top_line, None)
+    return newlines.edit_in_style(existing, lambda text: _inserted(tc, section, top_line, text))
+
+
+def _inserted(tc: Towncrier, section: str, top_line: str, existing: str | None) -> str:
     header, body = "", ""
     if existing is not None:
         before, sep, after = existing.partition(tc.config.start_string)
@@ -144,7 +153,8 @@ def extract_section(tc: Towncrier, version: str) -> str | None:
     """
     if tc.news_text is None:
         return None
-    body = tc.news_text.partition(tc.config.start_string)[2] or tc.news_text
+    news_text = newlines.plain(tc.news_text)
+    body = news_text.partition(tc.config.start_string)[2] or news_text
     lines = body.splitlines(keepends=True)
     span = _section_span(tc, lines, version)
     if span is None:
@@ -155,15 +165,19 @@ def extract_section(tc: Towncrier, version: str) -> str | None:
 def without_sections(tc: Towncrier, news_text: str, versions: Sequence[str]) -> str:
     """``news_text`` without the sections of ``versions`` (those it has): the final release
     takes the place of its pre-releases' sections (docs/release-lines.md)."""
-    head, start, body = news_text.partition(tc.config.start_string)
-    if not start:
-        head, body = "", news_text
-    lines = body.splitlines(keepends=True)
-    for version in versions:
-        span = _section_span(tc, lines, version)
-        if span is not None:
-            del lines[span[0] : span[1]]
-    return head + start + "".join(lines)
+
+    def without(text: str) -> str:
+        head, start, body = text.partition(tc.config.start_string)
+        if not start:
+            head, body = "", text
+        lines = body.splitlines(keepends=True)
+        for version in versions:
+            span = _section_span(tc, lines, version)
+            if span is not None:
+                del lines[span[0] : span[1]]
+        return head + start + "".join(lines)
+
+    return newlines.edit_in_style(news_text, without)
 
 
 def with_section(tc: Towncrier, news_text: str, section: str, version: str) -> str | None:

@@ -594,7 +594,9 @@ def _read_text(path: Path, shown: str) -> str:
     from release.errors import ConfigError
 
     try:
-        return path.read_text(encoding="utf-8")
+        # Exactly, CRLF and all: the planned edit is applied only to this very text.
+        with open(path, encoding="utf-8", newline="") as handle:
+            return handle.read()
     except UnicodeDecodeError as exc:
         raise ConfigError(
             f"{shown} is not valid UTF-8 ({exc.reason}).", "Save it as UTF-8."

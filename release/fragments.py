@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from release.errors import ConfigError, FragmentError
 from release.memo import Memo, digest, installed
+from release.ops.files import read_exact
 from release.paths import real
 
 if TYPE_CHECKING:
@@ -153,7 +154,7 @@ def load_towncrier(
         name = _project_name(project_dir, settings, key, memo)
     news_file = settings.filename
     news_path = project_dir / news_file
-    news_text = news_path.read_text(encoding="utf-8") if news_path.is_file() else None
+    news_text = read_exact(news_path) if news_path.is_file() else None
     return Towncrier(
         settings, config_file, template_text, extension, name, news_file, news_text, dirs, memo, key
     )

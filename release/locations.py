@@ -1,6 +1,7 @@
 """Read and rewrite the version held in a file, keeping everything else as it was.
 
-Pure functions over file text; the caller reads and writes the files.
+Pure functions over file text, as the file holds it (CRLF and a byte order mark included:
+:mod:`release.newlines`); the caller reads and writes the files.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import re
 import sys
 from typing import Any
 
-from release import uvlock
+from release import newlines, uvlock
 from release.config import Location, parse_toml
 from release.errors import ConfigError
 
@@ -44,6 +45,7 @@ def _parsed(text: str) -> dict[str, Any]:
 
 def read_version(loc: Location, text: str) -> str:
     """The version string written at ``loc`` in ``text``."""
+    text = newlines.plain(text)
     if loc.kind == "toml":
         try:
             data = _parsed(text)
@@ -227,6 +229,10 @@ def _toml_set(data: Any, dotted: str, value: str) -> None:
 
 def write_version(loc: Location, text: str, new: str) -> str:
     """``text`` with the version at ``loc`` replaced by ``new``; nothing else changes."""
+    return newlines.edit_in_style(text, lambda plain: _written(loc, plain, new))
+
+
+def _written(loc: Location, text: str, new: str) -> str:
     if loc.kind == "uv-lock":
         return uvlock.write(text, loc.key, new, loc.path)
     old = read_version(loc, text)  # the same errors as reading

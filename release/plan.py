@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 
 from packaging.version import Version
 
-from release import changelog, commands, locations
+from release import changelog, commands, locations, newlines
 from release import fragments as fragments_mod
 from release import tags as tags_mod
 from release import version as versions
@@ -62,8 +62,10 @@ class FileEdit(NamedTuple):
     after: str
 
     def diff(self) -> str:
-        before = (self.before or "").splitlines(keepends=True)
-        after = self.after.splitlines(keepends=True)
+        """The unified diff of the edit, for a person: a file's CRLF line endings (and byte
+        order mark), which the edit keeps, are not shown on every line."""
+        before = newlines.plain(self.before or "").splitlines(keepends=True)
+        after = newlines.plain(self.after).splitlines(keepends=True)
         lines = difflib.unified_diff(
             before,
             after,

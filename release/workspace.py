@@ -551,6 +551,7 @@ def pin_problems_and_edits(
     :class:`PinRewrite` per file and released package, and the dependents not in this
     release that now need one."""
     from release.checks import Problem
+    from release.ops.files import read_exact
     from release.packages import pin_conflicts, update_pins
 
     versions = {m.name: m.plan.version for m in members}
@@ -579,9 +580,9 @@ def pin_problems_and_edits(
             continue
         path = posixpath.normpath(posixpath.join(dependent.path, "pyproject.toml"))
         if path not in texts:
-            texts[path] = (Path(facts[dependent.name].project_dir) / "pyproject.toml").read_text(
-                encoding="utf-8"
-            )
+            read = read_exact(Path(facts[dependent.name].project_dir) / "pyproject.toml")
+            assert read is not None  # the package's configuration was read from it
+            texts[path] = read
         before = texts[path]
         texts[path] = update_pins(before, conflict.dependency, Version(conflict.version))
         at = latest.get(path)
@@ -925,7 +926,6 @@ def _locked(text: str, versions: Mapping[str, Version]) -> str:
 def read_lock(root: Path) -> str | None:
     """The text of the repository's uv.lock, if it has one: a release moves the versions of
     the packages it releases there too."""
-    try:
-        return (root / "uv.lock").read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None
+    from release.ops.files import read_exact
+
+    return read_exact(root / "uv.lock")

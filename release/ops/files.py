@@ -6,7 +6,6 @@ import os
 from pathlib import Path
 
 from release.errors import ReleaseError
-from release.journal import write_atomic
 
 
 def read_exact(path: Path) -> str | None:
@@ -21,6 +20,8 @@ def read_exact(path: Path) -> str | None:
 def apply_edit(root: Path, path: str, before: str | None, after: str) -> None:
     """Make ``root/path`` hold ``after`` when it holds ``before`` (None: it does not exist),
     atomically and keeping its mode; nothing to do when it holds ``after`` already."""
+    from release.journal import write_atomic  # read_exact, on the read-only path, needs none
+
     current = read_exact(root / path)
     if current == after:
         return
