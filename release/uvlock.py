@@ -124,7 +124,10 @@ def write(text: str, package: str, new: str, path: str = "uv.lock") -> str:
     """``text`` with the version of ``package``'s entry made ``new``; every other byte is
     kept. The errors of :func:`read`, and one when the entry is not laid out as uv writes
     it (its ``version = "..."`` not on a line of its own above its sub-tables)."""
-    entry = _entry(text, package, path)
+    return _write_entry(text, _entry(text, package, path), package, new, path)
+
+
+def _write_entry(text: str, entry: _Entry, package: str, new: str, path: str) -> str:
     old = _version(entry, package, path)
     own = _SUBTABLE.search(text, entry.body, entry.end)
     found = [
@@ -174,8 +177,9 @@ def moved(text: str, versions: Mapping[str, str], path: str = "uv.lock") -> str:
         if name not in wanted or counts[name] != 1:
             continue
         block = text[start:end]
-        if locked_version(block, name) is None:
+        entry = _entry(block, name, path)
+        if entry.table.get("version") is None:
             continue
-        parts += [text[at:start], write(block, name, wanted[name], path)]
+        parts += [text[at:start], _write_entry(block, entry, name, wanted[name], path)]
         at = end
     return "".join(parts) + text[at:]
