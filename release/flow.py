@@ -96,6 +96,7 @@ def run(
                 note=note,
             )
         (selection or Selection()).refuse_for_one_project()
+        _refuse_inside_unfinished_workspace_release(git_dir, project)
         facts = gather(project_dir, environ=environ, overrides=overrides, runner=runner)
         plan, problems = evaluate(facts, request, environ, until, runner=runner)
         if plan is None:
@@ -119,6 +120,28 @@ def run(
         journal.save()
         ctx = Context(project_dir, state, runner, plan, journal, environ, tuple(overrides), until)
         return _execute(ctx, until, on_step)
+
+
+def _refuse_inside_unfinished_workspace_release(git_dir: Path, project: str) -> None:
+    """A package's own release while a release of several packages at the root, which
+    takes this package, is unfinished (killed, not resumed) would release it twice, or
+    tag and publish it under the other's feet: refused."""
+    from release.workspace import is_workspace_journal
+
+    if project == ROOT_PROJECT:
+        return
+    root = Journal.load(state_dir(git_dir, ROOT_PROJECT))
+    if root is None or root.finished or not is_workspace_journal(root.plan):
+        return
+    if not any(member.get("path") == project for member in root.plan.get("members", [])):
+        return
+    releases = root.plan["public"]["version"]
+    raise UsageError(
+        f"The release of several packages at the repository's root ({releases}) is "
+        f"unfinished and releases this package too (journal {root.path}).",
+        "Run `release resume` at the repository's root to finish it, or `release abort` "
+        "there to undo it, then release this package.",
+    )
 
 
 def _run_workspace(

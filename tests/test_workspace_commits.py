@@ -91,6 +91,11 @@ def test_one_commit_per_package_killed_between_them_resumes_and_aborts(tmp_path:
     journal["release_commit"] = first
     path.write_text(json.dumps(journal), encoding="utf-8")
 
+    # The root's release is unfinished (its locks are stale): a package's own release of
+    # rpws-b, which it takes too, is refused until it is resumed or aborted.
+    text = assert_exit(run_release(ws, "-C", "packages/b", "run", "--yes"), 2)
+    assert "is unfinished and releases this package too" in text
+    assert "release resume" in text
     text = assert_exit(run_release(ws, "resume", "--until", "tag"), 0)
     assert "already done prepare  commit the release of rpws-b 1.0.1" in text
     subjects = git(ws, "log", "--format=%s", f"{start}..HEAD").splitlines()
