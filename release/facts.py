@@ -205,6 +205,7 @@ def gather(
     workspace: config_mod.Inherited | None = None,
     config: Config | None = None,
     reachable: frozenset[str] | None = None,
+    fragments: tuple[Towncrier | None, FragmentSet] | None = None,
 ) -> Facts:
     """Read everything a plan needs; git works while the files are read.
 
@@ -212,7 +213,8 @@ def gather(
     ``started`` may then be the reads of the repository's root, shared by every package,
     with ``runner`` the package's own, ``config`` its configuration read already, and
     ``reachable`` tags known to be reachable from HEAD (each package's highest, asked for
-    them all at once): a tag not in it is looked for as usual."""
+    them all at once): a tag not in it is looked for as usual; ``fragments`` what
+    :func:`read_fragments` found already."""
     from release import fragments as fragments_mod
 
     project_dir = real(project_dir)
@@ -257,11 +259,7 @@ def gather(
     releases = tags_mod.release_tags(names, config.tag_format, config.tag_scheme, memo)
     top_is_reachable = _top_question(runner, releases, reachable)
 
-    towncrier = None
-    fragment_set = FragmentSet((), {}, ())
-    if fragments_mod.towncrier_configured(project_dir, config.pyproject):
-        towncrier = fragments_mod.load_towncrier(project_dir, config.pyproject, memo)
-        fragment_set = fragments_mod.scan(project_dir, towncrier)
+    towncrier, fragment_set = fragments or read_fragments(project_dir, config, memo)
 
     git = read_git(runner, started)
     if remote_head is not None:
@@ -299,6 +297,18 @@ def gather(
         changelog.remembering(memo),
         prereleases,
     )
+
+
+def read_fragments(
+    project_dir: Path, config: Config, memo: Memo
+) -> tuple[Towncrier | None, FragmentSet]:
+    """towncrier's settings and the unreleased fragments, when the project uses towncrier."""
+    from release import fragments as fragments_mod
+
+    if not fragments_mod.towncrier_configured(project_dir, config.pyproject):
+        return None, FragmentSet((), {}, ())
+    towncrier = fragments_mod.load_towncrier(project_dir, config.pyproject, memo)
+    return towncrier, fragments_mod.scan(project_dir, towncrier)
 
 
 def _package_of(

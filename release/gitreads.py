@@ -6,7 +6,7 @@ works on one core while Python imports and reads fragments on the other.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from release.runner import Pending, Runner
 
@@ -46,21 +46,24 @@ class GitReads:
             self._names = tuple(self.tags.result(check=False).stdout.splitlines())
         return self._names
 
-    def reachable(self, tags: Sequence[str]) -> frozenset[str]:
+    def reachable(self, tags: Sequence[str]) -> Callable[[], frozenset[str]]:
         """Which of ``tags`` HEAD contains, in one question (with a commit-graph, git
         stops as soon as each is answered): each package's highest release tag, for all
-        the packages of a repository at once."""
+        the packages of a repository at once. The question is started now; calling the
+        answer waits for it, so the caller reads files meanwhile."""
         if not tags:
-            return frozenset()
-        done = self.runner.git(
-            "for-each-ref",
-            "--merged",
-            "HEAD",
-            "--format=%(refname:lstrip=2)",
-            *(f"refs/tags/{name}" for name in tags),
-            check=False,
+            return frozenset
+        pending = self.runner.spawn(
+            [
+                "git",
+                "for-each-ref",
+                "--merged",
+                "HEAD",
+                "--format=%(refname:lstrip=2)",
+                *(f"refs/tags/{name}" for name in tags),
+            ]
         )
-        return frozenset(done.stdout.split())
+        return lambda: frozenset(pending.result(check=False).stdout.split())
 
     def remote_listing(self, remote: str) -> Pending | None:
         """``git ls-remote`` of ``remote``, started once, only for a configured remote name.

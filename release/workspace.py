@@ -713,10 +713,12 @@ def gather(
 ) -> Gathered:
     """Every package's facts, read as a project of its own would be, with the root's
     settings inherited and the repository's git reads shared: first every package's
-    configuration, then one question to git for all their highest tags, then the rest."""
+    configuration, then one question to git for all their highest tags, answered while
+    their fragments are read, then the rest."""
     from release import tags as tags_mod
     from release.config import inherited_from_root, load, root_setting
     from release.facts import gather as gather_one
+    from release.facts import read_fragments
     from release.memo import Memo
     from release.packages import dependency_order
     from release.runner import Runner
@@ -734,7 +736,13 @@ def gather(
         releases = tags_mod.release_tags(started.tag_names(), cfg.tag_format, cfg.tag_scheme, memo)
         if releases:
             tops.append(releases[-1].name)
-    reachable = started.reachable(tops)
+    answer = started.reachable(tops)
+    fragments = {}
+    for package in packages:
+        cfg, _ = configs[package.name]
+        with about_package(package):
+            fragments[package.name] = read_fragments(real(root / package.path), cfg, memo)
+    reachable = answer()
     found: dict[str, Facts] = {}
     for package in packages:
         directory = real(root / package.path)
@@ -749,6 +757,7 @@ def gather(
                 workspace=inherited,
                 config=cfg,
                 reachable=reachable,
+                fragments=fragments[package.name],
             )
     consolidate = root_setting(root, "consolidate-commits", environ=environ, overrides=overrides)
     return Gathered(dependency_order(packages), found, consolidate)
