@@ -1474,6 +1474,12 @@ def _detected_locations(
     return found.locations, found.reason
 
 
+@functools.cache
+def _by_variable() -> dict[str, str]:
+    """Each key by the environment variable that sets it."""
+    return {ENV_PREFIX + n.upper().replace("-", "_"): n for n in SCHEMA_BY_NAME}
+
+
 def load(
     project_dir: Path,
     *,
@@ -1499,10 +1505,12 @@ def load(
     layers = _inherited_layers(project_dir, table, workspace)
     layers.append(("pyproject.toml", table))
     env_layer: dict[str, Any] = {}
-    by_variable = {ENV_PREFIX + n.upper().replace("-", "_"): n for n in SCHEMA_BY_NAME}
-    for var, raw in environ.items():
-        if not var.startswith(ENV_PREFIX) or var in NON_CONFIG_VARIABLES:
+    by_variable = _by_variable()
+    # Names first (os.environ decodes each value it yields): few are ours.
+    for var in [name for name in environ if name.startswith(ENV_PREFIX)]:
+        if var in NON_CONFIG_VARIABLES:
             continue
+        raw = environ[var]
         if var not in by_variable:
             raise ConfigError(
                 f"environment: {var} names no [tool.release] key."

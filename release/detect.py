@@ -8,6 +8,7 @@ between two answers: an ambiguous layout is one error listing the candidates.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -51,12 +52,12 @@ def _table(data: Any, *path: str) -> dict[str, Any]:
 def module_file(project_dir: Path, module: str) -> str | None:
     """The file of ``module`` in a src/ or flat layout, relative to the project."""
     parts = module.split(".")
-    for root in ("src", "."):
-        base = project_dir / root
-        package = base.joinpath(*parts)
-        for candidate in (package / "__init__.py", base.joinpath(*parts[:-1], parts[-1] + ".py")):
-            if candidate.is_file():
-                return candidate.relative_to(project_dir).as_posix()
+    directory = os.fspath(project_dir)
+    for root in ("src", ""):
+        package = "/".join(filter(None, (root, *parts)))
+        for candidate in (f"{package}/__init__.py", f"{package}.py"):
+            if os.path.isfile(os.path.join(directory, candidate)):
+                return candidate
     return None
 
 
