@@ -209,7 +209,14 @@ def _toml_quick_edit(loc: Location, text: str, old: str, new: str) -> str | None
     if len(found) != 1:
         return None
     m = found[0]
-    edited = f"{text[: m.start()]}{m['lead']}{m['q']}{new}{m['q']}{text[m.end() :]}"
+    before, after = text[: m.start("value")], text[m.end("value") :]
+    edited = before + new + after
+    # The proof holds for any other plain value in the same place: a release's edit and
+    # then its development version's are proven by one parse.
+    shape = (loc.key, before, after)
+    plain = _PLAIN_VALUE.fullmatch(old) and _PLAIN_VALUE.fullmatch(new)
+    if plain and shape in _PROVEN:
+        return edited
     try:
         expected = copy.deepcopy(_parsed(text))
         _toml_set(expected, loc.key, new)
@@ -217,7 +224,17 @@ def _toml_quick_edit(loc: Location, text: str, old: str, new: str) -> str | None
             return None
     except (tomllib.TOMLDecodeError, KeyError, TypeError):
         return None
+    if plain:
+        if len(_PROVEN) >= 256:
+            _PROVEN.clear()
+        _PROVEN.add(shape)
     return edited
+
+
+#: A value that means the same in any TOML string (no escape, quote or control character).
+_PLAIN_VALUE = re.compile(r"[A-Za-z0-9.+!_-]*")
+#: (key, text before the value, text after it) of quick edits proven by a parse.
+_PROVEN: set[tuple[str, str, str]] = set()
 
 
 def _toml_set(data: Any, dotted: str, value: str) -> None:
