@@ -87,8 +87,10 @@ def render(fmt: str, v: Version, scheme: versions.Scheme) -> str:
         raise VersionError(
             f"tag-format {fmt!r} gives the tag name {name!r}, which {problem}.", hint
         )
-    match = pattern(fmt).match(name)
-    if match is None or match["version"] != text:
+    # As pattern(fmt) reads it back, without compiling one per format (one per package).
+    prefix, suffix = affixes(fmt)
+    between = name[len(prefix) : len(name) - len(suffix)]
+    if not (name.startswith(prefix) and name.endswith(suffix)) or between != text:
         raise VersionError(
             f"tag-format {fmt!r} gives the tag name {name!r}, which would not be "
             f"recognised as the release {text}.",
