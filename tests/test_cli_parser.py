@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from release.cli import _SUBCOMMANDS, _command_of, build_parser
@@ -68,3 +70,38 @@ def test_nothing_to_release_is_status_3_only_for_release_ci(
     assert exit_status(ChecksFailed("x"), command) == 1
     assert exit_status(InputRejected("x"), command) == 2
     assert exit_status(ConfigError("x"), command) == 2
+
+
+def test_parsing_a_command_does_not_import_shutil_and_help_keeps_the_terminal_width() -> None:
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys; from release.cli import build_parser; "
+        "build_parser().parse_args(['preview', '--json']); print('shutil' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
+    # Help is as wide as argparse's own width (asked through shutil) makes it.
+    compare = (
+        "import argparse; from release import cli; "
+        "ours = cli.build_parser('preview')._subparsers._group_actions[0].choices['preview']"
+        ".format_help(); "
+        "cli._Parser._get_formatter = argparse.ArgumentParser._get_formatter; "
+        "theirs = cli.build_parser('preview')._subparsers._group_actions[0].choices['preview']"
+        ".format_help(); "
+        "print(ours == theirs, max(map(len, ours.splitlines())))"
+    )
+    widths = []
+    for columns in (50, 120):
+        done = subprocess.run(
+            [sys.executable, "-c", compare],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "COLUMNS": str(columns)},
+        )
+        same, widest = done.stdout.split()
+        assert same == "True"
+        widths.append(int(widest))
+    assert widths[0] < widths[1] <= 118
