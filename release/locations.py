@@ -6,7 +6,6 @@ Pure functions over file text, as the file holds it (CRLF and a byte order mark 
 
 from __future__ import annotations
 
-import copy
 import functools
 import re
 import sys
@@ -218,9 +217,7 @@ def _toml_quick_edit(loc: Location, text: str, old: str, new: str) -> str | None
     if plain and shape in _PROVEN:
         return edited
     try:
-        expected = copy.deepcopy(_parsed(text))
-        _toml_set(expected, loc.key, new)
-        if tomllib.loads(edited) != expected:
+        if tomllib.loads(edited) != _with_value(_parsed(text), loc.key, new):
             return None
     except (tomllib.TOMLDecodeError, KeyError, TypeError):
         return None
@@ -237,11 +234,13 @@ _PLAIN_VALUE = re.compile(r"[A-Za-z0-9.+!_-]*")
 _PROVEN: set[tuple[str, str, str]] = set()
 
 
-def _toml_set(data: Any, dotted: str, value: str) -> None:
-    *tables, leaf = dotted.split(".")
-    for part in tables:
-        data = data[part]
-    data[leaf] = value
+def _with_value(data: Any, dotted: str, value: str) -> Any:
+    """``data`` with ``value`` at the dotted key: the tables on the way are copied, the
+    rest is shared (``data`` is a cached parse, never changed)."""
+    head, _, rest = dotted.partition(".")
+    if not isinstance(data, dict):
+        raise TypeError(dotted)
+    return {**data, head: _with_value(data[head], rest, value) if rest else value}
 
 
 def write_version(loc: Location, text: str, new: str) -> str:
