@@ -504,27 +504,30 @@ def dependents(packages: Sequence[Package], name: str) -> tuple[Package, ...]:
 
 
 def pin_conflicts(
-    packages: Sequence[Package], new_versions: Mapping[str, Version]
+    packages: Sequence[Package], new_versions: Mapping[str, Version], memo: Memo | None = None
 ) -> tuple[PinConflict, ...]:
     """Every requirement of a package on a released one that does not admit its new version.
 
     A pre-release counts as admitted when it lies inside the requirement's range
     (``SpecifierSet.contains(version, prereleases=True)``): ``pkg-a>=1`` admits
     ``2.0.0rc1``, while ``pkg-a<2`` does not (PEP 440 keeps pre-releases of 2 out of <2).
+    ``memo`` keeps the answers (see :func:`release.requirements.recall_admits`).
     """
     released = {normalised(name): version for name, version in new_versions.items()}
     names = {normalised(name): name for name in new_versions}
     names.update({p.key: p.name for p in packages if p.key in released})
-    conflicts: list[PinConflict] = []
+    asked: list[tuple[Package, str, str, Version]] = []
     for package in packages:
         for text in package.requires:
             key = _requirement_key(text)
-            if key == package.key or key not in released:
-                continue
-            version = released[key]
-            if not requirements.admits(text, version):
-                conflicts.append(PinConflict(package.name, names[key], text, str(version)))
-    return tuple(conflicts)
+            if key != package.key and key in released:
+                asked.append((package, text, key, released[key]))
+    requirements.recall_admits([(text, version) for _, text, _, version in asked], memo)
+    return tuple(
+        PinConflict(package.name, names[key], text, str(version))
+        for package, text, key, version in asked
+        if not requirements.admits(text, version)
+    )
 
 
 # The name (and extras) a requirement starts with, before its version specifiers.

@@ -67,9 +67,40 @@ def recall(texts: Sequence[str], memo: Memo | None) -> None:
     memo.put("requirements", key, [list(r) for r in reads])
 
 
+_ADMITS: dict[tuple[str, str], bool] = {}
+
+
 def admits(text: str, version: Version) -> bool:
     """Whether requirement ``text`` admits ``version``, a pre-release too when it lies in
     the range (``pkg-a>=1`` admits 2.0.0rc1; ``pkg-a<2`` does not)."""
-    from packaging.specifiers import SpecifierSet
+    asked = (text, str(version))
+    found = _ADMITS.get(asked)
+    if found is None:
+        from packaging.specifiers import SpecifierSet
 
-    return SpecifierSet(read(text).specifier).contains(version, prereleases=True)
+        found = SpecifierSet(read(text).specifier).contains(version, prereleases=True)
+        _ADMITS[asked] = found
+    return found
+
+
+def recall_admits(asked: Sequence[tuple[str, Version]], memo: Memo | None) -> None:
+    """Make :func:`admits` answer each (requirement, version) of ``asked`` from the cache,
+    where an earlier run kept the answers (packaging's specifiers are then not imported);
+    else answer them now and keep them."""
+    pairs = sorted({(text, str(version)) for text, version in asked} - _ADMITS.keys())
+    if not pairs or memo is None or memo.directory is None:
+        return
+    key = digest(installed("packaging"), *(part for pair in pairs for part in pair))
+    stored = memo.get("requirement-admits", key)
+    if (
+        isinstance(stored, list)
+        and len(stored) == len(pairs)
+        and all(isinstance(answer, bool) for answer in stored)
+    ):
+        _ADMITS.update(zip(pairs, stored, strict=True))
+        return
+    try:
+        answers = [admits(text, Version(version)) for text, version in pairs]
+    except ValueError:  # an invalid requirement: reported where its file is known
+        return
+    memo.put("requirement-admits", key, answers)

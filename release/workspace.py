@@ -22,6 +22,7 @@ from packaging.version import Version
 
 from release import commands
 from release.errors import ReleaseError, UsageError
+from release.memo import Memo
 from release.paths import real
 from release.plan import FileEdit, Plan, Request, Step
 from release.runner import Completed, Runner
@@ -231,7 +232,6 @@ def workspace_packages(
 
     if project != ROOT_PROJECT or not declares_packages(project_dir):
         return ()
-    from release.memo import Memo
     from release.packages import discover
 
     memo = Memo.from_environ(environ) if environ is not None else None
@@ -545,6 +545,7 @@ def pin_problems_and_edits(
     packages: Sequence[Package],
     facts: Mapping[str, Facts],
     members: Sequence[Member],
+    memo: Memo | None = None,
 ) -> tuple[list[Problem], list[PinRewrite], list[str]]:
     """The dependents whose requirements exclude a new version: a problem each, unless the
     dependent's `update-dependents` is on; then its pyproject.toml rewritten, one
@@ -563,7 +564,9 @@ def pin_problems_and_edits(
     latest: dict[str, int] = {}  # path -> the index of its last rewrite
     released = set(versions)
     needs: list[str] = []
-    conflicts = sorted(pin_conflicts(packages, versions), key=lambda c: order.index(c.dependency))
+    conflicts = sorted(
+        pin_conflicts(packages, versions, memo), key=lambda c: order.index(c.dependency)
+    )
     for conflict in conflicts:
         dependent = where[conflict.dependent]
         cfg = facts[dependent.name].config
@@ -719,7 +722,6 @@ def gather(
     from release.config import inherited_from_root, load, root_setting
     from release.facts import gather as gather_one
     from release.facts import read_fragments
-    from release.memo import Memo
     from release.packages import dependency_order
     from release.runner import Runner
 
@@ -822,7 +824,9 @@ def plan(
                 )
             )
         return None, problems
-    pins, rewrites, needs = pin_problems_and_edits(gathered.packages, gathered.facts, members)
+    pins, rewrites, needs = pin_problems_and_edits(
+        gathered.packages, gathered.facts, members, Memo.from_environ(environ)
+    )
     problems += pins
     if gathered.consolidate or len(members) == 1:
         members, pin_edits = fold_pins(members, collapsed(rewrites))

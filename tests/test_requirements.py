@@ -84,18 +84,19 @@ from pathlib import Path
 from packaging.version import Version
 from release.memo import Memo
 from release.packages import dependency_order, discover, pin_conflicts
-found = dependency_order(discover(Path(sys.argv[1]), memo=Memo(Path(sys.argv[2]))))
-conflicts = pin_conflicts(found, {"core": Version("2.0.0")})
+memo = Memo(Path(sys.argv[2]))
+found = dependency_order(discover(Path(sys.argv[1]), memo=memo))
+conflicts = pin_conflicts(found, {"core": Version("2.0.0")}, memo)
 print(json.dumps({
     "order": [p.name for p in found],
     "conflicts": [c.describe() for c in conflicts],
-    "imported": sorted(m for m in ("packaging.requirements", "packaging.utils")
-                       if m in sys.modules),
+    "imported": sorted(m for m in ("packaging.requirements", "packaging.specifiers",
+                                   "packaging.utils") if m in sys.modules),
 }))
 """
 
 
-def test_a_second_discovery_answers_from_the_cache_without_packagings_parser(
+def test_a_second_discovery_and_pin_check_answer_from_the_cache_without_packaging(
     tmp_path: Path,
 ) -> None:
     root = tmp_path / "ws"
@@ -123,7 +124,8 @@ def test_a_second_discovery_answers_from_the_cache_without_packagings_parser(
         return result
 
     first, second = probe(), probe()
-    assert first["imported"] == ["packaging.requirements", "packaging.utils"]
+    everything = ["packaging.requirements", "packaging.specifiers", "packaging.utils"]
+    assert first["imported"] == everything
     assert second["imported"] == []
     assert second["order"] == first["order"] == ["core", "app", "cli"]
     assert (
@@ -140,7 +142,7 @@ def test_a_second_discovery_answers_from_the_cache_without_packagings_parser(
         root, "packages/app/pyproject.toml", '[project]\nname = "app"\ndependencies = ["core>=1"]\n'
     )
     third = probe()
-    assert third["imported"] == ["packaging.requirements", "packaging.utils"]
+    assert third["imported"] == everything
     assert third["conflicts"] == []
 
 
@@ -150,3 +152,17 @@ def test_pin_conflicts_in_process_agree_with_packaging() -> None:
     packages = [Package("core", "packages/core", ()), Package("app", "packages/app", ("core<2",))]
     assert [c.dependent for c in pin_conflicts(packages, {"core": Version("2.0.0rc1")})] == ["app"]
     assert pin_conflicts(packages, {"core": Version("1.9")}) == ()
+
+
+def test_pin_answers_are_kept_and_a_corrupt_entry_is_answered_again(tmp_path: Path) -> None:
+    memo = Memo(tmp_path)
+    asked = [("answer-a>=1,<2", Version("2.0")), ("answer-a>=1", Version("2.0rc1"))]
+    requirements.recall_admits(asked, memo)
+    (stored,) = (tmp_path / "requirement-admits").glob("*.json")
+    assert json.loads(stored.read_text()) == [True, False]  # the pairs in sorted order
+
+    stored.write_text('["no"]')
+    requirements._ADMITS.clear()
+    requirements.recall_admits(asked, memo)
+    assert [requirements.admits(t, v) for t, v in asked] == [False, True]
+    assert json.loads(stored.read_text()) == [True, False]
