@@ -444,7 +444,7 @@ def assert_no_release_left(project: Path) -> None:
 
 
 # --- Real local package indexes (pypiserver, devpi) and a fault proxy: see tests/indexes.py --
-pytest_plugins = ["indexes"]
+pytest_plugins = ["indexes", "scheduling"]
 
 
 # --- The local GitHub REST API stand-in (releases, assets): see tests/github_standin.py ------
