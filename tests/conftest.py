@@ -19,6 +19,16 @@ if TYPE_CHECKING:  # imported by pytest_plugins below, so that its asserts are r
     from indexes import PypiServer
 
 
+def run_shared_dir(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
+    """A directory every xdist worker of this run sees (the parent of the workers' own
+    temporary directories), or the session's own without xdist."""
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    path = root / name
+    path.mkdir(exist_ok=True)
+    return path
+
+
 @pytest.fixture(autouse=True)
 def isolated_git(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """No user or system git configuration leaks into a test; a fixed identity is used."""
@@ -277,7 +287,10 @@ def run_inprocess(capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
 
 @pytest.fixture(scope="session")
 def uv_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("uv-cache")
+    """One uv cache for every xdist worker of the run (uv locks its cache, so workers can
+    share it): build requirements (hatchling, setuptools, flit-core, ...) are downloaded and
+    unpacked once per run, not once per worker."""
+    return run_shared_dir(tmp_path_factory, "uv-cache")
 
 
 PINNED_DATE = "1767229200 +0000"  # 2026-01-01 01:00 UTC, for author, committer and tagger
@@ -431,7 +444,7 @@ def assert_no_release_left(project: Path) -> None:
 
 
 # --- Real local package indexes (pypiserver, devpi) and a fault proxy: see tests/indexes.py --
-pytest_plugins = ["indexes"]
+pytest_plugins = ["indexes", "scheduling"]
 
 
 # --- The local GitHub REST API stand-in (releases, assets): see tests/github_standin.py ------

@@ -13,7 +13,7 @@ Fixtures (registered in conftest.py through ``pytest_plugins``):
   the test, on one offline devpi-server per session.
 - ``fault_proxy``: a factory, ``fault_proxy(target) -> FaultProxy``, stopped with the test.
 - ``tiny_dists``: :class:`TinyDists`, a wheel and sdist of a tiny project built once per
-  session, plus a rebuild with different content under the same name and version.
+  run, plus a rebuild with different content under the same name and version.
 
 Observed behaviour (pypiserver 2.4.2, devpi-server 6.20.3, twine 7.0.0; proven by
 tests/test_indexes.py):
@@ -1059,5 +1059,23 @@ def fault_proxy() -> Iterator[Callable[[IndexTarget], FaultProxy]]:
 
 @pytest.fixture(scope="session")
 def tiny_dists(tmp_path_factory: pytest.TempPathFactory) -> TinyDists:
-    """A tiny project's wheel and sdist, and a rebuild with other content, same version."""
-    return build_tiny_dists(tmp_path_factory.mktemp("tiny-dists"))
+    """A tiny project's wheel and sdist, and a rebuild with other content, same version:
+    built once per run, by the first xdist worker that asks (the others wait for it and
+    read the same files, which no test changes)."""
+    import fcntl
+    import tempfile
+
+    from conftest import run_shared_dir
+
+    root = run_shared_dir(tmp_path_factory, "tiny-dists")
+    built = root / "built.json"
+    with (root / "lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if built.exists():
+            fields = json.loads(built.read_text(encoding="utf-8"))
+            return TinyDists(**{k: Path(v) if k not in ("name", "version") else v
+                                for k, v in fields.items()})
+        dists = build_tiny_dists(Path(tempfile.mkdtemp(dir=root)))
+        built.write_text(json.dumps({k: str(v) for k, v in vars(dists).items()}),
+                         encoding="utf-8")
+        return dists

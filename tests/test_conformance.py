@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import fcntl
 import fnmatch
-import os
 import shutil
 import subprocess
 import sys
@@ -39,6 +38,7 @@ from conftest import (
     problem_codes,
     publish_env,
     run_release,
+    run_shared_dir,
     tree_state,
 )
 from indexes import IndexTarget, clean_env, listed_files
@@ -48,26 +48,16 @@ from packaging.version import Version
 sys.path.insert(0, str(Path(__file__).parent / "conformance"))
 import harness
 
-pytestmark = pytest.mark.usefixtures("utc", "builds_share_one_uv_cache", "no_ambient_credentials")
+pytestmark = pytest.mark.usefixtures("utc", "shared_uv_cache", "no_ambient_credentials")
 
 FIXTURES = harness.load_fixtures()
 BY_NAME = {fixture.name: fixture for fixture in FIXTURES}
 NAMES = list(BY_NAME)
 
 
-def _shared_dir(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
-    """A directory every xdist worker of this run sees (the parent of the workers' own
-    temporary directories), or the session's own without xdist."""
-    base = tmp_path_factory.getbasetemp()
-    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
-    path = root / name
-    path.mkdir(exist_ok=True)
-    return path
-
-
 @pytest.fixture(scope="session")
 def _materialised(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return _shared_dir(tmp_path_factory, "conformance-repos")
+    return run_shared_dir(tmp_path_factory, "conformance-repos")
 
 
 @pytest.fixture
@@ -100,21 +90,6 @@ class Checkout:
 
     def __init__(self, repo: Path, project: Path, remote: Path) -> None:
         self.repo, self.project, self.remote = repo, project, remote
-
-
-@pytest.fixture(scope="session")
-def _cross_worker_uv_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One uv cache for every xdist worker of the run: the fixtures' build requirements
-    (setuptools, hatchling, poetry-core, ...) are downloaded once, not once per worker.
-    uv locks its cache, so workers can share it."""
-    return _shared_dir(tmp_path_factory, "conformance-uv-cache")
-
-
-@pytest.fixture
-def builds_share_one_uv_cache(
-    shared_uv_cache: None, _cross_worker_uv_cache: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("UV_CACHE_DIR", str(_cross_worker_uv_cache))
 
 
 def fixture_params() -> list[object]:

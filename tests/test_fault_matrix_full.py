@@ -63,9 +63,12 @@ from indexes import FaultProxy, IndexTarget, PypiServer, listed_files, sha256_of
 
 from release.demo import create_sample_project
 
-pytestmark = pytest.mark.usefixtures(
-    "utc", "shared_uv_cache", "pinned_dates", "no_ambient_credentials"
-)
+# On one xdist worker (tests/scheduling.py), which makes the shared start and the reference
+# release once.
+pytestmark = [
+    pytest.mark.usefixtures("utc", "shared_uv_cache", "pinned_dates", "no_ambient_credentials"),
+    pytest.mark.xdist_group("fault-matrix"),
+]
 
 PROJECT = "sample-project"
 TARGET = "local"

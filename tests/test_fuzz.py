@@ -58,6 +58,20 @@ def contained(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(key)
 
 
+@pytest.fixture
+def template_compiled_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """towncrier compiles its jinja2 template again on every render (about 30 ms, a third
+    of an example whose fragments render): the examples of one test all render the
+    sample's template, so it is compiled once and rendered every time."""
+    import functools
+
+    import jinja2
+    import towncrier._builder
+
+    compiled = functools.lru_cache(maxsize=8)(jinja2.Template)
+    monkeypatch.setattr(towncrier._builder, "Template", compiled)
+
+
 def run_preview(project: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
     from release.cli import main
 
@@ -349,7 +363,7 @@ fragment_sets = st.lists(
 )
 
 
-@pytest.mark.usefixtures("utc", "contained")
+@pytest.mark.usefixtures("utc", "contained", "template_compiled_once")
 def test_arbitrary_fragment_names_give_a_plan_or_a_clear_error(
     sample_copy: Callable[..., Path], capsys: pytest.CaptureFixture[str]
 ) -> None:

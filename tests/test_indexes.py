@@ -56,7 +56,11 @@ EXPECTED = {
 }
 
 
-@pytest.fixture(params=["pypiserver", "devpi"])
+# The devpi tests run on the worker of every other devpi test (tests/scheduling.py): a
+# fixture asked for by name here is not among the test's fixtures where that is decided.
+@pytest.fixture(
+    params=["pypiserver", pytest.param("devpi", marks=pytest.mark.xdist_group("devpi"))]
+)
 def index(request: pytest.FixtureRequest) -> IndexTarget:
     """Each test with this fixture runs against a fresh index of each server."""
     target = request.getfixturevalue(request.param)

@@ -40,7 +40,11 @@ from conftest import (
 
 from release.demo import create_sample_project
 
-pytestmark = pytest.mark.usefixtures("utc", "shared_uv_cache", "pinned_dates")
+# On one xdist worker (tests/scheduling.py), which makes the reference release once.
+pytestmark = [
+    pytest.mark.usefixtures("utc", "shared_uv_cache", "pinned_dates"),
+    pytest.mark.xdist_group("kill-matrix"),
+]
 
 NEXT_DEV = ("-c", "next-dev=true")
 STEPS = (*LOCAL_STEPS, "push.push", *POST_STEPS)

@@ -26,14 +26,14 @@ from conftest import (
     run_release,
 )
 from indexes import FaultProxy, IndexTarget, listed_files
-from workspace_fixture import NAMES, add_fragment, make_workspace, package_dir, uv_command
+from workspace_fixture import NAMES, add_fragment, copy_workspace, package_dir, uv_command
 
 pytestmark = pytest.mark.usefixtures("utc", "shared_uv_cache", "no_ambient_credentials")
 
 
 @pytest.fixture
-def ws(tmp_path: Path) -> Path:
-    return make_workspace(tmp_path)
+def ws(tmp_path_factory: pytest.TempPathFactory, tmp_path: Path) -> Path:
+    return copy_workspace(tmp_path_factory, tmp_path)
 
 
 def fragments(root: Path, *which: tuple[str, str]) -> None:

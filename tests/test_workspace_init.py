@@ -25,7 +25,14 @@ from conftest import (
 )
 from indexes import IndexTarget, listed_files
 from test_workflow import actionlint, check_jsonschema, load_yaml, zizmor  # noqa: F401
-from workspace_fixture import NAMES, TOWNCRIER, add_fragment, make_workspace, package_dir
+from workspace_fixture import (
+    NAMES,
+    TOWNCRIER,
+    add_fragment,
+    copy_workspace,
+    make_workspace,
+    package_dir,
+)
 
 from release.adopt import names_package, package_tag_format
 
@@ -63,11 +70,17 @@ def grouped(stdout: str) -> dict[str, list[str]]:
 
 
 @pytest.fixture
-def mixed(tmp_path: Path) -> Path:
+def ws(tmp_path_factory: pytest.TempPathFactory, tmp_path: Path) -> Path:
+    """The workspace of workspace_fixture, without a uv.lock."""
+    return copy_workspace(tmp_path_factory, tmp_path, lock=False)
+
+
+@pytest.fixture
+def mixed(ws: Path) -> Path:
     """The workspace before adoption, each package in another state: the root without
     [tool.release]; rpws-b tagged the way another tool wrote it (``rpws-b@1.0.0``); rpws-c
     without towncrier's configuration; rpws-a as the fixture has it."""
-    root = make_workspace(tmp_path, lock=False)
+    root = ws
     (root / "pyproject.toml").write_text(ROOT_WORKSPACE_ONLY, encoding="utf-8")
     c = package_dir(root, "rpws-c") / "pyproject.toml"
     c.write_text(c.read_text(encoding="utf-8").replace(TOWNCRIER, ""), encoding="utf-8")
@@ -156,8 +169,8 @@ def without_fingerprints(data: Any) -> Any:
     return data
 
 
-def test_init_at_the_root_keeps_the_release_planned(tmp_path: Path, run_inprocess: CLI) -> None:
-    root = make_workspace(tmp_path, lock=False)
+def test_init_at_the_root_keeps_the_release_planned(ws: Path, run_inprocess: CLI) -> None:
+    root = ws
     (root / "pyproject.toml").write_text(ROOT_WORKSPACE_ONLY, encoding="utf-8")
     add_fragment(root, "rpws-c", "1", "feature", "A feature.")
     add_fragment(root, "rpws-a", "2", "bugfix", "A fix.")
@@ -178,8 +191,8 @@ def test_init_at_the_root_keeps_the_release_planned(tmp_path: Path, run_inproces
     )
 
 
-def test_the_forge_goes_to_the_root_beside_its_settings(tmp_path: Path, run_inprocess: CLI) -> None:
-    root = make_workspace(tmp_path, lock=False)
+def test_the_forge_goes_to_the_root_beside_its_settings(ws: Path, run_inprocess: CLI) -> None:
+    root = ws
     git(root, "remote", "set-url", "origin", "git@github.com:acme/ws.git")
     original = (root / "pyproject.toml").read_text(encoding="utf-8")
     done = run_inprocess("init", cwd=root)
@@ -232,10 +245,10 @@ def test_a_root_package_shares_its_table_so_its_own_tag_format_is_not_written(
         assert pyproject(directory)["tool"]["towncrier"]["directory"] == "changelog.d"
 
 
-def test_init_in_a_packages_directory_points_at_the_root(tmp_path: Path, cli: CLI) -> None:
+def test_init_in_a_packages_directory_points_at_the_root(ws: Path, cli: CLI) -> None:
     """Adopted alone, a package would get the shared settings and `v{version}` tags: release
     init (and --ci, whose workflow GitHub reads only at the root) is refused there."""
-    root = make_workspace(tmp_path, lock=False)
+    root = ws
     package = package_dir(root, "rpws-b")
     before = tree_state(root)
     for args in (("init",), ("init", "--dry-run"), ("init", "--ci", "github")):
@@ -275,6 +288,10 @@ def github_glob(glob: str) -> re.Pattern[str]:
     return re.compile(out)
 
 
+# The tests of `pipelines` on one xdist worker (tests/scheduling.py), which makes it once.
+ON_THE_WORKER_OF_PIPELINES = pytest.mark.xdist_group("workspace-pipelines")
+
+
 @pytest.fixture(scope="module")
 def pipelines(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """The GitHub workflow and the GitLab pipeline written at the root of the workspace,
@@ -304,6 +321,7 @@ RELEASE_TAGS = ["rpws-a-v1.1.0", "rpws-b@1.1.0", "rpws-c-v2.0.0rc1"]
 OTHER_TAGS = ["v1.1.0", "rpws-b-1.1.0", "1.0", "nightly"]
 
 
+@ON_THE_WORKER_OF_PIPELINES
 def test_the_workspace_workflow_runs_for_any_event_of_the_release_commit(
     pipelines: dict[str, Path],
 ) -> None:
@@ -347,6 +365,7 @@ def test_the_workspace_workflow_runs_for_any_event_of_the_release_commit(
     assert publish["if"] == "needs.build.outputs.tags != ''"
 
 
+@ON_THE_WORKER_OF_PIPELINES
 def test_the_workspace_workflow_passes_actionlint_and_zizmor(
     pipelines: dict[str, Path],
     actionlint: Any,  # noqa: F811 - the fixture of test_workflow
@@ -359,6 +378,7 @@ def test_the_workspace_workflow_passes_actionlint_and_zizmor(
     assert schema.returncode == 0, schema.stdout + schema.stderr
 
 
+@ON_THE_WORKER_OF_PIPELINES
 def test_the_workspace_gitlab_pipeline_runs_for_any_pipeline_of_the_release_commit(
     pipelines: dict[str, Path],
 ) -> None:
@@ -393,8 +413,8 @@ def test_the_workspace_gitlab_pipeline_runs_for_any_pipeline_of_the_release_comm
     assert publish["interruptible"] is False
 
 
-def test_what_the_workspace_pipeline_does_not_write(tmp_path: Path, cli: CLI) -> None:
-    root = make_workspace(tmp_path, lock=False)
+def test_what_the_workspace_pipeline_does_not_write(ws: Path, cli: CLI) -> None:
+    root = ws
     refused = cli("init", "--ci", "github", "--release-pr", cwd=root)
     assert "release pull request flow releases one project" in assert_exit(refused, 2)
     path = package_dir(root, "rpws-a") / "pyproject.toml"

@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from conftest import git
 
 NAMES = ("rpws-a", "rpws-b", "rpws-c")
@@ -100,6 +101,26 @@ def make_workspace(base: Path, *, lock: bool = True) -> Path:
     git(root, "remote", "add", "origin", str(remote))
     git(root, "push", "--quiet", "--follow-tags", "-u", "origin", "main")
     return root
+
+
+_TEMPLATES: dict[bool, Path] = {}
+
+
+def copy_workspace(tmp_path_factory: pytest.TempPathFactory, base: Path, *,
+                   lock: bool = True) -> Path:
+    """What ``make_workspace(base, lock=lock)`` makes, copied from a workspace the session
+    makes once (in the first test that asks, so with that test's isolated git environment):
+    the copy is an independent repository whose ``origin`` is its own copy of the bare
+    remote. A workspace takes about ten git commands and a ``uv lock``; a copy, one."""
+    if lock not in _TEMPLATES:
+        template = tmp_path_factory.mktemp("workspace-template")
+        make_workspace(template, lock=lock)
+        _TEMPLATES[lock] = template
+    template = _TEMPLATES[lock]
+    shutil.copytree(template / "ws", base / "ws", symlinks=True)
+    shutil.copytree(template / "ws.git", base / "ws.git", symlinks=True)
+    git(base / "ws", "remote", "set-url", "origin", str(base / "ws.git"))
+    return base / "ws"
 
 
 def add_fragment(root: Path, name: str, issue: str, kind: str, text: str) -> None:
