@@ -169,7 +169,8 @@ def test_moving_many_entries_at_once_is_moving_each_in_turn(lock_text: str) -> N
         "\n" + block.replace('"dep-a"', f'"Dep_{n}"').replace('"1.2.0"', f'"0.{n}.0"') + "\n"
         for n in range(40)
     )
-    text = without_own_version(lock_text) + others + '\n[[package]]\nname = "dep-7"\nversion = "7"\n'
+    twice = '\n[[package]]\nname = "dep-7"\nversion = "7"\n'
+    text = without_own_version(lock_text) + others + twice
     versions = {"dep-3": "3.0.0", "DEP.12": "12.0.0", "dep-39": "39.1", "my-pkg": "9.9.9"}
     versions |= {"dep-7": "7.7.7", "not-locked": "1.0"}
     one_by_one = text

@@ -55,6 +55,23 @@ def locked(root: Path, commit: str) -> dict[str, str]:
     return {p["name"]: p["version"] for p in lock["package"]}
 
 
+def assert_a_package_run_waits_for_the_root(ws: Path) -> None:
+    """The root's release is unfinished (its locks are stale): a package's own release of
+    rpws-b, which it takes too, is refused until it is resumed or aborted."""
+    text = assert_exit(run_release(ws, "-C", "packages/b", "run", "--yes"), 2)
+    assert "is unfinished and releases this package too" in text
+    assert "release resume" in text
+
+
+def assert_ci_refuses_the_last_commit_alone(ws: Path) -> None:
+    """CI at the last package's commit would release rpws-b alone, before rpws-c which it
+    requires: it refuses, naming the tag below."""
+    text = assert_exit(run_release(ws, "ci", "--build-only"), 2)
+    assert "consolidate-commits = false" in text
+    assert "rpws-c-v2.0.0" in text
+    assert "release ci --tag NAME" in text
+
+
 def test_one_commit_per_package_killed_between_them_resumes_and_aborts(tmp_path: Path) -> None:
     ws = make_workspace(tmp_path)
     # rpws-c 2.0.0 is outside rpws-b's `<2`: its commit rewrites that pin too.
@@ -91,11 +108,7 @@ def test_one_commit_per_package_killed_between_them_resumes_and_aborts(tmp_path:
     journal["release_commit"] = first
     path.write_text(json.dumps(journal), encoding="utf-8")
 
-    # The root's release is unfinished (its locks are stale): a package's own release of
-    # rpws-b, which it takes too, is refused until it is resumed or aborted.
-    text = assert_exit(run_release(ws, "-C", "packages/b", "run", "--yes"), 2)
-    assert "is unfinished and releases this package too" in text
-    assert "release resume" in text
+    assert_a_package_run_waits_for_the_root(ws)
     text = assert_exit(run_release(ws, "resume", "--until", "tag"), 0)
     assert "already done prepare  commit the release of rpws-b 1.0.1" in text
     subjects = git(ws, "log", "--format=%s", f"{start}..HEAD").splitlines()
@@ -127,12 +140,7 @@ def test_one_commit_per_package_killed_between_them_resumes_and_aborts(tmp_path:
     assert 'version = "1.0.0"' in pinned
     assert 'version = "1.0.1"' in at(ws, "HEAD", "packages/b/pyproject.toml")
 
-    # CI at the last package's commit would release rpws-b alone, before rpws-c which it
-    # requires: it refuses, naming the tag below.
-    text = assert_exit(run_release(ws, "ci", "--build-only"), 2)
-    assert "consolidate-commits = false" in text
-    assert "rpws-c-v2.0.0" in text
-    assert "release ci --tag NAME" in text
+    assert_ci_refuses_the_last_commit_alone(ws)
 
     text = assert_exit(run_release(ws, "abort", "--yes"), 0)
     assert "prepare.commit:rpws-b: reset main to" in text
