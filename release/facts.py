@@ -583,7 +583,8 @@ def _refs(listing: str) -> dict[str, str]:
     """``git ls-remote``'s listing as ref -> object, made once: the packages of a
     repository of several each look up their branch and tag in the same long listing."""
     lines = listing.splitlines()
-    if listing.count("\t") == len(lines):  # one tab a line, as git writes it: split at once
+    # One tab a line, as git writes it: split at once.
+    if lines and listing.count("\t") == len(lines):
         fields = "\t".join(lines).split("\t")
         return dict(zip(fields[1::2], fields[0::2], strict=True))
     refs: dict[str, str] = {}

@@ -237,6 +237,7 @@ PLAUSIBLE: dict[str, st.SearchStrategy[Any]] = {
         [{"name": 1, "path": "a"}], [{"path": "a", "extra": True}], "packages/*",
     ]),
     "update-dependents": st.sampled_from([True, False, "true", 1]),
+    "consolidate-commits": st.sampled_from([True, False, "no", 0]),
 }
 
 _UNKNOWN = st.dictionaries(
