@@ -10,8 +10,8 @@ costs more than everything else discovery does.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import NamedTuple
+from collections.abc import Callable, Hashable, Sequence
+from typing import Any, NamedTuple
 
 from packaging.version import Version
 
@@ -45,26 +45,46 @@ def recall(texts: Sequence[str], memo: Memo | None) -> None:
     """Make :func:`read` answer ``texts`` from the cache, where an earlier run kept them;
     else read them now and keep them (only when every one is valid: an invalid one is
     reported by :func:`read`, where its file is known)."""
-    texts = sorted(set(texts) - _READ.keys())
-    if not texts or memo is None or memo.directory is None:
-        return
-    key = digest(installed("packaging"), *texts)
-    stored = memo.get("requirements", key)
-    if (
-        isinstance(stored, list)
-        and len(stored) == len(texts)
-        and all(
-            isinstance(s, list) and len(s) == 2 and all(isinstance(p, str) for p in s)
-            for s in stored
-        )
-    ):
-        _READ.update(zip(texts, (Read(*s) for s in stored), strict=True))
-        return
+    asked = sorted(set(texts) - _READ.keys())
+    found = _recalled(
+        memo,
+        "requirements",
+        asked,
+        lambda stored: (
+            isinstance(stored, list)
+            and len(stored) == 2
+            and all(isinstance(part, str) for part in stored)
+        ),
+        lambda text: list(read(text)),
+    )
+    if found:
+        _READ.update((text, Read(*parts)) for text, parts in zip(asked, found, strict=True))
+
+
+def _recalled(
+    memo: Memo | None,
+    kind: str,
+    asked: Sequence[Hashable],
+    valid: Callable[[Any], bool],
+    answer: Callable[[Any], Any],
+) -> list[Any]:
+    """The answers to ``asked`` (sorted, each a string or tuple of strings) kept under
+    ``kind`` by an earlier run, when each is ``valid``; else each ``answer``ed now and kept.
+    None of them when the cache is off or one cannot be answered (an invalid requirement,
+    which the caller reports where its file is known)."""
+    if not asked or memo is None or memo.directory is None:
+        return []
+    parts = [part for item in asked for part in (item if isinstance(item, tuple) else (item,))]
+    key = digest(installed("packaging"), *parts)
+    stored = memo.get(kind, key)
+    if isinstance(stored, list) and len(stored) == len(asked) and all(map(valid, stored)):
+        return stored
     try:
-        reads = [read(text) for text in texts]
+        answers = [answer(item) for item in asked]
     except ValueError:  # packaging's InvalidRequirement
-        return
-    memo.put("requirements", key, [list(r) for r in reads])
+        return []
+    memo.put(kind, key, answers)
+    return answers
 
 
 _ADMITS: dict[tuple[str, str], bool] = {}
@@ -88,19 +108,12 @@ def recall_admits(asked: Sequence[tuple[str, Version]], memo: Memo | None) -> No
     where an earlier run kept the answers (packaging's specifiers are then not imported);
     else answer them now and keep them."""
     pairs = sorted({(text, str(version)) for text, version in asked} - _ADMITS.keys())
-    if not pairs or memo is None or memo.directory is None:
-        return
-    key = digest(installed("packaging"), *(part for pair in pairs for part in pair))
-    stored = memo.get("requirement-admits", key)
-    if (
-        isinstance(stored, list)
-        and len(stored) == len(pairs)
-        and all(isinstance(answer, bool) for answer in stored)
-    ):
-        _ADMITS.update(zip(pairs, stored, strict=True))
-        return
-    try:
-        answers = [admits(text, Version(version)) for text, version in pairs]
-    except ValueError:  # an invalid requirement: reported where its file is known
-        return
-    memo.put("requirement-admits", key, answers)
+    found = _recalled(
+        memo,
+        "requirement-admits",
+        pairs,
+        lambda stored: isinstance(stored, bool),
+        lambda pair: admits(pair[0], Version(pair[1])),
+    )
+    if found:
+        _ADMITS.update(zip(pairs, found, strict=True))
