@@ -8,7 +8,6 @@ for planned values.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import shlex
@@ -17,7 +16,7 @@ from typing import Any, NamedTuple
 
 from packaging.version import Version
 
-from release import changelog, commands, locations, newlines
+from release import changelog, commands, locations, newlines, textdiff
 from release import fragments as fragments_mod
 from release import tags as tags_mod
 from release import version as versions
@@ -66,7 +65,7 @@ class FileEdit(NamedTuple):
         order mark), which the edit keeps, are not shown on every line."""
         before = newlines.plain(self.before or "").splitlines(keepends=True)
         after = newlines.plain(self.after).splitlines(keepends=True)
-        lines = difflib.unified_diff(
+        lines = textdiff.unified(
             before,
             after,
             fromfile="/dev/null" if self.before is None else f"a/{self.path}",

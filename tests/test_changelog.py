@@ -283,8 +283,9 @@ def test_news_file_edit_is_what_towncrier_build_writes(
     sample: Callable[..., Path], run_inprocess: CLI, name: str
 ) -> None:
     """The plan's edit of the news file equals the change a real `towncrier build` makes."""
-    import difflib
     import json
+
+    from release.textdiff import unified
 
     case = CASES[name]
     project = sample()
@@ -304,7 +305,7 @@ def test_news_file_edit_is_what_towncrier_build_writes(
     built = run_bytes(project, "towncrier", "build", "--yes", "--version", case.version)
     assert built.returncode == 0, built.stderr.decode()
     after = news_path.read_text(encoding="utf-8")
-    expected = "".join(difflib.unified_diff(
+    expected = "".join(unified(
         (before or "").splitlines(keepends=True), after.splitlines(keepends=True),
         fromfile="/dev/null" if before is None else f"a/{news}", tofile=f"b/{news}",
     ))
