@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
 from release.errors import ConfigError
+from release.tomlfiles import read_toml
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -1401,45 +1402,6 @@ def read_pyproject(project_dir: Path) -> dict[str, Any]:
             "Run release from the project's directory, or pass -C DIR.",
         ),
     )
-
-
-_PARSED: dict[tuple[Path, int, int], dict[str, Any]] = {}
-
-
-def read_toml(path: Path, *, missing: tuple[str, str], shown: str | None = None) -> dict[str, Any]:
-    """The TOML file at ``path``, parsed once per process as long as it is unchanged (the
-    packages of a repository are read by discovery, then by their configuration);
-    ``missing`` is the message and hint when it does not exist. Callers must not change
-    what it returns."""
-    name = shown or str(path)
-    try:
-        stat = path.stat()
-        key = (path, stat.st_mtime_ns, stat.st_size)
-        if key in _PARSED:
-            return _PARSED[key]
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise ConfigError(*missing) from None
-    try:
-        data = parse_toml(raw.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise ConfigError(
-            f"{name} is not valid UTF-8 ({exc.reason} at byte {exc.start}).",
-            "Save it as UTF-8.",
-        ) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{name} is not valid TOML: {exc}.", "Fix the syntax there.") from None
-    _PARSED[key] = data
-    return data
-
-
-@functools.lru_cache(maxsize=256)
-def parse_toml(text: str) -> dict[str, Any]:
-    """``text`` parsed as TOML, once per process: a pyproject.toml is read as configuration,
-    then as a version location, then edited (in a repository of several packages, each
-    one's). Callers must not change what it returns."""
-    data: dict[str, Any] = tomllib.loads(text)
-    return data
 
 
 def parse_override(text: str, where: str) -> tuple[str, Any]:

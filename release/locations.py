@@ -12,8 +12,9 @@ import sys
 from typing import Any
 
 from release import newlines, uvlock
-from release.config import Location, parse_toml
+from release.config import Location
 from release.errors import ConfigError
+from release.tomlfiles import edit_needs_no_proof, parse_toml, plain_value
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -38,7 +39,7 @@ def _toml_lookup(data: Any, dotted: str) -> Any:
 
 
 def _parsed(text: str) -> dict[str, Any]:
-    """``text`` parsed as TOML, once (see :func:`release.config.parse_toml`)."""
+    """``text`` parsed as TOML, once (see :func:`release.tomlfiles.parse_toml`)."""
     return parse_toml(text)
 
 
@@ -191,11 +192,12 @@ def _toml_patterns(key: str) -> tuple[re.Pattern[str] | None, re.Pattern[str]]:
 
 
 def _toml_quick_edit(loc: Location, text: str, old: str, new: str) -> str | None:
-    """Replace the one ``key = "old"`` string of the key's table, proven right by tomllib.
+    """Replace the one ``key = "old"`` string of the key's table, proven right.
 
     The common case needs no TOML writer (tomlkit costs ~35 ms of start-up on every
-    preview); the result is accepted only if parsing it gives exactly the old document
-    with the new version, else tomlkit does the edit.
+    preview). The result is accepted when :func:`release.tomlfiles.edit_needs_no_proof`
+    says so, else only if parsing it gives exactly the old document with the new version;
+    otherwise tomlkit does the edit.
     """
     header, assignment = _toml_patterns(loc.key)
     match = header.search(text) if header else None
@@ -210,10 +212,12 @@ def _toml_quick_edit(loc: Location, text: str, old: str, new: str) -> str | None
     m = found[0]
     before, after = text[: m.start("value")], text[m.end("value") :]
     edited = before + new + after
+    if edit_needs_no_proof(text, old, new):
+        return edited
+    plain = plain_value(old) and plain_value(new)
     # The proof holds for any other plain value in the same place: a release's edit and
     # then its development version's are proven by one parse.
     shape = (loc.key, before, after)
-    plain = _PLAIN_VALUE.fullmatch(old) and _PLAIN_VALUE.fullmatch(new)
     if plain and shape in _PROVEN:
         return edited
     try:
@@ -228,8 +232,6 @@ def _toml_quick_edit(loc: Location, text: str, old: str, new: str) -> str | None
     return edited
 
 
-#: A value that means the same in any TOML string (no escape, quote or control character).
-_PLAIN_VALUE = re.compile(r"[A-Za-z0-9.+!_-]*")
 #: (key, text before the value, text after it) of quick edits proven by a parse.
 _PROVEN: set[tuple[str, str, str]] = set()
 

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from packaging.version import Version
 
-from release import requirements
+from release import requirements, tomlfiles
 from release.errors import ConfigError
 from release.names import is_project_name, normalised
 from release.paths import real
@@ -97,16 +97,17 @@ def discover(
     ``()`` when the root declares neither ``[[tool.release.packages]]`` nor a uv
     workspace: the repository is a single project. ``other_keys`` are further keys of a
     ``[[tool.release.packages]]`` table that another part validates (they are allowed
-    here, not read). ``memo`` keeps packaging's reading of the requirements.
+    here, not read). ``memo`` keeps packaging's reading of the requirements and the parsed
+    pyproject files.
     """
     data = dict(pyproject) if pyproject is not None else _read_toml(root, _ROOT_FILE)
     tool = _table(data, "tool", _ROOT_FILE)
     release = _table(tool, "release", f"{_ROOT_FILE} [tool]")
     uv = _table(tool, "uv", f"{_ROOT_FILE} [tool]")
     if "packages" in release:
-        found = _declared(root, data, release["packages"], (*PACKAGE_KEYS, *other_keys))
+        found = _declared(root, data, release["packages"], (*PACKAGE_KEYS, *other_keys), memo)
     elif "workspace" in uv:
-        found = _uv_members(root, data, uv["workspace"])
+        found = _uv_members(root, data, uv["workspace"], memo)
     else:
         return ()
     by_key: dict[str, _Found] = {}
@@ -132,7 +133,11 @@ def discover(
 
 
 def _declared(
-    root: Path, data: Mapping[str, Any], entries: Any, allowed: Sequence[str]
+    root: Path,
+    data: Mapping[str, Any],
+    entries: Any,
+    allowed: Sequence[str],
+    memo: Memo | None,
 ) -> list[_Found]:
     where = f"{_ROOT_FILE} [tool.release]"
     if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
@@ -141,7 +146,7 @@ def _declared(
             f"not {type(entries).__name__} {entries!r}.",
             'Write one table per package: [[tool.release.packages]] with path = "packages/a".',
         )
-    found: list[_Found] = []
+    checked: list[tuple[str, Mapping[str, Any], str]] = []  # (label, entry, path)
     seen: dict[str, int] = {}
     for number, entry in enumerate(entries, 1):
         label = f"{_ROOT_FILE} [[tool.release.packages]] #{number}"
@@ -177,6 +182,10 @@ def _declared(
                 f"{label}: the package at {path!r} has no pyproject.toml.",
                 "Point `path` at the directory that holds the package's pyproject.toml.",
             )
+        checked.append((label, entry, path))
+    found: list[_Found] = []
+    tomlfiles.recall([root / _pyproject_of(path) for _, _, path in checked if path != "."], memo)
+    for label, entry, path in checked:
         member = data if path == "." else _read_toml(root, _pyproject_of(path))
         project = _project(member, path)
         declared = entry.get("name")
@@ -203,7 +212,9 @@ def _declared(
     return found
 
 
-def _uv_members(root: Path, data: Mapping[str, Any], workspace: Any) -> list[_Found]:
+def _uv_members(
+    root: Path, data: Mapping[str, Any], workspace: Any, memo: Memo | None
+) -> list[_Found]:
     where = f"{_ROOT_FILE} [tool.uv.workspace]"
     if not isinstance(workspace, dict):
         raise ConfigError(
@@ -216,6 +227,7 @@ def _uv_members(root: Path, data: Mapping[str, Any], workspace: Any) -> list[_Fo
         _pattern(root, p, f"{where}: `exclude`") for p in _globs(workspace, "exclude", where)
     ]
     found: list[_Found] = []
+    paths: list[str] = []  # of the members, checked
     if "project" in data:  # uv: the root is a member when it is a project
         found.append(_Found(_member_name(data, "."), ".", _project(data, ".")))
     seen = {"."}
@@ -247,18 +259,21 @@ def _uv_members(root: Path, data: Mapping[str, Any], workspace: Any) -> list[_Fo
                     f"Add a pyproject.toml with a [project] table there, or leave the directory "
                     f'out with exclude = ["{path}"] in [tool.uv.workspace].',
                 )
-            member = _read_toml(root, _pyproject_of(path))
-            uv = _table(_table(member, "tool", _pyproject_of(path)), "uv", _pyproject_of(path))
-            if uv.get("managed") is False:  # uv leaves unmanaged projects out of the workspace
-                continue
-            if "workspace" in uv:
-                raise ConfigError(
-                    f"{_pyproject_of(path)}: the workspace member {path!r} declares a workspace "
-                    "of its own ([tool.uv.workspace]); workspaces do not nest.",
-                    "Remove its [tool.uv.workspace] table, or leave it out of the root's "
-                    f'workspace with exclude = ["{path}"].',
-                )
-            found.append(_Found(_member_name(member, path), path, _project(member, path)))
+            paths.append(path)
+    tomlfiles.recall([root / _pyproject_of(path) for path in paths], memo)
+    for path in paths:
+        member = _read_toml(root, _pyproject_of(path))
+        uv = _table(_table(member, "tool", _pyproject_of(path)), "uv", _pyproject_of(path))
+        if uv.get("managed") is False:  # uv leaves unmanaged projects out of the workspace
+            continue
+        if "workspace" in uv:
+            raise ConfigError(
+                f"{_pyproject_of(path)}: the workspace member {path!r} declares a workspace "
+                "of its own ([tool.uv.workspace]); workspaces do not nest.",
+                "Remove its [tool.uv.workspace] table, or leave it out of the root's "
+                f'workspace with exclude = ["{path}"].',
+            )
+        found.append(_Found(_member_name(member, path), path, _project(member, path)))
     return found
 
 
@@ -392,7 +407,7 @@ def _inside(root: Path, raw: Any, where: str) -> str:
 
 
 def _read_toml(root: Path, relative: str) -> dict[str, Any]:
-    from release.config import read_toml
+    from release.tomlfiles import read_toml
 
     return read_toml(
         root / relative,

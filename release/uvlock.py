@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 
 from release.errors import ConfigError
 from release.names import normalised
+from release.tomlfiles import edit_needs_no_proof
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -138,6 +139,8 @@ def _write_entry(text: str, entry: _Entry, package: str, new: str, path: str) ->
     if len(found) == 1:
         start, end = found[0].span("version")
         edited = text[:start] + new + text[end:]
+        if edit_needs_no_proof(text[entry.start : entry.end], old, new):
+            return edited
         # The rest of the file is the same bytes; the entry must parse as before but for
         # its version.
         block = edited[entry.start : entry.end + len(new) - len(old)]

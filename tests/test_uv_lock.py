@@ -141,6 +141,18 @@ def test_another_package_is_found_by_its_own_entry_not_by_names_inside_others(
     assert len(changed_lines(lock_text, written)) == 2
 
 
+def test_a_version_line_inside_a_multi_line_string_is_not_taken_for_the_entrys() -> None:
+    """The entry's own version is written with a quoted key; the only `version = "..."`
+    line is inside a string. The edit is proven by a parse, which refuses it."""
+    text = (
+        '[[package]]\nname = "my-pkg"\nnotes = """\nversion = "1.2.0"\n"""\n'
+        '"version" = "1.2.0"\nsource = { editable = "." }\n'
+    )
+    assert uvlock.read(text, "my-pkg") == "1.2.0"
+    with pytest.raises(ConfigError, match="not written as uv writes it"):
+        uvlock.write(text, "my-pkg", "1.3.0")
+
+
 def test_crlf_line_endings_are_kept(lock_text: str) -> None:
     crlf = lock_text.replace("\n", "\r\n")
     written = uvlock.write(crlf, "my-pkg", "1.3.0")
