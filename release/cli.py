@@ -608,7 +608,8 @@ def _show(
     from release.plan import Plan
 
     if args.json:
-        sys.stdout.write(render.preview_json(plan if args.command == "preview" else None, problems))
+        data = render.preview_json(plan if args.command == "preview" else None, problems)
+        sys.stdout.write(render.json_text(data))
         return exit_code(problems)
     if args.command == "preview" and plan is not None:
         text = render.plan_text(plan) if isinstance(plan, Plan) else render.workspace_text(plan)
@@ -683,9 +684,8 @@ def _version(facts: Facts, request: Request, want_next: bool, *, explain: bool =
 
 
 def _config(project: Path, args: argparse.Namespace) -> int:
-    import json
-
     from release import config as config_mod
+    from release.render import json_text
 
     cfg = config_mod.load(project.resolve(), environ=os.environ, overrides=args.overrides)
     if args.json:
@@ -696,7 +696,7 @@ def _config(project: Path, args: argparse.Namespace) -> int:
             }
             for key in config_mod.SCHEMA
         }
-        print(json.dumps(data, indent=2))
+        sys.stdout.write(json_text(data))
         return EXIT_OK
     from release.render import write
 
@@ -903,9 +903,8 @@ def _build(project: Path, args: argparse.Namespace) -> int:
 
 
 def _status(project: Path, args: argparse.Namespace) -> int:
-    import json
-
     from release.errors import EXIT_CHECK_FAILED
+    from release.render import json_text
 
     reports = _status_reports(project, args)
     complete = all(r.ok for _data, rows in reports for r in rows)
@@ -921,7 +920,7 @@ def _status(project: Path, args: argparse.Namespace) -> int:
             }
             for data, rows in reports
         ]
-        print(json.dumps(found[0] if len(found) == 1 else found, indent=2))
+        sys.stdout.write(json_text(found[0] if len(found) == 1 else found))
         return EXIT_OK if complete else EXIT_CHECK_FAILED
     for data, rows in reports:
         _show_status(data, rows, markdown=args.markdown)

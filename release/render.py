@@ -202,15 +202,25 @@ def _commits_text(plan: WorkspacePlan) -> list[str]:
     return out
 
 
-def preview_json(plan: Plan | WorkspacePlan | None, problems: Sequence[Problem]) -> str:
-    data: dict[str, Any] = {
+def preview_json(plan: Plan | WorkspacePlan | None, problems: Sequence[Problem]) -> dict[str, Any]:
+    """What ``release preview --json`` and ``release check --json`` print."""
+    return {
         "schema": "release-pipeline/preview",
         "schema_version": PREVIEW_SCHEMA_VERSION,
         "ok": not problems,
         "plan": None if plan is None else plan.to_json(),
         "problems": [p.to_json() for p in problems],
     }
-    return json.dumps(data, indent=2, sort_keys=False) + "\n"
+
+
+def json_text(data: Any, stream: TextIO | None = None) -> str:
+    """``data`` as JSON for ``stream`` (standard output by default): indented for a person
+    on a terminal, on one line for a program reading a pipe or a file, as ``gh`` prints
+    it. A workspace's plan is half a megabyte indented; on one line it is a quarter
+    smaller and made by json's C encoder, several times faster."""
+    if (stream or sys.stdout).isatty():
+        return json.dumps(data, indent=2) + "\n"
+    return json.dumps(data) + "\n"
 
 
 def write(text: str, stream: TextIO | None = None) -> None:

@@ -7,6 +7,7 @@ intended change, and review the diff.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import subprocess
@@ -26,6 +27,8 @@ from conftest import (
     write_fragments,
 )
 from packaging.version import Version
+
+from release import render
 
 pytestmark = [pytest.mark.cached_samples, pytest.mark.usefixtures("utc")]
 
@@ -61,7 +64,7 @@ def test_preview_plans_next_version_for_layout(
     assert [e["path"] for e in plan["edits"]] == edited
     for edit in plan["edits"]:
         if edit["path"] != "CHANGELOG.md":
-            assert '-' in edit["diff"], edit["diff"]
+            assert "-" in edit["diff"], edit["diff"]
             assert '2.5.0"' in edit["diff"], edit["diff"]
 
 
@@ -76,11 +79,13 @@ def test_preview_hatch_vcs_takes_current_version_from_the_last_release_tag(
     assert result.code == 0, result.stdout + result.stderr
     plan = json.loads(result.stdout)["plan"]
     assert plan["current_version"] == "2.0.3"
-    assert plan["version_sources"] == [{
-        "location": "scm (last release tag)",
-        "value": "2.0.3",
-        "why": "v2.0.3 is the nearest release tag reachable from HEAD",
-    }]
+    assert plan["version_sources"] == [
+        {
+            "location": "scm (last release tag)",
+            "value": "2.0.3",
+            "why": "v2.0.3 is the nearest release tag reachable from HEAD",
+        }
+    ]
     assert (plan["version"], plan["previous_tag"]) == ("2.0.4", "v2.0.3")
     # The version lives in tags only: no file gets a version edit, only the changelog.
     assert [e["path"] for e in plan["edits"]] == ["CHANGELOG.md"]
@@ -94,17 +99,24 @@ def test_preview_hatch_vcs_takes_current_version_from_the_last_release_tag(
 def test_preview_matches_golden(
     sample: Callable[..., Path], cli: CLI, tmp_path: Path, layout: str, as_json: bool
 ) -> None:
-    project = sample(layout, fragments={
-        "101.feature.md": "Add `sample --json`, which prints results for machines.",
-        "102.bugfix.md": "Fix a crash when the input file is empty.",
-        "103.doc.md": "Document the configuration file.",
-        "104.misc.md": "",
-    })
+    project = sample(
+        layout,
+        fragments={
+            "101.feature.md": "Add `sample --json`, which prints results for machines.",
+            "102.bugfix.md": "Fix a crash when the input file is empty.",
+            "103.doc.md": "Document the configuration file.",
+            "104.misc.md": "",
+        },
+    )
     result = cli("preview", *(["--json"] if as_json else []), cwd=project)
     assert result.code == 0, result.stdout + result.stderr
     assert result.stderr == ""
+    shown = result.stdout
+    if as_json:  # one line into a pipe; the golden file holds it indented, to review
+        assert shown.count("\n") == 1
+        shown = json.dumps(json.loads(shown), indent=2) + "\n"
     suffix = "json" if as_json else "txt"
-    check_golden(f"preview-{layout}.{suffix}", normalise(result.stdout, tmp_path))
+    check_golden(f"preview-{layout}.{suffix}", normalise(shown, tmp_path))
 
 
 # --- preview changes nothing ---------------------------------------------------------------
@@ -155,9 +167,7 @@ def world_state(project: Path) -> dict[str, object]:
     ],
     ids=_ids,
 )
-def test_preview_changes_nothing(
-    sample: Callable[..., Path], cli: CLI, command: list[str]
-) -> None:
+def test_preview_changes_nothing(sample: Callable[..., Path], cli: CLI, command: list[str]) -> None:
     project = sample(fragments=FRAGMENTS)
     # An uncommitted fragment, as a user would have while writing it.
     write_fragments(project, {"14.feature.md": "Not committed yet."}, commit=False)
@@ -264,6 +274,7 @@ def test_preview_json_shape_and_stage_order(project: Path, cli: CLI) -> None:
     result = cli("-c", "next-dev=true", "preview", "--json", cwd=project)
     assert result.code == 0, result.stdout + result.stderr
     data = json.loads(result.stdout)
+    assert result.stdout.count("\n") == 1, "one line into a pipe"
     assert {"schema", "schema_version", "plan", "problems"} <= set(data)
     assert data["schema"] == "release-pipeline/preview"
     assert isinstance(data["schema_version"], int)
@@ -296,8 +307,10 @@ def test_preview_json_lists_problems_with_exit_codes(project: Path, cli: CLI) ->
 def test_preview_into_a_closed_pipe_has_no_traceback(project: Path) -> None:
     """`release preview | head -1`: the reader goes away before the plan is written."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "release", "preview"], cwd=project,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        [sys.executable, "-m", "release", "preview"],
+        cwd=project,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     assert proc.stdout is not None
     assert proc.stderr is not None
@@ -349,3 +362,16 @@ def test_version_next_refuses_a_lower_version(project: Path, cli: CLI) -> None:
     result = cli("version", "--next", "1.0.0", cwd=project)
     assert result.stdout == ""
     assert_usage_error(result, "1.0.0", "1.2.0")
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_json_is_indented_on_a_terminal_only() -> None:
+    data = {"plan": {"version": "1.0", "steps": [1, 2]}, "ok": True}
+    assert render.json_text(data, io.StringIO()) == json.dumps(data) + "\n"
+    shown = render.json_text(data, _Terminal())
+    assert shown.startswith('{\n  "plan": {\n    "version": "1.0",')
+    assert json.loads(shown) == data
