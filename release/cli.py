@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from release.packages import Package
     from release.plan import Plan, Request
     from release.status import Row as StatusRow
-    from release.workspace import WorkspacePlan
+    from release.workspace.plan import WorkspacePlan
 
 PRE_CHOICES = ("alpha", "beta", "rc")
 EXIT_INTERNAL = 70  # EX_SOFTWARE
@@ -529,7 +529,7 @@ def _refuse_workspace_root(project: Path, command: str) -> None:
     if not (project / "pyproject.toml").is_file() or not (project / ".git").exists():
         return  # not a repository's root: the command reports what it must
     from release.ops.git import ROOT_PROJECT
-    from release.workspace import workspace_packages
+    from release.workspace.discovery import workspace_packages
 
     packages = workspace_packages(project, ROOT_PROJECT, os.environ)
     if not packages or any(p.path == ROOT_PROJECT for p in packages):
@@ -545,7 +545,7 @@ def _refuse_workspace_root(project: Path, command: str) -> None:
 def _workspace_packages(project: Path, started: GitReads) -> tuple[Package, ...]:
     """The packages when ``project`` is the root of a repository of several."""
     from release.ops.git import ROOT_PROJECT, project_path
-    from release.workspace import workspace_packages
+    from release.workspace.discovery import workspace_packages
 
     top = started.top.result(check=False)
     if top.returncode != 0:
@@ -557,7 +557,7 @@ def _workspace_packages(project: Path, started: GitReads) -> tuple[Package, ...]
 
 
 def _refuse_selection(args: argparse.Namespace) -> None:
-    from release.workspace import Selection
+    from release.workspace.selection import Selection
 
     Selection(tuple(args.package), args.every).refuse_for_one_project()
 
@@ -565,8 +565,6 @@ def _refuse_selection(args: argparse.Namespace) -> None:
 def _workspace_preview(project: Path, args: argparse.Namespace, started: GitReads) -> int | None:
     """``release preview`` / ``check`` at the root of a repository of several packages;
     None when ``project`` is no such root."""
-    from release import workspace
-
     if args.command not in ("preview", "check"):
         return None
     packages = _workspace_packages(project, started)
@@ -586,15 +584,20 @@ def _workspace_preview(project: Path, args: argparse.Namespace, started: GitRead
             "packages use the text or --json preview.",
             "",
         )
-    gathered = workspace.gather(
+    from release.workspace import planning
+    from release.workspace.gather import gather
+    from release.workspace.lockfile import read_lock
+    from release.workspace.selection import Selection
+
+    gathered = gather(
         project, packages, environ=os.environ, overrides=args.overrides, started=started
     )
-    plan, problems = workspace.plan(
+    plan, problems = planning.plan(
         gathered,
-        workspace.Selection(tuple(args.package), args.every),
+        Selection(tuple(args.package), args.every),
         _request(args),
         os.environ,
-        lock_text=workspace.read_lock(project),
+        lock_text=read_lock(project),
     )
     return _show(args, plan, problems)
 
@@ -754,7 +757,7 @@ def _root_packages(project: Path) -> tuple[Package, ...]:
     if not (project / "pyproject.toml").is_file() or not (project / ".git").exists():
         return ()
     from release.ops.git import ROOT_PROJECT
-    from release.workspace import workspace_packages
+    from release.workspace.discovery import workspace_packages
 
     return workspace_packages(project, ROOT_PROJECT, os.environ)
 
@@ -935,7 +938,7 @@ def _status_reports(
     packages, of the package named (``NAME [VERSION]``) or of every package (``--all``)."""
     from release.ops.git import ROOT_PROJECT
     from release.status import status
-    from release.workspace import workspace_packages
+    from release.workspace.discovery import workspace_packages
 
     root = (project / ".git").exists()
     packages = workspace_packages(project, ROOT_PROJECT, os.environ) if root else ()
