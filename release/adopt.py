@@ -389,7 +389,7 @@ def decide_workspace(
     other than ``NAME-v{version}``, towncrier's configuration when it has none...). A key
     already set is kept, so running it again decides nothing new."""
     from release.packages import dependency_order
-    from release.workspace import about_package
+    from release.workspace.gather import about_package
 
     shared = _release_table(read_pyproject(root))
     runner = Runner(root)
@@ -513,7 +513,7 @@ def ci_packages(
     from release.config import WORKSPACE_DEFAULT, load
     from release.extensions import detect
     from release.packages import dependency_order
-    from release.workspace import about_package
+    from release.workspace.gather import about_package
 
     tags: list[str] | None = None
     found = []

@@ -3,9 +3,9 @@
 Whatever started the run (a push to a release branch, a push of a package's release tag,
 a run started by hand), it releases every package whose release tag is on HEAD, as one
 release: each package's CI plan (:func:`release.ci.prepare_plan`) composed with the others
-(:func:`release.workspace.compose`), so every package is built and verified, then published
-in dependency order, a dependent only once every target serves the new files of the
-packages it requires, all under one journal. Every step probes whether it is already done,
+(:func:`release.workspace.compose.compose`), so every package is built and verified, then
+published in dependency order, a dependent only once every target serves the new files of
+the packages it requires, all under one journal. Every step probes whether it is already done,
 so a second run for the same commit finds the release done and changes nothing.
 ``--tag NAME`` narrows the run to that tag's package. A HEAD without a package's release
 tag (any other commit pushed to the branch) is nothing to do.
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from release.collect import Collected
     from release.config import Inherited
     from release.packages import Package
-    from release.workspace import Member, WorkspacePlan
+    from release.workspace.plan import Member, WorkspacePlan
 
 
 class PackageTag(NamedTuple):
@@ -76,7 +76,7 @@ def tagged_packages(
     from release import tags as tags_mod
     from release.config import inherited_from_root, load
     from release.packages import dependency_order, discover
-    from release.workspace import about_package
+    from release.workspace.gather import about_package
 
     names = [given] if given else head_tags(root)
     found: list[PackageTag] = []
@@ -170,7 +170,7 @@ def compose_ci(members: Sequence[Member]) -> WorkspacePlan:
     """The release of ``members`` (each one's CI plan, dependencies first) as one: the
     steps of a release of several packages, of which a CI plan has only those after the
     push (no commit, no push)."""
-    from release.workspace import compose
+    from release.workspace.compose import compose
 
     return compose(members)
 
@@ -187,7 +187,9 @@ def plan(
     own: it matches its package's `tag-format`, HEAD is its commit, and the package's
     version files hold its version."""
     from release.ci import prepare_plan
-    from release.workspace import Member, about_package, requires_among
+    from release.workspace.gather import about_package
+    from release.workspace.plan import Member
+    from release.workspace.planning import requires_among
 
     chosen = tagged_packages(root, environ, overrides, tag)
     if not chosen:

@@ -326,7 +326,7 @@ def _package_of(
     project = project_path(prefix)
     if project == ROOT_PROJECT:
         return None
-    from release.workspace import inherited_by
+    from release.workspace.discovery import inherited_by
 
     return inherited_by(Path(toplevel), project)
 

@@ -22,12 +22,14 @@ from release.ops.git import (
     rev,
 )
 from release.plan import Plan, Request, Step
-from release.workspace import Selection, workspace_packages
+from release.workspace.discovery import workspace_packages
+from release.workspace.selection import Selection
 
 if TYPE_CHECKING:
     from release.config import UserStep
     from release.packages import Package
-    from release.workspace import Gathered, WorkspacePlan
+    from release.workspace.gather import Gathered
+    from release.workspace.plan import WorkspacePlan
 from release.runner import Runner
 from release.stages import STAGES, after, public
 from release.steps import Context, implementation
@@ -126,7 +128,7 @@ def _refuse_inside_unfinished_workspace_release(git_dir: Path, project: str) -> 
     """A package's own release while a release of several packages at the root, which
     takes this package, is unfinished (killed, not resumed) would release it twice, or
     tag and publish it under the other's feet: refused."""
-    from release.workspace import is_workspace_journal
+    from release.workspace.plan import is_workspace_journal
 
     if project == ROOT_PROJECT:
         return
@@ -162,15 +164,17 @@ def _run_workspace(
 ) -> Report:
     """The release of several packages, holding the lock of each one released as well as
     the root's (which the caller holds)."""
-    from release import workspace
     from release.checks import refusal
     from release.gitreads import GitReads
+    from release.workspace import planning
+    from release.workspace.gather import gather
+    from release.workspace.lockfile import read_lock
 
-    gathered = workspace.gather(
+    gathered = gather(
         project_dir, packages, environ=environ, overrides=overrides, started=GitReads(runner)
     )
-    made, problems = workspace.plan(
-        gathered, selection, request, environ, until, lock_text=workspace.read_lock(project_dir)
+    made, problems = planning.plan(
+        gathered, selection, request, environ, until, lock_text=read_lock(project_dir)
     )
     if made is None:
         raise refusal(problems, "No release can be planned")
@@ -380,7 +384,7 @@ def _load(git_dir: Path, project: str, *, finished_is_public: bool = False) -> J
 
 
 def _plan_of(journal: Journal) -> Plan | WorkspacePlan:
-    from release.workspace import WorkspacePlan, is_workspace_journal
+    from release.workspace.plan import WorkspacePlan, is_workspace_journal
 
     try:
         if is_workspace_journal(journal.plan):

@@ -16,7 +16,7 @@ if TYPE_CHECKING:  # annotations only: `release build` prints without loading th
     from release.checks import Problem
     from release.facts import Facts
     from release.plan import Plan, Step, VersionSource
-    from release.workspace import WorkspacePlan
+    from release.workspace.plan import WorkspacePlan
 
 PREVIEW_SCHEMA_VERSION = 1
 MAX_REASONS = 10

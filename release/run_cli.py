@@ -14,7 +14,7 @@ from release.checks import Problem
 from release.errors import EXIT_OK, UsageError
 from release.executor import Outcome, Report
 from release.plan import Plan
-from release.workspace import WorkspacePlan
+from release.workspace.plan import WorkspacePlan
 
 
 def _confirm(yes: bool, question: str) -> bool:
@@ -88,7 +88,7 @@ def dispatch(project: Path, args: argparse.Namespace) -> int:
 
 def _run(project: Path, args: argparse.Namespace) -> int:
     from release.plan import Request
-    from release.workspace import Selection
+    from release.workspace.selection import Selection
 
     def show(plan: Plan | WorkspacePlan, problems: list[Problem]) -> None:
         if isinstance(plan, Plan):
@@ -129,7 +129,7 @@ def ci(project: Path, args: argparse.Namespace) -> int:
     from release.errors import ReleaseError
     from release.ops.git import locate
     from release.runner import Runner
-    from release.workspace import workspace_packages
+    from release.workspace.discovery import workspace_packages
 
     if args.tag_only:
         return _tag_only(project, args)

@@ -18,7 +18,8 @@ from release.packages import Package
 from release.plan import Plan, Request, Tagged, build
 from release.workflows.github import branch_glob
 from release.workflows.gitlab import branch_rule
-from release.workspace import Member, about_package
+from release.workspace.gather import about_package
+from release.workspace.plan import Member
 
 PUBLISH = {
     "publish": [

@@ -18,19 +18,12 @@ from release.errors import ConfigError, UsageError
 from release.journal import Journal
 from release.packages import Package
 from release.plan import FileEdit, Plan, Request, build
-from release.workspace import (
-    Commit,
-    Member,
-    PinRewrite,
-    Selection,
-    WorkspacePlan,
-    _lock_edits_each,
-    _replay,
-    compose,
-    fold_pins,
-    select,
-    split_pins,
-)
+from release.workspace.commits import Commit
+from release.workspace.compose import compose
+from release.workspace.lockfile import lock_edits_each
+from release.workspace.pins import PinRewrite, _replay, fold_pins, split_pins
+from release.workspace.plan import Member, WorkspacePlan
+from release.workspace.selection import Selection, select
 
 PUBLISH = {
     "publish": [
@@ -323,7 +316,7 @@ source = { editable = "packages/core" }
 
 def test_uv_lock_moves_one_package_at_a_time() -> None:
     core, app = members()
-    found = _lock_edits_each([core, app], LOCK)
+    found = lock_edits_each([core, app], LOCK)
     assert [name for name, _edit in found] == ["core", "app"]
     (_, first), (_, second) = found
     assert first.before == LOCK
@@ -333,7 +326,7 @@ def test_uv_lock_moves_one_package_at_a_time() -> None:
     )
     assert second.before == first.after
     assert second.after.count('version = "1.3.0"') == 2
-    assert _lock_edits_each([core, app], None) == []
+    assert lock_edits_each([core, app], None) == []
 
 
 def test_each_packages_part_of_the_journal_has_its_own_commit(tmp_path: Path) -> None:

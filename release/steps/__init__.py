@@ -16,7 +16,7 @@ if TYPE_CHECKING:  # annotations only: `release build` runs a step without the p
     from release.journal import Journal
     from release.plan import Plan, Step
     from release.runner import Runner
-    from release.workspace import WorkspacePlan
+    from release.workspace.plan import WorkspacePlan
 
 
 @dataclass
