@@ -279,6 +279,13 @@ def _ci_arguments(p: argparse.ArgumentParser) -> None:
         type=Path,
         help="verify the artifacts gathered in DIR, then publish and announce",
     )
+    mode.add_argument(
+        "--list-tagged",
+        action="store_true",
+        help="at the root of a repository of several packages: print the names of the "
+        "packages whose release tags are on HEAD as a JSON list, and write it to the job "
+        "output `packages` (for the conditions of their wheel jobs); builds nothing",
+    )
     p.add_argument(
         "--outdir",
         type=Path,
@@ -290,6 +297,15 @@ def _ci_arguments(p: argparse.ArgumentParser) -> None:
         choices=("sdist", "wheel"),
         help="with --build-only: write only the sdist (the sdist job) or only the wheel (a "
         "wheel job); both are still built and verified",
+    )
+    p.add_argument(
+        "--sdist-only",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="with --build-only at the root of a repository of several packages: write only "
+        "the sdist of the package NAME, whose wheels its own wheel jobs build (repeat it for "
+        "each such package); its wheel is still built and verified",
     )
 
 
@@ -831,9 +847,11 @@ def _init_ci_workspace(
     project: Path, packages: tuple[Package, ...], args: argparse.Namespace
 ) -> int:
     """``release init --ci KIND`` at the root of a repository of several packages: one
-    pipeline for them all, on a push to any package's release branches or release tags."""
+    pipeline for them all, on a push to any package's release branches or release tags; the
+    wheels of a package with compiled extensions in a matrix of jobs of its own."""
     from release import workflows
     from release.adopt import ci_packages
+    from release.names import normalised
     from release.render import write
 
     if args.release_pr:
@@ -845,15 +863,12 @@ def _init_ci_workspace(
             "packages' release tags (docs/monorepo.md).",
         )
     found = ci_packages(project, packages, os.environ, args.overrides)
-    compiled = [f"{p.name} ({p.builder})" for p in found if p.builder is not None]
-    if compiled:
-        raise UsageError(
-            f"release init --ci {args.ci}: {', '.join(compiled)} builds compiled extensions; "
-            "the pipeline of a repository of several packages builds each package's sdist and "
-            "one wheel on one runner, and has no wheel matrix yet.",
-            "Until it has, write the wheel jobs by hand after the matrix pipeline that "
-            "docs/ci.md shows for a single project.",
-        )
+    paths = {p.key: p.path for p in packages}
+    compiled = [
+        workflows.WheelPackage(normalised(p.name), paths[normalised(p.name)], p.builder)
+        for p in found
+        if p.builder is not None
+    ]
     install = args.install or workflows.default_install()
     if any(p.nox for p in found):
         install += " nox"  # the build job runs the gate sessions
@@ -865,6 +880,7 @@ def _init_ci_workspace(
         branches,
         install,
         dry_run=args.dry_run,
+        compiled=compiled,
     )
     write(written.text if args.dry_run else written.message + "\n")
     return EXIT_OK
