@@ -59,15 +59,9 @@ WORKSPACE_HEAD = """\
 # done. For a commit without a release tag both jobs end at once: nothing to release.
 """
 
-#: The jobs of the pipeline: the same for one project and for a repository of several,
-#: but for what starts them and what the publish jobs wait for.
-JOBS = """\
-#
-# The image is an exact Python version (not python:3), so these jobs change only
-# when this file does; it is the full image because release ci runs git. To pin
-# its bytes as well, append its digest: {image}@sha256:<digest>.
-
-{tagged_job}release-build:
+#: The start of a job of the build stage that runs ``release ci OPTIONS``.
+RELEASE_CI_JOB = """\
+{name}:
   stage: build
   image: {image}
   rules:
@@ -76,8 +70,18 @@ JOBS = """\
     GIT_DEPTH: "0"  # release ci needs the history and the tags{fetch_tags}
   script:
     - python -m pip install {install}
-    - release ci --build-only --outdir dist{sdist_only}
-  artifacts:
+    - release ci {options}
+"""
+
+#: The jobs of the pipeline: the same for one project and for a repository of several,
+#: but for what starts them and what the publish jobs wait for.
+JOBS = """\
+#
+# The image is an exact Python version (not python:3), so these jobs change only
+# when this file does; it is the full image because release ci runs git. To pin
+# its bytes as well, append its digest: {image}@sha256:<digest>.
+
+{tagged_job}{build_job}  artifacts:
     when: always  # the summary of a failed release too
     paths:
       - dist/
@@ -208,14 +212,13 @@ def render_workspace(
     tagged on the commit; the Linux wheels of the ``compiled`` packages in jobs of their own
     (cibuildwheel only: a maturin package is refused)."""
     rules = [*(branch_rule(b) for b in branches), *workspace_rules(packages), RUN_BY_HAND_RULE]
-    lines = _rule_lines(rules)
     return _render(
         WORKSPACE_HEAD + (wheels_note(compiled) if compiled else ""),
         rules,
         install=install,
         resource_group="release-$CI_COMMIT_SHA  # one release of a commit at a time",
         fetch_tags=FETCH_TAGS,
-        wheels=_workspace_wheels(compiled, lines, install, FETCH_TAGS),
+        compiled=compiled,
     )
 
 
@@ -230,12 +233,13 @@ def _render(
     install: str,
     resource_group: str,
     fetch_tags: str = "",
-    wheels: dict[str, str] | None = None,
+    compiled: Sequence[WheelPackage] = (),
 ) -> str:
+    lines = _rule_lines(rules)
     return head + JOBS.format(
-        **(wheels or _workspace_wheels((), "", "", "")),
+        **_workspace_wheels(compiled, lines, install, fetch_tags),
         image=IMAGE,
-        rules=_rule_lines(rules),
+        rules=lines,
         install=install,
         dotenv=GITLAB_DOTENV,
         summary=GITLAB_SUMMARY,
@@ -400,19 +404,9 @@ def _wheel_jobs(rules: str, package: WheelPackage | None = None) -> dict[str, st
 
 # --- a repository of several packages with compiled extensions -------------------------------
 
-#: The job that lists the packages tagged on the commit, in its dotenv report
-#: (``RELEASE_PACKAGES``, a JSON list), for the wheel jobs of each package.
-TAGGED_JOB = """\
-release-tagged:
-  stage: build
-  image: {image}
-  rules:
-{rules}
-  variables:
-    GIT_DEPTH: "0"  # release ci needs the history and the tags{fetch_tags}
-  script:
-    - python -m pip install {install}
-    - release ci --list-tagged
+#: The end of the job that lists the packages tagged on the commit (release-tagged), in its
+#: dotenv report (``RELEASE_PACKAGES``, a JSON list), for the wheel jobs of each package.
+TAGGED_ARTIFACTS = """\
   artifacts:
     reports:
       dotenv: {dotenv}
@@ -439,13 +433,25 @@ TAGGED_CHECK = """\
 def _workspace_wheels(
     compiled: Sequence[WheelPackage], rules: str, install: str, fetch_tags: str
 ) -> dict[str, str]:
-    """The slots of :data:`JOBS` for the packages whose wheels the pipeline builds: the job
-    release-tagged, release-build's ``--sdist-only``, each package's Linux wheel jobs and
-    release-publish's needs."""
+    """The slots of :data:`JOBS` that the packages whose wheels the pipeline builds change:
+    the job release-tagged, release-build (its ``--sdist-only``), each package's Linux wheel
+    jobs and release-publish's needs."""
+
+    def release_ci(name: str, options: str) -> str:
+        return RELEASE_CI_JOB.format(
+            name=name,
+            image=IMAGE,
+            rules=rules,
+            fetch_tags=fetch_tags,
+            install=install,
+            options=options,
+        )
+
+    build = "--build-only --outdir dist"
     if not compiled:
         return {
             "tagged_job": "",
-            "sdist_only": "",
+            "build_job": release_ci("release-build", build),
             "wheel_jobs": "",
             "needs_note": "",
             "wheel_needs": "",
@@ -457,10 +463,11 @@ def _workspace_wheels(
     for package in compiled:
         jobs.update(_wheel_jobs(rules, package))
     return {
-        "tagged_job": TAGGED_JOB.format(
-            image=IMAGE, rules=rules, fetch_tags=fetch_tags, install=install, dotenv=GITLAB_DOTENV
+        "tagged_job": release_ci("release-tagged", "--list-tagged")
+        + TAGGED_ARTIFACTS.format(dotenv=GITLAB_DOTENV),
+        "build_job": release_ci(
+            "release-build", build + "".join(f" --sdist-only {p.key}" for p in compiled)
         ),
-        "sdist_only": "".join(f" --sdist-only {p.key}" for p in compiled),
         "wheel_jobs": "".join(jobs.values()),
         "needs_note": "  # every build job: when one failed, this job does not run and "
         "nothing is uploaded",
