@@ -221,13 +221,17 @@ def run(
     publish_from: Path | None = None,
     outdir: Path | None = None,
     dist: str | None = None,
+    sdist_only: Sequence[str] = (),
     on_step: Callable[[Outcome], None] = lambda _o: None,
     on_plan: Callable[[WorkspacePlan], None] = lambda _p: None,
 ) -> WorkspaceCiResult | None:
     """``release ci`` at the root: the release of every package tagged on HEAD (see
-    :func:`plan`), or None, having changed nothing, when there is none."""
+    :func:`plan`), or None, having changed nothing, when there is none. With
+    ``build_only``, each package's files of the kind ``dist`` (both when None), but only
+    the sdist of the packages ``sdist_only`` names (whose wheels a matrix of jobs builds)."""
     from release.ci import write_manifest
 
+    matrix = sdist_only_packages(root, sdist_only)
     job = "build" if build_only else "publish" if publish_from is not None else None
     made = plan(root, environ, overrides, tag, job)
     if made is None:
@@ -264,7 +268,7 @@ def run(
     artifacts = {m.name: dict(journal.of_package(m.name).artifacts) for m in made.members}
     if build_only:
         artifacts = {
-            name: {f: h for f, h in files.items() if dist is None or _kind(f) == dist}
+            name: {f: h for f, h in files.items() if _kept(_kind(f), name, dist, matrix)}
             for name, files in artifacts.items()
         }
         for member in made.members:
@@ -276,6 +280,57 @@ def run(
 
 def _kind(name: str) -> str:
     return "wheel" if name.endswith(".whl") else "sdist"
+
+
+def _kept(kind: str, package: str, dist: str | None, sdist_only: frozenset[str]) -> bool:
+    """Whether a build job writes a file of ``kind`` of ``package``."""
+    wanted = "sdist" if normalised(package) in sdist_only else dist
+    return wanted is None or kind == wanted
+
+
+def sdist_only_packages(root: Path, names: Sequence[str]) -> frozenset[str]:
+    """The packages ``--sdist-only`` names, PEP 503-normalised: each one a package of the
+    repository (checked on every run, a commit without a release tag too, so that a name
+    the pipeline misspells shows on its first run)."""
+    if not names:
+        return frozenset()
+    from release.packages import discover
+
+    known = {package.key: package.name for package in discover(root)}
+    unknown = [name for name in names if normalised(name) not in known]
+    if unknown:
+        raise UsageError(
+            f"release ci --sdist-only {unknown[0]}: no package of the repository at {root} is "
+            f"named {unknown[0]!r} (its packages: {', '.join(sorted(known.values()))}).",
+            "Name a package whose wheels a matrix of jobs builds; after renaming a package, "
+            "run release init --ci again.",
+        )
+    return frozenset(normalised(name) for name in names)
+
+
+# -- the packages tagged on HEAD, for the wheel jobs (--list-tagged) -------------------------
+
+
+def tagged_names(
+    root: Path, environ: Mapping[str, str], overrides: Sequence[str], tag: str | None
+) -> list[str]:
+    """The PEP 503-normalised names of the packages to release (:func:`tagged_packages`),
+    in dependency order: empty when HEAD carries no package's release tag."""
+    return [
+        normalised(item.package.name) for item in tagged_packages(root, environ, overrides, tag)
+    ]
+
+
+def write_tagged_output(environ: Mapping[str, str], names: Sequence[str]) -> str:
+    """``names`` as one line of JSON, written to the job output ``packages`` where the CI
+    system takes it (GitLab: ``RELEASE_PACKAGES`` in the dotenv report); the line."""
+    import json
+
+    from release import cisystems
+
+    line = json.dumps(list(names), separators=(",", ":"))
+    cisystems.detect(environ).write_outputs(environ, {"packages": line}, "")
+    return line
 
 
 def gather_package(

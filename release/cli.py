@@ -279,6 +279,13 @@ def _ci_arguments(p: argparse.ArgumentParser) -> None:
         type=Path,
         help="verify the artifacts gathered in DIR, then publish and announce",
     )
+    mode.add_argument(
+        "--list-tagged",
+        action="store_true",
+        help="at the root of a repository of several packages: print the names of the "
+        "packages whose release tags are on HEAD as a JSON list, and write it to the job "
+        "output `packages` (for the conditions of their wheel jobs); builds nothing",
+    )
     p.add_argument(
         "--outdir",
         type=Path,
@@ -290,6 +297,15 @@ def _ci_arguments(p: argparse.ArgumentParser) -> None:
         choices=("sdist", "wheel"),
         help="with --build-only: write only the sdist (the sdist job) or only the wheel (a "
         "wheel job); both are still built and verified",
+    )
+    p.add_argument(
+        "--sdist-only",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="with --build-only at the root of a repository of several packages: write only "
+        "the sdist of the package NAME, whose wheels its own wheel jobs build (repeat it for "
+        "each such package); its wheel is still built and verified",
     )
 
 

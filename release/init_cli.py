@@ -138,9 +138,11 @@ def _init_ci_workspace(
     project: Path, packages: tuple[Package, ...], args: argparse.Namespace
 ) -> int:
     """``release init --ci KIND`` at the root of a repository of several packages: one
-    pipeline for them all, on a push to any package's release branches or release tags."""
+    pipeline for them all, on a push to any package's release branches or release tags; the
+    wheels of a package with compiled extensions in a matrix of jobs of its own."""
     from release import workflows
     from release.adopt import ci_packages
+    from release.names import normalised
     from release.render import write
 
     if args.release_pr:
@@ -152,15 +154,12 @@ def _init_ci_workspace(
             "packages' release tags (docs/monorepo.md).",
         )
     found = ci_packages(project, packages, os.environ, args.overrides)
-    compiled = [f"{p.name} ({p.builder})" for p in found if p.builder is not None]
-    if compiled:
-        raise UsageError(
-            f"release init --ci {args.ci}: {', '.join(compiled)} builds compiled extensions; "
-            "the pipeline of a repository of several packages builds each package's sdist and "
-            "one wheel on one runner, and has no wheel matrix yet.",
-            "Until it has, write the wheel jobs by hand after the matrix pipeline that "
-            "docs/ci.md shows for a single project.",
-        )
+    paths = {p.key: p.path for p in packages}
+    compiled = [
+        workflows.WheelPackage(normalised(p.name), paths[normalised(p.name)], p.builder)
+        for p in found
+        if p.builder is not None
+    ]
     install = args.install or workflows.default_install()
     if any(p.nox for p in found):
         install += " nox"  # the build job runs the gate sessions
@@ -172,6 +171,7 @@ def _init_ci_workspace(
         branches,
         install,
         dry_run=args.dry_run,
+        compiled=compiled,
     )
     write(written.text if args.dry_run else written.message + "\n")
     return EXIT_OK

@@ -133,7 +133,11 @@ def ci(project: Path, args: argparse.Namespace) -> int:
 
     if args.tag_only:
         return _tag_only(project, args)
-    if workspace_packages(project, locate(Runner(project))[1]):
+    at_root = bool(workspace_packages(project, locate(Runner(project))[1]))
+    _refuse_root_only_options(project, args, at_root)
+    if args.list_tagged:
+        return _list_tagged(project, args)
+    if at_root:
         return _ci_workspace(project, args)
 
     planned: list[Plan] = []
@@ -176,6 +180,51 @@ def ci(project: Path, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _refuse_root_only_options(project: Path, args: argparse.Namespace, at_root: bool) -> None:
+    """``--list-tagged`` and ``--sdist-only`` name packages: only at the root of a repository
+    of several, and ``--sdist-only`` only with ``--build-only`` and without ``--dist``."""
+    if args.list_tagged and not at_root:
+        raise UsageError(
+            "release ci --list-tagged lists the packages of a repository of several packages; "
+            f"{project} is not the root of one.",
+            "Run it at the root of the repository (docs/monorepo.md); a single project's "
+            "release tag is the job output `tag` of release ci.",
+        )
+    if not args.sdist_only:
+        return
+    if not at_root:
+        raise UsageError(
+            "release ci --sdist-only names packages of a repository of several packages; "
+            f"{project} is not the root of one.",
+            "Run it at the root of the repository; for the sdist job of a single project's "
+            "wheel matrix, use --dist sdist.",
+        )
+    if not args.build_only:
+        raise UsageError(
+            "release ci --sdist-only goes with --build-only: it chooses which files the build "
+            "job writes.",
+            "Run release ci --build-only --outdir DIR --sdist-only NAME, as release init --ci "
+            "writes it.",
+        )
+    if args.dist:
+        raise UsageError(
+            f"release ci --sdist-only and --dist {args.dist} both choose which files the build "
+            "job writes.",
+            "Give one: --sdist-only NAME for the packages whose wheels a matrix builds, or "
+            "--dist for every package.",
+        )
+
+
+def _list_tagged(root: Path, args: argparse.Namespace) -> int:
+    """``release ci --list-tagged``: the packages whose release tags are on HEAD (or the one
+    ``--tag`` names), as a JSON list on standard output and in the job output ``packages``."""
+    from release import ciworkspace
+
+    names = ciworkspace.tagged_names(root, os.environ, args.overrides, args.tag)
+    render.write(ciworkspace.write_tagged_output(os.environ, names) + "\n")
+    return EXIT_OK
+
+
 def _ci_workspace(root: Path, args: argparse.Namespace) -> int:
     """``release ci`` at the root of a repository of several packages: every package's
     release tag on HEAD (or the one ``--tag`` names) released as one, in dependency order;
@@ -200,6 +249,7 @@ def _ci_workspace(root: Path, args: argparse.Namespace) -> int:
             publish_from=args.publish_from,
             outdir=args.outdir,
             dist=args.dist,
+            sdist_only=args.sdist_only,
             on_step=progress,
             on_plan=planned.append,
         )

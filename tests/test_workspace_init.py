@@ -417,11 +417,6 @@ def test_what_the_workspace_pipeline_does_not_write(ws: Path, cli: CLI) -> None:
     root = ws
     refused = cli("init", "--ci", "github", "--release-pr", cwd=root)
     assert "release pull request flow releases one project" in assert_exit(refused, 2)
-    path = package_dir(root, "rpws-a") / "pyproject.toml"
-    path.write_text(path.read_text(encoding="utf-8") + "\n[tool.cibuildwheel]\n", encoding="utf-8")
-    refused = cli("init", "--ci", "github", cwd=root)
-    text = assert_exit(refused, 2)
-    assert "rpws-a (cibuildwheel) builds compiled extensions" in text
     assert not (root / ".github").exists()
 
 

@@ -9,6 +9,7 @@ one line in :data:`WRITERS`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NamedTuple
@@ -18,6 +19,15 @@ from release.errors import UsageError
 #: The first line of every file a writer renders, with the kind in it: how a file that
 #: release init wrote is told from one the project wrote.
 HEADER = "# Written by `release init --ci {kind}` (release-pipeline)."
+
+
+class WheelPackage(NamedTuple):
+    """A package of a repository of several whose wheels a matrix of jobs builds, one job
+    per platform (it has compiled extensions: release.extensions)."""
+
+    key: str  # its name PEP 503-normalised: what its jobs, artifacts and directories are named
+    path: str  # its directory, relative to the root (POSIX)
+    builder: str  # cibuildwheel or maturin
 
 
 class Writer(NamedTuple):
@@ -38,9 +48,12 @@ class Writer(NamedTuple):
     #: what to set up for the release pull request flow, after writing it
     release_pr_setup: str = ""
     #: (each package's name and tag format, the release branches' patterns, pip install
-    #: arguments) -> the file of a repository of several packages (docs/monorepo.md), or
-    #: None when there is none
-    workspace: Callable[[Sequence[tuple[str, str]], Sequence[str], str], str] | None = None
+    #: arguments, the packages whose wheels a matrix builds) -> the file of a repository of
+    #: several packages (docs/monorepo.md), or None when there is none
+    workspace: (
+        Callable[[Sequence[tuple[str, str]], Sequence[str], str, Sequence[WheelPackage]], str]
+        | None
+    ) = None
     #: what the workspace file holds, and what to set up for it (``{packages}``: their names)
     workspace_what: str = ""
     workspace_setup: str = ""
@@ -64,8 +77,8 @@ def _github() -> Writer:
         release_pr_setup="On PyPI, add a trusted publisher for this repository, workflow "
         "release-merge.yml, environment pypi. In the repository's Actions settings, allow "
         "GitHub Actions to create pull requests (release pr opens them with GITHUB_TOKEN).",
-        workspace=lambda packages, branches, install: github.render_workspace(
-            packages, branches, install=install
+        workspace=lambda packages, branches, install, compiled: github.render_workspace(
+            packages, branches, install=install, compiled=compiled
         ),
         workspace_what="on a push to a release branch or of a package's release tag, or run "
         "by hand, a build job and a publish job for every package tagged on the commit, in "
@@ -91,8 +104,8 @@ def _gitlab() -> Writer:
         f"top-level pipeline file path {gitlab.PATH}, environment pypi; in GitLab, protect the "
         "environment pypi and the release tags.",
         shared=True,
-        workspace=lambda packages, branches, install: gitlab.render_workspace(
-            packages, branches, install=install
+        workspace=lambda packages, branches, install, compiled: gitlab.render_workspace(
+            packages, branches, install=install, compiled=compiled
         ),
         workspace_what="in a pipeline for a release branch or a package's release tag, or "
         "run by hand, a build job and a publish job for every package tagged on the commit, "
@@ -109,6 +122,9 @@ WRITERS: dict[str, Callable[[], Writer]] = {
     "github": _github,
     "gitlab": _gitlab,
 }
+
+
+_PLAIN_PATH = re.compile(r"[A-Za-z0-9._][A-Za-z0-9._/-]*")
 
 
 class Written(NamedTuple):
@@ -150,11 +166,13 @@ def write_workspace(
     install: str,
     *,
     dry_run: bool,
+    compiled: Sequence[WheelPackage] = (),
 ) -> Written:
     """Render the release pipeline of ``kind`` for the repository of several packages at
     ``project`` (``packages``: each one's name and tag format; ``branches``: the release
     branches' patterns) and, unless ``dry_run``, write it as :func:`write` does: one
-    pipeline for every package, releasing every package tagged on the commit it runs for."""
+    pipeline for every package, releasing every package tagged on the commit it runs for,
+    the wheels of each of the ``compiled`` packages built in a matrix of jobs of its own."""
     writer = WRITERS[kind]()
     render = writer.workspace
     if render is None:
@@ -164,11 +182,31 @@ def write_workspace(
             f"Use {' or '.join(k for k in WRITERS if WRITERS[k]().workspace)}, or write it by "
             "hand (docs/monorepo.md).",
         )
+    for package in compiled:
+        _refuse_unquoted(kind, package)
     names = ", ".join(name for name, _tag_format in packages)
-    writer = writer._replace(
-        what=writer.workspace_what, setup=writer.workspace_setup.format(packages=names)
-    )
-    return _put(project, writer, render(packages, branches, install), dry_run=dry_run)
+    what = writer.workspace_what
+    if compiled:
+        matrices = ", ".join(f"{p.key} ({p.builder})" for p in compiled)
+        what += (
+            f"; the wheels of {matrices} in a matrix of jobs per platform, a package's only "
+            "when it is tagged on the commit"
+        )
+    writer = writer._replace(what=what, setup=writer.workspace_setup.format(packages=names))
+    return _put(project, writer, render(packages, branches, install, compiled), dry_run=dry_run)
+
+
+def _refuse_unquoted(kind: str, package: WheelPackage) -> None:
+    """The directory of a package whose wheel jobs are written goes into the pipeline as it
+    is (an action's input, a shell word): only characters that need no quoting there."""
+    if not _PLAIN_PATH.fullmatch(package.path):
+        raise UsageError(
+            f"release init --ci {kind}: the directory of {package.key}, {package.path!r}, "
+            "goes into its wheel jobs as it is, and may hold only letters, digits and "
+            "'.', '_', '-', '/'.",
+            "Rename the directory (and its entry in the workspace's members), or write the "
+            "wheel jobs of this package by hand (docs/monorepo.md).",
+        )
 
 
 def _put(project: Path, writer: Writer, text: str, *, dry_run: bool) -> Written:

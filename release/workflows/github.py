@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from release.workflows import WheelPackage
+
 #: Where the workflow goes, relative to the project.
 PATH = ".github/workflows/release.yml"
 
@@ -67,7 +69,7 @@ WORKSPACE = """\
 # tag, or a run started by hand on a release tag. Runs for one commit wait for each
 # other, and a later one finds the release done. A commit without a release tag has
 # nothing to release: its build job says so and the publish job is skipped.
-name: release
+{wheels_note}name: release
 
 on:
   push:
@@ -84,7 +86,7 @@ concurrency:
   cancel-in-progress: false
 
 jobs:
-  build:
+{tagged_job}  build:
     name: Build and verify
     runs-on: ubuntu-latest
     permissions:
@@ -95,19 +97,17 @@ jobs:
 {fresh_checkout}
       - name: Build and verify every package tagged on the commit
         id: build
-        run: release ci --build-only --outdir dist
+        run: release ci --build-only --outdir dist{sdist_only}
       - if: steps.build.outputs.tag != ''
         uses: {upload}
         with:
           name: dist
           path: dist/  # one directory per package
           if-no-files-found: error
-
+{wheel_jobs}
   publish:
     name: Publish and announce
-    needs: build
-    if: needs.build.outputs.tags != ''
-    runs-on: ubuntu-latest
+{publish_when}    runs-on: ubuntu-latest
     environment:
       name: pypi
     permissions:
@@ -119,7 +119,7 @@ jobs:
         with:
           name: dist
           path: artifacts/
-      - name: Publish in dependency order and announce
+{wheel_downloads}      - name: Publish in dependency order and announce
         run: release ci --publish-from artifacts
         env:
           GITHUB_TOKEN: ${{{{ secrets.GITHUB_TOKEN }}}}
@@ -246,17 +246,20 @@ def render_workspace(
     *,
     install: str,
     python: str = "3.12",
+    compiled: Sequence[WheelPackage] = (),
 ) -> str:
     """The workflow of a repository of several packages (``packages``: each one's name and
     tag format; ``branches``: the release branches' patterns): on a push to a release
     branch, of any package's release tag, or by hand, the release of every package tagged
-    on the commit."""
+    on the commit; the wheels of the ``compiled`` packages in a matrix of jobs each."""
+    setup = _job_setup(install, python)
     return WORKSPACE.format(
+        **_workspace_wheels(compiled, setup, python),
         branch_filters="\n".join(f'      - "{branch_glob(b)}"' for b in branches),
         tag_filters="\n".join(f'      - "{glob}"' for glob in workspace_globs(packages)),
         upload=UPLOAD_ARTIFACT,
         download=DOWNLOAD_ARTIFACT,
-        **_job_setup(install, python),
+        **setup,
     )
 
 
@@ -301,27 +304,7 @@ jobs:
           path: dist/
           if-no-files-found: error
 
-  wheels:
-    name: Wheels on ${{{{ matrix.name }}}}
-    runs-on: ${{{{ matrix.runner }}}}
-    permissions:
-      contents: read  # check out the repository
-    strategy:
-      fail-fast: false  # every platform's result is shown; publish still needs them all
-      matrix:
-        include:
-{include}
-    steps:
-      - uses: {checkout}
-        with:
-          persist-credentials: false
-{build_steps}
-      - uses: {upload}
-        with:
-          name: wheels-${{{{ matrix.name }}}}
-          path: wheelhouse/*.whl
-          if-no-files-found: error
-
+{wheels_job}
   publish:
     name: Publish and announce
     # Needs every job: if the sdist or any wheel job failed, this job does not run, and
@@ -344,10 +327,34 @@ jobs:
           GITHUB_TOKEN: ${{{{ secrets.GITHUB_TOKEN }}}}
 """
 
+#: The matrix of wheel jobs of a project, or of one package of a repository of several.
+WHEELS_JOB = """\
+  {job}:
+    name: {title} on ${{{{ matrix.name }}}}
+{condition}    runs-on: ${{{{ matrix.runner }}}}
+    permissions:
+      contents: read  # check out the repository
+    strategy:
+      fail-fast: false  # every platform's result is shown; publish still needs them all
+      matrix:
+        include:
+{include}
+    steps:
+      - uses: {checkout}
+        with:
+          persist-credentials: false
+{build_steps}
+      - uses: {upload}
+        with:
+          name: {artifact}${{{{ matrix.name }}}}
+          path: {wheelhouse}/*.whl
+          if-no-files-found: error
+"""
+
 CIBUILDWHEEL_STEPS = """\
       - uses: {cibuildwheel}
         with:
-          output-dir: wheelhouse
+{directory}          output-dir: wheelhouse
         env:
           CIBW_ARCHS: ${{{{ matrix.archs }}}}"""
 
@@ -357,7 +364,7 @@ MATURIN_STEPS = """\
           python-version: "{python}"
       - uses: {maturin}
         with:
-          command: build
+{directory}          command: build
           target: ${{{{ matrix.target }}}}
           manylinux: auto
           args: --release --out wheelhouse"""
@@ -365,32 +372,184 @@ MATURIN_STEPS = """\
 
 def render_matrix(tag_format: str, *, install: str, builder: str, python: str = "3.12") -> str:
     """The matrix workflow: ``builder`` is ``cibuildwheel`` or ``maturin``."""
+    return MATRIX_HEAD.format(
+        builder=builder_shown(builder),
+        tag_triggered=_tag_triggered(tag_glob(tag_format)),
+        upload=UPLOAD_ARTIFACT,
+        download=DOWNLOAD_ARTIFACT,
+        wheels_job=_wheels_job(builder, python=python),
+        **_job_setup(install, python),
+    )
+
+
+def builder_shown(builder: str) -> str:
+    """How the comments and messages name what builds the wheels."""
+    return "maturin's action" if builder == "maturin" else "cibuildwheel"
+
+
+def _wheels_job(
+    builder: str,
+    *,
+    python: str,
+    job: str = "wheels",
+    title: str = "Wheels",
+    condition: str = "",
+    artifact: str = "wheels-",
+    directory: str = ".",
+) -> str:
+    """The matrix of wheel jobs, one per platform of :data:`release.wheels.PLATFORMS`, that
+    ``builder`` (cibuildwheel or maturin) runs in the project's ``directory`` (relative to
+    the checkout), each uploading its wheels as the artifact ``{artifact}<platform>``."""
     from release.wheels import PLATFORMS
 
+    maturin = builder == "maturin"
     include = "\n".join(
         f"          - name: {p.name}\n            runner: {p.runner}\n"
         + (
             f"            target: {p.maturin_target}"
-            if builder == "maturin"
+            if maturin
             else f"            archs: {p.cibw_archs}"
         )
         for p in PLATFORMS
     )
-    steps = MATURIN_STEPS if builder == "maturin" else CIBUILDWHEEL_STEPS
-    shown = "maturin's action" if builder == "maturin" else "cibuildwheel"
-    common = {"setup_python": SETUP_PYTHON, "python": python}
-    return MATRIX_HEAD.format(
-        builder=shown,
-        tag_triggered=_tag_triggered(tag_glob(tag_format)),
-        checkout=CHECKOUT,
-        upload=UPLOAD_ARTIFACT,
-        download=DOWNLOAD_ARTIFACT,
-        install=install,
-        include=include,
-        build_steps=steps.format(cibuildwheel=CIBUILDWHEEL, maturin=MATURIN, **common),
-        **common,
-        **_job_setup(install, python),
+    here = directory in ("", ".")
+    # maturin's action writes to --out in its working directory, cibuildwheel in the checkout.
+    option = "working-directory" if maturin else "package-dir"
+    steps = (MATURIN_STEPS if maturin else CIBUILDWHEEL_STEPS).format(
+        cibuildwheel=CIBUILDWHEEL,
+        maturin=MATURIN,
+        setup_python=SETUP_PYTHON,
+        python=python,
+        directory="" if here else f"          {option}: {directory}\n",
     )
+    return WHEELS_JOB.format(
+        job=job,
+        title=title,
+        condition=condition,
+        include=include,
+        checkout=CHECKOUT,
+        build_steps=steps,
+        upload=UPLOAD_ARTIFACT,
+        artifact=artifact,
+        wheelhouse="wheelhouse" if here or not maturin else f"{directory}/wheelhouse",
+    )
+
+
+# --- a repository of several packages with compiled extensions -------------------------------
+
+#: The first job of a repository of several packages of which some have compiled extensions:
+#: which packages are tagged on the commit, for the conditions of their wheel jobs.
+TAGGED_JOB = """\
+  tagged:
+    name: List the packages tagged on the commit
+    runs-on: ubuntu-latest
+    permissions:
+      contents: read  # check out the repository
+    outputs:
+      packages: ${{{{ steps.tagged.outputs.packages }}}}  # a JSON list; [] without a release tag
+    steps:
+{fresh_checkout}
+      - name: List the packages whose release tags are on the commit
+        id: tagged
+        run: release ci --list-tagged
+
+"""
+
+#: What the publish job waits for, in a repository of several packages without (first) and
+#: with (second) compiled extensions: a package not tagged on the commit skips its wheel
+#: jobs, which stops nothing; a job that failed or was cancelled stops the release.
+PUBLISH_WHEN = """\
+    needs: build
+    if: needs.build.outputs.tags != ''
+"""
+PUBLISH_WHEN_WHEELS = """\
+    # Every job that ran must have succeeded (a package not tagged on the commit skips its
+    # wheel jobs): a failed one stops the release before anything is uploaded.
+    needs: [{needs}]
+    if: >-
+      !cancelled() && needs.build.outputs.tags != ''
+      && !contains(needs.*.result, 'failure') && !contains(needs.*.result, 'cancelled')
+"""
+
+#: The download of one package's wheels, into the directory ``--publish-from`` reads it from.
+WHEELS_DOWNLOAD = """\
+      - if: {tagged}
+        uses: {download}
+        with:
+          pattern: {artifact}*
+          path: artifacts/{key}/  # beside its sdist, where release ci --publish-from looks
+"""
+
+
+def _tagged(key: str) -> str:
+    """The condition that the package ``key`` is tagged on the commit (the job ``tagged``)."""
+    return f"contains(fromJSON(needs.tagged.outputs.packages), '{key}')"
+
+
+def _artifact(key: str) -> str:
+    # "_" is in no normalised name: the artifacts of "spam" are never those of "spam-ext".
+    return f"wheels-{key}_"
+
+
+def _workspace_wheels(
+    compiled: Sequence[WheelPackage], setup: dict[str, str], python: str
+) -> dict[str, str]:
+    """The slots of :data:`WORKSPACE` for the packages whose wheels a matrix builds: the
+    job ``tagged``, the build job's ``--sdist-only``, each package's matrix of wheel jobs,
+    what the publish job waits for and where it downloads the wheels to."""
+    if not compiled:
+        return {
+            "wheels_note": "",
+            "tagged_job": "",
+            "sdist_only": "",
+            "wheel_jobs": "",
+            "publish_when": PUBLISH_WHEN,
+            "wheel_downloads": "",
+        }
+    jobs = [f"wheels-{p.key}" for p in compiled]
+    return {
+        "wheels_note": wheels_note(compiled),
+        "tagged_job": TAGGED_JOB.format(**setup),
+        "sdist_only": "".join(f" --sdist-only {p.key}" for p in compiled),
+        "wheel_jobs": "".join(
+            "\n"
+            + _wheels_job(
+                p.builder,
+                python=python,
+                job=f"wheels-{p.key}",
+                title=f"Wheels of {p.key}",
+                condition=f"    needs: tagged\n    if: {_tagged(p.key)}\n",
+                artifact=_artifact(p.key),
+                directory=p.path,
+            )
+            for p in compiled
+        ),
+        "publish_when": PUBLISH_WHEN_WHEELS.format(needs=", ".join(["tagged", "build", *jobs])),
+        "wheel_downloads": "".join(
+            WHEELS_DOWNLOAD.format(
+                tagged=_tagged(p.key),
+                download=DOWNLOAD_ARTIFACT,
+                artifact=_artifact(p.key),
+                key=p.key,
+            )
+            for p in compiled
+        ),
+    }
+
+
+def wheels_note(compiled: Sequence[WheelPackage]) -> str:
+    """The head comment's paragraph on the packages whose wheels a matrix of jobs builds."""
+    import textwrap
+
+    shown = [f"{p.key} ({builder_shown(p.builder)})" for p in compiled]
+    names = ", ".join(shown[:-1]) + " and " + shown[-1] if len(shown) > 1 else shown[0]
+    text = (
+        f"Compiled extensions: the wheels of {names} are built in a matrix of jobs, one per "
+        "platform, a package's only when its release tag is on the commit (the first job "
+        "lists those packages); the build job writes only their sdists, and the publish job "
+        "needs every job."
+    )
+    return textwrap.fill(text, 88, initial_indent="# ", subsequent_indent="# ") + "\n"
 
 
 # --- the release pull request flow (``release init --ci github --release-pr``) ----------------

@@ -16,9 +16,11 @@ in a pipeline for a release branch or tag or one run by hand (:func:`render_work
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import NoReturn
 
 from release.cisystems import GITLAB_DOTENV, GITLAB_SUMMARY, id_token_variable
+from release.workflows import WheelPackage
 
 #: Where the pipeline goes, relative to the project: GitLab's top-level pipeline file, the
 #: one PyPI's trusted publisher for GitLab names.
@@ -57,15 +59,9 @@ WORKSPACE_HEAD = """\
 # done. For a commit without a release tag both jobs end at once: nothing to release.
 """
 
-#: The jobs of the pipeline: the same for one project and for a repository of several,
-#: but for what starts them and what the publish jobs wait for.
-JOBS = """\
-#
-# The image is an exact Python version (not python:3), so these jobs change only
-# when this file does; it is the full image because release ci runs git. To pin
-# its bytes as well, append its digest: {image}@sha256:<digest>.
-
-release-build:
+#: The start of a job of the build stage that runs ``release ci OPTIONS``.
+RELEASE_CI_JOB = """\
+{name}:
   stage: build
   image: {image}
   rules:
@@ -74,8 +70,18 @@ release-build:
     GIT_DEPTH: "0"  # release ci needs the history and the tags{fetch_tags}
   script:
     - python -m pip install {install}
-    - release ci --build-only --outdir dist
-  artifacts:
+    - release ci {options}
+"""
+
+#: The jobs of the pipeline: the same for one project and for a repository of several,
+#: but for what starts them and what the publish jobs wait for.
+JOBS = """\
+#
+# The image is an exact Python version (not python:3), so these jobs change only
+# when this file does; it is the full image because release ci runs git. To pin
+# its bytes as well, append its digest: {image}@sha256:<digest>.
+
+{tagged_job}{build_job}  artifacts:
     when: always  # the summary of a failed release too
     paths:
       - dist/
@@ -83,16 +89,16 @@ release-build:
     expose_as: release checklist
     reports:
       dotenv: {dotenv}
-
+{wheel_jobs}
 release-publish:
   stage: deploy
   image: {image}
   rules:
 {rules}
-  needs:
+  needs:{needs_note}
     - job: release-build
       artifacts: true
-  environment:
+{wheel_needs}  environment:
     name: pypi  # protect it: Settings > CI/CD > Protected environments
   resource_group: {resource_group}
   interruptible: false
@@ -194,28 +200,46 @@ def render(tag_format: str, *, install: str) -> str:
 
 
 def render_workspace(
-    packages: Sequence[tuple[str, str]], branches: Sequence[str], *, install: str
+    packages: Sequence[tuple[str, str]],
+    branches: Sequence[str],
+    *,
+    install: str,
+    compiled: Sequence[WheelPackage] = (),
 ) -> str:
     """The pipeline of a repository of several packages (``packages``: each one's name and
     tag format; ``branches``: the release branches' patterns): in a pipeline for a release
     branch, for any package's release tag, or run by hand, the release of every package
-    tagged on the commit."""
+    tagged on the commit; the Linux wheels of the ``compiled`` packages in jobs of their own
+    (cibuildwheel only: a maturin package is refused)."""
     rules = [*(branch_rule(b) for b in branches), *workspace_rules(packages), RUN_BY_HAND_RULE]
     return _render(
-        WORKSPACE_HEAD,
+        WORKSPACE_HEAD + (wheels_note(compiled) if compiled else ""),
         rules,
         install=install,
         resource_group="release-$CI_COMMIT_SHA  # one release of a commit at a time",
         fetch_tags=FETCH_TAGS,
+        compiled=compiled,
     )
 
 
+def _rule_lines(rules: Sequence[str]) -> str:
+    return "\n".join(f"    - if: {rule}" for rule in rules)
+
+
 def _render(
-    head: str, rules: Sequence[str], *, install: str, resource_group: str, fetch_tags: str = ""
+    head: str,
+    rules: Sequence[str],
+    *,
+    install: str,
+    resource_group: str,
+    fetch_tags: str = "",
+    compiled: Sequence[WheelPackage] = (),
 ) -> str:
+    lines = _rule_lines(rules)
     return head + JOBS.format(
+        **_workspace_wheels(compiled, lines, install, fetch_tags),
         image=IMAGE,
-        rules="\n".join(f"    - if: {rule}" for rule in rules),
+        rules=lines,
         install=install,
         dotenv=GITLAB_DOTENV,
         summary=GITLAB_SUMMARY,
@@ -289,12 +313,12 @@ release-publish:
 """
 
 WHEEL_JOB = """
-release-wheels-{name}:
+{job}:
   stage: build
   image: {image}
   rules:
-    - if: {rule}
-{tags}  services:
+{rules}
+{needs}{tags}  services:
     - name: {dind}
       alias: docker
   variables:
@@ -302,49 +326,166 @@ release-wheels-{name}:
     DOCKER_TLS_CERTDIR: ""
     CIBW_ARCHS: {archs}
   script:
-    - apt-get update && apt-get install --yes --no-install-recommends docker.io
+{check}    - apt-get update && apt-get install --yes --no-install-recommends docker.io
     - python -m pip install "{cibuildwheel}"
-    - cibuildwheel --output-dir dist/wheels
+    - cibuildwheel --output-dir {out}{package_dir}
   artifacts:
     paths:
-      - dist/wheels/
+      - {out}/
 """
 
 
 def render_matrix(tag_format: str, *, install: str, builder: str) -> str:
     """The Linux matrix pipeline; ``builder`` must be cibuildwheel (maturin's jobs are not
     written for GitLab)."""
-    from release.errors import UsageError
-    from release.wheels import LINUX
-
     if builder != "cibuildwheel":
-        raise UsageError(
-            "release init --ci gitlab writes wheel jobs with cibuildwheel only; this is a "
-            "maturin project, whose wheel jobs it does not write.",
-            "Use release init --ci github, or add maturin build jobs to .gitlab-ci.yml by hand "
-            "(see docs/ci.md, Extension projects).",
-        )
+        _refuse_maturin("this project")
     rule = tag_rule(tag_format)
-    jobs = "".join(
-        WHEEL_JOB.format(
-            name=p.name,
-            image=IMAGE,
-            rule=rule,
-            tags=f"  tags:\n    - {ARM_RUNNER_TAG}\n" if p.cibw_archs == "aarch64" else "",
-            dind=DIND,
-            archs=p.cibw_archs,
-            cibuildwheel=CIBUILDWHEEL,
-        )
-        for p in LINUX
-    )
-    needs = "\n".join(f"    - job: release-wheels-{p.name}\n      artifacts: true" for p in LINUX)
+    jobs = _wheel_jobs(f"    - if: {rule}")
     return MATRIX_HEAD.format(
         image=IMAGE,
         rule=rule,
         install=install,
-        wheel_jobs=jobs,
-        needs=needs,
+        wheel_jobs="".join(jobs.values()),
+        needs=_needs(jobs).rstrip("\n"),
         dotenv=GITLAB_DOTENV,
         id_token=id_token_variable(AUDIENCE),
         audience=AUDIENCE,
     )
+
+
+def _refuse_maturin(who: str) -> NoReturn:
+    from release.errors import UsageError
+
+    raise UsageError(
+        f"release init --ci gitlab writes wheel jobs with cibuildwheel only; {who} builds its "
+        "wheels with maturin, whose jobs it does not write.",
+        "Use release init --ci github, or add maturin build jobs to .gitlab-ci.yml by hand "
+        "(see docs/ci.md, Extension projects).",
+    )
+
+
+def _needs(jobs: Iterable[str]) -> str:
+    """The ``needs`` entries of ``jobs``, with their artifacts."""
+    return "".join(f"    - job: {job}\n      artifacts: true\n" for job in jobs)
+
+
+def _wheel_jobs(rules: str, package: WheelPackage | None = None) -> dict[str, str]:
+    """The cibuildwheel job of each Linux platform, by name: of the project, or of the
+    ``package`` of a repository of several, which ends at once when the package is not
+    tagged on the commit."""
+    from release.wheels import LINUX
+
+    if package is None:
+        prefix, out, needs, check, directory = "release-wheels-", "dist/wheels", "", "", ""
+    else:
+        prefix = f"release-wheels-{package.key}-"
+        out = f"dist/{package.key}/wheels"  # beside its sdist, where --publish-from looks
+        needs = TAGGED_NEEDS
+        check = TAGGED_CHECK.format(key=package.key)
+        directory = "" if package.path in ("", ".") else f" {package.path}"
+    return {
+        prefix + p.name: WHEEL_JOB.format(
+            job=prefix + p.name,
+            image=IMAGE,
+            rules=rules,
+            needs=needs,
+            tags=f"  tags:\n    - {ARM_RUNNER_TAG}\n" if p.cibw_archs == "aarch64" else "",
+            dind=DIND,
+            archs=p.cibw_archs,
+            check=check,
+            cibuildwheel=CIBUILDWHEEL,
+            out=out,
+            package_dir=directory,
+        )
+        for p in LINUX
+    }
+
+
+# --- a repository of several packages with compiled extensions -------------------------------
+
+#: The end of the job that lists the packages tagged on the commit (release-tagged), in its
+#: dotenv report (``RELEASE_PACKAGES``, a JSON list), for the wheel jobs of each package.
+TAGGED_ARTIFACTS = """\
+  artifacts:
+    reports:
+      dotenv: {dotenv}
+
+"""
+
+TAGGED_NEEDS = """\
+  needs:
+    - job: release-tagged
+      artifacts: true  # its dotenv report: RELEASE_PACKAGES, the packages tagged on the commit
+"""
+
+#: A package's wheel job ends at once, successfully, when the package is not tagged on the
+#: commit (GitLab cannot leave a job out because of what an earlier one found).
+TAGGED_CHECK = """\
+    - |
+      case "$RELEASE_PACKAGES" in
+        *'"{key}"'*) ;;
+        *) echo "No release tag of {key} on this commit: no wheels to build."; exit 0 ;;
+      esac
+"""
+
+
+def _workspace_wheels(
+    compiled: Sequence[WheelPackage], rules: str, install: str, fetch_tags: str
+) -> dict[str, str]:
+    """The slots of :data:`JOBS` that the packages whose wheels the pipeline builds change:
+    the job release-tagged, release-build (its ``--sdist-only``), each package's Linux wheel
+    jobs and release-publish's needs."""
+
+    def release_ci(name: str, options: str) -> str:
+        return RELEASE_CI_JOB.format(
+            name=name,
+            image=IMAGE,
+            rules=rules,
+            fetch_tags=fetch_tags,
+            install=install,
+            options=options,
+        )
+
+    build = "--build-only --outdir dist"
+    if not compiled:
+        return {
+            "tagged_job": "",
+            "build_job": release_ci("release-build", build),
+            "wheel_jobs": "",
+            "needs_note": "",
+            "wheel_needs": "",
+        }
+    refused = [p for p in compiled if p.builder != "cibuildwheel"]
+    if refused:
+        _refuse_maturin(f"the package {refused[0].key} ({refused[0].path})")
+    jobs: dict[str, str] = {}
+    for package in compiled:
+        jobs.update(_wheel_jobs(rules, package))
+    return {
+        "tagged_job": release_ci("release-tagged", "--list-tagged")
+        + TAGGED_ARTIFACTS.format(dotenv=GITLAB_DOTENV),
+        "build_job": release_ci(
+            "release-build", build + "".join(f" --sdist-only {p.key}" for p in compiled)
+        ),
+        "wheel_jobs": "".join(jobs.values()),
+        "needs_note": "  # every build job: when one failed, this job does not run and "
+        "nothing is uploaded",
+        "wheel_needs": _needs(jobs),
+    }
+
+
+def wheels_note(compiled: Sequence[WheelPackage]) -> str:
+    """The head comment's paragraph on the packages whose wheels the pipeline builds."""
+    import textwrap
+
+    names = " and ".join(p.key for p in compiled)
+    text = (
+        f"Compiled extensions: the Linux wheels of {names} are built with cibuildwheel, one "
+        "job per architecture; a package's wheel jobs end at once when its release tag is "
+        "not on the commit (release-tagged lists the packages tagged on it). release-build "
+        "writes only their sdists, and release-publish needs every job. GitLab.com has no "
+        "hosted macOS or Windows runners here: wheels for them are not built by this "
+        "pipeline (see docs/ci.md)."
+    )
+    return textwrap.fill(text, 88, initial_indent="# ", subsequent_indent="# ") + "\n"
