@@ -51,8 +51,9 @@ def isolated_git(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", "cached_samples: `sample` and `project` in this module are the cached "
-        "copies (`sample_copy`, `project_copy`); see the note at `sample`."
+        "markers",
+        "cached_samples: `sample` and `project` in this module are the cached "
+        "copies (`sample_copy`, `project_copy`); see the note at `sample`.",
     )
 
 
@@ -80,8 +81,9 @@ def sample(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[..., Path
 
 
 def git(cwd: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True,
-                          text=True).stdout
+    return subprocess.run(
+        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
+    ).stdout
 
 
 @dataclass
@@ -98,14 +100,20 @@ def both(result: Result) -> str:
     return result.stdout + result.stderr
 
 
-def release_command(*args: str, cwd: Path | None = None,
-                    env: dict[str, str] | None = None) -> Result:
+def release_command(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> Result:
     """``release ARGS`` in a subprocess, as a user would run it (this interpreter's
     ``-m release``, so the tree under test), with no terminal on stdin and the test's
     environment plus ``env``. The ``cli`` fixture and ``run_release`` are this."""
     done = subprocess.run(
-        [sys.executable, "-m", "release", *args], cwd=cwd, stdin=subprocess.DEVNULL,
-        capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=600,
+        [sys.executable, "-m", "release", *args],
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=600,
         check=False,
     )
     return Result(done.returncode, done.stdout, done.stderr)
@@ -201,8 +209,9 @@ def set_towncrier_config(project: Path, toml: str, *, commit: bool = True) -> No
         commit_all(project, "Configure towncrier")
 
 
-def write_fragments(project: Path, fragments: dict[str, str | bytes],
-                    *, commit: bool = True) -> None:
+def write_fragments(
+    project: Path, fragments: dict[str, str | bytes], *, commit: bool = True
+) -> None:
     """Write fragments (path relative to changelog.d -> text or raw bytes)."""
     for name, content in fragments.items():
         path = project / "changelog.d" / name
@@ -285,6 +294,7 @@ def run_inprocess(capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
 # test_kill_matrix, test_fault_matrix_full, test_user_steps): real releases of sample
 # projects, builds included.
 
+
 @pytest.fixture(scope="session")
 def uv_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One uv cache for every xdist worker of the run (uv locks its cache, so workers can
@@ -362,8 +372,13 @@ def read_journal(project: Path) -> dict[str, Any]:
 def rev(repo: Path, name: str) -> str | None:
     """The object id ``name`` names in ``repo`` (``git rev-parse --verify``), or None when it
     names nothing."""
-    done = subprocess.run(["git", "rev-parse", "--quiet", "--verify", name], cwd=repo,
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        ["git", "rev-parse", "--quiet", "--verify", name],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     return (done.stdout.strip() or None) if done.returncode == 0 else None
 
 
@@ -422,8 +437,9 @@ def snapshot(project: Path) -> Snapshot:
     )
 
 
-def assert_stopped_at(project: Path, steps: Sequence[str], step: str, *,
-                      done_through: bool) -> None:
+def assert_stopped_at(
+    project: Path, steps: Sequence[str], step: str, *, done_through: bool
+) -> None:
     """The journal of a release stopped at ``step``: unfinished, every step before it (in the
     order of ``steps``, the planned ones) done, ``step`` done iff ``done_through``, and every
     later one pending."""
@@ -474,14 +490,20 @@ def sample_copy(_sample_cache_dir: Path, tmp_path: Path) -> Callable[..., Path]:
     """Like ``sample``, but each distinct project is built once per session and copied."""
     import shutil
 
-    def make(layout: Layout = "hatchling", *, name: str = "sample-project",
-             version: str = "1.2.0", fragments: dict[str, str] | None = None) -> Path:
+    def make(
+        layout: Layout = "hatchling",
+        *,
+        name: str = "sample-project",
+        version: str = "1.2.0",
+        fragments: dict[str, str] | None = None,
+    ) -> Path:
         key = (layout, name, version, tuple(sorted((fragments or {}).items())))
         if key not in _SAMPLE_CACHE:
             root = _sample_cache_dir / f"s{len(_SAMPLE_CACHE)}"
             root.mkdir()
-            create_sample_project(root, name=name, layout=layout, version=version,
-                                  fragments=fragments)
+            create_sample_project(
+                root, name=name, layout=layout, version=version, fragments=fragments
+            )
             _SAMPLE_CACHE[key] = root
         cached = _SAMPLE_CACHE[key]
         project = tmp_path / name
@@ -503,20 +525,32 @@ def project_copy(sample_copy: Callable[..., Path]) -> Path:
 # test_fault_matrix_full): a sample project that publishes to a local index and announces on
 # the GitHub stand-in.
 
-def configure_targets(project: Path, *, github: Any = None, index: Any = None,
-                      name: str = "local", verify_install: bool = False,
-                      draft: bool = False, push: bool = True) -> None:
+
+def configure_targets(
+    project: Path,
+    *,
+    github: Any = None,
+    index: Any = None,
+    name: str = "local",
+    verify_install: bool = False,
+    draft: bool = False,
+    push: bool = True,
+) -> None:
     """Add ``[tool.release.forge]`` (a :class:`github_standin.GitHubStandIn`) and one
     ``[[tool.release.publish]]`` table named ``name`` (an :class:`indexes.IndexTarget`) to
     pyproject.toml, commit, and push the commit to the sample's bare remote."""
     text = ""
     if github is not None:
-        text += (f'\n[tool.release.forge]\nkind = "github"\nrepository = "{github.full_name}"\n'
-                 f'api-url = "{github.api_url}"\ntoken-env = "GITHUB_TOKEN"\n')
+        text += (
+            f'\n[tool.release.forge]\nkind = "github"\nrepository = "{github.full_name}"\n'
+            f'api-url = "{github.api_url}"\ntoken-env = "GITHUB_TOKEN"\n'
+        )
         text += "draft = true\n" if draft else ""
     if index is not None:
-        text += (f'\n[[tool.release.publish]]\nname = "{name}"\n'
-                 f'repository-url = "{index.upload_url}"\nindex-url = "{index.simple_url}"\n')
+        text += (
+            f'\n[[tool.release.publish]]\nname = "{name}"\n'
+            f'repository-url = "{index.upload_url}"\nindex-url = "{index.simple_url}"\n'
+        )
         text += "verify-install = true\n" if verify_install else ""
     path = project / "pyproject.toml"
     path.write_text(path.read_text(encoding="utf-8") + text, encoding="utf-8")
@@ -533,8 +567,9 @@ def changelog_section(project: Path, version: str) -> str:
     return text[start:] if end < 0 else text[start : end + 1]
 
 
-def target_env(*, github: Any = None, index: Any = None,
-               token: str | None = None) -> dict[str, str]:
+def target_env(
+    *, github: Any = None, index: Any = None, token: str | None = None
+) -> dict[str, str]:
     """The environment a release with those targets needs: the GitHub token (``token``
     overrides the stand-in's) and the index credentials; no proxy for 127.0.0.1."""
     env = {"NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"}
@@ -550,6 +585,7 @@ def target_env(*, github: Any = None, index: Any = None,
 # test_secrets): a sample project configured with [[tool.release.publish]] tables for local
 # indexes.
 
+
 @dataclass(frozen=True)
 class PublishTo:
     """One ``[[tool.release.publish]]`` table: ``index`` is an :class:`indexes.IndexTarget`
@@ -563,9 +599,11 @@ class PublishTo:
     password_env: str = ""
 
     def toml(self) -> str:
-        text = (f'\n[[tool.release.publish]]\nname = "{self.name}"\n'
-                f'repository-url = "{self.index.upload_url}"\n'
-                f'index-url = "{self.index.simple_url}"\n')
+        text = (
+            f'\n[[tool.release.publish]]\nname = "{self.name}"\n'
+            f'repository-url = "{self.index.upload_url}"\n'
+            f'index-url = "{self.index.simple_url}"\n'
+        )
         if self.verify_install:
             text += "verify-install = true\n"
         if self.username_env:
@@ -622,9 +660,11 @@ def private_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PypiServ
     wanted for uploads, listings and downloads."""
     from indexes import PypiServer
 
-    with PypiServer(tmp_path_factory.mktemp("pypiserver-private-index"),
-                    authenticate=("update", "download", "list"),
-                    password=PRIVATE_PASSWORD) as server:
+    with PypiServer(
+        tmp_path_factory.mktemp("pypiserver-private-index"),
+        authenticate=("update", "download", "list"),
+        password=PRIVATE_PASSWORD,
+    ) as server:
         yield server
 
 
@@ -701,13 +741,17 @@ def step_shown(output: str, status: str, stage: str, summary_start: str) -> bool
     step of ``stage`` whose summary starts with ``summary_start``."""
     import re
 
-    pattern = re.compile(rf"^  {re.escape(status)} +{re.escape(stage)} +"
-                         rf"{re.escape(summary_start)}", re.MULTILINE)
+    pattern = re.compile(
+        rf"^  {re.escape(status)} +{re.escape(stage)} +"
+        rf"{re.escape(summary_start)}",
+        re.MULTILINE,
+    )
     return pattern.search(output) is not None
 
 
 # --- Helpers for the adoption, contributor and nox tests (test_init, test_contributors, -----
 # test_nox_integration, test_conformance, test_bad_inputs).
+
 
 def tree_state(project: Path, *remotes: Path) -> dict[str, str]:
     """What a command that must change nothing has to leave as it was: every file under
@@ -721,26 +765,32 @@ def tree_state(project: Path, *remotes: Path) -> dict[str, str]:
         for p in sorted(project.rglob("*"))
         if p.is_file() and ".git" not in p.relative_to(project).parts
     }
-    state["<status>"] = git(project, "status", "--porcelain=v2", "--branch",
-                            "--untracked-files=all", "--ignored")
+    state["<status>"] = git(
+        project, "status", "--porcelain=v2", "--branch", "--untracked-files=all", "--ignored"
+    )
     for repo in (project, *remotes):
-        state[f"<refs of {repo.name}>"] = git(repo, "for-each-ref",
-                                              "--format=%(refname) %(objectname)")
+        state[f"<refs of {repo.name}>"] = git(
+            repo, "for-each-ref", "--format=%(refname) %(objectname)"
+        )
     release_state = state_dir_of(project)
     state["<release state>"] = "\n".join(
         sorted(p.relative_to(release_state).as_posix() for p in release_state.rglob("*"))
-        if release_state.is_dir() else ()
+        if release_state.is_dir()
+        else ()
     )
     return state
 
 
 # --- Helpers for the secret tests (test_secrets, test_gitea_forge): where a secret could land --
 
+
 def all_git_objects(project: Path) -> bytes:
     """Every object of the repository, decompressed (commits, tags, trees, blobs)."""
     return subprocess.run(
-        ["git", "cat-file", "--batch-all-objects", "--batch"], cwd=project,
-        capture_output=True, check=True,
+        ["git", "cat-file", "--batch-all-objects", "--batch"],
+        cwd=project,
+        capture_output=True,
+        check=True,
     ).stdout
 
 
@@ -753,3 +803,22 @@ def written_files(*roots: Path) -> list[Path]:
                 dirs[:] = [d for d in dirs if d != "objects"]
             found += [Path(top, name) for name in names if Path(top, name).is_file()]
     return found
+
+
+@pytest.fixture
+def toml_parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The texts tomllib parses from now on (the real parser does the work)."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+
+    parse = tomllib.loads
+    seen: list[str] = []
+
+    def loads(text: str) -> dict[str, Any]:
+        seen.append(text)
+        return parse(text)
+
+    monkeypatch.setattr(tomllib, "loads", loads)
+    return seen

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -23,18 +22,10 @@ MISSING = ("missing", "hint")
 
 
 @pytest.fixture
-def parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+def parses(monkeypatch: pytest.MonkeyPatch, toml_parses: list[str]) -> list[str]:
     """The texts tomllib parses; each test starts as a new process would."""
-    monkeypatch.setattr(tomlfiles, "_FILES", {})
-    monkeypatch.setattr(tomlfiles, "_TEXTS", {})
-    seen: list[str] = []
-
-    def loads(text: str) -> dict[str, Any]:
-        seen.append(text)
-        return PARSE(text)
-
-    monkeypatch.setattr(tomlfiles.tomllib, "loads", loads)
-    return seen
+    new_process(monkeypatch)
+    return toml_parses
 
 
 def files(tmp_path: Path, n: int) -> list[Path]:

@@ -5,7 +5,6 @@ strings, else by parsing the result; one proof serves every plain value in the s
 from __future__ import annotations
 
 import sys
-from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -30,17 +29,10 @@ TEXT = (
 
 
 @pytest.fixture
-def parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+def parses(monkeypatch: pytest.MonkeyPatch, toml_parses: list[str]) -> list[str]:
     """The texts locations parses to prove an edit (its configuration cache aside)."""
     monkeypatch.setattr(locations, "_PROVEN", set())
-    seen: list[str] = []
-
-    def loads(text: str) -> dict[str, Any]:
-        seen.append(text)
-        return PARSE(text)
-
-    monkeypatch.setattr(locations.tomllib, "loads", loads)
-    return seen
+    return toml_parses
 
 
 def test_the_development_version_is_proven_by_the_releases_proof(parses: list[str]) -> None:
