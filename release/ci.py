@@ -15,17 +15,17 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from release.collect import MANIFEST_PREFIX
 from release.errors import EXIT_USAGE, NothingToRelease, ReleaseError
-from release.executor import Outcome, execute
+from release.executor import Outcome, Report, execute
 from release.journal import PENDING, Journal, Lock, state_dir
 from release.ops.git import locate
-from release.plan import RELEASE_TRAILER, Plan, Request, Tagged, build
+from release.plan import RELEASE_TRAILER, Plan, Request, Step, Tagged, build
 from release.runner import Runner
 from release.steps import Context
 
@@ -217,6 +217,38 @@ def prepare_plan(
     return plan, runner, *locate(runner)
 
 
+def ci_journal(
+    state: Path,
+    *,
+    head: str,
+    project: str,
+    plan: dict[str, Any],
+    branch: str | None,
+    steps: Iterable[Step],
+) -> Journal:
+    """The journal of a ``release ci`` run (``plan`` as its journal holds it): the release
+    commit is HEAD, already pushed, and every step is still to do."""
+    return Journal(
+        path=state / "ci-journal.json",
+        plan=plan,
+        start_head=head,
+        start_branch=branch or "",
+        steps={s.id: PENDING for s in steps},
+        release_commit=head,
+        pushed=True,
+        project=project,
+    )
+
+
+def execute_journaled(ctx: Context, on_step: Callable[[Outcome], None]) -> Report:
+    """Run the steps of a ``release ci`` job under its journal, saved before and after."""
+    ctx.journal.save()
+    report = execute(ctx, on_step=on_step)
+    ctx.journal.finished = True
+    ctx.journal.save()
+    return report
+
+
 def run_ci(
     project_dir: Path,
     *,
@@ -240,15 +272,13 @@ def run_ci(
     head = runner.git("rev-parse", "HEAD").stdout.strip()
     warnings: list[str] = []
     with Lock(state):
-        journal = Journal(
-            path=state / "ci-journal.json",
-            plan=plan.to_journal(),
-            start_head=head,
-            start_branch=plan.branch or "",
-            steps={s.id: PENDING for s in plan.steps},
-            release_commit=head,
-            pushed=True,
+        journal = ci_journal(
+            state,
+            head=head,
             project=project,
+            plan=plan.to_journal(),
+            branch=plan.branch,
+            steps=plan.steps,
         )
         if publish_from is not None:
             collected = gather_artifacts(
@@ -259,11 +289,8 @@ def run_ci(
             )
             journal.artifacts = collected.files
             warnings += collected.warnings
-        journal.save()
         ctx = Context(project_dir, state, runner, plan, journal, environ, tuple(overrides))
-        report = execute(ctx, on_step=on_step)
-        journal.finished = True
-        journal.save()
+        report = execute_journaled(ctx, on_step)
     result = CiResult(plan, report.outcomes, dict(journal.artifacts), warnings)
     if build_only:
         kept = {n: d for n, d in journal.artifacts.items() if dist is None or _kind(n) == dist}

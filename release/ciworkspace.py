@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from release.errors import NothingToRelease, UsageError
-from release.executor import Outcome, execute
-from release.journal import PENDING, Journal, Lock, state_dir
+from release.executor import Outcome
+from release.journal import Lock, state_dir
 from release.names import normalised
 from release.ops.git import ROOT_PROJECT, locate
 from release.runner import Runner
@@ -229,7 +229,7 @@ def run(
     :func:`plan`), or None, having changed nothing, when there is none. With
     ``build_only``, each package's files of the kind ``dist`` (both when None), but only
     the sdist of the packages ``sdist_only`` names (whose wheels a matrix of jobs builds)."""
-    from release.ci import write_manifest
+    from release.ci import ci_journal, execute_journaled, write_manifest
 
     matrix = sdist_only_packages(root, sdist_only)
     job = "build" if build_only else "publish" if publish_from is not None else None
@@ -243,28 +243,23 @@ def run(
     head = runner.git("rev-parse", "HEAD").stdout.strip()
     warnings: list[str] = []
     with Lock(state):
-        journal = Journal(
-            path=state / "ci-journal.json",
-            plan=made.to_journal(),
-            start_head=head,
-            start_branch=made.shared.branch or "",
-            steps={s.id: PENDING for s in made.steps},
-            release_commit=head,
-            pushed=True,
+        journal = ci_journal(
+            state,
+            head=head,
             project=ROOT_PROJECT,
+            plan=made.to_journal(),
+            branch=made.shared.branch,
+            steps=made.steps,
         )
         if publish_from is not None:
             for member in made.members:
                 collected = gather_package(root, publish_from, member, environ, overrides)
                 journal.of_package(member.name).artifacts = collected.files
                 warnings += [f"{member.name}: {text}" for text in collected.warnings]
-        journal.save()
         ctx = Context(
             root, state, runner, made.shared, journal, environ, tuple(overrides), workspace=made
         )
-        report = execute(ctx, on_step=on_step)
-        journal.finished = True
-        journal.save()
+        report = execute_journaled(ctx, on_step)
     artifacts = {m.name: dict(journal.of_package(m.name).artifacts) for m in made.members}
     if build_only:
         artifacts = {

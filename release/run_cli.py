@@ -7,7 +7,9 @@ import argparse
 import contextlib
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 from release import flow, render
 from release.checks import Problem
@@ -15,6 +17,10 @@ from release.errors import EXIT_OK, UsageError
 from release.executor import Outcome, Report
 from release.plan import Plan
 from release.workspace.plan import WorkspacePlan
+
+if TYPE_CHECKING:
+    from release.ci import CiResult
+    from release.ciworkspace import WorkspaceCiResult
 
 
 def _confirm(yes: bool, question: str) -> bool:
@@ -126,7 +132,6 @@ def _run(project: Path, args: argparse.Namespace) -> int:
 
 def ci(project: Path, args: argparse.Namespace) -> int:
     from release import ci as ci_mod
-    from release.errors import ReleaseError
     from release.ops.git import locate
     from release.runner import Runner
     from release.workspace.discovery import workspace_packages
@@ -140,15 +145,8 @@ def ci(project: Path, args: argparse.Namespace) -> int:
     if at_root:
         return _ci_workspace(project, args)
 
-    planned: list[Plan] = []
-    outcomes: list[Outcome] = []
-
-    def progress(outcome: Outcome) -> None:
-        outcomes.append(outcome)
-        _progress(outcome)
-
-    try:
-        result = ci_mod.run_ci(
+    def run(on_step: Callable[[Outcome], None], on_plan: Callable[[Plan], None]) -> CiResult:
+        return ci_mod.run_ci(
             project,
             environ=os.environ,
             overrides=args.overrides,
@@ -157,18 +155,17 @@ def ci(project: Path, args: argparse.Namespace) -> int:
             publish_from=args.publish_from,
             outdir=args.outdir,
             dist=args.dist,
-            on_step=progress,
-            on_plan=planned.append,
+            on_step=on_step,
+            on_plan=on_plan,
         )
-    except ReleaseError:
-        # Outputs and the step summary are written on failure too: the version and tag are
-        # known as soon as the tag is checked, and the table shows how far the job got.
-        plan = planned[-1] if planned else None
-        partial = ci_mod.CiResult(plan, outcomes) if plan is not None else None
-        # The error that stopped the job is the one to show, not one writing its outputs.
-        with contextlib.suppress(ReleaseError):
-            ci_mod.write_job_outputs(os.environ, partial, False, plan)
-        raise
+
+    def failed(plan: Plan | None, outcomes: list[Outcome]) -> None:
+        # The version and tag are known as soon as the tag is checked, and the table shows
+        # how far the job got.
+        partial = None if plan is None else ci_mod.CiResult(plan, outcomes)
+        ci_mod.write_job_outputs(os.environ, partial, False, plan)
+
+    result = _tracked(run, failed)
     _warn(result.warnings)
     released = not args.build_only
     ci_mod.write_job_outputs(os.environ, result, released, result.plan)
@@ -178,6 +175,34 @@ def ci(project: Path, args: argparse.Namespace) -> int:
         + ("built and verified." if args.build_only else "released."),
     )
     return EXIT_OK
+
+
+_P = TypeVar("_P")
+_R = TypeVar("_R")
+
+
+def _tracked(
+    run: Callable[[Callable[[Outcome], None], Callable[[_P], None]], _R],
+    on_failure: Callable[[_P | None, list[Outcome]], None],
+) -> _R:
+    """A ``release ci`` job run with its progress shown; when it fails, its job outputs and
+    step summary are written (``on_failure``, with the plan and the steps so far) before
+    the error that stopped it is raised, that error and not one writing the outputs."""
+    from release.errors import ReleaseError
+
+    planned: list[_P] = []
+    outcomes: list[Outcome] = []
+
+    def progress(outcome: Outcome) -> None:
+        outcomes.append(outcome)
+        _progress(outcome)
+
+    try:
+        return run(progress, planned.append)
+    except ReleaseError:
+        with contextlib.suppress(ReleaseError):
+            on_failure(planned[-1] if planned else None, outcomes)
+        raise
 
 
 def _refuse_root_only_options(project: Path, args: argparse.Namespace, at_root: bool) -> None:
@@ -230,17 +255,11 @@ def _ci_workspace(root: Path, args: argparse.Namespace) -> int:
     release tag on HEAD (or the one ``--tag`` names) released as one, in dependency order;
     a HEAD without one is nothing to do, said in one line (exit status 0)."""
     from release import ciworkspace
-    from release.errors import ReleaseError
 
-    planned: list[WorkspacePlan] = []
-    outcomes: list[Outcome] = []
-
-    def progress(outcome: Outcome) -> None:
-        outcomes.append(outcome)
-        _progress(outcome)
-
-    try:
-        result = ciworkspace.run(
+    def run(
+        on_step: Callable[[Outcome], None], on_plan: Callable[[WorkspacePlan], None]
+    ) -> WorkspaceCiResult | None:
+        return ciworkspace.run(
             root,
             environ=os.environ,
             overrides=args.overrides,
@@ -250,14 +269,14 @@ def _ci_workspace(root: Path, args: argparse.Namespace) -> int:
             outdir=args.outdir,
             dist=args.dist,
             sdist_only=args.sdist_only,
-            on_step=progress,
-            on_plan=planned.append,
+            on_step=on_step,
+            on_plan=on_plan,
         )
-    except ReleaseError:
-        made = planned[-1] if planned else None
-        with contextlib.suppress(ReleaseError):
-            ciworkspace.write_job_outputs(os.environ, made, outcomes, {}, released=False)
-        raise
+
+    def failed(made: WorkspacePlan | None, outcomes: list[Outcome]) -> None:
+        ciworkspace.write_job_outputs(os.environ, made, outcomes, {}, released=False)
+
+    result = _tracked(run, failed)
     if result is None:
         # Empty outputs: the jobs after this one see that there is nothing to release.
         ciworkspace.write_job_outputs(os.environ, None, [], {}, released=False)
