@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from release import newlines
 from release.errors import ReleaseError, UsageError
 from release.pr import PrResult
 
@@ -76,7 +77,9 @@ def forward_port(
     heads = _fetch(runner, remote, target, branch)
     base = heads[target]
     news = _news_at(runner, tc, base, target, remote)
-    text = with_section(tc, news, section, shown)
+    added = with_section(tc, newlines.plain(news), section, shown)
+    # The target's news file keeps its own line endings (and byte order mark).
+    text = None if added is None else newlines.edit_in_style(news, lambda _plain: added)
     if text is None:
         closed = _close_obsolete(runner, forge, (remote, branch, target), shown, note)
         return PrResult("present", shown, branch, closed)
@@ -241,7 +244,9 @@ def _fetch(runner: Runner, remote: str, target: str, branch: str) -> dict[str, s
 
 
 def _news_at(runner: Runner, tc: Towncrier, commit: str, target: str, remote: str) -> str:
-    done = runner.git("cat-file", "blob", f"{commit}:./{tc.news_file}", check=False)
+    done = runner.run(
+        ["git", "cat-file", "blob", f"{commit}:./{tc.news_file}"], check=False, exact=True
+    )
     if done.returncode != 0:
         raise UsageError(
             f"The branch {target} on {remote!r} has no {tc.news_file} (the news file "
@@ -264,7 +269,9 @@ def _tree_with(runner: Runner, toplevel: Path, base: str, path: str, text: str) 
     a temporary index: the work tree and the user's index are not touched."""
     import tempfile
 
-    blob = runner.run(["git", "hash-object", "-w", "--stdin"], input_text=text).stdout.strip()
+    blob = runner.run(
+        ["git", "hash-object", "-w", "--stdin"], input_text=text, exact=True
+    ).stdout.strip()
     mode = runner.run(["git", "ls-tree", base, "--", path], cwd=toplevel).stdout.split(" ", 1)[0]
     with tempfile.TemporaryDirectory(prefix="release-forward-port-") as scratch:
         env = {"GIT_INDEX_FILE": str(Path(scratch) / "index")}

@@ -123,7 +123,11 @@ class Runner:
         cwd: Path | None = None,
         env: Mapping[str, str] | None = None,
         input_text: str | None = None,
+        exact: bool = False,
     ) -> Completed:
+        """Run ``argv``; its output read as UTF-8 text. With ``exact``, the input and the
+        output keep their line endings (a file's text through ``git hash-object`` or
+        ``git cat-file``), else they are read and written as text is by default."""
         args = [str(a) for a in argv]
         if self.log is not None:
             self.log(mask(" ".join(args), self.secrets))
@@ -132,11 +136,11 @@ class Runner:
                 args,
                 cwd=cwd or self.cwd,
                 env=self._environ(env),
-                input=input_text,
+                input=input_text if not exact or input_text is None else input_text.encode(),
                 capture_output=True,
-                text=True,
-                encoding="utf-8",
-                errors="replace",
+                text=not exact,
+                encoding=None if exact else "utf-8",
+                errors=None if exact else "replace",
                 check=False,
                 # Children get their own session, so Ctrl-C reaches only us and the
                 # executor can stop cleanly after the current step.
@@ -146,12 +150,15 @@ class Runner:
             raise CommandError(
                 [mask(a, self.secrets) for a in args], 127, f"{args[0]}: not found ({exc})"
             ) from None
-        done = Completed(tuple(args), proc.returncode, proc.stdout, proc.stderr)
+        out, err = proc.stdout, proc.stderr
+        if exact:
+            out, err = out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
+        done = Completed(tuple(args), proc.returncode, out, err)
         if check and proc.returncode != 0:
             raise CommandError(
                 [mask(a, self.secrets) for a in args],
                 proc.returncode,
-                mask(proc.stdout + proc.stderr, self.secrets),
+                mask(out + err, self.secrets),
             )
         return done
 

@@ -5,6 +5,7 @@ request made from a real maintenance branch with a bare remote and the GitHub st
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -279,6 +280,41 @@ def test_forward_port_follows_main_and_closes_when_main_has_the_section(
     assert "already has the section of 1.4.1: nothing to forward-port.\n" in done
     assert len(github_standin.pulls()) == 1
     assert len(github_standin.pull_comments(1)) == 1, "no second comment"
+
+
+def test_a_crlf_news_file_on_the_target_keeps_its_line_endings(
+    maintenance: Path, github_standin: GitHubStandIn
+) -> None:
+    """main keeps CHANGELOG.md with CRLF line endings in the repository (committed as it
+    is, no text conversion): the section is added with CRLF too, and nothing else of the
+    file changes."""
+    project, remote = maintenance, remote_of(maintenance)
+
+    def crlf() -> None:
+        (project / ".gitattributes").write_text("CHANGELOG.md -text\n", encoding="utf-8")
+        news = project / "CHANGELOG.md"
+        news.write_bytes(news.read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"))
+
+    on_main(project, crlf, "CHANGELOG.md with CRLF line endings")
+
+    def blob(ref: str) -> bytes:
+        return subprocess.run(
+            ["git", "cat-file", "blob", f"{ref}:CHANGELOG.md"],
+            cwd=remote,
+            capture_output=True,
+            check=True,
+        ).stdout
+
+    before = blob("refs/heads/main")
+    assert b"\r\n" in before
+    port(project, github_standin)
+    ported = blob(f"refs/heads/{BRANCH}")
+    assert ported.count(b"\n") == ported.count(b"\r\n"), "every line ends with CRLF"
+    released = news_on(project, "v1.4.1")
+    section_141 = released[released.index("## 1.4.1 (") : released.index("## 1.4.0 (")]
+    assert ported == before.replace(
+        b"## 1.4.0 (", section_141.replace("\n", "\r\n").encode() + b"## 1.4.0 ("
+    )
 
 
 def test_forward_port_refusals_name_what_is_missing(
