@@ -90,14 +90,16 @@ class Memo:
     def from_environ(cls, environ: Mapping[str, str]) -> Memo:
         return cls(cache_dir(environ))
 
-    def _path(self, kind: str, key: str) -> Path | None:
-        return None if self.directory is None else self.directory / kind / f"{key}.json"
+    def _file(self, kind: str, key: str) -> str | None:
+        # A plain string path: a workspace's preview reads hundreds of entries.
+        return (
+            None if self.directory is None else f"{self.directory}{os.sep}{kind}{os.sep}{key}.json"
+        )
 
     def get(self, kind: str, key: str) -> Any:
-        if self.directory is None:
+        path = self._file(kind, key)
+        if path is None:
             return None
-        # A plain string path: a workspace's preview reads hundreds of entries.
-        path = f"{self.directory}{os.sep}{kind}{os.sep}{key}.json"
         try:
             with open(path, "rb") as handle:
                 return json.loads(handle.read())
@@ -105,20 +107,23 @@ class Memo:
             return None
 
     def put(self, kind: str, key: str, value: Any) -> None:
-        path = self._path(kind, key)
+        path = self._file(kind, key)
         if path is None:
             return
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        kind_dir = os.path.dirname(path)
+        tmp = os.path.join(kind_dir, f".{key}.json.{os.getpid()}.tmp")
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp.write_text(json.dumps(value, separators=(",", ":")), encoding="utf-8")
+            text = json.dumps(value, separators=(",", ":"))
+            os.makedirs(kind_dir, exist_ok=True)
+            with open(tmp, "w", encoding="utf-8") as handle:
+                handle.write(text)
             os.replace(tmp, path)
-            self._prune(path.parent)
+            self._prune(kind_dir)
         except (OSError, TypeError, ValueError):
             with contextlib.suppress(OSError):
-                tmp.unlink(missing_ok=True)
+                os.unlink(tmp)
 
-    def _prune(self, kind_dir: Path) -> None:
+    def _prune(self, kind_dir: str) -> None:
         entries = [e for e in os.scandir(kind_dir) if e.name.endswith(".json")]
         if len(entries) <= KEEP:
             return
