@@ -49,6 +49,25 @@ def isolated_git(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     monkeypatch.setenv("GIT_CEILING_DIRECTORIES", os.pathsep.join(map(str, base.parents)))
 
 
+@pytest.fixture(scope="session")
+def _bytecode_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return run_shared_dir(tmp_path_factory, "pycache")
+
+
+@pytest.fixture(autouse=True)
+def cached_bytecode(_bytecode_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Pythons a test starts (``release``, towncrier, the build backends' hooks) keep
+    their bytecode, as on a developer's machine, in one directory of the run.
+
+    With ``PYTHONDONTWRITEBYTECODE`` set (container images often set it) and no
+    ``__pycache__`` beside the sources under test, every ``release`` subprocess would compile
+    all of release/ again, and each of a build's four hook processes all of its backend (a
+    fresh environment each build). The directory is outside every source tree, so no
+    ``__pycache__`` appears in a test's project (towncrier imports some projects' packages)."""
+    monkeypatch.delenv("PYTHONDONTWRITEBYTECODE", raising=False)
+    monkeypatch.setenv("PYTHONPYCACHEPREFIX", str(_bytecode_dir))
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "cached_samples: `sample` and `project` in this module are the cached "
