@@ -81,12 +81,13 @@ def sample(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[..., Path
 
     In a module marked ``pytest.mark.cached_samples`` this is ``sample_copy``: each distinct
     project is built once per session and copied. That is not the default, because a copy
-    carries the commits, dates and identity of the test that built it, and the release
-    tests depend on their own: test_kill_matrix and test_fault_matrix_full pin the commit
-    and tag dates (``pinned_dates``) before they make a sample, and compare a resumed
-    release with an uninterrupted one byte for byte (the artifacts' timestamps come from
-    the release commit). Mark only modules whose tests read projects rather than release
-    them with pinned dates or an environment of their own.
+    carries the commits, dates and identity of the test that built it, and some tests
+    depend on their own: test_kill_matrix and test_fault_matrix_full pin the commit and tag
+    dates (``pinned_dates``) before they make a sample, and compare a resumed release with
+    an uninterrupted one byte for byte (the artifacts' timestamps come from the release
+    commit). Mark the modules whose tests do not depend on the sample's own commit dates
+    (the release tests that only compare a project with itself before and after, as most
+    do, included).
     """
     if request.node.get_closest_marker("cached_samples") is not None:
         cached: Callable[..., Path] = request.getfixturevalue("sample_copy")

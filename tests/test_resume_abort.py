@@ -35,7 +35,7 @@ from conftest import (
 )
 from indexes import sha256_of
 
-pytestmark = pytest.mark.usefixtures("utc", "shared_uv_cache")
+pytestmark = [pytest.mark.cached_samples, pytest.mark.usefixtures("utc", "shared_uv_cache")]
 
 SDIST = "sample_project-1.3.0.tar.gz"
 WHEEL = "sample_project-1.3.0-py3-none-any.whl"
