@@ -324,10 +324,29 @@ def pinned_dates(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GIT_COMMITTER_DATE", PINNED_DATE)
 
 
+#: uv's user configuration in a building test's HOME: PyPI's answers are kept for as long as
+#: PyPI itself says (a simple page 10 minutes, a file for good), also behind a proxy or
+#: mirror that drops those headers, where uv would fetch every build requirement again for
+#: every build. Against PyPI itself it changes nothing. An index given to uv on its command
+#: line (verify-install's ``--index-url``) still replaces this default one.
+UV_USER_CONFIG = """\
+[[index]]
+url = "https://pypi.org/simple"
+default = true
+cache-control = { api = "max-age=600", files = "max-age=365000000, immutable" }
+"""
+
+
 @pytest.fixture
-def shared_uv_cache(uv_cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """One uv cache for every build of the session (each test's fresh HOME would start cold)."""
+def shared_uv_cache(isolated_git: None, uv_cache_dir: Path,
+                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """One uv cache for every build of the session (each test's fresh HOME would start cold),
+    whose PyPI answers stay fresh as PyPI means them to (:data:`UV_USER_CONFIG`)."""
     monkeypatch.setenv("UV_CACHE_DIR", str(uv_cache_dir))
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)  # uv reads HOME/.config: the test's
+    config = Path.home() / ".config" / "uv" / "uv.toml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(UV_USER_CONFIG, encoding="utf-8")
 
 
 # The ids of the sample project's release steps (hatchling layout), as the journal and the
