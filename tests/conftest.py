@@ -81,13 +81,13 @@ def sample(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[..., Path
 
     In a module marked ``pytest.mark.cached_samples`` this is ``sample_copy``: each distinct
     project is built once per session and copied. That is not the default, because a copy
-    carries the commits, dates and identity of the test that built it, and some tests
-    depend on their own: test_kill_matrix and test_fault_matrix_full pin the commit and tag
-    dates (``pinned_dates``) before they make a sample, and compare a resumed release with
-    an uninterrupted one byte for byte (the artifacts' timestamps come from the release
-    commit). Mark the modules whose tests do not depend on the sample's own commit dates
+    carries the commits and dates of the test that built it. Tests that depend on the dates
+    pin them (``pinned_dates``, as test_kill_matrix does before it makes a sample, to compare
+    a resumed release with an uninterrupted one byte for byte): the pinned dates are part
+    of the cache's key, so such a copy is the very project a fresh one would be, commit ids
+    included. Mark the modules whose tests either pin the dates or do not depend on them
     (the release tests that only compare a project with itself before and after, as most
-    do, included).
+    do).
     """
     if request.node.get_closest_marker("cached_samples") is not None:
         cached: Callable[..., Path] = request.getfixturevalue("sample_copy")
@@ -515,7 +515,9 @@ def sample_copy(_sample_cache_dir: Path, tmp_path: Path) -> Callable[..., Path]:
 
     def make(layout: Layout = "hatchling", *, name: str = "sample-project",
              version: str = "1.2.0", fragments: dict[str, str] | None = None) -> Path:
-        key = (layout, name, version, tuple(sorted((fragments or {}).items())))
+        # Pinned dates (``pinned_dates``) are part of the project: its commits' ids.
+        dates = tuple(os.environ.get(v) for v in ("GIT_AUTHOR_DATE", "GIT_COMMITTER_DATE"))
+        key = (layout, name, version, tuple(sorted((fragments or {}).items())), dates)
         if key not in _SAMPLE_CACHE:
             root = _sample_cache_dir / f"s{len(_SAMPLE_CACHE)}"
             root.mkdir()
