@@ -434,6 +434,18 @@ class Snapshot:
     files: tuple[tuple[str, str], ...]
 
 
+def outside_git_dir(project: Path) -> list[Path]:
+    """Every path under ``project`` but its ``.git`` and what is in it, sorted (as
+    ``sorted(project.rglob("*"))`` less those, without walking git's objects)."""
+    found: list[Path] = []
+    for top in project.iterdir():
+        if top.name != ".git":
+            found.append(top)
+            if not top.is_symlink():  # rglob does not follow a link into a directory
+                found.extend(top.rglob("*"))
+    return sorted(found)
+
+
 def snapshot(project: Path) -> Snapshot:
     """Everything abort must restore: HEAD, every ref, status, index, and every file's
     bytes and mode (directories included, so an empty dist/ left behind shows)."""
@@ -442,10 +454,8 @@ def snapshot(project: Path) -> Snapshot:
     from indexes import sha256_of
 
     files: list[tuple[str, str]] = []
-    for path in sorted(project.rglob("*")):
+    for path in outside_git_dir(project):
         rel = path.relative_to(project)
-        if rel.parts[0] == ".git":
-            continue
         if path.is_dir():
             files.append((rel.as_posix() + "/", "dir"))
         else:
@@ -759,7 +769,7 @@ def tree_state(project: Path, *remotes: Path) -> dict[str, str]:
 
     state = {
         p.relative_to(project).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(project.rglob("*"))
+        for p in outside_git_dir(project)
         if p.is_file() and ".git" not in p.relative_to(project).parts
     }
     state["<status>"] = git(project, "status", "--porcelain=v2", "--branch",
