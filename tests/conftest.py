@@ -338,15 +338,36 @@ cache-control = { api = "max-age=600", files = "max-age=365000000, immutable" }
 
 
 @pytest.fixture
-def shared_uv_cache(isolated_git: None, uv_cache_dir: Path,
-                    monkeypatch: pytest.MonkeyPatch) -> None:
+def shared_uv_cache(isolated_git: None, uv_cache_dir: Path, _bytecode_dir: Path,
+                    monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """One uv cache for every build of the session (each test's fresh HOME would start cold),
-    whose PyPI answers stay fresh as PyPI means them to (:data:`UV_USER_CONFIG`)."""
+    whose PyPI answers stay fresh as PyPI means them to (:data:`UV_USER_CONFIG`).
+
+    Afterwards the bytecode of the build environments the test's builds made and removed is
+    removed too (``cached_bytecode`` keeps it only while a build's hooks run)."""
     monkeypatch.setenv("UV_CACHE_DIR", str(uv_cache_dir))
     monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)  # uv reads HOME/.config: the test's
     config = Path.home() / ".config" / "uv" / "uv.toml"
     config.parent.mkdir(parents=True, exist_ok=True)
     config.write_text(UV_USER_CONFIG, encoding="utf-8")
+    yield
+    _drop_bytecode_of_removed_build_envs(_bytecode_dir)
+
+
+def _drop_bytecode_of_removed_build_envs(bytecode_dir: Path) -> None:
+    """The bytecode kept for build environments in the temporary directory (release's
+    ``release-build-*``, build's ``build-env-*``) that are gone: a new environment has a
+    new name, so it is never read again."""
+    import shutil
+    import tempfile
+
+    temp = Path(tempfile.gettempdir())
+    for source in {temp, temp.resolve()}:
+        mirror = bytecode_dir / source.relative_to(source.anchor)
+        for pattern in ("release-build-*", "build-env-*"):
+            for kept in mirror.glob(pattern):
+                if not (source / kept.name).exists():
+                    shutil.rmtree(kept, ignore_errors=True)
 
 
 # The ids of the sample project's release steps (hatchling layout), as the journal and the
