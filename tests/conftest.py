@@ -49,6 +49,25 @@ def isolated_git(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     monkeypatch.setenv("GIT_CEILING_DIRECTORIES", os.pathsep.join(map(str, base.parents)))
 
 
+@pytest.fixture(scope="session")
+def _bytecode_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return run_shared_dir(tmp_path_factory, "pycache")
+
+
+@pytest.fixture(autouse=True)
+def cached_bytecode(_bytecode_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Pythons a test starts (``release``, towncrier, the build backends' hooks) keep
+    their bytecode, as on a developer's machine, in one directory of the run.
+
+    With ``PYTHONDONTWRITEBYTECODE`` set (container images often set it) and no
+    ``__pycache__`` beside the sources under test, every ``release`` subprocess would compile
+    all of release/ again, and each of a build's four hook processes all of its backend (a
+    fresh environment each build). The directory is outside every source tree, so no
+    ``__pycache__`` appears in a test's project (towncrier imports some projects' packages)."""
+    monkeypatch.delenv("PYTHONDONTWRITEBYTECODE", raising=False)
+    monkeypatch.setenv("PYTHONPYCACHEPREFIX", str(_bytecode_dir))
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
@@ -63,12 +82,13 @@ def sample(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[..., Path
 
     In a module marked ``pytest.mark.cached_samples`` this is ``sample_copy``: each distinct
     project is built once per session and copied. That is not the default, because a copy
-    carries the commits, dates and identity of the test that built it, and the release
-    tests depend on their own: test_kill_matrix and test_fault_matrix_full pin the commit
-    and tag dates (``pinned_dates``) before they make a sample, and compare a resumed
-    release with an uninterrupted one byte for byte (the artifacts' timestamps come from
-    the release commit). Mark only modules whose tests read projects rather than release
-    them with pinned dates or an environment of their own.
+    carries the commits and dates of the test that built it. Tests that depend on the dates
+    pin them (``pinned_dates``, as test_kill_matrix does before it makes a sample, to compare
+    a resumed release with an uninterrupted one byte for byte): the pinned dates are part
+    of the cache's key, so such a copy is the very project a fresh one would be, commit ids
+    included. Mark the modules whose tests either pin the dates or do not depend on them
+    (the release tests that only compare a project with itself before and after, as most
+    do).
     """
     if request.node.get_closest_marker("cached_samples") is not None:
         cached: Callable[..., Path] = request.getfixturevalue("sample_copy")
@@ -314,10 +334,50 @@ def pinned_dates(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GIT_COMMITTER_DATE", PINNED_DATE)
 
 
+#: uv's user configuration in a building test's HOME: PyPI's answers are kept for as long as
+#: PyPI itself says (a simple page 10 minutes, a file for good), also behind a proxy or
+#: mirror that drops those headers, where uv would fetch every build requirement again for
+#: every build. Against PyPI itself it changes nothing. An index given to uv on its command
+#: line (verify-install's ``--index-url``) still replaces this default one.
+UV_USER_CONFIG = """\
+[[index]]
+url = "https://pypi.org/simple"
+default = true
+cache-control = { api = "max-age=600", files = "max-age=365000000, immutable" }
+"""
+
+
 @pytest.fixture
-def shared_uv_cache(uv_cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """One uv cache for every build of the session (each test's fresh HOME would start cold)."""
+def shared_uv_cache(isolated_git: None, uv_cache_dir: Path, _bytecode_dir: Path,
+                    monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """One uv cache for every build of the session (each test's fresh HOME would start cold),
+    whose PyPI answers stay fresh as PyPI means them to (:data:`UV_USER_CONFIG`).
+
+    Afterwards the bytecode of the build environments the test's builds made and removed is
+    removed too (``cached_bytecode`` keeps it only while a build's hooks run)."""
     monkeypatch.setenv("UV_CACHE_DIR", str(uv_cache_dir))
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)  # uv reads HOME/.config: the test's
+    config = Path.home() / ".config" / "uv" / "uv.toml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(UV_USER_CONFIG, encoding="utf-8")
+    yield
+    _drop_bytecode_of_removed_build_envs(_bytecode_dir)
+
+
+def _drop_bytecode_of_removed_build_envs(bytecode_dir: Path) -> None:
+    """The bytecode kept for build environments in the temporary directory (release's
+    ``release-build-*``, build's ``build-env-*``) that are gone: a new environment has a
+    new name, so it is never read again."""
+    import shutil
+    import tempfile
+
+    temp = Path(tempfile.gettempdir())
+    for source in {temp, temp.resolve()}:
+        mirror = bytecode_dir / source.relative_to(source.anchor)
+        for pattern in ("release-build-*", "build-env-*"):
+            for kept in mirror.glob(pattern):
+                if not (source / kept.name).exists():
+                    shutil.rmtree(kept, ignore_errors=True)
 
 
 # The ids of the sample project's release steps (hatchling layout), as the journal and the
@@ -410,6 +470,18 @@ class Snapshot:
     files: tuple[tuple[str, str], ...]
 
 
+def outside_git_dir(project: Path) -> list[Path]:
+    """Every path under ``project`` but its ``.git`` and what is in it, sorted (as
+    ``sorted(project.rglob("*"))`` less those, without walking git's objects)."""
+    found: list[Path] = []
+    for top in project.iterdir():
+        if top.name != ".git":
+            found.append(top)
+            if not top.is_symlink():  # rglob does not follow a link into a directory
+                found.extend(top.rglob("*"))
+    return sorted(found)
+
+
 def snapshot(project: Path) -> Snapshot:
     """Everything abort must restore: HEAD, every ref, status, index, and every file's
     bytes and mode (directories included, so an empty dist/ left behind shows)."""
@@ -418,10 +490,8 @@ def snapshot(project: Path) -> Snapshot:
     from indexes import sha256_of
 
     files: list[tuple[str, str]] = []
-    for path in sorted(project.rglob("*")):
+    for path in outside_git_dir(project):
         rel = path.relative_to(project)
-        if rel.parts[0] == ".git":
-            continue
         if path.is_dir():
             files.append((rel.as_posix() + "/", "dir"))
         else:
@@ -497,7 +567,9 @@ def sample_copy(_sample_cache_dir: Path, tmp_path: Path) -> Callable[..., Path]:
         version: str = "1.2.0",
         fragments: dict[str, str] | None = None,
     ) -> Path:
-        key = (layout, name, version, tuple(sorted((fragments or {}).items())))
+        # Pinned dates (``pinned_dates``) are part of the project: its commits' ids.
+        dates = tuple(os.environ.get(v) for v in ("GIT_AUTHOR_DATE", "GIT_COMMITTER_DATE"))
+        key = (layout, name, version, tuple(sorted((fragments or {}).items())), dates)
         if key not in _SAMPLE_CACHE:
             root = _sample_cache_dir / f"s{len(_SAMPLE_CACHE)}"
             root.mkdir()
@@ -762,7 +834,7 @@ def tree_state(project: Path, *remotes: Path) -> dict[str, str]:
 
     state = {
         p.relative_to(project).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(project.rglob("*"))
+        for p in outside_git_dir(project)
         if p.is_file() and ".git" not in p.relative_to(project).parts
     }
     state["<status>"] = git(

@@ -23,7 +23,7 @@ from indexes import FaultProxy, IndexTarget, PypiserverIndex, http_request, list
 
 from release.steps.announce import UPLOAD_ATTEMPTS
 
-pytestmark = pytest.mark.usefixtures("utc", "shared_uv_cache")
+pytestmark = [pytest.mark.cached_samples, pytest.mark.usefixtures("utc", "shared_uv_cache")]
 
 PROJECT = "sample-project"
 

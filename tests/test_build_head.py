@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import Result, commit_all, git, run_release
 
-pytestmark = pytest.mark.usefixtures("utc", "shared_uv_cache")
+pytestmark = [pytest.mark.cached_samples, pytest.mark.usefixtures("utc", "shared_uv_cache")]
 
 SDIST = "sample_project-1.2.0.tar.gz"
 WHEEL = "sample_project-1.2.0-py3-none-any.whl"

@@ -36,7 +36,7 @@ from indexes import FaultProxy, IndexTarget, PypiserverIndex, listed_files, sha2
 
 from release.steps.announce import UPLOAD_ATTEMPTS
 
-pytestmark = pytest.mark.usefixtures("utc", "shared_uv_cache")
+pytestmark = [pytest.mark.cached_samples, pytest.mark.usefixtures("utc", "shared_uv_cache")]
 
 PROJECT = "sample-project"
 NAMES = ("sample_project-1.3.0.tar.gz", "sample_project-1.3.0-py3-none-any.whl")

@@ -16,6 +16,8 @@ from packaging.version import Version
 from release.collect import CollectError, collect
 from release.wheels import Expected, compare, expand, expected, from_cibuildwheel
 
+pytestmark = pytest.mark.cached_samples
+
 tagged = test_ci.tagged  # the fixture: a tagged sample project, its index behind a proxy
 
 

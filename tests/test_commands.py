@@ -24,7 +24,7 @@ from release.executor import Outcome
 from release.plan import Plan, Request
 from release.runner import Completed, Pending, Runner
 
-pytestmark = pytest.mark.usefixtures("utc", "shared_uv_cache")
+pytestmark = [pytest.mark.cached_samples, pytest.mark.usefixtures("utc", "shared_uv_cache")]
 
 # A step the project declares, in the prepare stage.
 STAMP = (

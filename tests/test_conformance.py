@@ -116,19 +116,18 @@ def adopt(checkout: Checkout) -> str:
 # --- the harness itself: the project's own tools work on every fixture ----------------------
 
 
-@pytest.mark.parametrize("fixture", fixture_params())
-def test_towncrier_draft_works_on_the_fixture(
-    fixture: harness.Fixture, checkout: Callable[[harness.Fixture], Checkout]
-) -> None:
-    """towncrier, the reference, renders the fixture: a failure here is the fixture's."""
-    project = checkout(fixture).project
-    draft = harness.towncrier_draft(project)
-    assert draft.code == 0, draft.describe()
-    assert harness.DRAFT_VERSION in draft.out, draft.out
-    assert "ERROR" not in draft.out, draft.out
+def assert_towncrier_renders(fixture: harness.Fixture, draft: harness.Run) -> None:
+    """towncrier, the reference, renders the fixture: a failure here is the fixture's (or the
+    harness's), not release's."""
+    where = f"harness: towncrier's draft of {fixture.name}"
+    assert draft.code == 0, f"{where}: {draft.describe()}"
+    assert harness.DRAFT_VERSION in draft.out, f"{where}:\n{draft.out}"
+    assert "ERROR" not in draft.out, f"{where}:\n{draft.out}"
     # Fragments were found: their texts, or their issues for types without content.
     issues = [name.rsplit("/", 1)[-1].split(".")[0].lstrip("+") for name in fixture.fragments]
-    assert "Change recorded in" in draft.out or any(i and i in draft.out for i in issues), draft.out
+    assert "Change recorded in" in draft.out or any(i and i in draft.out for i in issues), (
+        f"{where} shows no fragment:\n{draft.out}"
+    )
 
 
 @pytest.mark.parametrize("fixture", fixture_params())
@@ -177,36 +176,31 @@ def test_fixture_builds_with_its_own_backend(
 def test_without_configuration(
     fixture: harness.Fixture, checkout: Callable[[harness.Fixture], Checkout]
 ) -> None:
-    """No ``[tool.release]``: release reads the layout as it is."""
+    """No ``[tool.release]``: release reads the layout as it is. The comparison's reference,
+    towncrier's draft, is checked first (:func:`assert_towncrier_renders`)."""
     project = checkout(fixture).project
     observed = harness.observe(project)
+    assert_towncrier_renders(fixture, observed.draft)
     mismatches = observed.mismatches(fixture.expect)
     assert not mismatches, report(fixture, "without [tool.release]", mismatches)
 
 
 @pytest.mark.parametrize("fixture", fixture_params())
-def test_after_release_init(
-    fixture: harness.Fixture, checkout: Callable[[harness.Fixture], Checkout]
+def test_after_release_init_and_release_patch(
+    fixture: harness.Fixture,
+    checkout: Callable[[harness.Fixture], Checkout],
+    pypiserver: IndexTarget,
 ) -> None:
-    """``release init``, committed: the same answers from the configuration it wrote."""
+    """``release init``, committed: the same answers from the configuration it wrote. Then
+    ``release run patch --yes`` to a local pypiserver and the bare remote: the tag reaches
+    the remote and both files reach the index; or, for a fixture with a real problem, the
+    release is refused with it listed and nothing changed."""
     made = checkout(fixture)
     adopt(made)
     observed = harness.observe(made.project)
     mismatches = observed.mismatches(fixture.expect)
     assert not mismatches, report(fixture, "after release init", mismatches)
 
-
-@pytest.mark.parametrize("fixture", fixture_params())
-def test_release_patch_after_init(
-    fixture: harness.Fixture,
-    checkout: Callable[[harness.Fixture], Checkout],
-    pypiserver: IndexTarget,
-) -> None:
-    """``release init``, then ``release run patch --yes`` to a local pypiserver and the bare
-    remote: the tag reaches the remote and both files reach the index; or, for a fixture
-    with a real problem, the release is refused with it listed and nothing changed."""
-    made = checkout(fixture)
-    adopt(made)
     target = PublishTo("local", pypiserver)
     if fixture.branch == "main":
         configure_publish(made.project, target)

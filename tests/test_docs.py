@@ -34,6 +34,8 @@ from release import config, errors
 from release.cli import build_parser
 from release.demo import DEMO_FRAGMENTS
 
+pytestmark = pytest.mark.cached_samples
+
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 CONFIGURATION_MD = DOCS / "configuration.md"

@@ -16,7 +16,10 @@ from indexes import PypiserverIndex
 
 from release.forges import FORGES
 
-pytestmark = pytest.mark.usefixtures("utc", "shared_uv_cache", "no_ambient_credentials")
+pytestmark = [
+    pytest.mark.cached_samples,
+    pytest.mark.usefixtures("utc", "shared_uv_cache", "no_ambient_credentials"),
+]
 
 FRAGMENTS = {"12.feature.md": "Add a thing.", "13.bugfix.md": "Fix a bug."}
 TAG = "v1.3.0"

@@ -32,7 +32,7 @@ from test_release_lines import LINES, release, set_version
 from release.changelog import with_section
 from release.fragments import Towncrier
 
-pytestmark = pytest.mark.usefixtures("utc")
+pytestmark = [pytest.mark.cached_samples, pytest.mark.usefixtures("utc")]
 
 START = "# Changelog\n\n<!-- towncrier release notes start -->\n\n"
 V200 = "## 2.0.0 (2026-02-01)\n\n### Deprecations and Removals\n\n- Remove the old thing.\n"

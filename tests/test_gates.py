@@ -32,7 +32,7 @@ from conftest import (
     tree_state,
 )
 
-pytestmark = pytest.mark.usefixtures("utc")
+pytestmark = [pytest.mark.cached_samples, pytest.mark.usefixtures("utc")]
 
 BIN = Path(sys.executable).parent
 

@@ -35,6 +35,8 @@ from release.errors import ConfigError
 from release.forges import Announcement, Forge, ForgeError
 from release.ops import CONFLICTING, MISSING, PRESENT
 
+pytestmark = pytest.mark.cached_samples
+
 WANT = Announcement("v1.3.0", "v1.3.0", "## 1.3.0 (2025-01-01)\n\n- Add a thing.\n",
                     draft=False, prerelease=False, latest=True)
 WHEEL = "sample_project-1.3.0-py3-none-any.whl"

@@ -22,7 +22,10 @@ from conftest import Result, assert_no_crash, both, commit_all, git, run_release
 from gitlab_standin import GitLabStandIn
 from indexes import PypiserverIndex
 
-pytestmark = pytest.mark.usefixtures("utc", "shared_uv_cache", "no_ambient_credentials")
+pytestmark = [
+    pytest.mark.cached_samples,
+    pytest.mark.usefixtures("utc", "shared_uv_cache", "no_ambient_credentials"),
+]
 
 FRAGMENTS = {"12.feature.md": "Add a thing.", "13.bugfix.md": "Fix a bug."}
 TOKEN = "glpat-T0k/en+x@y:z%3D?a&b=c#d~!"

@@ -19,6 +19,8 @@ from conftest import CLI, Result, commit_all, git, tree_state
 
 from release.demo import LAYOUTS, Layout
 
+pytestmark = pytest.mark.cached_samples
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover

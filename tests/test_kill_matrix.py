@@ -44,6 +44,7 @@ from release.demo import create_sample_project
 pytestmark = [
     pytest.mark.usefixtures("utc", "shared_uv_cache", "pinned_dates"),
     pytest.mark.xdist_group("kill-matrix"),
+    pytest.mark.cached_samples,  # pinned dates: each copy is the reference's sample, id for id
 ]
 
 NEXT_DEV = ("-c", "next-dev=true")

@@ -21,6 +21,8 @@ from release import changelog, locations, plan
 from release.config import Location
 from release.plan import Request
 
+pytestmark = pytest.mark.cached_samples
+
 BOM = "\ufeff"
 
 

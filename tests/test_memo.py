@@ -14,7 +14,7 @@ from conftest import CLI, git, write_fragments
 
 from release.memo import KEEP, Memo, cache_dir, installed
 
-pytestmark = pytest.mark.usefixtures("utc")
+pytestmark = [pytest.mark.cached_samples, pytest.mark.usefixtures("utc")]
 
 
 #: Runs `release preview --json` and reports which of towncrier, jinja2 and click it imported.

@@ -23,6 +23,8 @@ from conftest import Result, commit_all, git, remote_of, tree_state
 from release.demo import DEMO_FRAGMENTS
 from release.render import MAX_REASONS
 
+pytestmark = pytest.mark.cached_samples
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 # Taken before the tests' isolated HOME applies: the uv cache that already holds the

@@ -53,7 +53,10 @@ from indexes import (
     twine_upload,
 )
 
-pytestmark = pytest.mark.usefixtures("utc", "shared_uv_cache", "no_ambient_credentials")
+pytestmark = [
+    pytest.mark.cached_samples,
+    pytest.mark.usefixtures("utc", "shared_uv_cache", "no_ambient_credentials"),
+]
 
 PROJECT = "sample-project"
 VERSION = "1.3.0"

@@ -33,7 +33,10 @@ from indexes import FaultProxy, IndexTarget, listed_files, sha256_of, twine_uplo
 
 from release.targets.index import RETRIES
 
-pytestmark = pytest.mark.usefixtures("utc", "shared_uv_cache", "no_ambient_credentials")
+pytestmark = [
+    pytest.mark.cached_samples,
+    pytest.mark.usefixtures("utc", "shared_uv_cache", "no_ambient_credentials"),
+]
 
 PROJECT = "sample-project"
 VERSION = "1.3.0"

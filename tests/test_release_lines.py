@@ -36,7 +36,7 @@ from conftest import (
 from release import config
 from release.facts import gather
 
-pytestmark = pytest.mark.usefixtures("utc")
+pytestmark = [pytest.mark.cached_samples, pytest.mark.usefixtures("utc")]
 
 INIT = "src/sample_project/__init__.py"
 LINES = (

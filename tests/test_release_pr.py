@@ -25,7 +25,10 @@ from forge_standins import STANDINS, ForgeWorld
 from github_standin import GitHubStandIn
 from indexes import PypiserverIndex, listed_files
 
-pytestmark = pytest.mark.usefixtures("utc", "shared_uv_cache", "no_ambient_credentials")
+pytestmark = [
+    pytest.mark.cached_samples,
+    pytest.mark.usefixtures("utc", "shared_uv_cache", "no_ambient_credentials"),
+]
 
 FRAGMENTS = {"12.feature.md": "Add a thing.", "13.bugfix.md": "Fix a bug."}
 

@@ -35,7 +35,7 @@ from conftest import (
 )
 from indexes import sha256_of
 
-pytestmark = pytest.mark.usefixtures("utc", "shared_uv_cache")
+pytestmark = [pytest.mark.cached_samples, pytest.mark.usefixtures("utc", "shared_uv_cache")]
 
 SDIST = "sample_project-1.3.0.tar.gz"
 WHEEL = "sample_project-1.3.0-py3-none-any.whl"
@@ -109,37 +109,27 @@ def assert_stopped_after(
 # --- --until, then resume ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize("stage", [*LOCAL_STAGES, "push"])
-def test_run_until_stage_then_resume_finishes(project: Path, stage: str) -> None:
-    start = rev(project, "HEAD")
-    assert start is not None
-    remote_before = bare_refs(remote_of(project))
-    next_dev = stage == "push"  # so that something is left to do after the push
-    overrides = ["-c", "next-dev=true"] if next_dev else []
-
-    result = run_release(project, *overrides, "run", "--yes", "--until", stage)
-    assert result.code == 0, both(result)
-    assert f"Stopped after {stage}" in result.stdout
-    assert_stopped_after(project, start, stage, remote_before)
-
-    result = run_release(project, "resume")
-    assert result.code == 0, both(result)
-    assert "Release resumed and finished." in result.stdout
-    assert_released(project, start, next_dev=next_dev)
-
-
 def test_resume_until_walks_the_stages_one_by_one(project: Path) -> None:
+    """A stop after every stage (``run --until check``, then ``resume --until`` each next
+    one), each what that stage leaves, and a resume from each that goes on from there; the
+    last one finishes the release. ``run --until`` for the other stages is in
+    test_abort_after_until_restores_everything (the local ones) and
+    test_abort_refuses_after_the_push (push)."""
     start = rev(project, "HEAD")
     assert start is not None
     remote_before = bare_refs(remote_of(project))
     result = run_release(project, "-c", "next-dev=true", "run", "--yes", "--until", "check")
     assert result.code == 0, both(result)
+    assert "Stopped after check" in result.stdout
+    assert_stopped_after(project, start, "check", remote_before)
     for stage in ("prepare", "tag", "build", "verify", "push"):
         result = run_release(project, "resume", "--until", stage)
         assert result.code == 0, f"--until {stage}\n{both(result)}"
+        assert f"Release resumed up to {stage}." in result.stdout
         assert_stopped_after(project, start, stage, remote_before)
     result = run_release(project, "resume")
     assert result.code == 0, both(result)
+    assert "Release resumed and finished." in result.stdout
     assert_released(project, start, next_dev=True)
 
 
@@ -175,6 +165,7 @@ def test_abort_after_until_restores_everything(project: Path, stage: str) -> Non
     remote_before = bare_refs(remote_of(project))
     result = run_release(project, "run", "--yes", "--until", stage)
     assert result.code == 0, both(result)
+    assert f"Stopped after {stage}" in result.stdout
     assert_stopped_after(project, before.head.strip(), stage, remote_before)
 
     _assert_aborted(project, before, remote_before)
@@ -324,8 +315,11 @@ def test_abort_refuses_after_the_push(project: Path, how: str) -> None:
     start = rev(project, "HEAD")
     assert start is not None
     if how == "until-push":
+        remote_at_start = bare_refs(remote_of(project))
         result = run_release(project, "-c", "next-dev=true", "run", "--yes", "--until", "push")
         assert result.code == 0, both(result)
+        assert "Stopped after push" in result.stdout
+        assert_stopped_after(project, start, "push", remote_at_start)
     else:
         result = run_release(project, "run", "--yes", env={FAILPOINT: "push.push:after:kill"})
         assert result.code == -9, both(result)
@@ -345,6 +339,7 @@ def test_abort_refuses_after_the_push(project: Path, how: str) -> None:
 
     result = run_release(project, "resume")
     assert result.code == 0, both(result)
+    assert "Release resumed and finished." in result.stdout
     assert_released(project, start, next_dev=how == "until-push")
 
 

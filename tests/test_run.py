@@ -28,7 +28,7 @@ from conftest import (
     wheel_metadata,
 )
 
-pytestmark = pytest.mark.usefixtures("utc", "shared_uv_cache")
+pytestmark = [pytest.mark.cached_samples, pytest.mark.usefixtures("utc", "shared_uv_cache")]
 
 INIT = "src/sample_project/__init__.py"
 VERSION_FILES = {

@@ -24,7 +24,10 @@ from conftest import (
 )
 from indexes import FaultProxy, IndexTarget, PypiserverIndex
 
-pytestmark = pytest.mark.usefixtures("utc", "shared_uv_cache", "no_ambient_credentials")
+pytestmark = [
+    pytest.mark.cached_samples,
+    pytest.mark.usefixtures("utc", "shared_uv_cache", "no_ambient_credentials"),
+]
 
 SDIST = "sample_project-1.3.0.tar.gz"
 WHEEL = "sample_project-1.3.0-py3-none-any.whl"

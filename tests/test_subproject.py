@@ -33,7 +33,7 @@ from conftest import (
 from release.journal import state_dir
 from release.ops.git import project_relative
 
-pytestmark = pytest.mark.usefixtures("utc", "shared_uv_cache")
+pytestmark = [pytest.mark.cached_samples, pytest.mark.usefixtures("utc", "shared_uv_cache")]
 
 FILES = ["sample_project-1.3.0-py3-none-any.whl", "sample_project-1.3.0.tar.gz"]
 MOVED = ("pyproject.toml", "src", "changelog.d", "CHANGELOG.md", "README.md")

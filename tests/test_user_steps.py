@@ -30,7 +30,7 @@ from conftest import (
 from release import config
 from release.errors import ConfigError
 
-pytestmark = pytest.mark.usefixtures("utc", "shared_uv_cache")
+pytestmark = [pytest.mark.cached_samples, pytest.mark.usefixtures("utc", "shared_uv_cache")]
 
 PY = sys.executable
 

@@ -33,7 +33,10 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 UV = uv_bin()
-pytestmark = pytest.mark.skipif(UV is None, reason="uv is not installed")
+pytestmark = [
+    pytest.mark.cached_samples,
+    pytest.mark.skipif(UV is None, reason="uv is not installed"),
+]
 
 HATCHLING = '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n'
 # The project's name as its author wrote it; uv.lock holds it normalised, "my-pkg". It

@@ -15,6 +15,8 @@ from test_workflow import check_jsonschema, load_yaml, zizmor
 
 from release.wheels import LINUX, PLATFORMS, uncovered
 
+pytestmark = pytest.mark.cached_samples
+
 actionlint = test_workflow.actionlint  # the fixture
 
 SETUP_PY = """\

@@ -17,6 +17,8 @@ from typing import Any
 import pytest
 from conftest import CLI, check_golden
 
+pytestmark = pytest.mark.cached_samples
+
 
 @pytest.fixture(scope="session")
 def actionlint() -> Callable[[Path], list[dict[str, object]]]:
